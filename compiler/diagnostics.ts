@@ -1,0 +1,39 @@
+/**
+ * Located diagnostics, printed the way compilers print them:
+ *
+ *   fixtures/bad.ts:3:3: error: `for` loops are not supported yet
+ *      3 |   for (let i = 0; i < n; i++) {
+ *        |   ^^^
+ */
+
+export interface Diagnostic {
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly col: number;
+  /** Length of the span to underline on its first line (at least 1). */
+  readonly length: number;
+  readonly message: string;
+}
+
+/** Thrown by the stages for input they cannot compile; caught by the pipeline. */
+export class CompileError extends Error {
+  constructor(readonly diagnostic: Omit<Diagnostic, "file">) {
+    super(diagnostic.message);
+  }
+}
+
+/** Formats a diagnostic with a code frame taken from the source text. */
+export function formatDiagnostic(d: Diagnostic, source?: string): string {
+  const head = `${d.file}:${d.line}:${d.col}: error: ${d.message}`;
+  const lineText = source?.split(/\r?\n/)[d.line - 1];
+  if (lineText === undefined) return head;
+  const gutter = String(d.line).length;
+  const width = Math.max(1, Math.min(d.length, lineText.length - d.col + 1));
+  return [
+    head,
+    ` ${String(d.line)} | ${lineText}`,
+    ` ${" ".repeat(gutter)} | ${" ".repeat(d.col - 1)}${"^".repeat(width)}`,
+  ].join("\n");
+}

@@ -1,0 +1,49 @@
+/**
+ * Naming: the user's names are kept exactly; every other variable gets its hint (`dout`,
+ * `value`, `d` + the name it is the adjoint of, a temporary's hint), with a counter suffix
+ * (`dx_1`) only when that name is already taken. Deterministic: names are handed out in
+ * the order the symbols first appear in the emitted code.
+ */
+import { forEachSym, type Sym } from "../ir/expr.ts";
+import type { CodeFunction, CodeStmt } from "../ir/code.ts";
+
+const KEYWORDS = new Set(
+  ("break case catch class const continue debugger default delete do else enum export extends false " +
+    "finally for function if import in instanceof new null return super switch this throw true try " +
+    "typeof var void while with as implements interface let package private protected public static " +
+    "yield await async of undefined NaN Infinity arguments eval").split(" "),
+);
+
+export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s: Sym) => string {
+  const taken = new Set<string>([...KEYWORDS, ...fn.reserved, ...moduleNames]);
+  const names = new Map<Sym, string>();
+  const pick = (hint: string) => {
+    let name = hint;
+    for (let k = 1; taken.has(name); k++) name = `${hint}_${k}`;
+    taken.add(name);
+    return name;
+  };
+  const nameOf = (s: Sym): string => {
+    let name = names.get(s);
+    if (name === undefined) {
+      name = s.user ? s.hint : pick(s.adjointOf ? `d${nameOf(s.adjointOf)}` : s.hint);
+      names.set(s, name);
+    }
+    return name;
+  };
+  for (const p of fn.params) nameOf(p.sym);
+  nameOf(fn.dout.sym);
+  const visit = (stmts: readonly CodeStmt[]) => {
+    for (const s of stmts) {
+      switch (s.k) {
+        case "decl": nameOf(s.sym); if (s.init) forEachSym(s.init, nameOf); break;
+        case "assign": nameOf(s.sym); forEachSym(s.expr, nameOf); break;
+        case "if": forEachSym(s.cond, nameOf); visit(s.then); visit(s.else); break;
+        case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); break;
+        default: break;
+      }
+    }
+  };
+  visit(fn.body);
+  return nameOf;
+}

@@ -1,0 +1,71 @@
+/**
+ * The pipeline, top to bottom:
+ *
+ *   source --parse--> graph IR --activity--> annotated IR --reverse--> code IR --emit--> TypeScript
+ *
+ * `compile` is pure: text in, text and diagnostics out, no file system. The CLI does I/O.
+ */
+import { basename } from "node:path";
+import { CompileError, type Diagnostic } from "./diagnostics.ts";
+import { analyseActivity } from "./analyses/activity.ts";
+import type { CodeFunction } from "./ir/code.ts";
+import { printIR } from "./ir/print.ts";
+import { parse } from "./parse/parse.ts";
+import { formatModule, printModule } from "./emit/emit.ts";
+import { reverseMode } from "./transforms/reverse.ts";
+
+export interface CompileOptions {
+  /** Receives a dump of each stage's output (the `--dump-ir` switch). */
+  readonly dump?: (stage: string, functionName: string, text: string) => void;
+}
+
+export interface CompileResult {
+  /** The generated module, or null when there were errors. */
+  readonly output: string | null;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Names of the functions compiled. */
+  readonly functions: readonly string[];
+}
+
+export const STAGES = ["parse", "activity", "reverse", "emit"] as const;
+
+export async function compile(text: string, path: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const located = (d: Omit<Diagnostic, "file">): Diagnostic => ({ file: path, ...d });
+  const parsed = parse(text, path);
+  const diagnostics = parsed.diagnostics.map(located);
+  const dump = options.dump ?? (() => {});
+
+  const compiled: CodeFunction[] = [];
+  for (const fn of parsed.functions) {
+    try {
+      dump("parse", fn.name, printIR(fn));
+      const activity = analyseActivity(fn);
+      dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
+      const code = reverseMode(fn, activity);
+      dump("reverse", fn.name, printModule([code], basename(path)));
+      compiled.push(code);
+    } catch (e) {
+      if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));
+      else diagnostics.push(internalError(path, fn.loc, fn.name, e));
+    }
+  }
+  if (diagnostics.length === 0 && parsed.functions.length === 0) {
+    diagnostics.push({ file: path, line: 1, col: 1, length: 1, message: "no function is tagged `@differentiable`: put `/** @differentiable */` above a function declaration" });
+  }
+  if (diagnostics.length > 0) return { output: null, diagnostics, functions: [] };
+
+  const output = await formatModule(printModule(compiled, basename(path)));
+  dump("emit", "*", output);
+  return { output, diagnostics, functions: compiled.map((c) => c.source) };
+}
+
+function internalError(path: string, loc: { line: number; col: number }, name: string, e: unknown): Diagnostic {
+  const message = e instanceof Error ? e.message : String(e);
+  return {
+    file: path, line: loc.line, col: loc.col, length: name.length,
+    message: `internal error while compiling \`${name}\`: ${message}. This is a bug in tsgrad, not in your code; please report it with this function.`,
+  };
+}
+
+export { formatDiagnostic, type Diagnostic } from "./diagnostics.ts";
+export { GENERATED_MARKER } from "./emit/emit.ts";

@@ -1,0 +1,37 @@
+/**
+ * The code IR: the emitted function as statements over symbols, produced by the
+ * transforms and printed by emit. It is deliberately close to the TypeScript it becomes.
+ */
+import type { Ex, Sym } from "./expr.ts";
+import type { Import, SourceLoc } from "./ir.ts";
+
+export type Role = "forward" | "backward";
+
+export type CodeStmt =
+  | {
+      readonly k: "decl";
+      readonly mutable: boolean;
+      readonly sym: Sym;
+      readonly init: Ex | null;
+      readonly type?: string;
+      readonly role: Role;
+      readonly origin?: SourceLoc;
+    }
+  | { readonly k: "assign"; readonly op: "=" | "+="; readonly sym: Sym; readonly expr: Ex; readonly role: Role; readonly origin?: SourceLoc }
+  | { readonly k: "if"; readonly cond: Ex; readonly then: CodeStmt[]; readonly else: CodeStmt[]; readonly role: Role; readonly origin?: SourceLoc }
+  | { readonly k: "blank" }
+  | { readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex])[] };
+
+export interface CodeFunction {
+  /** The emitted function's name (`f_grad`). */
+  readonly name: string;
+  /** The differentiated function's name. */
+  readonly source: string;
+  readonly params: readonly { readonly sym: Sym; readonly type: string }[];
+  /** The upstream-gradient parameter and its default. */
+  readonly dout: { readonly sym: Sym; readonly init: Ex };
+  readonly body: readonly CodeStmt[];
+  readonly imports: readonly Import[];
+  /** Every name the user's function uses, which generated names must avoid. */
+  readonly reserved: readonly string[];
+}

@@ -1,0 +1,162 @@
+/**
+ * Expressions of the emitted code: a tiny typed AST that derivative rules build and the
+ * emitter prints. Rules never concatenate strings; they call these builders, which fold
+ * the trivial algebra (`1 * x`, `x ** 1`, `-(-x)`, `2 * 3`) so no `* 1` noise reaches the
+ * output.
+ */
+
+/** A variable of the emitted function; its final name is chosen by the emitter's naming pass. */
+export interface Sym {
+  readonly id: number;
+  /** Preferred name: the user's own name, a temporary's hint, or `d` + a value's name. */
+  readonly hint: string;
+  /** The user's own name: kept exactly (clashes are resolved by renaming others). */
+  readonly user: boolean;
+  /** For an adjoint: the variable it is the gradient of (named `d` + that variable's name). */
+  readonly adjointOf?: Sym;
+}
+
+export type BinaryOp =
+  | "+" | "-" | "*" | "/" | "**"
+  | "<" | "<=" | ">" | ">=" | "===" | "!=="
+  | "&&" | "||";
+
+export type Ex =
+  | { readonly k: "num"; readonly value: number }
+  | { readonly k: "bool"; readonly value: boolean }
+  | { readonly k: "ref"; readonly sym: Sym }
+  | { readonly k: "bin"; readonly op: BinaryOp; readonly a: Ex; readonly b: Ex }
+  | { readonly k: "neg"; readonly a: Ex }
+  | { readonly k: "not"; readonly a: Ex }
+  | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[] }
+  | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex };
+
+const isNum = (e: Ex, v?: number): e is { k: "num"; value: number } =>
+  e.k === "num" && (v === undefined || e.value === v);
+
+export const num = (value: number): Ex => ({ k: "num", value });
+export const bool = (value: boolean): Ex => ({ k: "bool", value });
+export const ref = (sym: Sym): Ex => ({ k: "ref", sym });
+export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args });
+
+export function add(a: Ex, b: Ex): Ex {
+  if (isNum(a) && isNum(b)) return num(a.value + b.value);
+  if (isNum(a, 0)) return b;
+  if (isNum(b, 0)) return a;
+  if (b.k === "neg") return sub(a, b.a);
+  return { k: "bin", op: "+", a, b };
+}
+
+export function sub(a: Ex, b: Ex): Ex {
+  if (isNum(a) && isNum(b)) return num(a.value - b.value);
+  if (isNum(b, 0)) return a;
+  if (isNum(a, 0)) return neg(b);
+  return { k: "bin", op: "-", a, b };
+}
+
+export function mul(a: Ex, b: Ex): Ex {
+  if (isNum(a) && isNum(b)) return num(a.value * b.value);
+  if (isNum(a, 1)) return b;
+  if (isNum(b, 1)) return a;
+  if (isNum(a, -1)) return neg(b);
+  if (isNum(b, -1)) return neg(a);
+  // a negated factor reads better out front: `-(x * y)` rather than `x * -y`
+  if (b.k === "neg" && !isNum(a)) return neg(mul(a, b.a));
+  return { k: "bin", op: "*", a, b };
+}
+
+export function div(a: Ex, b: Ex): Ex {
+  if (isNum(b, 1)) return a;
+  if (isNum(a) && isNum(b) && Number.isInteger(a.value / b.value)) return num(a.value / b.value);
+  return { k: "bin", op: "/", a, b };
+}
+
+export function pow(a: Ex, b: Ex): Ex {
+  if (isNum(b, 1)) return a;
+  if (isNum(b, 0)) return num(1);
+  return { k: "bin", op: "**", a, b };
+}
+
+export function neg(a: Ex): Ex {
+  if (isNum(a)) return num(-a.value);
+  if (a.k === "neg") return a.a;
+  return { k: "neg", a };
+}
+
+export const not = (a: Ex): Ex => (a.k === "not" ? a.a : { k: "not", a });
+export const cmp = (op: BinaryOp, a: Ex, b: Ex): Ex => ({ k: "bin", op, a, b });
+export const cond = (c: Ex, a: Ex, b: Ex): Ex => ({ k: "cond", c, a, b });
+
+/** Calls `f` on every symbol an expression reads. */
+export function forEachSym(e: Ex, f: (s: Sym) => void): void {
+  switch (e.k) {
+    case "ref": f(e.sym); return;
+    case "bin": forEachSym(e.a, f); forEachSym(e.b, f); return;
+    case "neg": case "not": forEachSym(e.a, f); return;
+    case "call": e.args.forEach((x) => forEachSym(x, f)); return;
+    case "cond": forEachSym(e.c, f); forEachSym(e.a, f); forEachSym(e.b, f); return;
+    default: return;
+  }
+}
+
+/** Rebuilds an expression with every symbol reference replaced by `f(sym)` (or kept when undefined). */
+export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
+  switch (e.k) {
+    case "ref": return f(e.sym) ?? e;
+    case "bin": return { ...e, a: substitute(e.a, f), b: substitute(e.b, f) };
+    case "neg": return neg(substitute(e.a, f));
+    case "not": return not(substitute(e.a, f));
+    case "call": return { ...e, args: e.args.map((x) => substitute(x, f)) };
+    case "cond": return cond(substitute(e.c, f), substitute(e.a, f), substitute(e.b, f));
+    default: return e;
+  }
+}
+
+// ---- printing ------------------------------------------------------------------------
+
+const PRECEDENCE: Record<BinaryOp, number> = {
+  "||": 4, "&&": 5, "===": 9, "!==": 9, "<": 10, "<=": 10, ">": 10, ">=": 10,
+  "+": 12, "-": 12, "*": 13, "/": 13, "**": 14,
+};
+const UNARY = 15;
+const PRIMARY = 20;
+
+function precedenceOf(e: Ex): number {
+  switch (e.k) {
+    case "bin": return PRECEDENCE[e.op];
+    case "neg": case "not": return UNARY;
+    case "cond": return 3;
+    case "num": return e.value < 0 || Object.is(e.value, -0) ? UNARY : PRIMARY;
+    default: return PRIMARY;
+  }
+}
+
+export function formatNumber(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "-Infinity";
+  return String(v);
+}
+
+/** Prints an expression with the fewest parentheses that keep its meaning. */
+export function printEx(e: Ex, name: (s: Sym) => string): string {
+  const p = (x: Ex) => printEx(x, name);
+  const wrap = (x: Ex, min: number) => (precedenceOf(x) < min ? `(${p(x)})` : p(x));
+  switch (e.k) {
+    case "num": return formatNumber(e.value);
+    case "bool": return String(e.value);
+    case "ref": return name(e.sym);
+    case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (isNum(e.a) && e.a.value < 0) ? 1 : 0))}`;
+    case "not": return `!${wrap(e.a, UNARY)}`;
+    case "call": return `${e.fn}(${e.args.map(p).join(", ")})`;
+    case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;
+    case "bin": {
+      const prec = PRECEDENCE[e.op];
+      if (e.op === "**") {
+        // right-associative, and a unary operand on the left must be parenthesised
+        return `${wrap(e.a, PRIMARY)} ** ${wrap(e.b, prec)}`;
+      }
+      return `${wrap(e.a, prec)} ${e.op} ${wrap(e.b, prec + 1)}`;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The graph IR: values and the operations that produce them, in program order, with
+ * structured regions for branches. Every value is assigned exactly once (a reassigned
+ * `let` becomes a new version of the same user name), so the graph is explicit: an op's
+ * inputs are atoms (a value or a constant), its output is one value.
+ */
+
+export interface SourceLoc {
+  readonly line: number;
+  readonly col: number;
+  /** The source text of the node (whitespace collapsed), shown in comments and diagnostics. */
+  readonly text: string;
+}
+
+export type ValueType = "number" | "boolean";
+
+export interface Value {
+  readonly id: number;
+  /** The user's variable name, or null for a temporary the compiler introduced. */
+  readonly name: string | null;
+  /** 1 for a variable's first value, 2 after its first reassignment, ... */
+  readonly version: number;
+  /** Name hint for temporaries (from the rule table: `sum`, `prod`, `exp`, ...). */
+  readonly hint: string;
+  readonly type: ValueType;
+  /** True for the values that function parameters bind. */
+  readonly param: boolean;
+}
+
+export type Atom =
+  | { readonly kind: "value"; readonly id: number }
+  | { readonly kind: "const"; readonly value: number | boolean };
+
+export interface OpStmt {
+  readonly kind: "op";
+  /** Key of the derivative-rule table. */
+  readonly op: string;
+  /** How the callee is spelled in the user's source (an import alias), for calls. */
+  readonly callee?: string;
+  readonly args: readonly Atom[];
+  readonly out: number;
+  readonly loc: SourceLoc;
+}
+
+/** A two-way branch; `outs` merge the values the branches computed (phi nodes). */
+export interface IfStmt {
+  readonly kind: "if";
+  readonly cond: Atom;
+  readonly then: Stmt[];
+  readonly else: Stmt[];
+  readonly outs: readonly { readonly out: number; readonly then: Atom; readonly else: Atom }[];
+  readonly loc: SourceLoc;
+}
+
+export type Stmt = OpStmt | IfStmt;
+
+export interface Param {
+  readonly name: string;
+  /** The declared type as written, copied into the emitted signature. */
+  readonly typeText: string;
+  readonly type: ValueType;
+  readonly value: number;
+  readonly wrt: boolean;
+}
+
+export interface Import {
+  readonly local: string;
+  readonly imported: string;
+  readonly module: string;
+}
+
+export interface FunctionIR {
+  readonly name: string;
+  readonly params: readonly Param[];
+  readonly values: readonly Value[];
+  readonly body: Stmt[];
+  readonly result: Atom;
+  readonly returnLoc: SourceLoc;
+  readonly loc: SourceLoc;
+  /** Imports of the user's module that the function's calls resolve to. */
+  readonly imports: readonly Import[];
+}
+
+export const valueAtom = (id: number): Atom => ({ kind: "value", id });
+export const constAtom = (value: number | boolean): Atom => ({ kind: "const", value });
+
+/** Visits every op and branch in program order, descending into branches. */
+export function walk(stmts: readonly Stmt[], visit: (s: Stmt) => void): void {
+  for (const s of stmts) {
+    visit(s);
+    if (s.kind === "if") {
+      walk(s.then, visit);
+      walk(s.else, visit);
+    }
+  }
+}
+
+/** The values a statement reads. */
+export function readsOf(s: Stmt): Atom[] {
+  return s.kind === "op" ? [...s.args] : [s.cond];
+}
+
+/** The values a statement defines at its own level (an op's output, a branch's merged outputs). */
+export function definesOf(s: Stmt): number[] {
+  return s.kind === "op" ? [s.out] : s.outs.map((o) => o.out);
+}

@@ -1,0 +1,422 @@
+/**
+ * parse: the only stage that knows TypeScript syntax. Finds the functions tagged
+ * `@differentiable` and lowers each to the graph IR, or reports a located diagnostic for
+ * anything outside the supported subset.
+ */
+import {
+  Node, Project, SyntaxKind,
+  type Expression, type FunctionDeclaration, type SourceFile, type Statement,
+} from "ts-morph";
+import { CompileError, type Diagnostic } from "../diagnostics.ts";
+import {
+  constAtom, valueAtom,
+  type Atom, type FunctionIR, type Import, type Param, type SourceLoc, type Stmt, type Value, type ValueType,
+} from "../ir/ir.ts";
+import { MATH_CONSTANTS, RULES, RUNTIME_FUNCTIONS } from "../rules/rules.ts";
+import { describeUnsupported } from "./unsupported.ts";
+
+export interface ParseResult {
+  readonly functions: FunctionIR[];
+  readonly diagnostics: Omit<Diagnostic, "file">[];
+}
+
+/** Module specifiers that name tsgrad's runtime. */
+const RUNTIME_MODULE = /(^|\/)runtime(\/(index|scalar))?(\.[cm]?[jt]s)?$|^tsgrad(\/runtime)?$/;
+
+const ASSIGNMENT_OPS: Readonly<Record<string, string | null>> = {
+  "=": null, "+=": "+", "-=": "-", "*=": "*", "/=": "/", "**=": "**",
+};
+const BINARY_OPS = new Set(["+", "-", "*", "/", "**", "<", "<=", ">", ">=", "===", "!==", "&&", "||"]);
+const LOOSE_EQUALITY: Readonly<Record<string, string>> = { "==": "===", "!=": "!==" };
+
+export function parse(text: string, path: string): ParseResult {
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { target: 99, strict: true, allowJs: false },
+  });
+  const file = project.createSourceFile(path.endsWith(".ts") ? path : `${path}.ts`, text, { overwrite: true });
+  const syntax = project.getProgram().getSyntacticDiagnostics(file);
+  if (syntax.length > 0) {
+    return {
+      functions: [],
+      diagnostics: syntax.map((d) => {
+        const start = d.getStart() ?? 0;
+        const { line, column } = file.getLineAndColumnAtPos(start);
+        const message = d.getMessageText();
+        return {
+          line, col: column, length: d.getLength() ?? 1,
+          message: `syntax error: ${typeof message === "string" ? message : message.getMessageText()}`,
+        };
+      }),
+    };
+  }
+
+  const functions: FunctionIR[] = [];
+  const diagnostics: Omit<Diagnostic, "file">[] = [];
+  for (const host of taggedNodes(file)) {
+    try {
+      if (!Node.isFunctionDeclaration(host) || host.getParent() !== file) {
+        throw errorAt(host, `@differentiable on ${describeHost(host)} is not supported: tag a top-level \`function\` declaration`);
+      }
+      functions.push(new Lowerer(file, host).lower());
+    } catch (e) {
+      if (e instanceof CompileError) diagnostics.push(e.diagnostic);
+      else throw e;
+    }
+  }
+  diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
+  return { functions, diagnostics };
+}
+
+/** Nodes whose JSDoc carries `@differentiable`, in source order. */
+function taggedNodes(file: SourceFile): Node[] {
+  const hosts: Node[] = [];
+  file.forEachDescendant((node) => {
+    if (Node.isJSDocable(node) && node.getJsDocs().some((doc) => doc.getTags().some((t) => t.getTagName() === "differentiable"))) {
+      hosts.push(node);
+    }
+  });
+  return hosts;
+}
+
+function describeHost(node: Node): string {
+  if (Node.isMethodDeclaration(node)) return "a class method";
+  if (Node.isVariableStatement(node)) return "a variable (an arrow function or function expression)";
+  if (Node.isFunctionDeclaration(node)) return "a nested function";
+  if (Node.isClassDeclaration(node)) return "a class";
+  return `a ${node.getKindName()}`;
+}
+
+export function locOf(node: Node): SourceLoc {
+  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
+  return { line, col: column, text: node.getText().replace(/\s+/g, " ") };
+}
+
+export function errorAt(node: Node, message: string): CompileError {
+  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
+  return new CompileError({ line, col: column, length: Math.max(1, node.getEnd() - node.getStart()), message });
+}
+
+interface Binding {
+  atom: Atom;
+  type: ValueType;
+  mutable: boolean;
+  version: number;
+}
+
+interface Target {
+  readonly name: string | null;
+  readonly version: number;
+  readonly hint: string;
+}
+
+/** Lowers one function declaration to the graph IR. */
+class Lowerer {
+  private readonly values: Value[] = [];
+  private readonly env = new Map<string, Binding>();
+  private readonly imports = new Map<string, Import>();
+  private readonly usedImports = new Map<string, Import>();
+  private block: Stmt[] = [];
+
+  constructor(private readonly file: SourceFile, private readonly fn: FunctionDeclaration) {
+    for (const decl of file.getImportDeclarations()) {
+      for (const spec of decl.getNamedImports()) {
+        const local = spec.getAliasNode()?.getText() ?? spec.getName();
+        this.imports.set(local, { local, imported: spec.getName(), module: decl.getModuleSpecifierValue() });
+      }
+    }
+  }
+
+  lower(): FunctionIR {
+    const fn = this.fn;
+    const nameNode = fn.getNameNode() ?? fn;
+    const name = fn.getName() ?? "";
+    if (fn.isAsync()) throw errorAt(fn.getModifiers().find((m) => m.getKind() === SyntaxKind.AsyncKeyword) ?? nameNode, "an `async` function is not supported here: differentiate the synchronous computation");
+    if (fn.isGenerator()) throw errorAt(nameNode, "a generator function is not supported here");
+    if (fn.getTypeParameters().length > 0) throw errorAt(fn.getTypeParameters()[0]!, "generic functions are not supported yet");
+    const bodyNode = fn.getBody();
+    if (!bodyNode || !Node.isBlock(bodyNode)) throw errorAt(nameNode, `\`${name}\` has no body to differentiate`);
+
+    const params = this.lowerParams();
+    const returnType = fn.getReturnTypeNode();
+    if (returnType && returnType.getText() !== "number") {
+      throw errorAt(returnType, `a \`${returnType.getText()}\` result is not supported yet: a differentiable function returns a \`number\``);
+    }
+
+    const statements = bodyNode.getStatements();
+    let result: { atom: Atom; loc: SourceLoc } | null = null;
+    for (const [i, stmt] of statements.entries()) {
+      if (Node.isReturnStatement(stmt)) {
+        if (i !== statements.length - 1) throw errorAt(statements[i + 1]!, "unreachable code after `return`");
+        const expr = stmt.getExpression();
+        if (!expr) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
+        const r = this.expr(expr, { name: null, version: 1, hint: "value" });
+        if (r.type !== "number") throw errorAt(expr, `the result must be a number, not a ${r.type}`);
+        result = { atom: r.atom, loc: locOf(expr) };
+      } else {
+        this.statement(stmt);
+      }
+    }
+    if (!result) throw errorAt(nameNode, `\`${name}\` must end with \`return <expression>\``);
+
+    return {
+      name,
+      params,
+      values: this.values,
+      body: this.block,
+      result: result.atom,
+      returnLoc: result.loc,
+      loc: locOf(nameNode),
+      imports: [...this.usedImports.values()],
+    };
+  }
+
+  private lowerParams(): Param[] {
+    const wrt = this.wrtNames();
+    const params: Param[] = [];
+    for (const p of this.fn.getParameters()) {
+      const nameNode = p.getNameNode();
+      if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructured parameters are not supported yet");
+      if (p.isRestParameter()) throw errorAt(p, "rest parameters are not supported yet");
+      if (p.hasQuestionToken() || p.hasInitializer()) throw errorAt(p, "optional and default parameters are not supported yet");
+      const name = nameNode.getText();
+      const typeNode = p.getTypeNode();
+      if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\` or \`boolean\`)`);
+      const typeText = typeNode.getText();
+      const type = this.scalarType(typeNode, `parameter \`${name}\``);
+      const isWrt = wrt ? wrt.names.has(name) : type === "number";
+      if (isWrt && type !== "number") throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\` parameters can be differentiated`);
+      const value = this.newValue(name, 1, name, type, true);
+      this.env.set(name, { atom: valueAtom(value), type, mutable: true, version: 1 });
+      params.push({ name, typeText, type, value, wrt: isWrt });
+    }
+    if (wrt) {
+      for (const n of wrt.names) {
+        if (!params.some((p) => p.name === n)) throw errorAt(wrt.tag, `@wrt names \`${n}\`, which is not a parameter of \`${this.fn.getName()}\``);
+      }
+    }
+    return params;
+  }
+
+  /** The names listed by `@wrt` (spaces or commas), or null when the tag is absent. */
+  private wrtNames(): { names: Set<string>; tag: Node } | null {
+    for (const doc of this.fn.getJsDocs()) {
+      for (const tag of doc.getTags()) {
+        if (tag.getTagName() !== "wrt") continue;
+        const names = (tag.getCommentText() ?? "").split(/[\s,]+/).filter(Boolean);
+        if (names.length === 0) throw errorAt(tag, "@wrt needs the names of the parameters to differentiate");
+        return { names: new Set(names), tag };
+      }
+    }
+    return null;
+  }
+
+  private scalarType(typeNode: Node, what: string): ValueType {
+    const text = typeNode.getText();
+    if (text === "number") return "number";
+    if (text === "boolean") return "boolean";
+    if (/\[\]$|Float64Array|Float32Array|Array<|Tensor/.test(text)) {
+      throw errorAt(typeNode, `${what} has type \`${text}\`: arrays and tensors are not supported yet (this version handles \`number\` and \`boolean\`)`);
+    }
+    throw errorAt(typeNode, `${what} has type \`${text}\`: only \`number\` and \`boolean\` are supported`);
+  }
+
+  private newValue(name: string | null, version: number, hint: string, type: ValueType, param = false): number {
+    const id = this.values.length;
+    this.values.push({ id, name, version, hint, type, param });
+    return id;
+  }
+
+  // ---- statements ------------------------------------------------------------------
+
+  private statement(stmt: Statement): void {
+    if (Node.isVariableStatement(stmt)) {
+      const kind = stmt.getDeclarationKind();
+      if (kind === "var") throw errorAt(stmt, "`var` is not supported: use `let` or `const`");
+      for (const decl of stmt.getDeclarations()) {
+        const nameNode = decl.getNameNode();
+        if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
+        const name = nameNode.getText();
+        const init = decl.getInitializer();
+        if (!init) throw errorAt(decl, `\`let ${name}\` without an initial value is not supported yet: write \`let ${name} = ...\``);
+        if (this.env.has(name)) throw errorAt(nameNode, `\`${name}\` is already declared in this function`);
+        const typeNode = decl.getTypeNode();
+        const declared = typeNode ? this.scalarType(typeNode, `\`${name}\``) : null;
+        const r = this.assign({ name, version: 1, hint: name }, init, init);
+        if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
+        this.env.set(name, { atom: r.atom, type: r.type, mutable: kind === "let", version: 1 });
+      }
+      return;
+    }
+    if (Node.isExpressionStatement(stmt)) {
+      const expr = stmt.getExpression();
+      if (Node.isBinaryExpression(expr)) {
+        const op = expr.getOperatorToken().getText();
+        if (op in ASSIGNMENT_OPS) return this.assignment(expr.getLeft(), op, expr.getRight(), expr);
+      }
+      if (Node.isPrefixUnaryExpression(expr) || Node.isPostfixUnaryExpression(expr)) {
+        throw errorAt(expr, "`++` and `--` are not supported yet: write `x += 1`");
+      }
+      throw errorAt(expr, "an expression statement other than an assignment is not supported: its value would be discarded");
+    }
+    throw errorAt(stmt, describeUnsupported(stmt));
+  }
+
+  private assignment(left: Expression, op: string, right: Expression, whole: Expression): void {
+    if (!Node.isIdentifier(left)) {
+      throw errorAt(left, Node.isElementAccessExpression(left)
+        ? "writing to an array element is not supported yet"
+        : "assigning to anything but a local variable is not supported");
+    }
+    const name = left.getText();
+    const binding = this.env.get(name);
+    if (!binding) throw errorAt(left, `\`${name}\` is not a local variable of \`${this.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
+    if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
+    const version = binding.version + 1;
+    const target: Target = { name, version, hint: name };
+    const binop = ASSIGNMENT_OPS[op];
+    let r: { atom: Atom; type: ValueType };
+    if (binop) {
+      const rhs = this.expr(right);
+      r = this.op(binop, [{ atom: binding.atom, type: binding.type }, rhs], whole, target);
+    } else {
+      r = this.assign(target, right, whole);
+    }
+    if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
+    this.env.set(name, { ...binding, atom: r.atom, version });
+  }
+
+  /** Evaluates `expr` into a new value named by `target` (a copy when it is just an atom). */
+  private assign(target: Target, expr: Expression, whole: Node): { atom: Atom; type: ValueType } {
+    const r = this.expr(expr, target);
+    const fresh = r.atom.kind === "value" && this.values[r.atom.id]!.name === target.name && this.values[r.atom.id]!.version === target.version;
+    if (fresh) return r;
+    return this.op("id", [r], whole, target);
+  }
+
+  // ---- expressions -----------------------------------------------------------------
+
+  private expr(node: Expression, target?: Target): { atom: Atom; type: ValueType } {
+    if (Node.isParenthesizedExpression(node)) return this.expr(node.getExpression(), target);
+    if (Node.isNumericLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "number" };
+    if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
+    if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
+    if (Node.isIdentifier(node)) return this.identifier(node);
+    if (Node.isPropertyAccessExpression(node)) {
+      const member = node.getName();
+      if (node.getExpression().getText() === "Math" && member in MATH_CONSTANTS) {
+        return { atom: constAtom(MATH_CONSTANTS[member]!), type: "number" };
+      }
+      throw errorAt(node, `property access \`${node.getText()}\` is not supported yet (objects are outside this version's subset)`);
+    }
+    if (Node.isPrefixUnaryExpression(node)) {
+      const operand = node.getOperand();
+      switch (node.getOperatorToken()) {
+        case SyntaxKind.MinusToken:
+          if (Node.isNumericLiteral(operand)) return { atom: constAtom(-operand.getLiteralValue()), type: "number" };
+          return this.op("neg", [this.expr(operand)], node, target);
+        case SyntaxKind.PlusToken:
+          return this.expr(operand, target);
+        case SyntaxKind.ExclamationToken:
+          return this.op("!", [this.expr(operand)], node, target);
+        default:
+          throw errorAt(node, "`++`, `--` and `~` are not supported yet");
+      }
+    }
+    if (Node.isBinaryExpression(node)) {
+      const token = node.getOperatorToken().getText();
+      if (token in ASSIGNMENT_OPS) throw errorAt(node, "an assignment inside an expression is not supported: write it as its own statement");
+      const op = LOOSE_EQUALITY[token] ?? token;
+      if (!BINARY_OPS.has(op)) throw errorAt(node.getOperatorToken(), `the \`${token}\` operator is not supported yet`);
+      return this.op(op, [this.expr(node.getLeft()), this.expr(node.getRight())], node, target);
+    }
+    if (Node.isConditionalExpression(node)) return this.conditional(node, target);
+    if (Node.isCallExpression(node)) return this.call(node, target);
+    if (Node.isElementAccessExpression(node)) throw errorAt(node, "reading array elements is not supported yet");
+    throw errorAt(node, describeUnsupported(node));
+  }
+
+  private identifier(node: Node): { atom: Atom; type: ValueType } {
+    const name = node.getText();
+    const binding = this.env.get(name);
+    if (binding) return { atom: binding.atom, type: binding.type };
+    if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
+    if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
+    const declared = this.file.getVariableDeclaration(name);
+    if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
+    throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${this.fn.getName()}\``);
+  }
+
+  private conditional(node: Node & { getCondition(): Expression; getWhenTrue(): Expression; getWhenFalse(): Expression }, target?: Target) {
+    const c = this.expr(node.getCondition());
+    if (c.type !== "boolean") throw errorAt(node.getCondition(), "a condition must be a comparison or another boolean, not a number");
+    const outer = this.block;
+    const thenBlock: Stmt[] = [];
+    const elseBlock: Stmt[] = [];
+    this.block = thenBlock;
+    const a = this.expr(node.getWhenTrue());
+    this.block = elseBlock;
+    const b = this.expr(node.getWhenFalse());
+    this.block = outer;
+    if (a.type !== b.type) throw errorAt(node, `the branches of \`?:\` must have the same type (here ${a.type} and ${b.type})`);
+    const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? "picked", a.type);
+    this.block.push({ kind: "if", cond: c.atom, then: thenBlock, else: elseBlock, outs: [{ out, then: a.atom, else: b.atom }], loc: locOf(node) });
+    return { atom: valueAtom(out), type: a.type };
+  }
+
+  private call(node: Node & { getExpression(): Expression; getArguments(): Node[] }, target?: Target) {
+    const callee = node.getExpression();
+    const args = node.getArguments();
+    for (const a of args) if (Node.isSpreadElement(a)) throw errorAt(a, "spread arguments are not supported");
+    let key: string;
+    if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === "Math") {
+      key = `Math.${callee.getName()}`;
+      if (key === "Math.random") throw errorAt(node, "`Math.random()` is not supported here: randomness belongs in a parameter (draw the numbers outside and pass them in)");
+      if (!RULES[key]) throw errorAt(callee, `\`${key}\` is not supported yet`);
+    } else if (Node.isIdentifier(callee)) {
+      key = this.resolveCallee(callee);
+    } else {
+      throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: only Math functions and the runtime's helpers can be called in this version`);
+    }
+    const lowered = args.map((a) => this.expr(a as Expression));
+    return this.op(key, lowered, node, target, callee.getText());
+  }
+
+  private resolveCallee(callee: Node): string {
+    const name = callee.getText();
+    if (name === "eval") throw errorAt(callee, "`eval` is not supported here");
+    const imported = this.imports.get(name);
+    if (imported) {
+      if (RUNTIME_MODULE.test(imported.module) && RUNTIME_FUNCTIONS.has(imported.imported)) {
+        this.usedImports.set(name, imported);
+        return imported.imported;
+      }
+      throw errorAt(callee, `\`${name}\` is imported from '${imported.module}': calls to other functions are not supported yet (only Math functions and tsgrad's runtime helpers: ${[...RUNTIME_FUNCTIONS].join(", ")})`);
+    }
+    const local = this.file.getFunction(name);
+    if (local && !local.hasBody()) {
+      throw errorAt(callee, `\`${name}\` has no body tsgrad can read, so it cannot be differentiated`);
+    }
+    if (local) throw errorAt(callee, `calling \`${name}\` is not supported yet: calls to other functions come with a later version; inline it for now`);
+    throw errorAt(callee, `\`${name}\` is not defined here (import \`sigmoid\` or \`relu\` from tsgrad's runtime, or use a Math function)`);
+  }
+
+  /** Appends one operation; its result becomes `target` when given, else a new temporary. */
+  private op(key: string, args: { atom: Atom; type: ValueType }[], node: Node, target?: Target, callee?: string) {
+    const rule = RULES[key]!;
+    const what = callee ?? `\`${key}\``;
+    if (rule.arity === "variadic" ? args.length < 2 : args.length !== rule.arity) {
+      const wanted = rule.arity === "variadic" ? "at least 2 arguments" : `${rule.arity} argument${rule.arity === 1 ? "" : "s"}`;
+      throw errorAt(node, `${what} takes ${wanted}, got ${args.length}`);
+    }
+    const wants: ValueType = key === "&&" || key === "||" || key === "!" ? "boolean" : "number";
+    const strictEq = key === "===" || key === "!==";
+    for (const a of args) {
+      if (!strictEq && a.type !== wants) throw errorAt(node, `${what} needs ${wants} operands, got a ${a.type}`);
+    }
+    if (strictEq && args[0]!.type !== args[1]!.type) throw errorAt(node, `comparing a ${args[0]!.type} with a ${args[1]!.type} is always false`);
+    const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, rule.result);
+    this.block.push({ kind: "op", op: key, callee, args: args.map((a) => a.atom), out, loc: locOf(node) });
+    return { atom: valueAtom(out), type: rule.result };
+  }
+}

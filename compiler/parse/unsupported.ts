@@ -1,0 +1,51 @@
+/**
+ * What tsgrad says about syntax outside its subset: one line naming the construct and
+ * whether it is coming ("not supported yet") or out of scope ("not supported here").
+ */
+import { Node, SyntaxKind } from "ts-morph";
+
+const MESSAGES: Partial<Record<SyntaxKind, string>> = {
+  [SyntaxKind.IfStatement]: "an `if` statement is not supported yet: use the ternary `c ? a : b`",
+  [SyntaxKind.ForStatement]: "a `for` loop is not supported yet",
+  [SyntaxKind.ForOfStatement]: "a `for...of` loop is not supported yet",
+  [SyntaxKind.ForInStatement]: "a `for...in` loop is not supported here",
+  [SyntaxKind.WhileStatement]: "a `while` loop is not supported yet",
+  [SyntaxKind.DoStatement]: "a `do...while` loop is not supported yet",
+  [SyntaxKind.SwitchStatement]: "a `switch` statement is not supported yet: use the ternary `c ? a : b`",
+  [SyntaxKind.TryStatement]: "`try` is not supported here: a differentiable function cannot catch exceptions",
+  [SyntaxKind.ThrowStatement]: "`throw` is not supported here",
+  [SyntaxKind.Block]: "a nested block `{ ... }` is not supported yet",
+  [SyntaxKind.FunctionDeclaration]: "a nested function is not supported here",
+  [SyntaxKind.ClassDeclaration]: "a class is not supported here",
+  [SyntaxKind.LabeledStatement]: "a labelled statement is not supported yet",
+  [SyntaxKind.BreakStatement]: "`break` outside a loop is not supported",
+  [SyntaxKind.ContinueStatement]: "`continue` outside a loop is not supported",
+  [SyntaxKind.EmptyStatement]: "an empty statement `;` is not supported",
+  [SyntaxKind.ObjectLiteralExpression]: "an object literal is not supported yet: return a number",
+  [SyntaxKind.ArrayLiteralExpression]: "an array literal is not supported yet",
+  [SyntaxKind.ArrowFunction]: "a closure (arrow function) is not supported here",
+  [SyntaxKind.FunctionExpression]: "a closure (function expression) is not supported here",
+  [SyntaxKind.AwaitExpression]: "`await` is not supported here",
+  [SyntaxKind.YieldExpression]: "`yield` is not supported here",
+  [SyntaxKind.NewExpression]: "`new` is not supported yet",
+  [SyntaxKind.StringLiteral]: "a string is not supported here: differentiable code computes numbers",
+  [SyntaxKind.NoSubstitutionTemplateLiteral]: "a string is not supported here: differentiable code computes numbers",
+  [SyntaxKind.TemplateExpression]: "a template string is not supported here",
+  [SyntaxKind.NullKeyword]: "`null` is not supported here",
+  [SyntaxKind.ThisKeyword]: "`this` is not supported here",
+  [SyntaxKind.AsExpression]: "a type assertion `as` is not supported yet",
+  [SyntaxKind.NonNullExpression]: "a non-null assertion `!` is not supported yet",
+  [SyntaxKind.TypeOfExpression]: "`typeof` is not supported here",
+  [SyntaxKind.DeleteExpression]: "`delete` is not supported here",
+  [SyntaxKind.VoidExpression]: "`void` is not supported here",
+  [SyntaxKind.CommaListExpression]: "the comma operator is not supported",
+  [SyntaxKind.TaggedTemplateExpression]: "a tagged template is not supported here",
+  [SyntaxKind.BigIntLiteral]: "a bigint is not supported here: differentiable code computes with `number`",
+};
+
+export function describeUnsupported(node: Node): string {
+  const known = MESSAGES[node.getKind()];
+  if (known) return known;
+  const kind = node.getKindName().replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return `${Node.isStatement(node) ? "this statement" : "this expression"} (${kind}) is not supported yet`;
+}
