@@ -75,7 +75,8 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[]): string
         case "if": {
           const then = s.then.length > 0 ? s.then : s.else;
           const cond = s.then.length > 0 ? s.cond : ({ k: "not", a: s.cond } as Ex);
-          out.push(`${indent}if (${ex(cond)}) {${comment(s)}`);
+          // no comment on the `if` line: prettier would move it into the block
+          out.push(`${indent}if (${ex(cond)}) {`);
           previous = undefined;
           block(then, indent + "  ");
           if (s.then.length > 0 && s.else.length > 0) {

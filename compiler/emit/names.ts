@@ -26,7 +26,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
   const nameOf = (s: Sym): string => {
     let name = names.get(s);
     if (name === undefined) {
-      name = s.user ? s.hint : pick(s.adjointOf ? `d${nameOf(s.adjointOf)}` : s.hint);
+      name = s.user ? s.hint : pick(s.adjointOf ? adjointName(nameOf(s.adjointOf)) : s.hint);
       names.set(s, name);
     }
     return name;
@@ -46,4 +46,9 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
   };
   visit(fn.body);
   return nameOf;
+}
+
+/** `d` + the name, or `d_` + the name where that would be a keyword (`o` → `d_o`, not `do`). */
+function adjointName(of: string): string {
+  return KEYWORDS.has(`d${of}`) ? `d_${of}` : `d${of}`;
 }

@@ -22,7 +22,7 @@ export type BinaryOp =
   | "&&" | "||";
 
 export type Ex =
-  | { readonly k: "num"; readonly value: number }
+  | { readonly k: "num"; readonly value: number; readonly text?: string }
   | { readonly k: "bool"; readonly value: boolean }
   | { readonly k: "ref"; readonly sym: Sym }
   | { readonly k: "bin"; readonly op: BinaryOp; readonly a: Ex; readonly b: Ex }
@@ -143,7 +143,7 @@ export function printEx(e: Ex, name: (s: Sym) => string): string {
   const p = (x: Ex) => printEx(x, name);
   const wrap = (x: Ex, min: number) => (precedenceOf(x) < min ? `(${p(x)})` : p(x));
   switch (e.k) {
-    case "num": return formatNumber(e.value);
+    case "num": return e.text ?? formatNumber(e.value);
     case "bool": return String(e.value);
     case "ref": return name(e.sym);
     case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (isNum(e.a) && e.a.value < 0) ? 1 : 0))}`;

@@ -29,7 +29,7 @@ export interface Value {
 
 export type Atom =
   | { readonly kind: "value"; readonly id: number }
-  | { readonly kind: "const"; readonly value: number | boolean };
+  | { readonly kind: "const"; readonly value: number | boolean; readonly text?: string };
 
 export interface OpStmt {
   readonly kind: "op";
@@ -82,7 +82,7 @@ export interface FunctionIR {
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });
-export const constAtom = (value: number | boolean): Atom => ({ kind: "const", value });
+export const constAtom = (value: number | boolean, text?: string): Atom => ({ kind: "const", value, text });
 
 /** Visits every op and branch in program order, descending into branches. */
 export function walk(stmts: readonly Stmt[], visit: (s: Stmt) => void): void {

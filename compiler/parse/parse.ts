@@ -305,7 +305,7 @@ class Lowerer {
     if (Node.isPropertyAccessExpression(node)) {
       const member = node.getName();
       if (node.getExpression().getText() === "Math" && member in MATH_CONSTANTS) {
-        return { atom: constAtom(MATH_CONSTANTS[member]!), type: "number" };
+        return { atom: constAtom(MATH_CONSTANTS[member]!, `Math.${member}`), type: "number" };
       }
       throw errorAt(node, `property access \`${node.getText()}\` is not supported yet (objects are outside this version's subset)`);
     }

@@ -92,7 +92,7 @@ export class TransformContext {
 
   /** How the emitted code reads an atom: a literal, a variable, or a recomputed comparison. */
   atomEx(a: Atom): Ex {
-    if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : num(a.value);
+    if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : { k: "num", value: a.value, text: a.text };
     if (this.isRematerialised(a.id)) return this.opEx(this.defs.get(a.id) as OpStmt, (x) => this.atomEx(x));
     return ref(this.valueSym(a.id));
   }

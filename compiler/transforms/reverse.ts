@@ -166,14 +166,19 @@ class Reverser {
     return out;
   }
 
-  /** Turns contributions into declarations and `+=`, declaring before a branch what it adds to. */
-  private resolve(raws: readonly Raw[], declared: Set<number>): CodeStmt[] {
+  /**
+   * Turns contributions into declarations and `+=`. What a branch adds to is declared
+   * before it: `let dx: number;` when both arms start by assigning it, else `let dx = 0;`.
+   */
+  private resolve(raws: readonly Raw[], declared: Set<number>, unassigned = new Set<number>()): CodeStmt[] {
     const out: CodeStmt[] = [];
     for (const r of raws) {
       if (r.k === "contrib") {
         if (r.dropped) continue;
         const sym = this.cx.adjointSym(r.target);
-        if (declared.has(r.target)) {
+        if (unassigned.delete(r.target)) {
+          out.push({ k: "assign", op: "=", sym, expr: r.expr, role: "backward", origin: r.loc });
+        } else if (declared.has(r.target)) {
           out.push({ k: "assign", op: "+=", sym, expr: r.expr, role: "backward", origin: r.loc });
         } else {
           declared.add(r.target);
@@ -182,19 +187,44 @@ class Reverser {
         }
         continue;
       }
+      const split = new Set<number>();
+      const startThen = assignedFirst(r.then);
+      const startElse = assignedFirst(r.else);
       for (const target of targetsOf(r)) {
         if (r.inner.has(target) || declared.has(target)) continue;
         declared.add(target);
-        out.push({ k: "decl", mutable: true, sym: this.cx.adjointSym(target), init: num(0), role: "backward" });
+        const sym = this.cx.adjointSym(target);
+        if (startThen.has(target) && startElse.has(target)) {
+          split.add(target);
+          out.push({ k: "decl", mutable: true, sym, init: null, type: "number", role: "backward" });
+        } else {
+          out.push({ k: "decl", mutable: true, sym, init: num(0), role: "backward" });
+        }
       }
       out.push({
         k: "if", cond: r.cond, role: "backward", origin: r.loc,
-        then: this.resolve(r.then, new Set(declared)),
-        else: this.resolve(r.else, new Set(declared)),
+        then: this.resolve(r.then, new Set(declared), new Set(split)),
+        else: this.resolve(r.else, new Set(declared), new Set(split)),
       });
     }
     return out;
   }
+}
+
+/** Adjoints whose first contribution in an arm is a plain statement (not inside a nested branch). */
+function assignedFirst(raws: readonly Raw[]): Set<number> {
+  const seen = new Set<number>();
+  const first = new Set<number>();
+  for (const r of raws) {
+    if (r.k === "contrib") {
+      if (r.dropped) continue;
+      if (!seen.has(r.target)) first.add(r.target);
+      seen.add(r.target);
+    } else {
+      for (const t of targetsOf(r)) seen.add(t);
+    }
+  }
+  return first;
 }
 
 /** The adjoints a branch adds to, in order of first contribution. */
