@@ -1,0 +1,94 @@
+/**
+ * Input outside the supported subset: a located error that says what is not supported,
+ * never a crash, never output.
+ */
+import { describe, expect, it } from "vitest";
+import { compile, formatDiagnostic } from "../../compiler/index.ts";
+import { RULES } from "../../compiler/rules/rules.ts";
+
+const wrap = (body: string, params = "x: number") => `/** @differentiable */\nexport function f(${params}): number {\n${body}\n}\n`;
+
+/** [what, source, message pattern, line, column] */
+const CASES: [string, string, RegExp, number, number][] = [
+  ["a for loop", wrap("  let s = 0;\n  for (let i = 0; i < 3; i++) s += x;\n  return s;"), /a `for` loop is not supported yet/, 4, 3],
+  ["a while loop", wrap("  while (x > 0) {}\n  return x;"), /a `while` loop is not supported yet/, 3, 3],
+  ["an if statement", wrap("  if (x > 0) {\n    return x;\n  }\n  return -x;"), /an `if` statement is not supported yet: use the ternary/, 3, 3],
+  ["a call of a function without a body", `declare function opaque(v: number): number;\n${wrap("  return opaque(x);")}`, /`opaque` has no body tsgrad can read/, 4, 10],
+  ["a call of another function", `function helper(v: number) { return v; }\n${wrap("  return helper(x);")}`, /calling `helper` is not supported yet/, 4, 10],
+  ["Math.random()", wrap("  return x * Math.random();"), /`Math.random\(\)` is not supported here: randomness belongs in a parameter/, 3, 14],
+  ["eval", wrap("  return eval(\"x\");"), /`eval` is not supported here/, 3, 10],
+  ["an async function", "/** @differentiable */\nexport async function f(x: number) {\n  return x;\n}\n", /an `async` function is not supported here/, 2, 8],
+  ["a generator function", "/** @differentiable */\nexport function* f(x: number) {\n  yield x;\n}\n", /a generator function is not supported here/, 2, 18],
+  ["try", wrap("  try {\n    return x;\n  } catch {\n    return 0;\n  }"), /`try` is not supported here/, 3, 3],
+  ["an object literal", wrap("  const o = { a: x };\n  return x;"), /an object literal is not supported yet/, 3, 13],
+  ["a class method", "class C {\n  /** @differentiable */\n  f(x: number) {\n    return x;\n  }\n}\n", /@differentiable on a class method is not supported: tag a top-level `function` declaration/, 3, 3],
+  ["an arrow function", "/** @differentiable */\nexport const f = (x: number) => x;\n", /@differentiable on a variable/, 2, 1],
+  ["an array parameter", wrap("  return x[0];", "x: number[]"), /parameter `x` has type `number\[\]`: arrays and tensors are not supported yet/, 2, 22],
+  ["a missing type annotation", wrap("  return x;", "x"), /parameter `x` needs a type annotation/, 2, 19],
+  ["a string parameter", wrap("  return 1;", "s: string"), /only `number` and `boolean` are supported/, 2, 22],
+  ["var", wrap("  var y = x;\n  return y;"), /`var` is not supported: use `let` or `const`/, 3, 3],
+  ["writing outside the function", `let total = 0;\n${wrap("  total = x;\n  return x;")}`, /writing to state outside the function is not supported \(the gradient could not see it\)/, 4, 3],
+  ["reading a module-level variable", `const scale = 2;\n${wrap("  return scale * x;")}`, /`scale` is a module-level variable: reading it is not supported yet, pass it as a parameter/, 4, 10],
+  ["an undefined name", wrap("  return y * x;"), /`y` is not a parameter or local variable of `f`/, 3, 10],
+  ["a closure", wrap("  const g = (v: number) => v;\n  return x;"), /a closure \(arrow function\) is not supported here/, 3, 13],
+  ["++", wrap("  let y = x;\n  y++;\n  return y;"), /`\+\+` and `--` are not supported yet/, 4, 3],
+  ["assigning a constant", wrap("  const y = x;\n  y = 2;\n  return y;"), /cannot assign to `y` because it is a constant/, 4, 3],
+  ["the % operator", wrap("  return x % 2;"), /the `%` operator is not supported yet/, 3, 12],
+  ["a string", wrap("  const s = \"a\";\n  return x;"), /a string is not supported here/, 3, 13],
+  ["code after return", wrap("  return x;\n  const y = 1;"), /unreachable code after `return`/, 4, 3],
+  ["no return", wrap("  const y = x;"), /`f` must end with `return <expression>`/, 2, 17],
+  ["@wrt naming a non-parameter", "/**\n * @differentiable\n * @wrt x q\n */\nexport function f(x: number): number {\n  return x;\n}\n", /@wrt names `q`, which is not a parameter of `f`/, 3, 4],
+  ["@wrt naming a boolean", "/**\n * @differentiable\n * @wrt b\n */\nexport function f(x: number, b: boolean): number {\n  return b ? x : 0;\n}\n", /only `number` parameters can be differentiated/, 3, 4],
+  ["a boolean result", wrap("  return x > 0;"), /the result must be a number, not a boolean/, 3, 10],
+  ["a number as a condition", wrap("  return x ? 1 : 0;"), /a condition must be a comparison or another boolean/, 3, 10],
+  ["a wrong argument count", wrap("  return Math.exp(x, x);"), /Math.exp takes 1 argument, got 2/, 3, 10],
+  ["an unsupported Math function", wrap("  return Math.clz32(x);"), /`Math.clz32` is not supported yet/, 3, 10],
+  ["an import from elsewhere", `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}`, /`helper` is imported from '.\/helpers.ts': calls to other functions are not supported yet/, 4, 10],
+  ["a syntax error", "/** @differentiable */\nexport function f(x: number { return x; }\n", /syntax error: ',' expected/, 2, 29],
+  ["no tagged function", "export function f(x: number) { return x; }\n", /no function is tagged `@differentiable`/, 1, 1],
+];
+
+describe("unsupported input", () => {
+  it.each(CASES)("%s gives a located error and no output", async (_what, source, message, line, col) => {
+    const result = await compile(source, "model.ts");
+    expect(result.output).toBeNull();
+    expect(result.diagnostics.length).toBeGreaterThan(0);
+    const d = result.diagnostics[0]!;
+    expect(d.message).toMatch(message);
+    expect([d.line, d.col]).toEqual([line, col]);
+    expect(d.file).toBe("model.ts");
+  });
+
+  it("formats an error as path:line:col with a code frame pointing at the construct", async () => {
+    const source = wrap("  return x * Math.random();");
+    const { diagnostics } = await compile(source, "src/model.ts");
+    expect(formatDiagnostic(diagnostics[0]!, source)).toBe(
+      [
+        "src/model.ts:3:14: error: `Math.random()` is not supported here: randomness belongs in a parameter (draw the numbers outside and pass them in)",
+        " 3 |   return x * Math.random();",
+        "   |              ^^^^^^^^^^^^^",
+      ].join("\n"),
+    );
+  });
+
+  it("reports an error in one function and still names the right place when another is fine", async () => {
+    const source = `${wrap("  return x * 2;")}\n/** @differentiable */\nexport function g(y: number): number {\n  for (;;) {}\n}\n`;
+    const { output, diagnostics } = await compile(source, "m.ts");
+    expect(output).toBeNull();
+    expect(diagnostics.map((d) => [d.line, d.col])).toEqual([[8, 3]]);
+  });
+
+  it("turns a compiler bug into an internal-error diagnostic at the function, not a crash", async () => {
+    const rule = RULES["Math.exp"] as { vjp?: unknown };
+    const saved = rule.vjp;
+    rule.vjp = () => [];
+    try {
+      const { output, diagnostics } = await compile(wrap("  return Math.exp(x);"), "m.ts");
+      expect(output).toBeNull();
+      expect(diagnostics[0]!.message).toMatch(/^internal error while compiling `f`: rule 'Math.exp' returned 0 gradients for 1 inputs/);
+      expect([diagnostics[0]!.line, diagnostics[0]!.col]).toEqual([2, 17]);
+    } finally {
+      rule.vjp = saved;
+    }
+  });
+});

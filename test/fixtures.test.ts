@@ -1,0 +1,87 @@
+/**
+ * Every fixture, three ways: its emitted code equals the golden `.grad.ts` byte for byte
+ * (and is the same on a second compile), the golden code type-checks under --strict, and
+ * its gradients match finite differences at random points.
+ */
+import { readFileSync } from "node:fs";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { compile } from "../compiler/index.ts";
+import { outputPath } from "../compiler/cli.ts";
+import { gradcheck, rand } from "../runtime/index.ts";
+import { fixtureInputs } from "./helpers/fixtures.ts";
+import { load } from "./helpers/load.ts";
+
+type Sampler = (u: number) => number | boolean;
+const range = (lo: number, hi: number): Sampler => (u) => lo + (hi - lo) * u;
+const integer = (lo: number, hi: number): Sampler => (u) => lo + Math.floor(u * (hi - lo + 1));
+const flag: Sampler = (u) => u < 0.5;
+const ANY = range(-2, 2);
+
+/** Where each fixture function is smooth; parameters not listed are drawn from [-2, 2]. */
+const DOMAINS: Record<string, Record<string, Sampler>> = {
+  safeLog: { x: range(0.2, 3), floor: range(0.5, 1) },
+  huber: { delta: range(0.5, 2) },
+  special: { u: range(0.5, 3.5) },
+  stepped: { x: range(-2.9, 2.9) },
+  clash: { n: integer(0, 3), scaled: flag },
+  neuronLoss: { t: range(0, 1) },
+};
+
+const POINTS = 25;
+
+describe.each(fixtureInputs())("fixture %s", (input) => {
+  const source = readFileSync(input, "utf8");
+  const golden = readFileSync(outputPath(input), "utf8");
+
+  it("emits exactly its golden .grad.ts (run `npm run fixtures:update` to accept a change)", async () => {
+    const { output, diagnostics } = await compile(source, input);
+    expect(diagnostics).toEqual([]);
+    expect(output).toBe(golden);
+  });
+
+  it("emits the same bytes when compiled twice", async () => {
+    const first = await compile(source, input);
+    const second = await compile(source, input);
+    expect(second.output).toBe(first.output);
+  });
+
+  it("has gradients that match finite differences at random points", () => {
+    const original = load(source);
+    const generated = load(golden);
+    const names = Object.keys(generated).filter((k) => k.endsWith("_grad")).map((k) => k.slice(0, -5));
+    expect(names.length).toBeGreaterThan(0);
+    names.forEach((name, fi) => {
+      const f = original[name]!;
+      const params = paramNames(source, name);
+      const u = rand([POINTS * params.length], 1000 + fi).data;
+      for (let p = 0; p < POINTS; p++) {
+        const args = params.map((param, j) => (DOMAINS[name]?.[param] ?? ANY)(u[p * params.length + j]!));
+        const result = gradcheck(f, generated[`${name}_grad`]!, args as number[], { names: params });
+        expect(result.ok, result.report).toBe(true);
+      }
+    });
+  });
+});
+
+describe("generated code", () => {
+  it("type-checks under tsc --strict, with the fixture inputs it came from", () => {
+    const files = fixtureInputs().flatMap((f) => [f, outputPath(f)]);
+    const program = ts.createProgram(files, {
+      strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true,
+      noUnusedLocals: true, noUnusedParameters: false, skipLibCheck: true, types: [],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
+      const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : "";
+      return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+    });
+    expect(diagnostics).toEqual([]);
+  });
+});
+
+function paramNames(source: string, fn: string): string[] {
+  const m = new RegExp(`function ${fn}\\(([^)]*)\\)`).exec(source);
+  if (!m) throw new Error(`no function ${fn}`);
+  return m[1]!.split(",").map((p) => p.split(":")[0]!.trim()).filter(Boolean);
+}
