@@ -37,3 +37,12 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
     ` ${" ".repeat(gutter)} | ${" ".repeat(d.col - 1)}${"^".repeat(width)}`,
   ].join("\n");
 }
+
+/** A bug in tsgrad, reported at the function being compiled instead of as a crash. */
+export function internalError(at: { line: number; col: number }, name: string, e: unknown): Omit<Diagnostic, "file"> {
+  const message = e instanceof Error ? e.message : String(e);
+  return {
+    line: at.line, col: at.col, length: Math.max(1, name.length),
+    message: `internal error while compiling \`${name}\`: ${message}. This is a bug in tsgrad, not in your code; please report it with this function.`,
+  };
+}

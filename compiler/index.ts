@@ -6,7 +6,7 @@
  * `compile` is pure: text in, text and diagnostics out, no file system. The CLI does I/O.
  */
 import { basename } from "node:path";
-import { CompileError, type Diagnostic } from "./diagnostics.ts";
+import { CompileError, internalError, type Diagnostic } from "./diagnostics.ts";
 import { analyseActivity } from "./analyses/activity.ts";
 import type { CodeFunction } from "./ir/code.ts";
 import { printIR } from "./ir/print.ts";
@@ -46,7 +46,7 @@ export async function compile(text: string, path: string, options: CompileOption
       compiled.push(code);
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));
-      else diagnostics.push(internalError(path, fn.loc, fn.name, e));
+      else diagnostics.push(located(internalError(fn.loc, fn.name, e)));
     }
   }
   if (diagnostics.length === 0 && parsed.functions.length === 0) {
@@ -57,14 +57,6 @@ export async function compile(text: string, path: string, options: CompileOption
   const output = await formatModule(printModule(compiled, basename(path)));
   dump("emit", "*", output);
   return { output, diagnostics, functions: compiled.map((c) => c.source) };
-}
-
-function internalError(path: string, loc: { line: number; col: number }, name: string, e: unknown): Diagnostic {
-  const message = e instanceof Error ? e.message : String(e);
-  return {
-    file: path, line: loc.line, col: loc.col, length: name.length,
-    message: `internal error while compiling \`${name}\`: ${message}. This is a bug in tsgrad, not in your code; please report it with this function.`,
-  };
 }
 
 export { formatDiagnostic, type Diagnostic } from "./diagnostics.ts";

@@ -7,7 +7,7 @@ import {
   Node, Project, SyntaxKind,
   type Expression, type FunctionDeclaration, type SourceFile, type Statement,
 } from "ts-morph";
-import { CompileError, type Diagnostic } from "../diagnostics.ts";
+import { CompileError, internalError, type Diagnostic } from "../diagnostics.ts";
 import {
   constAtom, valueAtom,
   type Atom, type FunctionIR, type Import, type Param, type SourceLoc, type Stmt, type Value, type ValueType,
@@ -61,7 +61,7 @@ export function parse(text: string, path: string): ParseResult {
       functions.push(new Lowerer(file, host).lower());
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(e.diagnostic);
-      else throw e;
+      else diagnostics.push(internalError(locOf(host), Node.isFunctionDeclaration(host) ? host.getName() ?? "function" : "declaration", e));
     }
   }
   diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);

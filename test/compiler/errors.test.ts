@@ -92,3 +92,35 @@ describe("unsupported input", () => {
     }
   });
 });
+
+describe("mangled input", () => {
+  it("never makes compile() throw: random edits of the fixtures give output or located errors", async () => {
+    const { readFileSync } = await import("node:fs");
+    const fc = (await import("fast-check")).default;
+    const { fixtureInputs } = await import("../helpers/fixtures.ts");
+    const sources = fixtureInputs().map((f) => readFileSync(f, "utf8"));
+    const snippets = ["(", ")", "{", "}", ";", "for", "if", "=", "+=", "x", "[0]", "?", ":", "\"", "/*", "@differentiable", "async ", "=>", "new ", "\n"];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...sources),
+        fc.array(fc.tuple(fc.nat(), fc.nat(40), fc.constantFrom(...snippets)), { minLength: 1, maxLength: 4 }),
+        async (source, edits) => {
+          let text = source;
+          for (const [at, cut, insert] of edits) {
+            const i = at % (text.length + 1);
+            text = text.slice(0, i) + insert + text.slice(i + (cut % 5));
+          }
+          const result = await compile(text, "mangled.ts");
+          if (result.output === null) {
+            expect(result.diagnostics.length).toBeGreaterThan(0);
+            for (const d of result.diagnostics) {
+              expect(d.line).toBeGreaterThanOrEqual(1);
+              expect(d.message, text).not.toMatch(/^internal error/);
+            }
+          }
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    );
+  }, 60_000);
+});
