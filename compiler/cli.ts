@@ -60,7 +60,12 @@ function writeAtomically(path: string, text: string): void {
   }
 }
 
-export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** Where the CLI prints; process.stdout and process.stderr, or a capture in tests. */
+export interface Output {
+  write(text: string): unknown;
+}
+
+export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   if (argv.includes("-h") || argv.includes("--help")) {
     out.write(USAGE + "\n");
     return 0;

@@ -31,8 +31,9 @@ export type Ex =
   | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[] }
   | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex };
 
-const isNum = (e: Ex, v?: number): e is { k: "num"; value: number } =>
-  e.k === "num" && (v === undefined || e.value === v);
+/** The literal's value, or undefined when the expression is not a number literal. */
+const literal = (e: Ex): number | undefined => (e.k === "num" ? e.value : undefined);
+const isNum = (e: Ex, v?: number): boolean => e.k === "num" && (v === undefined || e.value === v);
 
 export const num = (value: number): Ex => ({ k: "num", value });
 export const bool = (value: boolean): Ex => ({ k: "bool", value });
@@ -40,7 +41,7 @@ export const ref = (sym: Sym): Ex => ({ k: "ref", sym });
 export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args });
 
 export function add(a: Ex, b: Ex): Ex {
-  if (isNum(a) && isNum(b)) return num(a.value + b.value);
+  if (isNum(a) && isNum(b)) return num(literal(a)! + literal(b)!);
   if (isNum(a, 0)) return b;
   if (isNum(b, 0)) return a;
   if (b.k === "neg") return sub(a, b.a);
@@ -48,14 +49,14 @@ export function add(a: Ex, b: Ex): Ex {
 }
 
 export function sub(a: Ex, b: Ex): Ex {
-  if (isNum(a) && isNum(b)) return num(a.value - b.value);
+  if (isNum(a) && isNum(b)) return num(literal(a)! - literal(b)!);
   if (isNum(b, 0)) return a;
   if (isNum(a, 0)) return neg(b);
   return { k: "bin", op: "-", a, b };
 }
 
 export function mul(a: Ex, b: Ex): Ex {
-  if (isNum(a) && isNum(b)) return num(a.value * b.value);
+  if (isNum(a) && isNum(b)) return num(literal(a)! * literal(b)!);
   if (isNum(a, 1)) return b;
   if (isNum(b, 1)) return a;
   if (isNum(a, -1)) return neg(b);
@@ -67,7 +68,7 @@ export function mul(a: Ex, b: Ex): Ex {
 
 export function div(a: Ex, b: Ex): Ex {
   if (isNum(b, 1)) return a;
-  if (isNum(a) && isNum(b) && Number.isInteger(a.value / b.value)) return num(a.value / b.value);
+  if (isNum(a) && isNum(b) && Number.isInteger(literal(a)! / literal(b)!)) return num(literal(a)! / literal(b)!);
   return { k: "bin", op: "/", a, b };
 }
 
@@ -78,7 +79,7 @@ export function pow(a: Ex, b: Ex): Ex {
 }
 
 export function neg(a: Ex): Ex {
-  if (isNum(a)) return num(-a.value);
+  if (isNum(a)) return num(-literal(a)!);
   if (a.k === "neg") return a.a;
   return { k: "neg", a };
 }
@@ -146,7 +147,7 @@ export function printEx(e: Ex, name: (s: Sym) => string): string {
     case "num": return e.text ?? formatNumber(e.value);
     case "bool": return String(e.value);
     case "ref": return name(e.sym);
-    case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (isNum(e.a) && e.a.value < 0) ? 1 : 0))}`;
+    case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (literal(e.a) ?? 0) < 0 ? 1 : 0))}`;
     case "not": return `!${wrap(e.a, UNARY)}`;
     case "call": return `${e.fn}(${e.args.map(p).join(", ")})`;
     case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;

@@ -25,7 +25,7 @@ class Capture extends Writable {
 async function run(...args: string[]) {
   const out = new Capture();
   const err = new Capture();
-  const code = await main(args, out as unknown as NodeJS.WriteStream, err as unknown as NodeJS.WriteStream);
+  const code = await main(args, out, err);
   return { code, stdout: out.text, stderr: err.text };
 }
 

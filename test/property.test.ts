@@ -1,0 +1,455 @@
+/**
+ * Property test: random straight-line scalar programs, compiled, checked against finite
+ * differences (gradcheck) and against the original function's value.
+ *
+ * Programs are numerically safe by construction: 1–3 number parameters drawn from [-2, 2]
+ * (sometimes a boolean `flag` too), 1–6 statements `const vK = e` / `let vK = e` and later
+ * `x = e`, `x += e`, `x -= e`, `x *= e`, `x /= 1 + e * e`, `x **= 2`, and expressions of
+ * depth ≤ 3 over earlier variables and small constants built only from forms with no poles
+ * or domain edges (`a / (1 + b * b)`, `Math.log(1 + a * a)`, `Math.exp(Math.tanh(a))`, ...).
+ *
+ * An interpreter of the same programs (`evaluate`) tells, for each point, how close it is to
+ * a kink (a tie in a comparison, max or min; zero for abs and relu) and whether the finite
+ * differences' probes stay on the same side of every kink; such points are skipped, as are
+ * points whose intermediate values grow past 1e3.
+ *
+ * Compiling costs ~150 ms a module (a TypeScript program is built per parse), so each run
+ * compiles a batch of 1–4 programs as one module; on failure fast-check shrinks the batch to
+ * the failing program and prints its source.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { gradcheck } from "../runtime/gradcheck.ts";
+import { relu, sigmoid } from "../runtime/scalar.ts";
+import { compileAndLoad } from "./helpers/load.ts";
+
+const SEED = 20240611;
+/** Runs of the property; each compiles a batch of 1–8 programs (~4.5 on average), ~150 programs in all. */
+const NUM_RUNS = 34;
+const MAX_BATCH = 8;
+const POINTS_PER_PROGRAM = 3;
+/** gradcheck tolerances for random programs. */
+const TOLERANCES = { atol: 1e-5, rtol: 1e-4 } as const;
+/** gradcheck's default relative step, to replay its probes in the interpreter. */
+const FD_EPS = 1e-6;
+/** Points closer than this to a tie or a kink are skipped. */
+const KINK_MARGIN = 1e-4;
+/** Points where an intermediate value exceeds this in magnitude are skipped. */
+const MAX_MAGNITUDE = 1e3;
+
+// ---- programs --------------------------------------------------------------------------
+
+const UNARY = [
+  "sin", "cos", "tanh", "atan", "sigmoid", "relu", "abs", "expTanh", "logSq", "sqrtSq", "sq", "cube", "powSq", "hypot1",
+] as const;
+type Unary = (typeof UNARY)[number];
+type Cmp = ">" | "<" | ">=" | "<=";
+
+/** Expressions as generated: a variable is an index, resolved modulo the variables in scope. */
+type Node =
+  | { readonly k: "var"; readonly i: number }
+  | { readonly k: "num"; readonly v: number }
+  | { readonly k: "bin"; readonly op: "+" | "-" | "*"; readonly a: Node; readonly b: Node }
+  | { readonly k: "neg"; readonly a: Node }
+  /** a / (1 + b * b) */
+  | { readonly k: "sdiv"; readonly a: Node; readonly b: Node }
+  | { readonly k: "fn"; readonly f: Unary; readonly a: Node }
+  | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Node; readonly b: Node }
+  | { readonly k: "tern"; readonly c: Cond; readonly t: Node; readonly e: Node };
+
+/** `l cmp r`, maybe negated, maybe combined with the boolean parameter (when there is one). */
+interface Cond {
+  readonly cmp: Cmp;
+  readonly l: Node;
+  readonly r: Node;
+  readonly negate: boolean;
+  readonly flag: "none" | "&&" | "||";
+}
+
+type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
+type RawStmt =
+  | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
+  | { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
+
+interface RawProgram {
+  readonly nParams: number;
+  /** Position of a boolean `flag` parameter among the parameters, or null for none. */
+  readonly flagAt: number | null;
+  /** Bit mask of the number parameters listed by `@wrt`, or null for no tag. */
+  readonly wrtMask: number | null;
+  readonly stmts: readonly RawStmt[];
+  readonly ret: { readonly k: "last" | "expr" | "sum"; readonly e: Node };
+}
+
+/** A program with every name resolved: what is rendered and what the interpreter runs. */
+type Ex =
+  | { readonly k: "var"; readonly name: string }
+  | { readonly k: "num"; readonly v: number }
+  | { readonly k: "bin"; readonly op: "+" | "-" | "*"; readonly a: Ex; readonly b: Ex }
+  | { readonly k: "neg"; readonly a: Ex }
+  | { readonly k: "sdiv"; readonly a: Ex; readonly b: Ex }
+  | { readonly k: "fn"; readonly f: Unary; readonly a: Ex }
+  | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Ex; readonly b: Ex }
+  | { readonly k: "tern"; readonly c: { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" }; readonly t: Ex; readonly e: Ex };
+
+type Stmt =
+  | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
+  | { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
+
+interface Program {
+  readonly name: string;
+  /** All parameters in order, the boolean `flag` included. */
+  readonly params: readonly { readonly name: string; readonly type: "number" | "boolean" }[];
+  /** The parameters the gradient is taken with respect to. */
+  readonly wrt: readonly string[];
+  readonly wrtTag: boolean;
+  readonly body: readonly Stmt[];
+  readonly ret: Ex;
+  /** The function's source text. */
+  readonly text: string;
+}
+
+const NUMBER_PARAMS = ["x", "y", "z"];
+const CONSTANTS = [0.5, 1, 2, 3, -1, -0.25, 1.5, Math.PI];
+
+function resolve(raw: RawProgram, name: string): Program {
+  const numberParams = NUMBER_PARAMS.slice(0, raw.nParams);
+  const params: { name: string; type: "number" | "boolean" }[] = numberParams.map((p) => ({ name: p, type: "number" }));
+  if (raw.flagAt !== null) params.splice(raw.flagAt % (params.length + 1), 0, { name: "flag", type: "boolean" });
+  const hasFlag = raw.flagAt !== null;
+  const mask = raw.wrtMask === null ? null : raw.wrtMask & ((1 << raw.nParams) - 1) || 1;
+  const wrt = mask === null ? numberParams : numberParams.filter((_, i) => mask & (1 << i));
+
+  const scope = [...numberParams];
+  const assignable = [...numberParams];
+  const ex = (n: Node): Ex => {
+    switch (n.k) {
+      case "var": return { k: "var", name: scope[n.i % scope.length]! };
+      case "num": return n;
+      case "bin": case "sdiv": case "ext": return { ...n, a: ex(n.a), b: ex(n.b) };
+      case "neg": case "fn": return { ...n, a: ex(n.a) };
+      case "tern": return {
+        k: "tern",
+        c: { ...n.c, l: ex(n.c.l), r: ex(n.c.r), flag: hasFlag ? n.c.flag : "none" },
+        t: ex(n.t),
+        e: ex(n.e),
+      };
+    }
+  };
+  const body: Stmt[] = [];
+  let last = scope[scope.length - 1]!;
+  for (const s of raw.stmts) {
+    if (s.k === "decl") {
+      const e = ex(s.e);
+      const v = `v${body.filter((b) => b.k !== "assign").length}`;
+      body.push({ k: s.mutable ? "let" : "const", name: v, e });
+      scope.push(v);
+      if (s.mutable) assignable.push(v);
+      last = v;
+    } else {
+      const target = assignable[s.target % assignable.length]!;
+      body.push({ k: "assign", name: target, op: s.op, e: ex(s.e) });
+      last = target;
+    }
+  }
+  const lastEx: Ex = { k: "var", name: last };
+  const ret: Ex = raw.ret.k === "last" ? lastEx : raw.ret.k === "expr" ? ex(raw.ret.e) : { k: "bin", op: "+", a: lastEx, b: ex(raw.ret.e) };
+  const program = { name, params, wrt, wrtTag: mask !== null, body, ret };
+  return { ...program, text: renderFunction(program) };
+}
+
+// ---- rendering ---------------------------------------------------------------------------
+
+function render(e: Ex): string {
+  const r = render;
+  switch (e.k) {
+    case "var": return e.name;
+    case "num": return e.v === Math.PI ? "Math.PI" : String(e.v);
+    case "bin": return `(${r(e.a)} ${e.op} ${r(e.b)})`;
+    case "neg": return `-(${r(e.a)})`;
+    case "sdiv": return `(${r(e.a)} / (1 + ${r(e.b)} * ${r(e.b)}))`;
+    case "ext": return `Math.${e.f}(${r(e.a)}, ${r(e.b)})`;
+    case "tern": {
+      const cmp = `${r(e.c.l)} ${e.c.cmp} ${r(e.c.r)}`;
+      const test = e.c.negate ? `!(${cmp})` : cmp;
+      const cond = e.c.flag === "none" ? test : `flag ${e.c.flag} ${test}`;
+      return `(${cond} ? ${r(e.t)} : ${r(e.e)})`;
+    }
+    case "fn": {
+      const a = r(e.a);
+      switch (e.f) {
+        case "sigmoid": case "relu": return `${e.f}(${a})`;
+        case "expTanh": return `Math.exp(Math.tanh(${a}))`;
+        case "logSq": return `Math.log(1 + ${a} * ${a})`;
+        case "sqrtSq": return `Math.sqrt(1 + ${a} * ${a})`;
+        case "sq": return `(${a}) ** 2`;
+        case "cube": return `(${a}) ** 3`;
+        case "powSq": return `Math.pow(${a}, 2)`;
+        case "hypot1": return `Math.hypot(${a}, 1)`;
+        default: return `Math.${e.f}(${a})`;
+      }
+    }
+  }
+}
+
+function renderStmt(s: Stmt): string {
+  if (s.k !== "assign") return `${s.k} ${s.name} = ${render(s.e)};`;
+  switch (s.op) {
+    case "/=": return `${s.name} /= 1 + ${render(s.e)} * ${render(s.e)};`;
+    case "**=": return `${s.name} **= 2;`;
+    default: return `${s.name} ${s.op} ${render(s.e)};`;
+  }
+}
+
+function renderFunction(p: Omit<Program, "text">): string {
+  const doc = p.wrtTag ? `/**\n * @differentiable\n * @wrt ${p.wrt.join(" ")}\n */` : "/** @differentiable */";
+  const params = p.params.map((q) => `${q.name}: ${q.type}`).join(", ");
+  const body = [...p.body.map(renderStmt), `return ${render(p.ret)};`].map((l) => `  ${l}`).join("\n");
+  return `${doc}\nexport function ${p.name}(${params}): number {\n${body}\n}\n`;
+}
+
+const IMPORTS = `import { sigmoid, relu } from "../runtime/index.ts";\n`;
+const moduleSource = (programs: readonly Program[]) => [IMPORTS, ...programs.map((p) => p.text)].join("\n");
+
+// ---- interpreter ---------------------------------------------------------------------------
+
+interface Evaluation {
+  readonly value: number;
+  /** For every comparison, max, min, abs and relu evaluated, in order: its distance from a tie (or from 0). */
+  readonly distances: readonly number[];
+  /** Largest magnitude of any intermediate value. */
+  readonly magnitude: number;
+  /** The outcome of every comparison, max, min, abs and relu evaluated, in order. */
+  readonly path: string;
+}
+
+/** Runs a program on `args` with JavaScript's own arithmetic, so the value must match the compiled code bit for bit. */
+function evaluate(p: Program, args: readonly (number | boolean)[]): Evaluation {
+  const env = new Map<string, number | boolean>(p.params.map((q, i) => [q.name, args[i]!]));
+  const distances: number[] = [];
+  let magnitude = 0;
+  let path = "";
+  const kink = (distance: number, outcome: boolean) => {
+    distances.push(Math.abs(distance));
+    path += outcome ? "1" : "0";
+  };
+  const seen = (v: number) => {
+    magnitude = Math.max(magnitude, Number.isFinite(v) ? Math.abs(v) : Infinity);
+    return v;
+  };
+  const ev = (e: Ex): number => {
+    switch (e.k) {
+      case "var": return env.get(e.name) as number;
+      case "num": return e.v;
+      case "bin": {
+        const a = ev(e.a), b = ev(e.b);
+        return seen(e.op === "+" ? a + b : e.op === "-" ? a - b : a * b);
+      }
+      case "neg": return -ev(e.a);
+      case "sdiv": {
+        const a = ev(e.a), b = ev(e.b);
+        return seen(a / (1 + b * b));
+      }
+      case "ext": {
+        const a = ev(e.a), b = ev(e.b);
+        kink(a - b, a > b);
+        return e.f === "max" ? Math.max(a, b) : Math.min(a, b);
+      }
+      case "tern": {
+        const { cmp, l, r, negate, flag } = e.c;
+        const compare = () => {
+          const x = ev(l), y = ev(r);
+          const outcome = cmp === ">" ? x > y : cmp === "<" ? x < y : cmp === ">=" ? x >= y : x <= y;
+          kink(x - y, outcome);
+          return negate ? !outcome : outcome;
+        };
+        const f = env.get("flag") as boolean;
+        const c = flag === "&&" ? f && compare() : flag === "||" ? f || compare() : compare();
+        return c ? ev(e.t) : ev(e.e);
+      }
+      case "fn": {
+        const a = ev(e.a);
+        switch (e.f) {
+          case "sin": return Math.sin(a);
+          case "cos": return Math.cos(a);
+          case "tanh": return Math.tanh(a);
+          case "atan": return Math.atan(a);
+          case "sigmoid": return sigmoid(a);
+          case "relu": kink(a, a > 0); return relu(a);
+          case "abs": kink(a, a > 0); return Math.abs(a);
+          case "expTanh": return Math.exp(Math.tanh(a));
+          case "logSq": return Math.log(1 + a * a);
+          case "sqrtSq": return seen(Math.sqrt(1 + a * a));
+          case "sq": return seen(a ** 2);
+          case "cube": return seen(a ** 3);
+          case "powSq": return seen(Math.pow(a, 2));
+          case "hypot1": return seen(Math.hypot(a, 1));
+        }
+      }
+    }
+  };
+  for (const s of p.body) {
+    const e = ev(s.e);
+    if (s.k !== "assign") {
+      env.set(s.name, e);
+      continue;
+    }
+    const old = env.get(s.name) as number;
+    const next =
+      s.op === "=" ? e
+      : s.op === "+=" ? old + e
+      : s.op === "-=" ? old - e
+      : s.op === "*=" ? old * e
+      : s.op === "/=" ? old / (1 + e * e)
+      : old ** 2;
+    env.set(s.name, seen(next));
+  }
+  return { value: seen(ev(p.ret)), distances, magnitude, path };
+}
+
+/**
+ * Why finite differences at `args` would not be trustworthy, or null: a probe x ± h
+ * (gradcheck's own) on another side of a kink, a kink within KINK_MARGIN, or huge values.
+ * A tie that holds at the point and at every probe (`Math.max(z, v)` after `v = z`,
+ * `x < x`) is structural: the function is smooth along the probes, so it is kept.
+ */
+function unsafe(p: Program, args: readonly (number | boolean)[]): string | null {
+  const at = evaluate(p, args);
+  if (at.magnitude > MAX_MAGNITUDE) return "large";
+  const probes: Evaluation[] = [];
+  for (const name of p.wrt) {
+    const i = p.params.findIndex((q) => q.name === name);
+    const x = args[i] as number;
+    const h = FD_EPS * Math.max(1, Math.abs(x));
+    for (const delta of [h, -h]) probes.push(evaluate(p, args.map((a, j) => (j === i ? x + delta : a))));
+  }
+  if (probes.some((there) => there.path !== at.path)) return "a probe crosses a kink";
+  if (probes.some((there) => there.magnitude > MAX_MAGNITUDE)) return "large";
+  const near = at.distances.some((d, k) => d < KINK_MARGIN && !(d === 0 && probes.every((there) => there.distances[k] === 0)));
+  return near ? "near a kink" : null;
+}
+
+// ---- arbitraries -------------------------------------------------------------------------
+
+const leaf: fc.Arbitrary<Node> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("var" as const), i: fc.nat({ max: 23 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("num" as const), v: fc.constantFrom(...CONSTANTS) }) },
+);
+
+const { node } = fc.letrec<{ node: Node; cond: Cond }>((tie) => ({
+  node: fc.oneof(
+    { depthIdentifier: "expr", maxDepth: 3 },
+    // the first alternative is what fast-check falls back to at the maximum depth
+    { weight: 6, arbitrary: leaf },
+    { weight: 4, arbitrary: fc.record({ k: fc.constant("bin" as const), op: fc.constantFrom("+" as const, "-" as const, "*" as const), a: tie("node"), b: tie("node") }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("neg" as const), a: tie("node") }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("sdiv" as const), a: tie("node"), b: tie("node") }) },
+    { weight: 4, arbitrary: fc.record({ k: fc.constant("fn" as const), f: fc.constantFrom(...UNARY), a: tie("node") }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("ext" as const), f: fc.constantFrom("max" as const, "min" as const), a: tie("node"), b: tie("node") }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("tern" as const), c: tie("cond"), t: tie("node"), e: tie("node") }) },
+  ),
+  cond: fc.record({
+    cmp: fc.constantFrom(">" as const, "<" as const, ">=" as const, "<=" as const),
+    l: tie("node"),
+    r: tie("node"),
+    negate: fc.boolean(),
+    flag: fc.constantFrom("none" as const, "&&" as const, "||" as const),
+  }),
+}));
+
+const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("decl" as const), mutable: fc.boolean(), e: node }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant("assign" as const),
+      target: fc.nat({ max: 23 }),
+      op: fc.constantFrom<AssignOp>("=", "+=", "-=", "*=", "/=", "**="),
+      e: node,
+    }),
+  },
+);
+
+const rawProgram: fc.Arbitrary<RawProgram> = fc.record({
+  nParams: fc.integer({ min: 1, max: 3 }),
+  flagAt: fc.option(fc.nat({ max: 3 }), { freq: 4 }),
+  wrtMask: fc.option(fc.integer({ min: 1, max: 7 }), { freq: 3 }),
+  stmts: fc.array(stmt, { minLength: 1, maxLength: 6 }),
+  ret: fc.record({ k: fc.constantFrom("last" as const, "expr" as const, "sum" as const), e: node }),
+});
+
+/**
+ * Uniform in [-2, 2] with steps of ~1e-9. (fc.double is uniform over bit patterns, so most of
+ * its draws are tiny, and its bias towards 0 and the bounds would put many points on kinks.)
+ */
+const STEPS = 2 ** 31 - 1;
+const coordinate = fc.noBias(fc.integer({ min: -STEPS, max: STEPS })).map((i) => (2 * i) / STEPS);
+const point = fc.record({ xs: fc.array(coordinate, { minLength: 3, maxLength: 3 }), flag: fc.boolean() });
+
+interface Case {
+  readonly program: Program;
+  /** The points, as argument lists in parameter order. */
+  readonly points: readonly (readonly (number | boolean)[])[];
+}
+
+const batch: fc.Arbitrary<Case[]> = fc
+  .array(fc.record({ raw: rawProgram, points: fc.array(point, { minLength: POINTS_PER_PROGRAM, maxLength: POINTS_PER_PROGRAM }) }), { minLength: 1, maxLength: MAX_BATCH })
+  .map((items) =>
+    items.map(({ raw, points }, n) => {
+      const program = resolve(raw, `f${n}`);
+      const args = points.map(({ xs, flag }) => {
+        let k = 0;
+        return program.params.map((q) => (q.type === "boolean" ? flag : xs[k++]!));
+      });
+      return { program, points: args };
+    }),
+  );
+
+/** Shown by fast-check for a counterexample: the sources, ready to paste into a file. */
+function describeBatch(cases: readonly Case[]): string {
+  return cases.map((c) => `${IMPORTS}\n${c.program.text}// points: ${JSON.stringify(c.points)}`).join("\n\n");
+}
+
+// ---- the property --------------------------------------------------------------------------
+
+describe("random straight-line programs", () => {
+  it("compile to gradients that match finite differences and values that match the original", async () => {
+    const stats = { programs: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    await fc.assert(
+      fc.asyncProperty(
+        batch.map((cases) => Object.assign(cases, { [fc.toStringMethod]: () => describeBatch(cases) })),
+        async (cases) => {
+          const source = moduleSource(cases.map((c) => c.program));
+          const { original, grad, output } = await compileAndLoad(source);
+          for (const { program, points } of cases) {
+            stats.programs++;
+            const f = original[program.name]!;
+            const fGrad = grad[`${program.name}_grad`]!;
+            for (const args of points) {
+              stats.points++;
+              const where = `${program.name}(${args.join(", ")})`;
+              const context = () => `at ${where}\n--- source ---\n${IMPORTS}\n${program.text}--- generated ---\n${output}`;
+              // the interpreter must agree with JavaScript, or its kink analysis means nothing
+              expect(evaluate(program, args).value, `test interpreter disagrees with the original ${context()}`).toBe(f(...args));
+              const why = unsafe(program, args);
+              if (why !== null) {
+                stats.skipped.set(why, (stats.skipped.get(why) ?? 0) + 1);
+                continue;
+              }
+              stats.checked++;
+              const result = gradcheck(f, fGrad, args, { ...TOLERANCES, names: program.params.map((q) => q.name) });
+              expect(result.ok, `gradient mismatch ${context()}\n${result.report}`).toBe(true);
+              const { value, grad: g } = fGrad(...args);
+              expect(value === f(...args), `value ${value} differs from the original's ${f(...args)} ${context()}`).toBe(true);
+              expect(Object.keys(g), `gradient keys ${context()}`).toEqual(program.wrt);
+            }
+          }
+        },
+      ),
+      { numRuns: NUM_RUNS, seed: SEED },
+    );
+    if (process.env.TSGRAD_STATS) console.log(stats);
+    // the generator must keep most points usable, or the property checks little
+    expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
+  }, 300_000);
+});
