@@ -73,6 +73,8 @@ type RawStmt =
 
 interface RawProgram {
   readonly nParams: number;
+  /** Plain names (x, y, z; v0, v1, ...) or names that clash with what the emitter generates. */
+  readonly naming: "plain" | "clashing";
   /** Position of a boolean `flag` parameter among the parameters, or null for none. */
   readonly flagAt: number | null;
   /** Bit mask of the number parameters listed by `@wrt`, or null for no tag. */
@@ -109,11 +111,17 @@ interface Program {
   readonly text: string;
 }
 
-const NUMBER_PARAMS = ["x", "y", "z"];
+const NAMES = {
+  plain: { params: ["x", "y", "z"], locals: [] as string[] },
+  // adjoints are named `d` + the variable, temporaries by their rule's hint (`sum`, `prod`,
+  // `max`, `sig`, ...), and the gradient function has `dout` and returns `value` and `grad`
+  clashing: { params: ["x", "dx", "dout"], locals: ["sum", "dsum", "value", "grad", "prod", "max", "sig", "ddx"] },
+};
 const CONSTANTS = [0.5, 1, 2, 3, -1, -0.25, 1.5, Math.PI];
 
 function resolve(raw: RawProgram, name: string): Program {
-  const numberParams = NUMBER_PARAMS.slice(0, raw.nParams);
+  const names = NAMES[raw.naming];
+  const numberParams = names.params.slice(0, raw.nParams);
   const params: { name: string; type: "number" | "boolean" }[] = numberParams.map((p) => ({ name: p, type: "number" }));
   if (raw.flagAt !== null) params.splice(raw.flagAt % (params.length + 1), 0, { name: "flag", type: "boolean" });
   const hasFlag = raw.flagAt !== null;
@@ -141,7 +149,8 @@ function resolve(raw: RawProgram, name: string): Program {
   for (const s of raw.stmts) {
     if (s.k === "decl") {
       const e = ex(s.e);
-      const v = `v${body.filter((b) => b.k !== "assign").length}`;
+      const k = body.filter((b) => b.k !== "assign").length;
+      const v = names.locals[k] ?? `v${k}`;
       body.push({ k: s.mutable ? "let" : "const", name: v, e });
       scope.push(v);
       if (s.mutable) assignable.push(v);
@@ -372,6 +381,7 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
 
 const rawProgram: fc.Arbitrary<RawProgram> = fc.record({
   nParams: fc.integer({ min: 1, max: 3 }),
+  naming: fc.constantFrom("plain" as const, "clashing" as const),
   flagAt: fc.option(fc.nat({ max: 3 }), { freq: 4 }),
   wrtMask: fc.option(fc.integer({ min: 1, max: 7 }), { freq: 3 }),
   stmts: fc.array(stmt, { minLength: 1, maxLength: 6 }),

@@ -79,10 +79,19 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[]): string
           out.push(`${indent}if (${ex(cond)}) {`);
           previous = undefined;
           block(then, indent + "  ");
-          if (s.then.length > 0 && s.else.length > 0) {
+          let rest = s.then.length > 0 ? s.else : [];
+          // an `else` holding just another `if` is written `else if`
+          while (rest.length === 1 && rest[0]!.k === "if" && rest[0]!.then.length > 0) {
+            const inner: Extract<CodeStmt, { k: "if" }> = rest[0]!;
+            out.push(`${indent}} else if (${ex(inner.cond)}) {`);
+            previous = undefined;
+            block(inner.then, indent + "  ");
+            rest = inner.else;
+          }
+          if (rest.length > 0) {
             out.push(`${indent}} else {`);
             previous = undefined;
-            block(s.else, indent + "  ");
+            block(rest, indent + "  ");
           }
           out.push(`${indent}}`);
           previous = undefined;

@@ -5,7 +5,7 @@
  */
 import {
   Node, Project, SyntaxKind,
-  type Expression, type FunctionDeclaration, type SourceFile, type Statement,
+  type Expression, type FunctionDeclaration, type IfStatement, type SourceFile, type Statement,
 } from "ts-morph";
 import { CompileError, internalError, type Diagnostic } from "../diagnostics.ts";
 import {
@@ -87,6 +87,9 @@ function describeHost(node: Node): string {
   return `a ${node.getKindName()}`;
 }
 
+const sameAtom = (a: Atom, b: Atom) =>
+  a.kind === "value" ? b.kind === "value" && a.id === b.id : b.kind === "const" && Object.is(a.value, b.value);
+
 export function locOf(node: Node): SourceLoc {
   const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
   return { line, col: column, text: node.getText().replace(/\s+/g, " ") };
@@ -98,10 +101,9 @@ export function errorAt(node: Node, message: string): CompileError {
 }
 
 interface Binding {
-  atom: Atom;
-  type: ValueType;
-  mutable: boolean;
-  version: number;
+  readonly atom: Atom;
+  readonly type: ValueType;
+  readonly mutable: boolean;
 }
 
 interface Target {
@@ -113,7 +115,9 @@ interface Target {
 /** Lowers one function declaration to the graph IR. */
 class Lowerer {
   private readonly values: Value[] = [];
-  private readonly env = new Map<string, Binding>();
+  private env = new Map<string, Binding>();
+  /** Values each user name has had so far, across branches: `s`, then `s_2`, `s_3`, ... */
+  private readonly versions = new Map<string, number>();
   private readonly imports = new Map<string, Import>();
   private readonly usedImports = new Map<string, Import>();
   private block: Stmt[] = [];
@@ -187,7 +191,8 @@ class Lowerer {
       const isWrt = wrt ? wrt.names.has(name) : type === "number";
       if (isWrt && type !== "number") throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\` parameters can be differentiated`);
       const value = this.newValue(name, 1, name, type, true);
-      this.env.set(name, { atom: valueAtom(value), type, mutable: true, version: 1 });
+      this.versions.set(name, 1);
+      this.env.set(name, { atom: valueAtom(value), type, mutable: true });
       params.push({ name, typeText, type, value, wrt: isWrt });
     }
     if (wrt) {
@@ -242,9 +247,9 @@ class Lowerer {
         if (this.env.has(name)) throw errorAt(nameNode, `\`${name}\` is already declared in this function`);
         const typeNode = decl.getTypeNode();
         const declared = typeNode ? this.scalarType(typeNode, `\`${name}\``) : null;
-        const r = this.assign({ name, version: 1, hint: name }, init, init);
+        const r = this.assign({ name, version: this.nextVersion(name), hint: name }, init, init);
         if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
-        this.env.set(name, { atom: r.atom, type: r.type, mutable: kind === "let", version: 1 });
+        this.env.set(name, { atom: r.atom, type: r.type, mutable: kind === "let" });
       }
       return;
     }
@@ -259,7 +264,52 @@ class Lowerer {
       }
       throw errorAt(expr, "an expression statement other than an assignment is not supported: its value would be discarded");
     }
+    if (Node.isIfStatement(stmt)) return this.ifStatement(stmt);
     throw errorAt(stmt, describeUnsupported(stmt));
+  }
+
+  private nextVersion(name: string): number {
+    const v = (this.versions.get(name) ?? 0) + 1;
+    this.versions.set(name, v);
+    return v;
+  }
+
+  /**
+   * `if (c) A else B`: each arm is lowered on its own copy of the variables; a variable
+   * either arm assigns gets a merged value after the branch (a phi node).
+   */
+  private ifStatement(stmt: IfStatement): void {
+    const condition = stmt.getExpression();
+    const c = this.expr(condition);
+    if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
+    const outer = this.block;
+    const before = this.env;
+    const arm = (node: Statement | undefined) => {
+      this.env = new Map(before);
+      this.block = [];
+      const stmts = node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node];
+      for (const s of stmts) {
+        if (Node.isReturnStatement(s)) throw errorAt(s, "`return` inside an `if` is not supported yet: assign the result to a variable and return it after the `if`");
+        this.statement(s);
+      }
+      return { block: this.block, env: this.env };
+    };
+    const then = arm(stmt.getThenStatement());
+    const otherwise = arm(stmt.getElseStatement());
+    this.block = outer;
+    this.env = new Map(before);
+    const outs: { out: number; then: Atom; else: Atom }[] = [];
+    for (const [name, binding] of before) {
+      const a = then.env.get(name)!.atom;
+      const b = otherwise.env.get(name)!.atom;
+      if (sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
+      const out = this.newValue(name, this.nextVersion(name), name, binding.type);
+      outs.push({ out, then: a, else: b });
+      this.env.set(name, { ...binding, atom: valueAtom(out) });
+    }
+    const { line, column } = stmt.getSourceFile().getLineAndColumnAtPos(stmt.getStart());
+    const loc = { line, col: column, text: `if (${condition.getText().replace(/\s+/g, " ")})` };
+    this.block.push({ kind: "if", cond: c.atom, then: then.block, else: otherwise.block, outs, loc });
   }
 
   private assignment(left: Expression, op: string, right: Expression, whole: Expression): void {
@@ -272,8 +322,7 @@ class Lowerer {
     const binding = this.env.get(name);
     if (!binding) throw errorAt(left, `\`${name}\` is not a local variable of \`${this.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
     if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
-    const version = binding.version + 1;
-    const target: Target = { name, version, hint: name };
+    const target: Target = { name, version: this.nextVersion(name), hint: name };
     const binop = ASSIGNMENT_OPS[op];
     let r: { atom: Atom; type: ValueType };
     if (binop) {
@@ -283,7 +332,7 @@ class Lowerer {
       r = this.assign(target, right, whole);
     }
     if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
-    this.env.set(name, { ...binding, atom: r.atom, version });
+    this.env.set(name, { ...binding, atom: r.atom });
   }
 
   /** Evaluates `expr` into a new value named by `target` (a copy when it is just an atom). */

@@ -5,7 +5,6 @@
 import { Node, SyntaxKind } from "ts-morph";
 
 const MESSAGES: Partial<Record<SyntaxKind, string>> = {
-  [SyntaxKind.IfStatement]: "an `if` statement is not supported yet: use the ternary `c ? a : b`",
   [SyntaxKind.ForStatement]: "a `for` loop is not supported yet",
   [SyntaxKind.ForOfStatement]: "a `for...of` loop is not supported yet",
   [SyntaxKind.ForInStatement]: "a `for...in` loop is not supported here",

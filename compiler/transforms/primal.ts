@@ -33,11 +33,11 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
   markLive(fn.body);
 
   // reads of each value by live code, and the block reading it
-  const uses = new Map<number, { count: number; block: number }>();
-  const use = (a: Atom, block: number) => {
+  const uses = new Map<number, { count: number; block: number; byMerge: boolean }>();
+  const use = (a: Atom, block: number, byMerge = false) => {
     if (a.kind !== "value") return;
     const u = uses.get(a.id);
-    uses.set(a.id, { count: (u?.count ?? 0) + 1, block });
+    uses.set(a.id, { count: (u?.count ?? 0) + 1, block, byMerge });
   };
   const countUses = (stmts: Stmt[]) => {
     const block = cx.branchIds.get(stmts)!;
@@ -48,8 +48,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
         use(s.cond, block);
         for (const o of s.outs) {
           if (!live.has(o.out)) continue;
-          use(o.then, cx.branchIds.get(s.then)!);
-          use(o.else, cx.branchIds.get(s.else)!);
+          use(o.then, cx.branchIds.get(s.then)!, true);
+          use(o.else, cx.branchIds.get(s.else)!, true);
         }
         countUses(s.then);
         countUses(s.else);
@@ -62,8 +62,11 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
   const folds = (id: number): boolean => {
     const u = uses.get(id);
     const def = cx.defs.get(id);
-    if (!def || cx.isUser(id) || needed.has(id) || id === resultId || cx.isRematerialised(id)) return false;
+    if (!def || needed.has(id) || id === resultId || cx.isRematerialised(id)) return false;
     if (!u || u.count !== 1 || u.block !== cx.blockOf.get(id)) return false;
+    // a user's variable stays a statement, except a new value of it that an arm of an
+    // `if` only hands to the merge: `s_3 = s * 2` rather than `const s_2 = s * 2; s_3 = s_2`
+    if (cx.isUser(id) && !(u.byMerge && cx.fn.values[id]!.version > 1)) return false;
     return def.kind === "op" || (def.outs.length === 1 && inline(def));
   };
   /** A branch is written as `c ? a : b` when everything in its arms folds into two expressions. */
@@ -83,6 +86,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
   const ternary = (s: IfStmt): Ex => cond(ex(s.cond), ex(s.outs[0]!.then), ex(s.outs[0]!.else));
 
   const typeOf = (id: number) => fn.values[id]!.type;
+  /** The source line a folded value came from, so a merge assignment cites the user's line. */
+  const originOf = (a: Atom) => (a.kind === "value" && folds(a.id) ? cx.defs.get(a.id)!.loc : undefined);
   const emit = (stmts: readonly Stmt[], assigned: ReadonlySet<number>): CodeStmt[] => {
     const out: CodeStmt[] = [];
     const define = (id: number, init: Ex, origin: IfStmt["loc"]) => {
@@ -114,7 +119,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
       }
       const arm = (which: "then" | "else") => [
         ...emit(s[which], hoisted),
-        ...outs.map((o): CodeStmt => ({ k: "assign", op: "=", sym: cx.valueSym(o.out), expr: ex(o[which]), role: "forward", origin: s.loc })),
+        ...outs.map((o): CodeStmt => ({ k: "assign", op: "=", sym: cx.valueSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc })),
       ];
       out.push({ k: "if", cond: ex(s.cond), then: arm("then"), else: arm("else"), role: "forward", origin: s.loc });
     }

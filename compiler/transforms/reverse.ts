@@ -19,6 +19,8 @@ interface Contribution {
   readonly expr: Ex;
   readonly loc: SourceLoc;
   readonly block: number;
+  /** Passed through an `if`'s merge: a copy, not a computation of the user's. */
+  readonly merge: boolean;
   dropped: boolean;
 }
 interface Branch {
@@ -105,8 +107,8 @@ class Reverser {
     return this.alias.get(id) ?? ref(this.cx.adjointSym(id));
   }
 
-  private contribute(out: Raw[], target: number, expr: Ex, loc: SourceLoc, block: number): void {
-    const c: Contribution = { k: "contrib", target, expr, loc, block, dropped: false };
+  private contribute(out: Raw[], target: number, expr: Ex, loc: SourceLoc, block: number, merge = false): void {
+    const c: Contribution = { k: "contrib", target, expr, loc, block, merge, dropped: false };
     out.push(c);
     this.contributed.add(target);
     const list = this.byTarget.get(target) ?? [];
@@ -115,13 +117,15 @@ class Reverser {
   }
 
   /**
-   * Called when the backward pass is about to read a temporary's adjoint: if its only
-   * contribution just renames another adjoint (`dsum = dout`), read that one instead.
+   * Called when the backward pass is about to read an adjoint: if its only contribution
+   * just renames another adjoint — a temporary's (`dsum = dout`) or through an `if`'s
+   * merge (`ds_2 = ds_3`) — read that one instead. A user's own `dsigx = dden` stays.
    */
   private settle(id: number): void {
     const list = this.byTarget.get(id);
-    if (!list || list.length !== 1 || this.cx.isUser(id)) return;
+    if (!list || list.length !== 1) return;
     const only = list[0]!;
+    if (this.cx.isUser(id) && !only.merge) return;
     if (only.expr.k !== "ref" || only.block !== this.cx.blockOf.get(id)) return;
     only.dropped = true;
     this.alias.set(id, only.expr);
@@ -152,7 +156,7 @@ class Reverser {
           for (const o of live) {
             this.settle(o.out);
             const a = o[which];
-            if (a.kind === "value" && cx.activity.isActive(a.id)) this.contribute(arm, a.id, this.adjointEx(o.out), s.loc, id);
+            if (a.kind === "value" && cx.activity.isActive(a.id)) this.contribute(arm, a.id, this.adjointEx(o.out), s.loc, id, true);
           }
           return [...arm, ...this.block(s[which], id)];
         };

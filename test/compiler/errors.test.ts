@@ -12,7 +12,8 @@ const wrap = (body: string, params = "x: number") => `/** @differentiable */\nex
 const CASES: [string, string, RegExp, number, number][] = [
   ["a for loop", wrap("  let s = 0;\n  for (let i = 0; i < 3; i++) s += x;\n  return s;"), /a `for` loop is not supported yet/, 4, 3],
   ["a while loop", wrap("  while (x > 0) {}\n  return x;"), /a `while` loop is not supported yet/, 3, 3],
-  ["an if statement", wrap("  if (x > 0) {\n    return x;\n  }\n  return -x;"), /an `if` statement is not supported yet: use the ternary/, 3, 3],
+  ["a return inside an if", wrap("  if (x > 0) {\n    return x;\n  }\n  return -x;"), /`return` inside an `if` is not supported yet/, 4, 5],
+  ["a redeclared name", wrap("  if (x > 0) {\n    const x = 2;\n  }\n  return x;"), /`x` is already declared in this function/, 4, 11],
   ["a call of a function without a body", `declare function opaque(v: number): number;\n${wrap("  return opaque(x);")}`, /`opaque` has no body tsgrad can read/, 4, 10],
   ["a call of another function", `function helper(v: number) { return v; }\n${wrap("  return helper(x);")}`, /calling `helper` is not supported yet/, 4, 10],
   ["Math.random()", wrap("  return x * Math.random();"), /`Math.random\(\)` is not supported here: randomness belongs in a parameter/, 3, 14],
