@@ -17,9 +17,11 @@
  * when a kink is within 1e-4 (unless it is a structural tie that holds at every probe, like
  * `Math.max(z, v)` after `const v = z`), or when an intermediate value grows past 1e3.
  *
- * Compiling costs ~150 ms a module whatever its size (a TypeScript program is built per
- * parse), so each run compiles a batch of 1–8 programs as one module; on failure fast-check
- * shrinks the batch to the failing program and prints its source and points.
+ * Some statements are `if (c) { ... } else { ... }` whose arms assign earlier variables.
+ *
+ * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
+ * modules; on failure fast-check shrinks the batch to the failing program and prints its
+ * source and points.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -28,8 +30,8 @@ import { relu, sigmoid } from "../runtime/scalar.ts";
 import { compileAndLoad } from "./helpers/load.ts";
 
 const SEED = 20240611;
-/** Runs of the property; each compiles a batch of 1–8 programs (~4.5 on average), ~150 programs in all. */
-const NUM_RUNS = 34;
+/** Runs of the property; each compiles a batch of 1–8 programs (~4.5 on average), ~540 programs in all. */
+const NUM_RUNS = 120;
 const MAX_BATCH = 8;
 const POINTS_PER_PROGRAM = 3;
 /** gradcheck tolerances for random programs. */
@@ -71,9 +73,12 @@ interface Cond {
 }
 
 type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
+type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
 type RawStmt =
   | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
-  | { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
+  | RawAssign
+  /** `if (c) { assignments } else { assignments }` */
+  | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] };
 
 interface RawProgram {
   readonly nParams: number;
@@ -98,9 +103,12 @@ type Ex =
   | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Ex; readonly b: Ex }
   | { readonly k: "tern"; readonly c: { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" }; readonly t: Ex; readonly e: Ex };
 
+type CondEx = { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
+type Assign = { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
 type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
-  | { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
+  | Assign
+  | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] };
 
 interface Program {
   readonly name: string;
@@ -140,29 +148,28 @@ function resolve(raw: RawProgram, name: string): Program {
       case "num": return n;
       case "bin": case "sdiv": case "ext": return { ...n, a: ex(n.a), b: ex(n.b) };
       case "neg": case "fn": return { ...n, a: ex(n.a) };
-      case "tern": return {
-        k: "tern",
-        c: { ...n.c, l: ex(n.c.l), r: ex(n.c.r), flag: hasFlag ? n.c.flag : "none" },
-        t: ex(n.t),
-        e: ex(n.e),
-      };
+      case "tern": return { k: "tern", c: cond(n.c), t: ex(n.t), e: ex(n.e) };
     }
   };
+  const cond = (c: Cond): CondEx => ({ ...c, l: ex(c.l), r: ex(c.r), flag: hasFlag ? c.flag : "none" });
+  const assign = (a: RawAssign): Assign => ({ k: "assign", name: assignable[a.target % assignable.length]!, op: a.op, e: ex(a.e) });
   const body: Stmt[] = [];
   let last = scope[scope.length - 1]!;
   for (const s of raw.stmts) {
     if (s.k === "decl") {
       const e = ex(s.e);
-      const k = body.filter((b) => b.k !== "assign").length;
+      const k = body.filter((b) => b.k === "const" || b.k === "let").length;
       const v = names.locals[k] ?? `v${k}`;
       body.push({ k: s.mutable ? "let" : "const", name: v, e });
       scope.push(v);
       if (s.mutable) assignable.push(v);
       last = v;
+    } else if (s.k === "assign") {
+      const a = assign(s);
+      body.push(a);
+      last = a.name;
     } else {
-      const target = assignable[s.target % assignable.length]!;
-      body.push({ k: "assign", name: target, op: s.op, e: ex(s.e) });
-      last = target;
+      body.push({ k: "if", c: cond(s.c), then: s.then.map(assign), else: s.else.map(assign) });
     }
   }
   const lastEx: Ex = { k: "var", name: last };
@@ -182,16 +189,7 @@ function render(e: Ex): string {
     case "neg": return `-(${r(e.a)})`;
     case "sdiv": return `(${r(e.a)} / (1 + ${r(e.b)} * ${r(e.b)}))`;
     case "ext": return `Math.${e.f}(${r(e.a)}, ${r(e.b)})`;
-    case "tern": {
-      const [left, right] = [r(e.c.l), r(e.c.r)];
-      // TypeScript reads `a < (b > (c) ? ...` as a call with type arguments `a<(b>...`, a
-      // syntax error, so `l < (...)` is written `(...) > l` (the same test for numbers)
-      const flip = (e.c.cmp === "<" || e.c.cmp === "<=") && right.startsWith("(");
-      const cmp = flip ? `${right} ${e.c.cmp === "<" ? ">" : ">="} ${left}` : `${left} ${e.c.cmp} ${right}`;
-      const test = e.c.negate ? `!(${cmp})` : cmp;
-      const cond = e.c.flag === "none" ? test : `flag ${e.c.flag} ${test}`;
-      return `(${cond} ? ${r(e.t)} : ${r(e.e)})`;
-    }
+    case "tern": return `(${renderCond(e.c)} ? ${r(e.t)} : ${r(e.e)})`;
     case "fn": {
       const a = r(e.a);
       switch (e.f) {
@@ -209,7 +207,22 @@ function render(e: Ex): string {
   }
 }
 
+/** A condition, written so TypeScript parses it as JavaScript would. */
+function renderCond(c: CondEx): string {
+  const [left, right] = [render(c.l), render(c.r)];
+  // TypeScript reads `a < (b > (c) ? ...` as a call with type arguments `a<(b>...`, a
+  // syntax error, so `l < (...)` is written `(...) > l` (the same test for numbers)
+  const flip = (c.cmp === "<" || c.cmp === "<=") && right.startsWith("(");
+  const cmp = flip ? `${right} ${c.cmp === "<" ? ">" : ">="} ${left}` : `${left} ${c.cmp} ${right}`;
+  const test = c.negate ? `!(${cmp})` : cmp;
+  return c.flag === "none" ? test : `flag ${c.flag} ${test}`;
+}
+
 function renderStmt(s: Stmt): string {
+  if (s.k === "if") {
+    const arm = (a: readonly Assign[]) => a.map((x) => `  ${renderStmt(x)}`).join("\n");
+    return `if (${renderCond(s.c)}) {\n${arm(s.then)}\n} else {\n${arm(s.else)}\n}`;
+  }
   if (s.k !== "assign") return `${s.k} ${s.name} = ${render(s.e)};`;
   switch (s.op) {
     case "/=": return `${s.name} /= 1 + ${render(s.e)} * ${render(s.e)};`;
@@ -221,7 +234,7 @@ function renderStmt(s: Stmt): string {
 function renderFunction(p: Omit<Program, "text">): string {
   const doc = p.wrtTag ? `/**\n * @differentiable\n * @wrt ${p.wrt.join(" ")}\n */` : "/** @differentiable */";
   const params = p.params.map((q) => `${q.name}: ${q.type}`).join(", ");
-  const body = [...p.body.map(renderStmt), `return ${render(p.ret)};`].map((l) => `  ${l}`).join("\n");
+  const body = [...p.body.map(renderStmt), `return ${render(p.ret)};`].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
   return `${doc}\nexport function ${p.name}(${params}): number {\n${body}\n}\n`;
 }
 
@@ -272,18 +285,7 @@ function evaluate(p: Program, args: readonly (number | boolean)[]): Evaluation {
         kink(a - b, a > b);
         return e.f === "max" ? Math.max(a, b) : Math.min(a, b);
       }
-      case "tern": {
-        const { cmp, l, r, negate, flag } = e.c;
-        const compare = () => {
-          const x = ev(l), y = ev(r);
-          const outcome = cmp === ">" ? x > y : cmp === "<" ? x < y : cmp === ">=" ? x >= y : x <= y;
-          kink(x - y, outcome);
-          return negate ? !outcome : outcome;
-        };
-        const f = env.get("flag") as boolean;
-        const c = flag === "&&" ? f && compare() : flag === "||" ? f || compare() : compare();
-        return c ? ev(e.t) : ev(e.e);
-      }
+      case "tern": return test(e.c) ? ev(e.t) : ev(e.e);
       case "fn": {
         const a = ev(e.a);
         switch (e.f) {
@@ -305,11 +307,29 @@ function evaluate(p: Program, args: readonly (number | boolean)[]): Evaluation {
       }
     }
   };
-  for (const s of p.body) {
+  function test(c: CondEx): boolean {
+    const { cmp, l, r, negate, flag } = c;
+    const compare = () => {
+      const x = ev(l), y = ev(r);
+      const outcome = cmp === ">" ? x > y : cmp === "<" ? x < y : cmp === ">=" ? x >= y : x <= y;
+      kink(x - y, outcome);
+      return negate ? !outcome : outcome;
+    };
+    const f = env.get("flag") as boolean;
+    return flag === "&&" ? f && compare() : flag === "||" ? f || compare() : compare();
+  }
+  const run = (stmts: readonly Stmt[]) => {
+    for (const s of stmts) exec(s);
+  };
+  function exec(s: Stmt): void {
+    if (s.k === "if") {
+      run(test(s.c) ? s.then : s.else);
+      return;
+    }
     const e = ev(s.e);
     if (s.k !== "assign") {
       env.set(s.name, e);
-      continue;
+      return;
     }
     const old = env.get(s.name) as number;
     const next =
@@ -321,6 +341,7 @@ function evaluate(p: Program, args: readonly (number | boolean)[]): Evaluation {
       : old ** 2;
     env.set(s.name, seen(next));
   }
+  run(p.body);
   return { value: seen(ev(p.ret)), distances, magnitude, path };
 }
 
@@ -353,7 +374,7 @@ const leaf: fc.Arbitrary<Node> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("num" as const), v: fc.constantFrom(...CONSTANTS) }) },
 );
 
-const { node } = fc.letrec<{ node: Node; cond: Cond }>((tie) => ({
+const { node, cond } = fc.letrec<{ node: Node; cond: Cond }>((tie) => ({
   node: fc.oneof(
     { depthIdentifier: "expr", maxDepth: 3 },
     // the first alternative is what fast-check falls back to at the maximum depth
@@ -374,15 +395,23 @@ const { node } = fc.letrec<{ node: Node; cond: Cond }>((tie) => ({
   }),
 }));
 
+const assignment: fc.Arbitrary<RawAssign> = fc.record({
+  k: fc.constant("assign" as const),
+  target: fc.nat({ max: 23 }),
+  op: fc.constantFrom<AssignOp>("=", "+=", "-=", "*=", "/=", "**="),
+  e: node,
+});
+
 const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("decl" as const), mutable: fc.boolean(), e: node }) },
+  { weight: 2, arbitrary: assignment },
   {
-    weight: 2,
+    weight: 1,
     arbitrary: fc.record({
-      k: fc.constant("assign" as const),
-      target: fc.nat({ max: 23 }),
-      op: fc.constantFrom<AssignOp>("=", "+=", "-=", "*=", "/=", "**="),
-      e: node,
+      k: fc.constant("if" as const),
+      c: cond,
+      then: fc.array(assignment, { maxLength: 2 }),
+      else: fc.array(assignment, { maxLength: 2 }),
     }),
   },
 );

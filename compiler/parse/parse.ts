@@ -29,12 +29,23 @@ const ASSIGNMENT_OPS: Readonly<Record<string, string | null>> = {
 const BINARY_OPS = new Set(["+", "-", "*", "/", "**", "<", "<=", ">", ">=", "===", "!==", "&&", "||"]);
 const LOOSE_EQUALITY: Readonly<Record<string, string>> = { "==": "===", "!=": "!==" };
 
+/**
+ * One in-memory project serves every call: building TypeScript's program the first time
+ * costs ~120 ms, later ones reuse it (~10 ms). Each call adds its file and removes it again.
+ */
+let shared: Project | undefined;
+
 export function parse(text: string, path: string): ParseResult {
-  const project = new Project({
-    useInMemoryFileSystem: true,
-    compilerOptions: { target: 99, strict: true, allowJs: false },
-  });
-  const file = project.createSourceFile(path.endsWith(".ts") ? path : `${path}.ts`, text, { overwrite: true });
+  shared ??= new Project({ useInMemoryFileSystem: true, compilerOptions: { target: 99, strict: true, allowJs: false } });
+  const file = shared.createSourceFile(path.endsWith(".ts") ? path : `${path}.ts`, text, { overwrite: true });
+  try {
+    return parseFile(shared, file);
+  } finally {
+    shared.removeSourceFile(file);
+  }
+}
+
+function parseFile(project: Project, file: SourceFile): ParseResult {
   const syntax = project.getProgram().getSyntacticDiagnostics(file);
   if (syntax.length > 0) {
     return {

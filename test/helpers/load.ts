@@ -15,7 +15,7 @@ export function load(source: string, modules: Record<string, unknown> = {}): Exp
   const exports: Exports = {};
   const require = (spec: string) => {
     if (spec in modules) return modules[spec];
-    if (/(^|\/)runtime(\/index)?(\.[jt]s)?$/.test(spec)) return runtime;
+    if (/(^|\/)runtime(\/index)?(\.[jt]s)?$|^tsgrad(\/runtime)?$/.test(spec)) return runtime;
     throw new Error(`load: unexpected import '${spec}'`);
   };
   new Function("require", "exports", js)(require, exports);
