@@ -5,6 +5,8 @@
 // produced by compiled code calling these same ops (e.g. `sumTo` is the VJP of
 // broadcasting, `mask` the VJP of `relu`).
 
+import { mulberry32 } from "./random.ts";
+
 /** A tensor's dimensions, outermost first; `[]` is a scalar. */
 export type Shape = readonly number[];
 
@@ -212,17 +214,6 @@ export function onesLike(t: Tensor): Tensor {
   return ones(t.shape);
 }
 
-/** mulberry32: a tiny 32-bit PRNG returning uniforms in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Deterministic uniform [0, 1) samples from a 32-bit integer seed. */
 export function rand(shape: Shape, seed: number): Tensor {

@@ -9,6 +9,7 @@
  * - "zero" rules (floor, round, ...) give a zero gradient;
  * - "logic" rules compile inside a ternary's condition and pick the right branch.
  */
+import { mulberry32 } from "../runtime/random.ts";
 import { describe, expect, it } from "vitest";
 import { forEachSym, ref, type Ex, type Sym } from "../compiler/ir/expr.ts";
 import { RULES, RUNTIME_FUNCTIONS, type Rule } from "../compiler/rules/rules.ts";
@@ -52,17 +53,6 @@ export function f(${params.map((p) => `${p}: number`).join(", ")}): number {
 `;
 }
 
-/** mulberry32: a small seeded generator, so the points are the same on every run. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seedOf(text: string): number {
   let h = 2166136261;
@@ -84,7 +74,7 @@ function samplePoints(
   reject: (xs: number[]) => boolean = () => false,
 ): number[][] {
   if (domain.length < n) throw new Error(`the rule '${name}' has a domain for ${domain.length} inputs but is tested with ${n}`);
-  const random = prng(seedOf(`${name}/${n}`));
+  const random = mulberry32(seedOf(`${name}/${n}`));
   const points: number[][] = [];
   for (let tries = 0; points.length < count; tries++) {
     if (tries > 100 * count) throw new Error(`could not draw ${count} points for '${name}' from its domain away from kinks`);

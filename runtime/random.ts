@@ -1,0 +1,13 @@
+/** Seeded randomness, so that data sets, initial weights and tests are the same on every run. */
+
+/** mulberry32: a tiny 32-bit generator of uniforms in [0, 1), fully determined by its seed. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
