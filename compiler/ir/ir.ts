@@ -83,24 +83,3 @@ export interface FunctionIR {
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });
 export const constAtom = (value: number | boolean, text?: string): Atom => ({ kind: "const", value, text });
-
-/** Visits every op and branch in program order, descending into branches. */
-export function walk(stmts: readonly Stmt[], visit: (s: Stmt) => void): void {
-  for (const s of stmts) {
-    visit(s);
-    if (s.kind === "if") {
-      walk(s.then, visit);
-      walk(s.else, visit);
-    }
-  }
-}
-
-/** The values a statement reads. */
-export function readsOf(s: Stmt): Atom[] {
-  return s.kind === "op" ? [...s.args] : [s.cond];
-}
-
-/** The values a statement defines at its own level (an op's output, a branch's merged outputs). */
-export function definesOf(s: Stmt): number[] {
-  return s.kind === "op" ? [s.out] : s.outs.map((o) => o.out);
-}

@@ -2,7 +2,7 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { bool, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, ref, type Ex, type Sym } from "../ir/expr.ts";
 import { type Atom, type FunctionIR, type OpStmt, type Stmt, type IfStmt } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
