@@ -3,8 +3,11 @@
  * difference of the original function, and says which components disagree.
  */
 
-type Arg = number | boolean | number[] | Float64Array;
-type Grad = number | ArrayLike<number>;
+import { isTensor, type Tensor } from "./tensor.ts";
+
+type Arg = number | boolean | number[] | Float64Array | Int32Array | Tensor;
+type Grad = number | ArrayLike<number> | Tensor;
+type Result = number | Tensor;
 
 export interface GradcheckOptions {
   /** Relative step of the finite difference: h = eps · max(1, |x|). Default 1e-6. */
@@ -15,8 +18,8 @@ export interface GradcheckOptions {
   readonly rtol?: number;
   /** Parameter names in order; read from `f`'s source when omitted. */
   readonly names?: readonly string[];
-  /** Upstream gradient passed to the gradient function. Default 1. */
-  readonly dout?: number;
+  /** Upstream gradient passed to the gradient function: a number (default 1), or a Tensor shaped like a Tensor result. */
+  readonly dout?: number | Tensor;
 }
 
 export interface GradcheckRow {
@@ -45,9 +48,13 @@ export function parameterNames(f: Function): string[] {
     .filter(Boolean);
 }
 
+/**
+ * For a Tensor result the check is of the vector-Jacobian product: the finite difference
+ * of ⟨dout, f(x)⟩ against the gradient function called with that `dout`.
+ */
 export function gradcheck(
-  f: (...args: any[]) => number,
-  fGrad: (...args: any[]) => { value: number; grad: Record<string, Grad> },
+  f: (...args: any[]) => Result,
+  fGrad: (...args: any[]) => { value: Result; grad: Record<string, Grad> },
   args: readonly Arg[],
   options: GradcheckOptions = {},
 ): GradcheckResult {
@@ -60,19 +67,44 @@ export function gradcheck(
     const ok = absError <= atol + rtol * Math.abs(numeric);
     rows.push({ name, analytic, numeric, absError, ok });
   };
+  /** ⟨dout, y⟩: what the vector-Jacobian product differentiates. */
+  const project = (y: Result): number => {
+    if (typeof y === "number") return y * (dout as number);
+    const d = dout as Tensor;
+    let total = 0;
+    for (let k = 0; k < y.data.length; k++) total += y.data[k]! * d.data[k]!;
+    return total;
+  };
 
-  check("value", value, f(...args));
+  const expected = f(...args);
+  if (typeof value === "number" && typeof expected === "number") check("value", value, expected);
+  else if (isTensor(value) && isTensor(expected)) value.data.forEach((v, k) => check(`value[${k}]`, v, expected.data[k]!));
+  else throw new Error("gradcheck: the gradient function's value and the function's result have different kinds");
+  if (isTensor(expected) && !isTensor(dout)) throw new Error("gradcheck: a Tensor result needs a Tensor `dout`");
+
   for (const [key, g] of Object.entries(grad)) {
     const i = names.indexOf(key);
     if (i < 0) throw new Error(`gradcheck: the gradient has key '${key}', which is not a parameter (${names.join(", ")})`);
     const arg = args[i];
     const central = (perturb: (delta: number) => Arg, x: number) => {
       const h = eps * Math.max(1, Math.abs(x));
-      const at = (delta: number) => f(...args.map((a, j) => (j === i ? perturb(delta) : a)));
-      return ((at(h) - at(-h)) / (2 * h)) * dout;
+      const at = (delta: number) => project(f(...args.map((a, j) => (j === i ? perturb(delta) : a))));
+      return (at(h) - at(-h)) / (2 * h);
     };
     if (typeof arg === "number") {
       check(key, g as number, central((d) => arg + d, arg));
+    } else if (isTensor(arg)) {
+      const data = arg.data;
+      const gd = (g as Tensor).data;
+      if (!isTensor(g) || g.shape.join() !== arg.shape.join()) throw new Error(`gradcheck: grad.${key} must be a Tensor shaped like ${key}`);
+      for (let k = 0; k < data.length; k++) {
+        const perturb = (d: number) => {
+          const copy = new Float64Array(data);
+          copy[k] = data[k]! + d;
+          return { data: copy, shape: arg.shape } as Tensor;
+        };
+        check(`${key}[${k}]`, gd[k]!, central(perturb, data[k]!));
+      }
     } else if (arg && typeof arg === "object") {
       const arr = arg as ArrayLike<number>;
       for (let k = 0; k < arr.length; k++) {
@@ -84,7 +116,7 @@ export function gradcheck(
         check(`${key}[${k}]`, (g as ArrayLike<number>)[k]!, central(perturb, arr[k]!));
       }
     } else {
-      throw new Error(`gradcheck: parameter '${key}' is not a number or an array`);
+      throw new Error(`gradcheck: parameter '${key}' is not a number, an array or a Tensor`);
     }
   }
 
@@ -94,7 +126,8 @@ export function gradcheck(
 }
 
 function formatReport(fname: string, names: readonly string[], args: readonly Arg[], rows: readonly GradcheckRow[], ok: boolean, maxErr: number): string {
-  const at = args.map((a, i) => `${names[i] ?? i}=${Array.isArray(a) || a instanceof Float64Array ? `[${Array.from(a).join(", ")}]` : String(a)}`).join(", ");
+  const show = (a: Arg) => (isTensor(a) ? `Tensor[${a.shape.join(", ")}]` : typeof a === "object" ? `[${Array.from(a).join(", ")}]` : String(a));
+  const at = args.map((a, i) => `${names[i] ?? i}=${show(a)}`).join(", ");
   const num = (x: number) => (Number.isFinite(x) ? x.toPrecision(10) : String(x));
   const table = [["", "component", "analytic", "finite diff", "abs error"], ...rows.map((r) => [r.ok ? "" : "✗", r.name, num(r.analytic), num(r.numeric), r.absError.toExponential(2)])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));

@@ -686,3 +686,61 @@ export function oneHot(labels: ArrayLike<number>, numClasses: number): Tensor {
   }
   return make(out, [labels.length, numClasses]);
 }
+
+// ---------------------------------------------------------------------------
+// The inverses generated backward code uses (each undoes a reduction or a pick)
+
+/**
+ * Spreads `t` over `shape` (the VJP of `sum`): NumPy broadcasting, after putting back the
+ * axis a reduction dropped when `axis` is given and `t` has one dimension fewer.
+ */
+export function broadcastTo(t: Tensor, shape: Shape, axis?: number): Tensor {
+  const target = checkShape(shape, "broadcastTo");
+  let from = t.shape;
+  if (axis !== undefined && from.length === target.length - 1) {
+    const ax = axisLayout(target, axis, "broadcastTo").axis;
+    from = [...from.slice(0, ax), 1, ...from.slice(ax)];
+  }
+  const out = broadcastShapes(from, target, "broadcastTo");
+  if (!shapeEq(out, target)) {
+    throw new TensorShapeError(`broadcastTo: cannot spread ${formatShape(t.shape)} over ${formatShape(target)}`);
+  }
+  const data = new Float64Array(size(target));
+  if (data.length === 0) return make(data, target);
+  const strides = broadcastStrides(from, target);
+  const rank = target.length;
+  if (rank === 0) {
+    data[0] = t.data[0];
+    return make(data, target);
+  }
+  const n = target[rank - 1];
+  const s = strides[rank - 1];
+  const src = t.data;
+  forEachRow(target, strides, strides, (row, si) => {
+    const o = row * n;
+    for (let j = 0; j < n; j++, si += s) data[o + j] = src[si];
+  });
+  return make(data, target);
+}
+
+/** How many elements `mean` averages over: the length of `axis`, or every element. */
+export function axisSize(shape: Shape, axis?: number): number {
+  return axis === undefined ? size(shape) : shape[axisLayout(shape, axis, "axisSize").axis];
+}
+
+/** The VJP of `gather`: a zero tensor of `shape` [rows, cols] with `values[r]` at `[r, labels[r]]`. */
+export function scatter(values: Tensor, labels: ArrayLike<number>, shape: Shape): Tensor {
+  const target = checkShape(shape, "scatter");
+  if (target.length !== 2 || values.shape.length !== 1 || values.shape[0] !== target[0] || labels.length !== target[0]) {
+    throw new TensorShapeError(
+      `scatter: expected values [rows] and labels [rows] for shape [rows, cols], got ${formatShape(values.shape)}, [${labels.length}] and ${formatShape(target)}`,
+    );
+  }
+  const [rows, cols] = target;
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    checkLabel(labels[r], cols, r, "scatter");
+    out[r * cols + labels[r]] = values.data[r];
+  }
+  return make(out, target);
+}

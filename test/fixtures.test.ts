@@ -8,7 +8,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { compile } from "../compiler/index.ts";
 import { outputPath } from "../compiler/cli.ts";
-import { gradcheck, rand } from "../runtime/index.ts";
+import { gradcheck, rand, randn, type Tensor } from "../runtime/index.ts";
 import { fixtureInputs } from "./helpers/fixtures.ts";
 import { load } from "./helpers/load.ts";
 
@@ -29,6 +29,17 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
 };
 
 const POINTS = 25;
+
+/** Inputs of the tensor fixtures, by seed: the arguments and, for a Tensor result, the upstream gradient. */
+type TensorCase = { args: unknown[]; dout?: Tensor };
+const labels = (n: number, classes: number, seed: number) => Int32Array.from(rand([n], seed).data, (u) => Math.floor(u * classes));
+const TENSOR_INPUTS: Record<string, (seed: number) => TensorCase> = {
+  product: (s) => ({ args: [randn([5, 10], s), randn([10, 3], s + 1)], dout: randn([5, 3], s + 2) }),
+  rectify: (s) => ({ args: [randn([8], s)], dout: randn([8], s + 1) }),
+  twoLayer: (s) => ({ args: [randn([3, 5], s), randn([5], s + 1), randn([5, 4], s + 2), randn([4], s + 3), randn([6, 3], s + 4), labels(6, 4, s + 5)] }),
+  svmLoss: (s) => ({ args: [randn([3, 4], s), randn([6, 3], s + 1), labels(6, 4, s + 2), 4] }),
+};
+const TENSOR_POINTS = 4;
 
 describe.each(fixtureInputs())("fixture %s", (input) => {
   const source = readFileSync(input, "utf8");
@@ -54,6 +65,15 @@ describe.each(fixtureInputs())("fixture %s", (input) => {
     names.forEach((name, fi) => {
       const f = original[name]!;
       const params = paramNames(source, name);
+      const tensorCase = TENSOR_INPUTS[name];
+      if (tensorCase) {
+        for (let p = 0; p < TENSOR_POINTS; p++) {
+          const { args, dout } = tensorCase(100 * p + fi);
+          const result = gradcheck(f, generated[`${name}_grad`]!, args as number[], { names: params, dout, atol: 1e-5, rtol: 1e-4 });
+          expect(result.ok, result.report).toBe(true);
+        }
+        return;
+      }
       const u = rand([POINTS * params.length], 1000 + fi).data;
       for (let p = 0; p < POINTS; p++) {
         const args = params.map((param, j) => (DOMAINS[name]?.[param] ?? ANY)(u[p * params.length + j]!));

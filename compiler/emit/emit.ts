@@ -3,7 +3,7 @@
  * the generated-file header, imports — formatted with prettier.
  */
 import * as prettier from "prettier";
-import { printEx, type Ex } from "../ir/expr.ts";
+import { forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { assignNames } from "./names.ts";
@@ -21,29 +21,74 @@ export function generatedHeader(sourceName: string): string {
 export function printModule(functions: readonly CodeFunction[], sourceName: string): string {
   const lines: string[] = [generatedHeader(sourceName), ""];
   const byModule = new Map<string, Map<string, string>>();
+  const importSpec = (module: string, local: string, spec: string) => {
+    const specs = byModule.get(module) ?? new Map<string, string>();
+    specs.set(local, spec);
+    byModule.set(module, specs);
+  };
   for (const f of functions) {
     for (const i of f.imports) {
-      const specs = byModule.get(i.module) ?? new Map<string, string>();
-      specs.set(i.local, i.imported === i.local ? i.local : `${i.imported} as ${i.local}`);
-      byModule.set(i.module, specs);
+      importSpec(i.module, i.local, `${i.typeOnly ? "type " : ""}${i.imported === i.local ? i.local : `${i.imported} as ${i.local}`}`);
     }
   }
+  const runtime = runtimeNames(functions, byModule, importSpec);
   for (const [module, specs] of byModule) lines.push(`import { ${[...specs.values()].join(", ")} } from ${JSON.stringify(module)};`);
   if (byModule.size > 0) lines.push("");
   const moduleNames = [...functions.map((f) => f.name), ...[...byModule.values()].flatMap((m) => [...m.keys()])];
-  for (const f of functions) lines.push(printFunction(f, moduleNames), "");
+  for (const f of functions) lines.push(printFunction(f, moduleNames, runtime), "");
   return lines.join("\n");
+}
+
+/**
+ * The local name of each runtime function the backward code calls: the user's own import
+ * when there is one (`matmul as mm` stays `mm`), otherwise a new import from the runtime
+ * module the user's tensor operations came from, renamed only if the name is taken.
+ */
+function runtimeNames(
+  functions: readonly CodeFunction[],
+  byModule: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  importSpec: (module: string, local: string, spec: string) => void,
+): (fn: string) => string {
+  const used = new Set<string>();
+  const visitEx = (e: Ex) => forEachRuntimeCall(e, (fn) => used.add(fn));
+  const visit = (stmts: readonly CodeStmt[]) => {
+    for (const s of stmts) {
+      if (s.k === "decl" && s.init) visitEx(s.init);
+      else if (s.k === "assign") visitEx(s.expr);
+      else if (s.k === "if") { visitEx(s.cond); visit(s.then); visit(s.else); }
+      else if (s.k === "return") { visitEx(s.value); s.grad.forEach(([, g]) => visitEx(g)); }
+    }
+  };
+  for (const f of functions) visit(f.body);
+  const module = functions.find((f) => f.runtimeModule !== null)?.runtimeModule ?? null;
+  const taken = new Set<string>([...functions.flatMap((f) => [f.name, ...f.reserved]), ...[...byModule.values()].flatMap((m) => [...m.keys()])]);
+  const local = new Map<string, string>();
+  for (const fn of [...used].sort()) {
+    const own = functions.flatMap((f) => f.imports).find((i) => i.imported === fn && !i.typeOnly && i.module === module);
+    if (own) {
+      local.set(fn, own.local);
+      continue;
+    }
+    if (module === null) throw new Error(`the backward code calls the runtime's \`${fn}\` but no runtime module is imported`);
+    let name = fn;
+    for (let k = 1; taken.has(name); k++) name = `${fn}_${k}`;
+    taken.add(name);
+    local.set(fn, name);
+    importSpec(module, name, name === fn ? fn : `${fn} as ${name}`);
+  }
+  return (fn) => local.get(fn) ?? fn;
 }
 
 export async function formatModule(text: string): Promise<string> {
   return prettier.format(text, { parser: "typescript", printWidth: 100 });
 }
 
-function printFunction(fn: CodeFunction, moduleNames: readonly string[]): string {
+function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime: (fn: string) => string): string {
   const name = assignNames(fn, moduleNames);
-  const ex = (e: Ex) => printEx(e, name);
+  const ex = (e: Ex) => printEx(e, name, runtime);
   const wrt = fn.body.flatMap((s) => (s.k === "return" ? s.grad.map(([k]) => `\`${k}\``) : []));
-  const params = [...fn.params.map((p) => `${name(p.sym)}: ${p.type}`), `${name(fn.dout.sym)} = ${ex(fn.dout.init)}`];
+  const dout = fn.dout.init ? `${name(fn.dout.sym)} = ${ex(fn.dout.init)}` : `${name(fn.dout.sym)}: ${fn.dout.type}`;
+  const params = [...fn.params.map((p) => `${name(p.sym)}: ${p.type}`), dout];
   const out: string[] = [
     "/**",
     ` * \`${fn.source}\` and its gradient with respect to ${wrt.length > 0 ? wrt.join(", ") : "no parameter"}.`,

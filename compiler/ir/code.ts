@@ -28,8 +28,10 @@ export interface CodeFunction {
   /** The differentiated function's name. */
   readonly source: string;
   readonly params: readonly { readonly sym: Sym; readonly type: string }[];
-  /** The upstream-gradient parameter and its default. */
-  readonly dout: { readonly sym: Sym; readonly init: Ex };
+  /** The upstream-gradient parameter and its default (none for a Tensor result: it is required). */
+  readonly dout: { readonly sym: Sym; readonly init: Ex | null; readonly type?: string };
+  /** The runtime module to import the backward pass's tensor helpers from. */
+  readonly runtimeModule: string | null;
   readonly body: readonly CodeStmt[];
   readonly imports: readonly Import[];
   /** Every name the user's function uses, which generated names must avoid. */

@@ -28,7 +28,9 @@ export type Ex =
   | { readonly k: "bin"; readonly op: BinaryOp; readonly a: Ex; readonly b: Ex }
   | { readonly k: "neg"; readonly a: Ex }
   | { readonly k: "not"; readonly a: Ex }
-  | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[] }
+  /** A call; `runtime` marks a tsgrad runtime export, whose local name emit decides. */
+  | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[]; readonly runtime?: boolean }
+  | { readonly k: "prop"; readonly a: Ex; readonly name: string }
   | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex };
 
 /** The literal's value, or undefined when the expression is not a number literal. */
@@ -39,6 +41,9 @@ export const num = (value: number): Ex => ({ k: "num", value });
 export const bool = (value: boolean): Ex => ({ k: "bool", value });
 export const ref = (sym: Sym): Ex => ({ k: "ref", sym });
 export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args });
+/** A call of a runtime function (`matmul`, `sumTo`, ...), imported into the generated module as needed. */
+export const rt = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args, runtime: true });
+export const prop = (a: Ex, name: string): Ex => ({ k: "prop", a, name });
 
 export function add(a: Ex, b: Ex): Ex {
   if (isNum(a) && isNum(b)) return num(literal(a)! + literal(b)!);
@@ -93,7 +98,7 @@ export function forEachSym(e: Ex, f: (s: Sym) => void): void {
   switch (e.k) {
     case "ref": f(e.sym); return;
     case "bin": forEachSym(e.a, f); forEachSym(e.b, f); return;
-    case "neg": case "not": forEachSym(e.a, f); return;
+    case "neg": case "not": case "prop": forEachSym(e.a, f); return;
     case "call": e.args.forEach((x) => forEachSym(x, f)); return;
     case "cond": forEachSym(e.c, f); forEachSym(e.a, f); forEachSym(e.b, f); return;
     default: return;
@@ -107,6 +112,7 @@ export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
     case "bin": return { ...e, a: substitute(e.a, f), b: substitute(e.b, f) };
     case "neg": return neg(substitute(e.a, f));
     case "not": return not(substitute(e.a, f));
+    case "prop": return { ...e, a: substitute(e.a, f) };
     case "call": return { ...e, args: e.args.map((x) => substitute(x, f)) };
     case "cond": return cond(substitute(e.c, f), substitute(e.a, f), substitute(e.b, f));
     default: return e;
@@ -139,9 +145,23 @@ export function formatNumber(v: number): string {
   return String(v);
 }
 
-/** Prints an expression with the fewest parentheses that keep its meaning. */
-export function printEx(e: Ex, name: (s: Sym) => string): string {
-  const p = (x: Ex) => printEx(x, name);
+/** The runtime functions an expression calls. */
+export function forEachRuntimeCall(e: Ex, f: (fn: string) => void): void {
+  switch (e.k) {
+    case "bin": forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.b, f); return;
+    case "neg": case "not": case "prop": forEachRuntimeCall(e.a, f); return;
+    case "call": if (e.runtime) f(e.fn); e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
+    case "cond": forEachRuntimeCall(e.c, f); forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.b, f); return;
+    default: return;
+  }
+}
+
+/**
+ * Prints an expression with the fewest parentheses that keep its meaning. `runtime` gives
+ * the local name of a runtime function (an import may rename it).
+ */
+export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) => string = (fn) => fn): string {
+  const p = (x: Ex) => printEx(x, name, runtime);
   const wrap = (x: Ex, min: number) => (precedenceOf(x) < min ? `(${p(x)})` : p(x));
   switch (e.k) {
     case "num": return e.text ?? formatNumber(e.value);
@@ -149,7 +169,8 @@ export function printEx(e: Ex, name: (s: Sym) => string): string {
     case "ref": return name(e.sym);
     case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (literal(e.a) ?? 0) < 0 ? 1 : 0))}`;
     case "not": return `!${wrap(e.a, UNARY)}`;
-    case "call": return `${e.fn}(${e.args.map(p).join(", ")})`;
+    case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
+    case "prop": return `${wrap(e.a, PRIMARY)}.${e.name}`;
     case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;
     case "bin": {
       const prec = PRECEDENCE[e.op];

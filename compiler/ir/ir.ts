@@ -12,7 +12,11 @@ export interface SourceLoc {
   readonly text: string;
 }
 
-export type ValueType = "number" | "boolean";
+/**
+ * `tensor` is the runtime's Tensor; `array` is an array the function only reads (labels,
+ * indices) and never differentiates.
+ */
+export type ValueType = "number" | "boolean" | "tensor" | "array";
 
 export interface Value {
   readonly id: number;
@@ -67,6 +71,8 @@ export interface Import {
   readonly local: string;
   readonly imported: string;
   readonly module: string;
+  /** Imported for its type only (`import type { Tensor }`). */
+  readonly typeOnly?: boolean;
 }
 
 export interface FunctionIR {
@@ -75,6 +81,9 @@ export interface FunctionIR {
   readonly values: readonly Value[];
   readonly body: Stmt[];
   readonly result: Atom;
+  readonly resultType: ValueType;
+  /** The runtime module tensor operations come from, for the helpers the backward pass calls. */
+  readonly runtimeModule: string | null;
   readonly returnLoc: SourceLoc;
   readonly loc: SourceLoc;
   /** Imports of the user's module that the function's calls resolve to. */

@@ -12,7 +12,7 @@ import {
   constAtom, valueAtom,
   type Atom, type FunctionIR, type Import, type Param, type SourceLoc, type Stmt, type Value, type ValueType,
 } from "../ir/ir.ts";
-import { MATH_CONSTANTS, RULES, RUNTIME_FUNCTIONS } from "../rules/rules.ts";
+import { MATH_CONSTANTS, RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS, type ArgKind } from "../rules/rules.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export interface ParseResult {
@@ -20,13 +20,23 @@ export interface ParseResult {
   readonly diagnostics: Omit<Diagnostic, "file">[];
 }
 
-/** Module specifiers that name tsgrad's runtime. */
-const RUNTIME_MODULE = /(^|\/)runtime(\/(index|scalar))?(\.[cm]?[jt]s)?$|^tsgrad(\/runtime)?$/;
+/** Module specifiers that name tsgrad's runtime: its index, scalar helpers, or tensor module. */
+const RUNTIME_MODULE = /(^|\/)runtime(\/(index|scalar|tensor))?(\.[cm]?[jt]s)?$|^tsgrad(\/(runtime|tensor))?$/;
+const TENSOR_MODULE = /(^|\/)runtime\/tensor(\.[cm]?[jt]s)?$|^tsgrad\/tensor$/;
+const SCALAR_MODULE = /(^|\/)runtime\/scalar(\.[cm]?[jt]s)?$/;
+/** Array types a function may take; `number[]` and `Float64Array` are differentiated by default. */
+const ARRAY_TYPE = /^(readonly\s+number\[\]|number\[\]|Array<number>|ReadonlyArray<number>|Float64Array|Float32Array|Int32Array|Uint32Array|Int16Array|Uint16Array|Int8Array|Uint8Array)$/;
+const DIFFERENTIABLE_ARRAY = /^(number\[\]|Float64Array)$/;
 
 const ASSIGNMENT_OPS: Readonly<Record<string, string | null>> = {
   "=": null, "+=": "+", "-=": "-", "*=": "*", "/=": "/", "**=": "**",
 };
 const BINARY_OPS = new Set(["+", "-", "*", "/", "**", "<", "<=", ">", ">=", "===", "!==", "&&", "||"]);
+/** What to call instead of an operator on tensors. */
+const TENSOR_OPERATORS: Readonly<Record<string, string>> = {
+  "+": "add(a, b)", "-": "sub(a, b)", "*": "mul(a, b)", "/": "div(a, b)", neg: "neg(a)",
+  "Math.exp": "exp(t)", "Math.log": "log(t)", "Math.tanh": "tanh(t)", "Math.max": "maximum(t, s)",
+};
 const LOOSE_EQUALITY: Readonly<Record<string, string>> = { "==": "===", "!=": "!==" };
 
 /**
@@ -123,6 +133,16 @@ interface Target {
   readonly hint: string;
 }
 
+/** The rule-table key of a runtime import (`sigmoid`, `tensor.matmul`), or null when it is not one. */
+function runtimeKey(imported: Import): string | null {
+  if (!RUNTIME_MODULE.test(imported.module)) return null;
+  const name = imported.imported;
+  const tensorModule = TENSOR_MODULE.test(imported.module);
+  if (!tensorModule && RUNTIME_FUNCTIONS.has(name)) return name;
+  if (!SCALAR_MODULE.test(imported.module) && TENSOR_FUNCTIONS.has(name)) return `tensor.${name}`;
+  return null;
+}
+
 /** Lowers one function declaration to the graph IR. */
 class Lowerer {
   private readonly values: Value[] = [];
@@ -131,13 +151,15 @@ class Lowerer {
   private readonly versions = new Map<string, number>();
   private readonly imports = new Map<string, Import>();
   private readonly usedImports = new Map<string, Import>();
+  private runtimeModule: string | null = null;
   private block: Stmt[] = [];
 
   constructor(private readonly file: SourceFile, private readonly fn: FunctionDeclaration) {
     for (const decl of file.getImportDeclarations()) {
       for (const spec of decl.getNamedImports()) {
         const local = spec.getAliasNode()?.getText() ?? spec.getName();
-        this.imports.set(local, { local, imported: spec.getName(), module: decl.getModuleSpecifierValue() });
+        const typeOnly = decl.isTypeOnly() || spec.isTypeOnly();
+        this.imports.set(local, { local, imported: spec.getName(), module: decl.getModuleSpecifierValue(), typeOnly });
       }
     }
   }
@@ -154,20 +176,22 @@ class Lowerer {
 
     const params = this.lowerParams();
     const returnType = fn.getReturnTypeNode();
-    if (returnType && returnType.getText() !== "number") {
-      throw errorAt(returnType, `a \`${returnType.getText()}\` result is not supported yet: a differentiable function returns a \`number\``);
+    const declaredResult = returnType ? this.valueType(returnType, "the result") : null;
+    if (declaredResult === "boolean" || declaredResult === "array") {
+      throw errorAt(returnType!, `a \`${returnType!.getText()}\` result is not supported yet: a differentiable function returns a \`number\` or a \`Tensor\``);
     }
 
     const statements = bodyNode.getStatements();
-    let result: { atom: Atom; loc: SourceLoc } | null = null;
+    let result: { atom: Atom; type: ValueType; loc: SourceLoc } | null = null;
     for (const [i, stmt] of statements.entries()) {
       if (Node.isReturnStatement(stmt)) {
         if (i !== statements.length - 1) throw errorAt(statements[i + 1]!, "unreachable code after `return`");
         const expr = stmt.getExpression();
         if (!expr) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
         const r = this.expr(expr, { name: null, version: 1, hint: "value" });
-        if (r.type !== "number") throw errorAt(expr, `the result must be a number, not a ${r.type}`);
-        result = { atom: r.atom, loc: locOf(expr) };
+        if (r.type !== "number" && r.type !== "tensor") throw errorAt(expr, `the result must be a number or a Tensor, not a ${r.type}`);
+        if (declaredResult && r.type !== declaredResult) throw errorAt(expr, `\`${name}\` is declared to return a ${declaredResult} but returns a ${r.type}`);
+        result = { atom: r.atom, type: r.type, loc: locOf(expr) };
       } else {
         this.statement(stmt);
       }
@@ -180,6 +204,8 @@ class Lowerer {
       values: this.values,
       body: this.block,
       result: result.atom,
+      resultType: result.type,
+      runtimeModule: this.runtimeModule,
       returnLoc: result.loc,
       loc: locOf(nameNode),
       imports: [...this.usedImports.values()],
@@ -196,11 +222,15 @@ class Lowerer {
       if (p.hasQuestionToken() || p.hasInitializer()) throw errorAt(p, "optional and default parameters are not supported yet");
       const name = nameNode.getText();
       const typeNode = p.getTypeNode();
-      if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\` or \`boolean\`)`);
+      if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
       const typeText = typeNode.getText();
-      const type = this.scalarType(typeNode, `parameter \`${name}\``);
-      const isWrt = wrt ? wrt.names.has(name) : type === "number";
-      if (isWrt && type !== "number") throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\` parameters can be differentiated`);
+      const type = this.valueType(typeNode, `parameter \`${name}\``);
+      const differentiable = type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(typeText));
+      const isWrt = wrt ? wrt.names.has(name) : differentiable;
+      if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated`);
+      if (isWrt && type === "array") {
+        throw errorAt(typeNode, `parameter \`${name}\` is a \`${typeText}\`: differentiating arrays is not supported yet; list the other parameters with @wrt to treat \`${name}\` as a constant`);
+      }
       const value = this.newValue(name, 1, name, type, true);
       this.versions.set(name, 1);
       this.env.set(name, { atom: valueAtom(value), type, mutable: true });
@@ -227,14 +257,22 @@ class Lowerer {
     return null;
   }
 
-  private scalarType(typeNode: Node, what: string): ValueType {
-    const text = typeNode.getText();
+  /** The IR type of a declared type; the runtime's `Tensor` type is also imported into the generated module. */
+  private valueType(typeNode: Node, what: string): ValueType {
+    const text = typeNode.getText().replace(/\s+/g, " ");
     if (text === "number") return "number";
     if (text === "boolean") return "boolean";
-    if (/\[\]$|Float64Array|Float32Array|Array<|Tensor/.test(text)) {
-      throw errorAt(typeNode, `${what} has type \`${text}\`: arrays and tensors are not supported yet (this version handles \`number\` and \`boolean\`)`);
+    if (ARRAY_TYPE.test(text)) return "array";
+    const imported = this.imports.get(text);
+    if (imported && imported.imported === "Tensor" && RUNTIME_MODULE.test(imported.module)) {
+      this.usedImports.set(text, imported);
+      this.runtimeModule ??= imported.module;
+      return "tensor";
     }
-    throw errorAt(typeNode, `${what} has type \`${text}\`: only \`number\` and \`boolean\` are supported`);
+    if (text === "Tensor") {
+      throw errorAt(typeNode, `${what} has type \`Tensor\`, which is not imported from tsgrad's runtime: add \`import type { Tensor } from ".../runtime/tensor.ts"\``);
+    }
+    throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, the runtime's \`Tensor\`, and arrays of numbers`);
   }
 
   private newValue(name: string | null, version: number, hint: string, type: ValueType, param = false): number {
@@ -257,7 +295,7 @@ class Lowerer {
         if (!init) throw errorAt(decl, `\`let ${name}\` without an initial value is not supported yet: write \`let ${name} = ...\``);
         if (this.env.has(name)) throw errorAt(nameNode, `\`${name}\` is already declared in this function`);
         const typeNode = decl.getTypeNode();
-        const declared = typeNode ? this.scalarType(typeNode, `\`${name}\``) : null;
+        const declared = typeNode ? this.valueType(typeNode, `\`${name}\``) : null;
         const r = this.assign({ name, version: this.nextVersion(name), hint: name }, init, init);
         if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
         this.env.set(name, { atom: r.atom, type: r.type, mutable: kind === "let" });
@@ -447,9 +485,11 @@ class Lowerer {
     if (name === "eval") throw errorAt(callee, "`eval` is not supported here");
     const imported = this.imports.get(name);
     if (imported) {
-      if (RUNTIME_MODULE.test(imported.module) && RUNTIME_FUNCTIONS.has(imported.imported)) {
+      const key = runtimeKey(imported);
+      if (key) {
         this.usedImports.set(name, imported);
-        return imported.imported;
+        if (key.startsWith("tensor.")) this.runtimeModule ??= imported.module;
+        return key;
       }
       throw errorAt(callee, `\`${name}\` is imported from '${imported.module}': calls to other functions are not supported yet (only Math functions and tsgrad's runtime helpers: ${[...RUNTIME_FUNCTIONS].join(", ")})`);
     }
@@ -465,15 +505,29 @@ class Lowerer {
   private op(key: string, args: { atom: Atom; type: ValueType }[], node: Node, target?: Target, callee?: string) {
     const rule = RULES[key]!;
     const what = callee ?? `\`${key}\``;
-    if (rule.arity === "variadic" ? args.length < 2 : args.length !== rule.arity) {
-      const wanted = rule.arity === "variadic" ? "at least 2 arguments" : `${rule.arity} argument${rule.arity === 1 ? "" : "s"}`;
+    const fewest = rule.arity === "variadic" ? 2 : rule.arity - (rule.optional ?? 0);
+    if (rule.arity === "variadic" ? args.length < 2 : args.length < fewest || args.length > rule.arity) {
+      const wanted = rule.arity === "variadic" ? "at least 2 arguments"
+        : fewest === rule.arity ? `${rule.arity} argument${rule.arity === 1 ? "" : "s"}` : `${fewest} to ${rule.arity} arguments`;
       throw errorAt(node, `${what} takes ${wanted}, got ${args.length}`);
     }
-    const wants: ValueType = key === "&&" || key === "||" || key === "!" ? "boolean" : "number";
-    const strictEq = key === "===" || key === "!==";
-    for (const a of args) {
-      if (!strictEq && a.type !== wants) throw errorAt(node, `${what} needs ${wants} operands, got a ${a.type}`);
+    if (key === "id") {
+      // a copy keeps its input's type: `const h = hidden` is a Tensor
+      const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, args[0]!.type);
+      this.block.push({ kind: "op", op: key, callee, args: args.map((a) => a.atom), out, loc: locOf(node) });
+      return { atom: valueAtom(out), type: args[0]!.type };
     }
+    const strictEq = key === "===" || key === "!==";
+    const fallback: ArgKind = rule.kind === "logic" && key !== "===" && key !== "!==" && !/^[<>]/.test(key) ? "boolean" : "number";
+    args.forEach((a, i) => {
+      if (strictEq) return;
+      const wants = rule.signature?.[i] ?? fallback;
+      if (wants === "static" || wants.split("|").includes(a.type)) return;
+      const shown = wants.replace("|", " or a ");
+      const hint = a.type === "tensor" && !rule.signature && TENSOR_OPERATORS[key]
+        ? `: operators do not apply to tensors, call \`${TENSOR_OPERATORS[key]}\` from the runtime` : "";
+      throw errorAt(node, `${what} needs ${rule.signature ? `a ${shown} as argument ${i + 1}` : `${wants} operands`}, got a ${a.type}${hint}`);
+    });
     if (strictEq && args[0]!.type !== args[1]!.type) throw errorAt(node, `comparing a ${args[0]!.type} with a ${args[1]!.type} is always false`);
     const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, rule.result);
     this.block.push({ kind: "op", op: key, callee, args: args.map((a) => a.atom), out, loc: locOf(node) });

@@ -10,8 +10,9 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, call, cmp, cond, div, mul, neg, not, num, pow, sub,
+  add, bool, call, cmp, cond, div, mul, neg, not, num, pow, prop, rt, sub,
 } from "../ir/expr.ts";
+import type { ValueType } from "../ir/ir.ts";
 
 export interface VjpArgs {
   /** The operation's inputs, as they appear in the emitted code. */
@@ -20,7 +21,12 @@ export interface VjpArgs {
   readonly out: Ex;
   /** The upstream gradient: the adjoint of `out`. */
   readonly dout: Ex;
+  /** The inputs' types (a tensor op may take a tensor or a number in one position). */
+  readonly types: readonly ValueType[];
 }
+
+/** What an input position accepts; `static` inputs (an axis, labels) get no gradient. */
+export type ArgKind = "number" | "boolean" | "tensor" | "tensor|number" | "static";
 
 export type RuleKind =
   | "linear"        // add, sub, neg: gradients pass through, scaled by constants
@@ -35,9 +41,13 @@ export interface Rule {
   readonly kind: RuleKind;
   /** Number of inputs, or "variadic" for two or more. */
   readonly arity: number | "variadic";
+  /** How many trailing inputs may be left out (an optional axis). */
+  readonly optional?: number;
+  /** What each input accepts; absent: numbers (booleans for `logic` rules). */
+  readonly signature?: readonly ArgKind[];
   /** Name hint for a temporary holding the result. */
   readonly hint: string;
-  readonly result: "number" | "boolean";
+  readonly result: "number" | "boolean" | "tensor";
   /** The forward expression, given the inputs and the callee as spelled in the source. */
   forward(args: readonly Ex[], callee: string): Ex;
   /** One gradient contribution per input (null: none); absent for "zero" and "logic" rules. */
@@ -116,7 +126,7 @@ const powRule = (forward: Rule["forward"]): Rule => ({
   domain: [POSITIVE, [-2, 3]],
 });
 
-export const RULES: Readonly<Record<string, Rule>> = {
+const SCALAR_RULES: Readonly<Record<string, Rule>> = {
   // operators
   "+": binary("+", "sum", "linear", ({ dout }) => [dout, dout]),
   "-": binary("-", "diff", "linear", ({ dout }) => [dout, neg(dout)]),
@@ -194,8 +204,118 @@ export const RULES: Readonly<Record<string, Rule>> = {
   "!": { kind: "logic", arity: 1, hint: "cond", result: "boolean", forward: ([x]) => not(x!), domain: [ANY] },
 };
 
+// ---- tensor operations of runtime/tensor.ts -------------------------------------------
+//
+// Keyed `tensor.<name>`. Their vector-Jacobian products are written with runtime
+// operations, so the backward code reads like the seeds' (`matmul(transpose(hidden),
+// dscores)`, `mask(dhidden, hidden)`) and stays inside the differentiable subset.
+// Broadcasting is undone by `sumTo(d, x.shape)`: the bias gradient is a sum over the rows.
+
+const shape = (x: Ex) => prop(x, "shape");
+/** The gradient of an input that was broadcast: summed back to its own shape (or to a number). */
+const unbroadcast = (d: Ex, x: Ex, type: ValueType): Ex =>
+  type === "tensor" ? rt("sumTo", d, shape(x)) : rt("item", rt("sum", d));
+const tneg = (d: Ex) => rt("neg", d);
+
+function tensorRule(
+  hint: string,
+  signature: readonly ArgKind[],
+  vjp: Rule["vjp"],
+  opts: { optional?: number; result?: Rule["result"]; domain?: Rule["domain"]; kind?: RuleKind } = {},
+): Rule {
+  return {
+    kind: opts.kind ?? (vjp ? "elementary" : "zero"),
+    arity: signature.length,
+    optional: opts.optional,
+    signature,
+    hint,
+    result: opts.result ?? "tensor",
+    forward: callForward,
+    vjp,
+    domain: opts.domain ?? signature.map(() => ANY),
+  };
+}
+
+const TENSOR_RULES: Readonly<Record<string, Rule>> = {
+  matmul: tensorRule("mm", ["tensor", "tensor"], ({ args: [a, b], dout }) => [
+    rt("matmul", dout, rt("transpose", b!)),
+    rt("matmul", rt("transpose", a!), dout),
+  ], { kind: "bilinear" }),
+  transpose: tensorRule("tr", ["tensor"], ({ dout }) => [rt("transpose", dout)], { kind: "linear" }),
+  reshape: tensorRule("reshaped", ["tensor", "static"], ({ args: [x], dout }) => [rt("reshape", dout, shape(x!)), null], { kind: "linear" }),
+  add: tensorRule("plus", ["tensor|number", "tensor|number"], ({ args: [a, b], dout, types }) => [
+    unbroadcast(dout, a!, types[0]!),
+    unbroadcast(dout, b!, types[1]!),
+  ], { kind: "linear" }),
+  sub: tensorRule("minus", ["tensor|number", "tensor|number"], ({ args: [a, b], dout, types }) => [
+    unbroadcast(dout, a!, types[0]!),
+    types[1] === "tensor" ? tneg(unbroadcast(dout, b!, "tensor")) : neg(unbroadcast(dout, b!, "number")),
+  ], { kind: "linear" }),
+  mul: tensorRule("prod", ["tensor|number", "tensor|number"], ({ args: [a, b], dout, types }) => [
+    unbroadcast(rt("mul", dout, b!), a!, types[0]!),
+    unbroadcast(rt("mul", dout, a!), b!, types[1]!),
+  ], { kind: "bilinear" }),
+  div: tensorRule("quot", ["tensor|number", "tensor|number"], ({ args: [a, b], out, dout, types }) => [
+    unbroadcast(rt("div", dout, b!), a!, types[0]!),
+    types[1] === "tensor"
+      ? tneg(unbroadcast(rt("div", rt("mul", dout, out), b!), b!, "tensor"))
+      : neg(unbroadcast(rt("div", rt("mul", dout, out), b!), b!, "number")),
+  ], { domain: [ANY, POSITIVE] }),
+  neg: tensorRule("negated", ["tensor"], ({ dout }) => [tneg(dout)], { kind: "linear" }),
+  scale: tensorRule("scaled", ["tensor", "number"], ({ args: [t, s], dout }) => [
+    rt("scale", dout, s!),
+    rt("item", rt("sum", rt("mul", dout, t!))),
+  ], { kind: "bilinear" }),
+  exp: tensorRule("exps", ["tensor"], ({ out, dout }) => [rt("mul", dout, out)], { kind: "uses-output" }),
+  log: tensorRule("logs", ["tensor"], ({ args: [x], dout }) => [rt("div", dout, x!)], { domain: [POSITIVE] }),
+  tanh: tensorRule("tanhs", ["tensor"], ({ out, dout }) => [rt("mul", dout, rt("sub", num(1), rt("mul", out, out)))], { kind: "uses-output" }),
+  sigmoid: tensorRule("sigs", ["tensor"], ({ out, dout }) => [rt("mul", dout, rt("mul", out, rt("sub", num(1), out)))], { kind: "uses-output" }),
+  // relu'(0) is 0: the seeds' `dhidden[hidden <= 0] = 0`
+  relu: tensorRule("act", ["tensor"], ({ out, dout }) => [rt("mask", dout, out)], { kind: "routing" }),
+  // the larger input gets the gradient; on a tie, the second
+  maximum: tensorRule("clipped", ["tensor", "tensor|number"], ({ args: [t, s], dout, types }) => {
+    const wins = rt("mul", dout, rt("gt", t!, s!));
+    return [wins, unbroadcast(rt("sub", dout, wins), s!, types[1]!)];
+  }, { kind: "routing" }),
+  sum: tensorRule("total", ["tensor", "static", "static"], ({ args: [x, axis], dout }) => [
+    rt("broadcastTo", dout, shape(x!), ...(axis ? [axis] : [])), null, null,
+  ], { optional: 2, kind: "linear" }),
+  mean: tensorRule("avg", ["tensor", "static", "static"], ({ args: [x, axis], dout }) => {
+    const axes = axis ? [axis] : [];
+    return [rt("div", rt("broadcastTo", dout, shape(x!), ...axes), rt("axisSize", shape(x!), ...axes)), null, null];
+  }, { optional: 2, kind: "linear" }),
+  softmax: tensorRule("probs", ["tensor", "static"], ({ args: [, axis], out, dout }) => [
+    rt("mul", out, rt("sub", dout, rt("sum", rt("mul", dout, out), axis ?? num(-1), bool(true)))), null,
+  ], { optional: 1, kind: "uses-output" }),
+  logSoftmax: tensorRule("logp", ["tensor", "static"], ({ args: [, axis], out, dout }) => [
+    rt("sub", dout, rt("mul", rt("exp", out), rt("sum", dout, axis ?? num(-1), bool(true)))), null,
+  ], { optional: 1, kind: "uses-output" }),
+  gather: tensorRule("picked", ["tensor", "static"], ({ args: [x, labels], dout }) => [rt("scatter", dout, labels!, shape(x!)), null], { kind: "routing" }),
+  scatter: tensorRule("scattered", ["tensor", "static", "static"], ({ args: [, labels], dout }) => [rt("gather", dout, labels!), null, null], { kind: "routing" }),
+  sumTo: tensorRule("summed", ["tensor", "static"], ({ args: [x], dout }) => [rt("broadcastTo", dout, shape(x!)), null], { kind: "linear" }),
+  broadcastTo: tensorRule("spread", ["tensor", "static", "static"], ({ args: [x, , axis], dout }) => [
+    axis ? rt("sum", dout, axis) : rt("sumTo", dout, shape(x!)), null, null,
+  ], { optional: 1, kind: "linear" }),
+  mask: tensorRule("masked", ["tensor", "static"], ({ args: [, x], dout }) => [rt("mask", dout, x!), null], { kind: "routing" }),
+  item: tensorRule("val", ["tensor"], ({ args: [x], dout }) => [rt("full", shape(x!), dout)], { result: "number", kind: "linear" }),
+  // constants: no gradient flows through them
+  gt: tensorRule("above", ["tensor", "tensor|number"], undefined),
+  oneHot: tensorRule("onehot", ["static", "static"], undefined),
+  zerosLike: tensorRule("zeros", ["tensor"], undefined),
+  onesLike: tensorRule("ones", ["tensor"], undefined),
+  axisSize: tensorRule("count", ["static", "static"], undefined, { optional: 1, result: "number" }),
+};
+
+/** The table: scalar rules by operator or callee, tensor rules as `tensor.<name>`. */
+export const RULES: Readonly<Record<string, Rule>> = {
+  ...SCALAR_RULES,
+  ...Object.fromEntries(Object.entries(TENSOR_RULES).map(([name, rule]) => [`tensor.${name}`, rule])),
+};
+
 /** The runtime's scalar helpers that a user may import and call. */
 export const RUNTIME_FUNCTIONS: ReadonlySet<string> = new Set(["sigmoid", "relu"]);
+/** The runtime's tensor operations that a user may import and call. */
+export const TENSOR_FUNCTIONS: ReadonlySet<string> = new Set(Object.keys(TENSOR_RULES));
 
 /** Math members that are constants. */
 export const MATH_CONSTANTS: Readonly<Record<string, number>> = {

@@ -2,8 +2,8 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { bool, ref, type Ex, type Sym } from "../ir/expr.ts";
-import { type Atom, type FunctionIR, type OpStmt, type Stmt, type IfStmt } from "../ir/ir.ts";
+import { add, bool, num, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
+import { type Atom, type FunctionIR, type OpStmt, type Stmt, type IfStmt, type ValueType } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 
@@ -72,6 +72,32 @@ export class TransformContext {
       this.adjointSyms.set(id, sym);
     }
     return sym;
+  }
+
+  /** A value's type as written in the emitted code (`number`, or the local name of the runtime's `Tensor`). */
+  typeText(id: number): string {
+    const type = this.fn.values[id]!.type;
+    if (type !== "tensor") return type;
+    return this.fn.imports.find((i) => i.imported === "Tensor")?.local ?? "Tensor";
+  }
+
+  isTensor(id: number): boolean {
+    return this.fn.values[id]!.type === "tensor";
+  }
+
+  /** The zero a value's adjoint starts from: `0`, or `zerosLike(x)` for a tensor. */
+  zeroFor(id: number): Ex {
+    return this.isTensor(id) ? rt("zerosLike", this.atomEx({ kind: "value", id })) : num(0);
+  }
+
+  /** `a + b` for two gradients of the value `id`: an operator for numbers, `add` for tensors. */
+  sum(id: number, a: Ex, b: Ex): Ex {
+    return this.isTensor(id) ? rt("add", a, b) : add(a, b);
+  }
+
+  /** The types of an operation's inputs. */
+  argTypes(op: OpStmt): ValueType[] {
+    return op.args.map((a) => (a.kind === "const" ? (typeof a.value === "boolean" ? "boolean" : "number") : this.fn.values[a.id]!.type));
   }
 
   isUser(id: number): boolean {

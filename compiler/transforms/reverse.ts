@@ -61,7 +61,7 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
 
   const grad = fn.params
     .filter((p) => p.wrt)
-    .map((p) => [p.name, contributed.has(p.value) ? adjointEx(p.value) : num(0)] as const);
+    .map((p) => [p.name, contributed.has(p.value) ? adjointEx(p.value) : cx.zeroFor(p.value)] as const);
   const body: CodeStmt[] = [
     ...forward,
     ...(backward.length > 0 ? [{ k: "blank" } as const, ...backward] : []),
@@ -77,7 +77,8 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     name: `${fn.name}_grad`,
     source: fn.name,
     params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText })),
-    dout: { sym: dout, init: num(1) },
+    dout: fn.resultType === "tensor" ? { sym: dout, init: null, type: cx.typeText(fn.result.kind === "value" ? fn.result.id : -1) } : { sym: dout, init: num(1) },
+    runtimeModule: fn.runtimeModule,
     body,
     imports: fn.imports,
     reserved: [...reserved].sort(),
@@ -139,8 +140,14 @@ class Reverser {
         if (!cx.activity.isActive(s.out) || !this.contributed.has(s.out)) continue;
         this.settle(s.out);
         const rule = RULES[s.op]!;
-        const parts = rule.vjp!({ args: s.args.map((a) => cx.atomEx(a)), out: cx.atomEx({ kind: "value", id: s.out }), dout: this.adjointEx(s.out) });
-        if (parts.length !== s.args.length) {
+        const parts = rule.vjp!({
+          args: s.args.map((a) => cx.atomEx(a)),
+          out: cx.atomEx({ kind: "value", id: s.out }),
+          dout: this.adjointEx(s.out),
+          types: cx.argTypes(s),
+        });
+        // a rule with optional inputs answers for all of them
+        if (parts.length !== (rule.arity === "variadic" ? s.args.length : rule.arity) || parts.length < s.args.length) {
           throw new Error(`rule '${s.op}' returned ${parts.length} gradients for ${s.args.length} inputs`);
         }
         s.args.forEach((a, i) => {
@@ -183,7 +190,9 @@ class Reverser {
         if (unassigned.delete(r.target)) {
           out.push({ k: "assign", op: "=", sym, expr: r.expr, role: "backward", origin: r.loc });
         } else if (declared.has(r.target)) {
-          out.push({ k: "assign", op: "+=", sym, expr: r.expr, role: "backward", origin: r.loc });
+          out.push(this.cx.isTensor(r.target)
+            ? { k: "assign", op: "=", sym, expr: this.cx.sum(r.target, ref(sym), r.expr), role: "backward", origin: r.loc }
+            : { k: "assign", op: "+=", sym, expr: r.expr, role: "backward", origin: r.loc });
         } else {
           declared.add(r.target);
           const count = this.byTarget.get(r.target)!.filter((c) => !c.dropped).length;
@@ -200,9 +209,9 @@ class Reverser {
         const sym = this.cx.adjointSym(target);
         if (startThen.has(target) && startElse.has(target)) {
           split.add(target);
-          out.push({ k: "decl", mutable: true, sym, init: null, type: "number", role: "backward" });
+          out.push({ k: "decl", mutable: true, sym, init: null, type: this.cx.typeText(target), role: "backward" });
         } else {
-          out.push({ k: "decl", mutable: true, sym, init: num(0), role: "backward" });
+          out.push({ k: "decl", mutable: true, sym, init: this.cx.zeroFor(target), role: "backward" });
         }
       }
       out.push({

@@ -4,6 +4,7 @@
  */
 import ts from "typescript";
 import * as runtime from "../../runtime/index.ts";
+import * as tensor from "../../runtime/tensor.ts";
 import { compile, formatDiagnostic } from "../../compiler/index.ts";
 
 type Exports = Record<string, (...args: any[]) => any>;
@@ -15,6 +16,7 @@ export function load(source: string, modules: Record<string, unknown> = {}): Exp
   const exports: Exports = {};
   const require = (spec: string) => {
     if (spec in modules) return modules[spec];
+    if (/(^|\/)runtime\/tensor(\.[jt]s)?$|^tsgrad\/tensor$/.test(spec)) return tensor;
     if (/(^|\/)runtime(\/index)?(\.[jt]s)?$|^tsgrad(\/runtime)?$/.test(spec)) return runtime;
     throw new Error(`load: unexpected import '${spec}'`);
   };
