@@ -1,9 +1,10 @@
 /**
  * Activity analysis: a value is *varied* when it depends on a differentiated parameter
  * through differentiable operations, *useful* when the result depends on it that way, and
- * *active* when both. Only active values get adjoint code.
+ * *active* when both. Only active values get adjoint code. A loop feeds its values back to
+ * its start, so both sweeps repeat until nothing changes.
  */
-import { type FunctionIR, type Stmt } from "../ir/ir.ts";
+import { type Atom, type FunctionIR, type Stmt } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 
 export interface Activity {
@@ -16,36 +17,61 @@ export function analyseActivity(fn: FunctionIR): Activity {
   const varied = new Set<number>(fn.params.filter((p) => p.wrt).map((p) => p.value));
   const useful = new Set<number>();
   if (fn.result.kind === "value") useful.add(fn.result.id);
+  let changed = true;
+  const mark = (set: Set<number>, id: number) => {
+    if (!set.has(id)) {
+      set.add(id);
+      changed = true;
+    }
+  };
+  const isVaried = (a: Atom) => a.kind === "value" && varied.has(a.id);
+  const markUseful = (a: Atom) => {
+    if (a.kind === "value") mark(useful, a.id);
+  };
 
   const forward = (stmts: readonly Stmt[]) => {
     for (const s of stmts) {
       if (s.kind === "op") {
-        if (RULES[s.op]!.vjp && s.args.some((a) => a.kind === "value" && varied.has(a.id))) varied.add(s.out);
-      } else {
+        if (RULES[s.op]!.vjp && s.args.some(isVaried)) mark(varied, s.out);
+      } else if (s.kind === "if") {
         forward(s.then);
         forward(s.else);
-        for (const o of s.outs) {
-          if ([o.then, o.else].some((a) => a.kind === "value" && varied.has(a.id))) varied.add(o.out);
-        }
+        for (const o of s.outs) if (isVaried(o.then) || isVaried(o.else)) mark(varied, o.out);
+      } else {
+        for (const c of s.carried) if (isVaried(c.init)) mark(varied, c.phi);
+        forward(s.test);
+        forward(s.body);
+        for (const c of s.carried) if (isVaried(c.next)) mark(varied, c.phi);
       }
     }
   };
   const backward = (stmts: readonly Stmt[]) => {
     for (const s of [...stmts].reverse()) {
       if (s.kind === "op") {
-        if (!useful.has(s.out) || !RULES[s.op]!.vjp) continue;
-        for (const a of s.args) if (a.kind === "value") useful.add(a.id);
-      } else {
+        if (useful.has(s.out) && RULES[s.op]!.vjp) s.args.forEach(markUseful);
+      } else if (s.kind === "if") {
         for (const o of s.outs) {
           if (!useful.has(o.out)) continue;
-          for (const a of [o.then, o.else]) if (a.kind === "value") useful.add(a.id);
+          markUseful(o.then);
+          markUseful(o.else);
         }
         backward(s.then);
         backward(s.else);
+      } else {
+        for (const c of s.carried) if (useful.has(c.phi)) markUseful(c.next);
+        backward(s.body);
+        backward(s.test);
+        for (const c of s.carried) if (useful.has(c.phi)) markUseful(c.init);
       }
     }
   };
-  forward(fn.body);
-  backward(fn.body);
+  for (changed = true; changed; ) {
+    changed = false;
+    forward(fn.body);
+  }
+  for (changed = true; changed; ) {
+    changed = false;
+    backward(fn.body);
+  }
   return { varied, useful, isActive: (id) => varied.has(id) && useful.has(id) };
 }

@@ -111,12 +111,35 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
       switch (s.k) {
         case "blank": out.push(""); break;
         case "decl": {
-          const type = s.type && !s.init ? `: ${s.type}` : "";
+          const type = s.type && (!s.init || s.typed) ? `: ${s.type}` : "";
           const init = s.init ? ` = ${ex(s.init)}` : "";
           out.push(`${indent}${s.mutable ? "let" : "const"} ${name(s.sym)}${type}${init};${comment(s)}`);
           break;
         }
-        case "assign": out.push(`${indent}${name(s.sym)} ${s.op} ${ex(s.expr)};${comment(s)}`); break;
+        case "assign": {
+          const target = s.index ? `${name(s.sym)}[${ex(s.index)}]` : name(s.sym);
+          // `s = s + x` reads as the user wrote it: `s += x`
+          const compound = s.op === "=" && !s.index && s.expr.k === "bin" && (s.expr.op === "+" || s.expr.op === "-") &&
+            s.expr.a.k === "ref" && s.expr.a.sym === s.sym;
+          const line = compound && s.expr.k === "bin"
+            ? `${target} ${s.expr.op}= ${ex(s.expr.b)}`
+            : `${target} ${s.op} ${ex(s.expr)}`;
+          out.push(`${indent}${line};${comment(s)}`);
+          break;
+        }
+        case "expr": out.push(`${indent}${ex(s.expr)};${comment(s)}`); break;
+        case "loop": {
+          const i = s.index;
+          const header = i
+            ? `for (let ${name(i.sym)} = ${ex(i.init)}; ${ex(s.cond)}; ${name(i.sym)}${i.step === 1 ? "++" : "--"})`
+            : `while (${ex(s.cond)})`;
+          out.push(`${indent}${header} {`);
+          previous = undefined;
+          block(s.body, indent + "  ");
+          out.push(`${indent}}`);
+          previous = undefined;
+          break;
+        }
         case "if": {
           const then = s.then.length > 0 ? s.then : s.else;
           const cond = s.then.length > 0 ? s.cond : ({ k: "not", a: s.cond } as Ex);

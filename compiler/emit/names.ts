@@ -37,7 +37,9 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
     for (const s of stmts) {
       switch (s.k) {
         case "decl": nameOf(s.sym); if (s.init) forEachSym(s.init, nameOf); break;
-        case "assign": nameOf(s.sym); forEachSym(s.expr, nameOf); break;
+        case "assign": nameOf(s.sym); if (s.index) forEachSym(s.index, nameOf); forEachSym(s.expr, nameOf); break;
+        case "expr": forEachSym(s.expr, nameOf); break;
+        case "loop": if (s.index) { nameOf(s.index.sym); forEachSym(s.index.init, nameOf); } forEachSym(s.cond, nameOf); visit(s.body); break;
         case "if": forEachSym(s.cond, nameOf); visit(s.then); visit(s.else); break;
         case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); break;
         default: break;

@@ -14,10 +14,34 @@ export type CodeStmt =
       readonly sym: Sym;
       readonly init: Ex | null;
       readonly type?: string;
+      /** Print the type even with an initial value (`const hs: number[] = []`). */
+      readonly typed?: boolean;
       readonly role: Role;
       readonly origin?: SourceLoc;
     }
-  | { readonly k: "assign"; readonly op: "=" | "+="; readonly sym: Sym; readonly expr: Ex; readonly role: Role; readonly origin?: SourceLoc }
+  | {
+      readonly k: "assign";
+      readonly op: "=" | "+=";
+      readonly sym: Sym;
+      /** An element write: `sym[index] op expr`. */
+      readonly index?: Ex;
+      readonly expr: Ex;
+      readonly role: Role;
+      readonly origin?: SourceLoc;
+    }
+  /** `for (let i = init; cond; i += step)`, or `while (cond)` without `index`. */
+  | {
+      readonly k: "loop";
+      readonly index?: { readonly sym: Sym; readonly init: Ex; readonly step: 1 | -1 };
+      readonly cond: Ex;
+      readonly body: CodeStmt[];
+      readonly role: Role;
+      readonly origin?: SourceLoc;
+      /** The IR loop a backward loop undoes, until its header and restores are filled in. */
+      readonly source?: import("./ir.ts").LoopStmt;
+    }
+  /** An expression evaluated for its effect (`tape.push(h)`). */
+  | { readonly k: "expr"; readonly expr: Ex; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "if"; readonly cond: Ex; readonly then: CodeStmt[]; readonly else: CodeStmt[]; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "blank" }
   | { readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex])[] };

@@ -31,6 +31,12 @@ export type Ex =
   /** A call; `runtime` marks a tsgrad runtime export, whose local name emit decides. */
   | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[]; readonly runtime?: boolean }
   | { readonly k: "prop"; readonly a: Ex; readonly name: string }
+  | { readonly k: "index"; readonly a: Ex; readonly i: Ex }
+  /** `new Float64Array(n)`, or `a.fill(0)`-style method calls (`method` set, `a` the receiver). */
+  | { readonly k: "new"; readonly ctor: string; readonly args: readonly Ex[] }
+  | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[] }
+  /** `a!`: a stack's `pop()` in a loop that pushed as often. */
+  | { readonly k: "nonnull"; readonly a: Ex }
   | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex };
 
 /** The literal's value, or undefined when the expression is not a number literal. */
@@ -44,6 +50,10 @@ export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args })
 /** A call of a runtime function (`matmul`, `sumTo`, ...), imported into the generated module as needed. */
 export const rt = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args, runtime: true });
 export const prop = (a: Ex, name: string): Ex => ({ k: "prop", a, name });
+export const index = (a: Ex, i: Ex): Ex => ({ k: "index", a, i });
+export const newOf = (ctor: string, ...args: Ex[]): Ex => ({ k: "new", ctor, args });
+export const method = (a: Ex, name: string, ...args: Ex[]): Ex => ({ k: "method", a, name, args });
+export const nonnull = (a: Ex): Ex => ({ k: "nonnull", a });
 
 export function add(a: Ex, b: Ex): Ex {
   if (isNum(a) && isNum(b)) return num(literal(a)! + literal(b)!);
@@ -98,7 +108,10 @@ export function forEachSym(e: Ex, f: (s: Sym) => void): void {
   switch (e.k) {
     case "ref": f(e.sym); return;
     case "bin": forEachSym(e.a, f); forEachSym(e.b, f); return;
-    case "neg": case "not": case "prop": forEachSym(e.a, f); return;
+    case "neg": case "not": case "prop": case "nonnull": forEachSym(e.a, f); return;
+    case "index": forEachSym(e.a, f); forEachSym(e.i, f); return;
+    case "new": e.args.forEach((x) => forEachSym(x, f)); return;
+    case "method": forEachSym(e.a, f); e.args.forEach((x) => forEachSym(x, f)); return;
     case "call": e.args.forEach((x) => forEachSym(x, f)); return;
     case "cond": forEachSym(e.c, f); forEachSym(e.a, f); forEachSym(e.b, f); return;
     default: return;
@@ -112,7 +125,10 @@ export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
     case "bin": return { ...e, a: substitute(e.a, f), b: substitute(e.b, f) };
     case "neg": return neg(substitute(e.a, f));
     case "not": return not(substitute(e.a, f));
-    case "prop": return { ...e, a: substitute(e.a, f) };
+    case "prop": case "nonnull": return { ...e, a: substitute(e.a, f) };
+    case "index": return { ...e, a: substitute(e.a, f), i: substitute(e.i, f) };
+    case "new": return { ...e, args: e.args.map((x) => substitute(x, f)) };
+    case "method": return { ...e, a: substitute(e.a, f), args: e.args.map((x) => substitute(x, f)) };
     case "call": return { ...e, args: e.args.map((x) => substitute(x, f)) };
     case "cond": return cond(substitute(e.c, f), substitute(e.a, f), substitute(e.b, f));
     default: return e;
@@ -149,7 +165,10 @@ export function formatNumber(v: number): string {
 export function forEachRuntimeCall(e: Ex, f: (fn: string) => void): void {
   switch (e.k) {
     case "bin": forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.b, f); return;
-    case "neg": case "not": case "prop": forEachRuntimeCall(e.a, f); return;
+    case "neg": case "not": case "prop": case "nonnull": forEachRuntimeCall(e.a, f); return;
+    case "index": forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.i, f); return;
+    case "new": e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
+    case "method": forEachRuntimeCall(e.a, f); e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
     case "call": if (e.runtime) f(e.fn); e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
     case "cond": forEachRuntimeCall(e.c, f); forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.b, f); return;
     default: return;
@@ -171,6 +190,10 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
     case "not": return `!${wrap(e.a, UNARY)}`;
     case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
     case "prop": return `${wrap(e.a, PRIMARY)}.${e.name}`;
+    case "index": return `${wrap(e.a, PRIMARY)}[${p(e.i)}]`;
+    case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
+    case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
+    case "method": return `${wrap(e.a, PRIMARY)}.${e.name}(${e.args.map(p).join(", ")})`;
     case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;
     case "bin": {
       const prec = PRECEDENCE[e.op];

@@ -29,6 +29,8 @@ export interface Value {
   readonly type: ValueType;
   /** True for the values that function parameters bind. */
   readonly param: boolean;
+  /** For an `array` value: how it is written (`number[]`, `Float64Array`), for its gradient's kind. */
+  readonly typeText?: string;
 }
 
 export type Atom =
@@ -56,7 +58,28 @@ export interface IfStmt {
   readonly loc: SourceLoc;
 }
 
-export type Stmt = OpStmt | IfStmt;
+/**
+ * A loop, `while (cond) body`: `cond` is recomputed before every iteration from the
+ * statements in `test`. Variables the body reassigns are `carried`: `phi` is the value at
+ * the start of an iteration (and after the loop), `init` the value entering the loop,
+ * `next` the value at the end of an iteration. A loop always has an iteration counter
+ * among them: the user's own (`for (let i = lo; i < hi; i++)`, `counted`) or one tsgrad
+ * adds (`steps`), so the backward pass knows how many iterations to undo.
+ */
+export interface LoopStmt {
+  readonly kind: "loop";
+  readonly test: Stmt[];
+  readonly cond: Atom;
+  readonly body: Stmt[];
+  readonly carried: readonly { readonly phi: number; readonly init: Atom; readonly next: Atom }[];
+  /** The phi counting iterations from 0 (a tsgrad counter) or, for a counted `for`, the user's index. */
+  readonly counter: number;
+  /** For `for (let i = lo; i < hi; i++)` (or `<=`): the bounds, so the loop runs backward as `for (let i = hi - 1; i >= lo; i--)`. */
+  readonly counted: { readonly lo: Atom; readonly hi: Atom; readonly inclusive: boolean } | null;
+  readonly loc: SourceLoc;
+}
+
+export type Stmt = OpStmt | IfStmt | LoopStmt;
 
 export interface Param {
   readonly name: string;

@@ -30,6 +30,14 @@ export function printIR(fn: FunctionIR, notes: Annotations = {}): string {
       if (s.kind === "op") {
         const head = `${indent}${name(s.out)} = ${s.op}(${s.args.map(atom).join(", ")})`;
         lines.push(`${head.padEnd(44)} line ${s.loc.line}${note(s.out)}`);
+      } else if (s.kind === "loop") {
+        for (const c of s.carried) lines.push(`${indent}${name(c.phi)} = loop-phi(${atom(c.init)}, ${c.next.kind === "value" ? name(c.next.id) : atom(c.next)})`.padEnd(45) + note(c.phi).trim());
+        const counted = s.counted ? `  counted ${name(s.counter)} in [${atom(s.counted.lo)}, ${atom(s.counted.hi)}${s.counted.inclusive ? "]" : ")"}` : `  counter ${name(s.counter)}`;
+        lines.push(`${indent}loop${counted}`.padEnd(45) + `line ${s.loc.line}`);
+        block(s.test, indent + "  ");
+        lines.push(`${indent}  while ${atom(s.cond)}`);
+        block(s.body, indent + "  ");
+        lines.push(`${indent}end loop`);
       } else {
         lines.push(`${indent}if ${atom(s.cond)}`.padEnd(45) + `line ${s.loc.line}`);
         block(s.then, indent + "  ");

@@ -10,7 +10,7 @@ import {
 import { CompileError, internalError, type Diagnostic } from "../diagnostics.ts";
 import {
   constAtom, valueAtom,
-  type Atom, type FunctionIR, type Import, type Param, type SourceLoc, type Stmt, type Value, type ValueType,
+  type Atom, type FunctionIR, type Import, type LoopStmt, type OpStmt, type Param, type SourceLoc, type Stmt, type Value, type ValueType,
 } from "../ir/ir.ts";
 import { MATH_CONSTANTS, RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS, type ArgKind } from "../rules/rules.ts";
 import { describeUnsupported } from "./unsupported.ts";
@@ -133,6 +133,16 @@ interface Target {
   readonly hint: string;
 }
 
+/** The operation defining `id` in a block (searching nested regions). */
+function findOp(stmts: readonly Stmt[], id: number): OpStmt | null {
+  for (const s of stmts) {
+    if (s.kind === "op" && s.out === id) return s;
+    const found = s.kind === "if" ? findOp(s.then, id) ?? findOp(s.else, id) : s.kind === "loop" ? findOp(s.test, id) ?? findOp(s.body, id) : null;
+    if (found) return found;
+  }
+  return null;
+}
+
 /** The rule-table key of a runtime import (`sigmoid`, `tensor.matmul`), or null when it is not one. */
 function runtimeKey(imported: Import): string | null {
   if (!RUNTIME_MODULE.test(imported.module)) return null;
@@ -228,10 +238,7 @@ class Lowerer {
       const differentiable = type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(typeText));
       const isWrt = wrt ? wrt.names.has(name) : differentiable;
       if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated`);
-      if (isWrt && type === "array") {
-        throw errorAt(typeNode, `parameter \`${name}\` is a \`${typeText}\`: differentiating arrays is not supported yet; list the other parameters with @wrt to treat \`${name}\` as a constant`);
-      }
-      const value = this.newValue(name, 1, name, type, true);
+      const value = this.newValue(name, 1, name, type, true, typeText);
       this.versions.set(name, 1);
       this.env.set(name, { atom: valueAtom(value), type, mutable: true });
       params.push({ name, typeText, type, value, wrt: isWrt });
@@ -275,9 +282,9 @@ class Lowerer {
     throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, the runtime's \`Tensor\`, and arrays of numbers`);
   }
 
-  private newValue(name: string | null, version: number, hint: string, type: ValueType, param = false): number {
+  private newValue(name: string | null, version: number, hint: string, type: ValueType, param = false, typeText?: string): number {
     const id = this.values.length;
-    this.values.push({ id, name, version, hint, type, param });
+    this.values.push({ id, name, version, hint, type, param, typeText });
     return id;
   }
 
@@ -287,34 +294,50 @@ class Lowerer {
     if (Node.isVariableStatement(stmt)) {
       const kind = stmt.getDeclarationKind();
       if (kind === "var") throw errorAt(stmt, "`var` is not supported: use `let` or `const`");
-      for (const decl of stmt.getDeclarations()) {
-        const nameNode = decl.getNameNode();
-        if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
-        const name = nameNode.getText();
-        const init = decl.getInitializer();
-        if (!init) throw errorAt(decl, `\`let ${name}\` without an initial value is not supported yet: write \`let ${name} = ...\``);
-        if (this.env.has(name)) throw errorAt(nameNode, `\`${name}\` is already declared in this function`);
-        const typeNode = decl.getTypeNode();
-        const declared = typeNode ? this.valueType(typeNode, `\`${name}\``) : null;
-        const r = this.assign({ name, version: this.nextVersion(name), hint: name }, init, init);
-        if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
-        this.env.set(name, { atom: r.atom, type: r.type, mutable: kind === "let" });
-      }
+      for (const decl of stmt.getDeclarations()) this.declare(decl, kind === "let");
       return;
     }
-    if (Node.isExpressionStatement(stmt)) {
-      const expr = stmt.getExpression();
-      if (Node.isBinaryExpression(expr)) {
-        const op = expr.getOperatorToken().getText();
-        if (op in ASSIGNMENT_OPS) return this.assignment(expr.getLeft(), op, expr.getRight(), expr);
-      }
-      if (Node.isPrefixUnaryExpression(expr) || Node.isPostfixUnaryExpression(expr)) {
-        throw errorAt(expr, "`++` and `--` are not supported yet: write `x += 1`");
-      }
-      throw errorAt(expr, "an expression statement other than an assignment is not supported: its value would be discarded");
-    }
+    if (Node.isExpressionStatement(stmt)) return this.expressionStatement(stmt.getExpression());
     if (Node.isIfStatement(stmt)) return this.ifStatement(stmt);
+    if (Node.isForStatement(stmt) || Node.isWhileStatement(stmt)) return this.loop(stmt);
+    if (Node.isBreakStatement(stmt) || Node.isContinueStatement(stmt)) {
+      const word = Node.isBreakStatement(stmt) ? "break" : "continue";
+      throw errorAt(stmt, `\`${word}\` is not supported yet: put the loop's exit in its condition (\`while (i < n && !done)\`) or wrap the rest of the body in an \`if\``);
+    }
+    if (Node.isDoStatement(stmt)) throw errorAt(stmt, "a `do...while` loop is not supported yet: write it as a `while` loop");
+    if (Node.isReturnStatement(stmt)) {
+      throw errorAt(stmt, "`return` inside a loop or a branch is not supported yet: assign the result to a variable and return it at the end");
+    }
     throw errorAt(stmt, describeUnsupported(stmt));
+  }
+
+  private declare(decl: import("ts-morph").VariableDeclaration, mutable: boolean): void {
+    const nameNode = decl.getNameNode();
+    if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
+    const name = nameNode.getText();
+    const init = decl.getInitializer();
+    if (!init) throw errorAt(decl, `\`let ${name}\` without an initial value is not supported yet: write \`let ${name} = ...\``);
+    if (this.env.has(name)) throw errorAt(nameNode, `\`${name}\` is already declared in this function`);
+    const typeNode = decl.getTypeNode();
+    const declared = typeNode ? this.valueType(typeNode, `\`${name}\``) : null;
+    const r = this.assign({ name, version: this.nextVersion(name), hint: name }, init, init);
+    if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
+    this.env.set(name, { atom: r.atom, type: r.type, mutable });
+  }
+
+  /** An expression used as a statement: an assignment, `i++`, or a comma list of those (a `for` update). */
+  private expressionStatement(expr: Expression): void {
+    if (Node.isParenthesizedExpression(expr)) return this.expressionStatement(expr.getExpression());
+    if (Node.isBinaryExpression(expr)) {
+      const op = expr.getOperatorToken().getText();
+      if (op in ASSIGNMENT_OPS) return this.assignment(expr.getLeft(), op, expr.getRight(), expr);
+      if (op === ",") {
+        this.expressionStatement(expr.getLeft());
+        return this.expressionStatement(expr.getRight());
+      }
+    }
+    if (Node.isPrefixUnaryExpression(expr) || Node.isPostfixUnaryExpression(expr)) return this.increment(expr);
+    throw errorAt(expr, "an expression statement other than an assignment is not supported: its value would be discarded");
   }
 
   private nextVersion(name: string): number {
@@ -361,7 +384,150 @@ class Lowerer {
     this.block.push({ kind: "if", cond: c.atom, then: then.block, else: otherwise.block, outs, loc });
   }
 
+  /** `i++`, `++i`, `i--`, `--i` as a statement: `i += 1` / `i -= 1`. */
+  private increment(expr: Node & { getOperand(): Node; getOperatorToken(): SyntaxKind }): void {
+    const operator = expr.getOperatorToken();
+    if (operator !== SyntaxKind.PlusPlusToken && operator !== SyntaxKind.MinusMinusToken) {
+      throw errorAt(expr, "an expression statement other than an assignment is not supported: its value would be discarded");
+    }
+    const operand = expr.getOperand();
+    const one = { atom: constAtom(1), type: "number" as ValueType };
+    this.assignTo(operand, expr, (binding, target) =>
+      this.op(operator === SyntaxKind.PlusPlusToken ? "+" : "-", [{ atom: binding.atom, type: binding.type }, one], expr, target));
+  }
+
+  /**
+   * `for (init; test; update) body` and `while (test) body`, as one loop region. The
+   * variables the loop assigns become loop-carried values (a phi at the top of each
+   * iteration); variables declared inside the loop are local to it.
+   */
+  private loop(stmt: Node): void {
+    const isFor = Node.isForStatement(stmt);
+    const outerNames = new Set(this.env.keys());
+    if (isFor) {
+      const init = stmt.getInitializer();
+      if (init && Node.isVariableDeclarationList(init)) {
+        if (init.getDeclarationKind() !== "let") throw errorAt(init, "declare a `for` loop's variable with `let`");
+        for (const decl of init.getDeclarations()) this.declare(decl, true);
+      } else if (init) {
+        this.expressionStatement(init as Expression);
+      }
+    }
+    const test = isFor ? stmt.getCondition() : (stmt as import("ts-morph").WhileStatement).getExpression();
+    if (!test) throw errorAt(stmt, "a `for` loop without a condition is not supported: it could only end with `break`");
+    const update = isFor ? stmt.getIncrementor() : undefined;
+    const body = (stmt as import("ts-morph").ForStatement).getStatement();
+
+    // what the loop assigns, among the variables that exist before it
+    const assigned = new Set<string>();
+    const noteTarget = (n: Node) => {
+      if (Node.isIdentifier(n) && this.env.has(n.getText())) assigned.add(n.getText());
+    };
+    stmt.forEachDescendant((n) => {
+      if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
+      if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
+    });
+    const steps = this.newValue("steps", 1, "steps", "number");
+    const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
+    for (const name of assigned) {
+      const binding = this.env.get(name)!;
+      if (!binding.mutable) continue; // the assignment reports the error
+      const phi = this.newValue(name, this.nextVersion(name), name, binding.type);
+      carried.push({ name, phi, init: binding.atom });
+      this.env.set(name, { ...binding, atom: valueAtom(phi) });
+    }
+    const before = new Map(this.env);
+    const outer = this.block;
+
+    const testBlock: Stmt[] = [];
+    this.block = testBlock;
+    const cond = this.expr(test);
+    if (cond.type !== "boolean") throw errorAt(test, "a loop condition must be a comparison or another boolean, not a number");
+
+    const bodyBlock: Stmt[] = [];
+    this.block = bodyBlock;
+    const stmts = Node.isBlock(body) ? body.getStatements() : [body as Statement];
+    for (const s of stmts) this.statement(s);
+    if (update) this.expressionStatement(update);
+    const counterNext = this.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: "steps", version: 2, hint: "steps" });
+
+    this.block = outer;
+    const bodyEnv = this.env;
+    this.env = new Map([...before].filter(([name]) => outerNames.has(name)));
+    const loopCarried = carried.map((c) => ({
+      phi: c.phi,
+      init: c.init,
+      next: c.name === null ? counterNext.atom : bodyEnv.get(c.name)!.atom,
+    }));
+    const { line, column } = stmt.getSourceFile().getLineAndColumnAtPos(stmt.getStart());
+    const header = isFor ? `for (${stmt.getText().slice(stmt.getText().indexOf("(") + 1).split(")")[0]})` : `while (${test.getText()})`;
+    const loop = {
+      kind: "loop" as const,
+      test: testBlock,
+      cond: cond.atom,
+      body: bodyBlock,
+      carried: loopCarried,
+      counter: steps,
+      counted: isFor ? this.countedBounds(stmt, testBlock, bodyBlock, cond.atom, carried, loopCarried) : null,
+      loc: { line, col: column, text: header.replace(/\s+/g, " ") },
+    };
+    this.block.push(loop);
+  }
+
+  /**
+   * The bounds of a counted loop `for (let i = lo; i < hi; i++)` (or `<=`): the index
+   * steps by 1, nothing else assigns it, and `hi` does not change inside the loop.
+   */
+  private countedBounds(
+    stmt: Node,
+    test: readonly Stmt[],
+    body: readonly Stmt[],
+    cond: Atom,
+    carried: readonly { name: string | null; phi: number; init: Atom }[],
+    loopCarried: readonly { phi: number; init: Atom; next: Atom }[],
+  ): LoopStmt["counted"] {
+    const compare = test.find((t): t is OpStmt => t.kind === "op" && cond.kind === "value" && t.out === cond.id);
+    if (!compare || (compare.op !== "<" && compare.op !== "<=")) return null;
+    const [left, hi] = compare.args;
+    const index = carried.find((c) => c.name !== null && left!.kind === "value" && c.phi === left!.id);
+    if (!index) return null;
+    const next = loopCarried.find((c) => c.phi === index.phi)!.next;
+    const update = next.kind === "value" ? findOp(body, next.id) : null;
+    const stepsByOne = update?.op === "+" && update.args[0]!.kind === "value" && update.args[0]!.id === index.phi &&
+      update.args[1]!.kind === "const" && update.args[1]!.value === 1;
+    if (!stepsByOne) return null;
+    // the index is assigned once per iteration, by the update
+    const assignments = stmt.getDescendants().filter((n) =>
+      (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS && n.getLeft().getText() === this.values[index.phi]!.name) ||
+      ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && n.getOperand().getText() === this.values[index.phi]!.name));
+    if (assignments.length !== 1) return null;
+    // hi is fixed: a constant, a value from before the loop, or computed in the test from those
+    const phis = new Set(loopCarried.map((c) => c.phi));
+    const fixed = (a: Atom): boolean => {
+      if (a.kind === "const") return true;
+      if (phis.has(a.id)) return false;
+      const def = test.find((t): t is OpStmt => t.kind === "op" && t.out === a.id);
+      return def ? def.args.every(fixed) : true;
+    };
+    if (!fixed(hi!)) return null;
+    return { lo: index.init, hi: hi!, inclusive: compare.op === "<=" };
+  }
+
   private assignment(left: Expression, op: string, right: Expression, whole: Expression): void {
+    const binop = ASSIGNMENT_OPS[op];
+    this.assignTo(left, whole, (binding, target) => {
+      if (!binop) return this.assign(target, right, whole);
+      return this.op(binop, [{ atom: binding.atom, type: binding.type }, this.expr(right)], whole, target);
+    }, right);
+  }
+
+  /** Writes a new value of the local variable `left`, computed by `compute` from its current binding. */
+  private assignTo(
+    left: Node,
+    whole: Node,
+    compute: (binding: Binding, target: Target) => { atom: Atom; type: ValueType },
+    right: Node = whole,
+  ): void {
     if (!Node.isIdentifier(left)) {
       throw errorAt(left, Node.isElementAccessExpression(left)
         ? "writing to an array element is not supported yet"
@@ -371,15 +537,9 @@ class Lowerer {
     const binding = this.env.get(name);
     if (!binding) throw errorAt(left, `\`${name}\` is not a local variable of \`${this.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
     if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
+    if (binding.type === "array" || binding.type === "tensor") throw errorAt(left, `reassigning the ${binding.type} \`${name}\` is not supported yet: give the new value its own name`);
     const target: Target = { name, version: this.nextVersion(name), hint: name };
-    const binop = ASSIGNMENT_OPS[op];
-    let r: { atom: Atom; type: ValueType };
-    if (binop) {
-      const rhs = this.expr(right);
-      r = this.op(binop, [{ atom: binding.atom, type: binding.type }, rhs], whole, target);
-    } else {
-      r = this.assign(target, right, whole);
-    }
+    const r = compute(binding, target);
     if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
     this.env.set(name, { ...binding, atom: r.atom });
   }
@@ -402,6 +562,9 @@ class Lowerer {
     if (Node.isIdentifier(node)) return this.identifier(node);
     if (Node.isPropertyAccessExpression(node)) {
       const member = node.getName();
+      if (member === "length" && Node.isIdentifier(node.getExpression()) && this.env.get(node.getExpression().getText())?.type === "array") {
+        return this.op("length", [this.expr(node.getExpression())], node, target);
+      }
       if (node.getExpression().getText() === "Math" && member in MATH_CONSTANTS) {
         return { atom: constAtom(MATH_CONSTANTS[member]!, `Math.${member}`), type: "number" };
       }
@@ -430,7 +593,14 @@ class Lowerer {
     }
     if (Node.isConditionalExpression(node)) return this.conditional(node, target);
     if (Node.isCallExpression(node)) return this.call(node, target);
-    if (Node.isElementAccessExpression(node)) throw errorAt(node, "reading array elements is not supported yet");
+    if (Node.isElementAccessExpression(node)) {
+      const array = node.getExpression();
+      const arg = node.getArgumentExpression();
+      const a = this.expr(array);
+      if (a.type !== "array") throw errorAt(array, `only arrays of numbers can be indexed here, and \`${array.getText()}\` is a ${a.type}`);
+      if (!arg) throw errorAt(node, "an element read needs an index");
+      return this.op("index", [a, this.expr(arg)], node, target);
+    }
     throw errorAt(node, describeUnsupported(node));
   }
 

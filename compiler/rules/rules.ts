@@ -10,7 +10,7 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, bool, call, cmp, cond, div, mul, neg, not, num, pow, prop, rt, sub,
+  add, bool, call, cmp, cond, div, index, mul, neg, not, num, pow, prop, rt, sub,
 } from "../ir/expr.ts";
 import type { ValueType } from "../ir/ir.ts";
 
@@ -26,7 +26,13 @@ export interface VjpArgs {
 }
 
 /** What an input position accepts; `static` inputs (an axis, labels) get no gradient. */
-export type ArgKind = "number" | "boolean" | "tensor" | "tensor|number" | "static";
+export type ArgKind = "number" | "boolean" | "tensor" | "tensor|number" | "array" | "static";
+
+/** A gradient for one element of an array input: `dx[at] += grad`. */
+export interface ElementGrad {
+  readonly at: Ex;
+  readonly grad: Ex;
+}
 
 export type RuleKind =
   | "linear"        // add, sub, neg: gradients pass through, scaled by constants
@@ -51,7 +57,7 @@ export interface Rule {
   /** The forward expression, given the inputs and the callee as spelled in the source. */
   forward(args: readonly Ex[], callee: string): Ex;
   /** One gradient contribution per input (null: none); absent for "zero" and "logic" rules. */
-  vjp?(p: VjpArgs): readonly (Ex | null)[];
+  vjp?(p: VjpArgs): readonly (Ex | ElementGrad | null)[];
   /** Input ranges where the rule is smooth, for the table-driven tests. */
   readonly domain: readonly (readonly [number, number])[];
 }
@@ -138,6 +144,15 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
   neg: { kind: "linear", arity: 1, hint: "neg", result: "number", forward: ([x]) => neg(x!), vjp: ({ dout }) => [neg(dout)], domain: [ANY] },
   /** `const a = b`, `+b`: the value passes through unchanged. */
   id: { kind: "linear", arity: 1, hint: "copy", result: "number", forward: ([x]) => x!, vjp: ({ dout }) => [dout], domain: [ANY] },
+
+  // arrays: `x[i]` sends its gradient to one element; `x.length` has none
+  index: {
+    kind: "routing", arity: 2, signature: ["array", "number"], hint: "elem", result: "number",
+    forward: ([a, i]) => index(a!, i!),
+    vjp: ({ args: [, i], dout }) => [{ at: i!, grad: dout }, null],
+    domain: [ANY, ANY],
+  },
+  length: { kind: "zero", arity: 1, signature: ["array"], hint: "n", result: "number", forward: ([a]) => prop(a!, "length"), domain: [ANY] },
 
   // Math
   "Math.pow": powRule(callForward),

@@ -2,8 +2,8 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { add, bool, num, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
-import { type Atom, type FunctionIR, type OpStmt, type Stmt, type IfStmt, type ValueType } from "../ir/ir.ts";
+import { add, bool, method, newOf, num, prop, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
+import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 
@@ -13,54 +13,187 @@ export class TransformContext {
   private readonly adjointSyms = new Map<number, Sym>();
   /** The statement defining each value (params have none). */
   readonly defs = new Map<number, Stmt>();
-  /** The block each value is defined in: 0 is the function body, then one per branch. */
+  /** The block each value is defined in: 0 is the function body, then one per branch or loop block. */
   readonly blockOf = new Map<number, number>();
-  /** Values defined inside each `if` (at any depth). */
-  readonly innerOf = new Map<IfStmt, Set<number>>();
+  /** Values defined inside each `if` or loop (at any depth). */
+  readonly innerOf = new Map<IfStmt | LoopStmt, Set<number>>();
   /** Block ids of each branch. */
   readonly branchIds = new Map<Stmt[], number>();
+  /** The innermost loop whose body or test defines each value (its phis belong to the loop too). */
+  readonly loopOf = new Map<number, LoopStmt>();
+  /** The loop enclosing each loop, or null at the top level. */
+  readonly parentLoop = new Map<LoopStmt, LoopStmt | null>();
+  /** How many times each value is read (by operations, branches, loops and the result). */
+  readonly reads = new Map<number, number>();
+  /** For each loop-carried value `next`, the phi whose variable holds it (it is assigned, not declared). */
+  readonly carriedBy = new Map<number, number>();
+  /** Every loop, outermost first. */
+  readonly loops: LoopStmt[] = [];
 
   constructor(readonly fn: FunctionIR, readonly activity: Activity) {
     let nextBlock = 0;
-    const index = (stmts: Stmt[], block: number): number[] => {
+    const read = (a: Atom) => {
+      if (a.kind === "value") this.reads.set(a.id, (this.reads.get(a.id) ?? 0) + 1);
+    };
+    const index = (stmts: Stmt[], block: number, loop: LoopStmt | null): number[] => {
       this.branchIds.set(stmts, block);
       const defined: number[] = [];
       for (const s of stmts) {
         if (s.kind === "op") {
           this.defs.set(s.out, s);
           this.blockOf.set(s.out, block);
+          if (loop) this.loopOf.set(s.out, loop);
+          s.args.forEach(read);
           defined.push(s.out);
-        } else {
-          const inner = [...index(s.then, ++nextBlock), ...index(s.else, ++nextBlock)];
+        } else if (s.kind === "if") {
+          read(s.cond);
+          const inner = [...index(s.then, ++nextBlock, loop), ...index(s.else, ++nextBlock, loop)];
           this.innerOf.set(s, new Set(inner));
           for (const o of s.outs) {
             this.defs.set(o.out, s);
             this.blockOf.set(o.out, block);
+            if (loop) this.loopOf.set(o.out, loop);
+            read(o.then);
+            read(o.else);
           }
           defined.push(...inner, ...s.outs.map((o) => o.out));
+        } else {
+          this.loops.push(s);
+          this.parentLoop.set(s, loop);
+          read(s.cond);
+          for (const c of s.carried) {
+            this.defs.set(c.phi, s);
+            this.blockOf.set(c.phi, block);
+            this.loopOf.set(c.phi, s);
+            read(c.init);
+            read(c.next);
+          }
+          const inner = [...index(s.test, ++nextBlock, s), ...index(s.body, ++nextBlock, s)];
+          this.innerOf.set(s, new Set([...inner, ...s.carried.map((c) => c.phi)]));
+          for (const c of s.carried) {
+            if (c.next.kind === "value" && this.carriedBy.get(c.next.id) === undefined && this.retargets(s, c)) this.carriedBy.set(c.next.id, c.phi);
+          }
+          defined.push(...inner, ...s.carried.map((c) => c.phi));
         }
       }
       return defined;
     };
-    index(fn.body, 0);
+    index(fn.body, 0, null);
+    read(fn.result);
     for (const p of fn.params) this.blockOf.set(p.value, 0);
+  }
+
+  /**
+   * Whether a loop's `next` value is written straight into the variable (`h = Math.tanh(...)`)
+   * rather than declared and copied at the end of the body: it is a version of the same
+   * variable (or tsgrad's counter), made at the top level of the body.
+   */
+  private retargets(loop: LoopStmt, c: LoopStmt["carried"][number]): boolean {
+    if (c.next.kind !== "value") return false;
+    const next = c.next.id;
+    const topLevel = loop.body.some((s) => (s.kind === "op" ? s.out === next : s.kind === "if" && s.outs.some((o) => o.out === next)));
+    const sameName = this.fn.values[next]!.name !== null && this.fn.values[next]!.name === this.fn.values[c.phi]!.name;
+    return topLevel && (sameName || c.phi === loop.counter);
+  }
+
+  /** The loop `id` is a phi of, with its carried entry. */
+  carriedOf(id: number): { loop: LoopStmt; carried: LoopStmt["carried"][number] } | null {
+    const def = this.defs.get(id);
+    if (def?.kind !== "loop") return null;
+    return { loop: def, carried: def.carried.find((c) => c.phi === id)! };
+  }
+
+  /** A loop runs backward as a counted `for` when its index is the user's, inactive, and unread after the loop. */
+  isCounted(loop: LoopStmt): boolean {
+    if (!loop.counted) return false;
+    const index = this.countedIndex(loop)!;
+    return !this.activity.isActive(index) && (this.reads.get(index) ?? 0) === this.readsInside(loop, index);
+  }
+
+  /** The user's index of a counted loop: the phi whose next is `index + 1`. */
+  countedIndex(loop: LoopStmt): number | null {
+    if (!loop.counted) return null;
+    for (const c of loop.carried) {
+      const def = c.next.kind === "value" ? this.defs.get(c.next.id) : undefined;
+      if (c.phi !== loop.counter && def?.kind === "op" && def.op === "+" && def.args[0]!.kind === "value" && def.args[0]!.id === c.phi) {
+        const [, step] = def.args;
+        if (step!.kind === "const" && step!.value === 1 && loop.test.some((t) => t.kind === "op" && t.args[0]?.kind === "value" && t.args[0].id === c.phi)) return c.phi;
+      }
+    }
+    return null;
+  }
+
+  /** The first index of a counted loop, as the header writes it: `0` in `for (let i = 0; ...)`. */
+  loEx(loop: LoopStmt): Ex {
+    const lo = loop.counted!.lo;
+    const index = this.countedIndex(loop);
+    const def = lo.kind === "value" ? this.defs.get(lo.id) : undefined;
+    if (lo.kind === "value" && index !== null && def?.kind === "op" && this.valueSym(lo.id) === this.valueSym(index)) {
+      return this.opEx(def, (a) => this.atomEx(a));
+    }
+    return this.atomEx(lo);
+  }
+
+  /** Reads of `id` by the loop's own statements (its test, body, and carried `next` atoms). */
+  private readsInside(loop: LoopStmt, id: number): number {
+    let n = 0;
+    const atom = (a: Atom) => {
+      if (a.kind === "value" && a.id === id) n++;
+    };
+    const visit = (stmts: readonly Stmt[]) => {
+      for (const s of stmts) {
+        if (s.kind === "op") s.args.forEach(atom);
+        else if (s.kind === "if") {
+          atom(s.cond);
+          s.outs.forEach((o) => { atom(o.then); atom(o.else); });
+          visit(s.then);
+          visit(s.else);
+        } else {
+          atom(s.cond);
+          s.carried.forEach((c) => { atom(c.init); atom(c.next); });
+          visit(s.test);
+          visit(s.body);
+        }
+      }
+    };
+    atom(loop.cond);
+    loop.carried.forEach((c) => atom(c.next));
+    visit(loop.test);
+    visit(loop.body);
+    return n;
   }
 
   fresh(hint: string, user = false, adjointOf?: Sym): Sym {
     return { id: this.nextSym++, hint, user, adjointOf };
   }
 
-  /** The variable holding a value: the user's name (a later version gets `name_2`, ...) or a temporary. */
+  /**
+   * The variable holding a value: the user's name (a later version gets `name_2`, ...) or a
+   * temporary. A loop's phi shares the variable of its initial value when that value is the
+   * same user variable and nothing else reads it: `let s = 0; for (...) s += ...`.
+   */
   valueSym(id: number): Sym {
     let sym = this.valueSyms.get(id);
     if (!sym) {
       const v = this.fn.values[id]!;
-      sym = v.name === null
-        ? this.fresh(v.hint)
-        : v.version === 1 ? this.fresh(v.name, true) : this.fresh(`${v.name}_${v.version}`);
+      const carried = this.carriedOf(id);
+      const init = carried?.carried.init;
+      if (init?.kind === "value" && this.fn.values[init.id]!.name === v.name && v.name !== null && this.reads.get(init.id) === 1) {
+        sym = this.valueSym(init.id);
+      } else {
+        sym = v.name === null
+          ? this.fresh(v.hint)
+          : v.version === 1 ? this.fresh(v.name, true) : this.fresh(`${v.name}_${v.version}`);
+      }
       this.valueSyms.set(id, sym);
     }
     return sym;
+  }
+
+  /** The variable the forward pass writes a value to: a loop's `next` goes straight into its phi's variable. */
+  forwardSym(id: number): Sym {
+    const phi = this.carriedBy.get(id);
+    return phi === undefined ? this.valueSym(id) : this.valueSym(phi);
   }
 
   /** The variable holding a value's adjoint, `d` + the value's name. */
@@ -81,13 +214,25 @@ export class TransformContext {
     return this.fn.imports.find((i) => i.imported === "Tensor")?.local ?? "Tensor";
   }
 
-  isTensor(id: number): boolean {
-    return this.fn.values[id]!.type === "tensor";
+  isArray(id: number): boolean {
+    return id < this.fn.values.length && this.fn.values[id]!.type === "array";
   }
 
-  /** The zero a value's adjoint starts from: `0`, or `zerosLike(x)` for a tensor. */
+  isTensor(id: number): boolean {
+    return id < this.fn.values.length && this.fn.values[id]!.type === "tensor";
+  }
+
+  /** The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, a zero array for an array. */
   zeroFor(id: number): Ex {
-    return this.isTensor(id) ? rt("zerosLike", this.atomEx({ kind: "value", id })) : num(0);
+    const v = this.fn.values[id]!;
+    const x = this.atomEx({ kind: "value", id });
+    if (v.type === "tensor") return rt("zerosLike", x);
+    if (v.type === "array") {
+      return /Float64Array/.test(v.typeText ?? "")
+        ? newOf("Float64Array", prop(x, "length"))
+        : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+    }
+    return num(0);
   }
 
   /** `a + b` for two gradients of the value `id`: an operator for numbers, `add` for tensors. */
@@ -105,15 +250,18 @@ export class TransformContext {
   }
 
   /**
-   * A comparison between user variables (`x > 0`) is recomputed where it is read instead
-   * of being stored: `if (x > 0)` reads better than a temporary, and costs nothing.
+   * A temporary recomputed where it is read instead of being stored: a comparison (`if (x > 0)`
+   * reads better than a temporary), an array's length or element (`x[i]`, `x.length`), and
+   * inactive index arithmetic (`x[i + 1]`), when what it reads is a variable or recomputed too.
    */
   isRematerialised(id: number): boolean {
     const def = this.defs.get(id);
-    return (
-      def?.kind === "op" && !this.isUser(id) && RULES[def.op]!.kind === "logic" &&
-      def.args.every((a) => a.kind === "const" || this.isUser(a.id))
-    );
+    if (def?.kind !== "op" || this.isUser(id)) return false;
+    const rule = RULES[def.op]!;
+    const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" ||
+      (!this.activity.isActive(id) && (rule.kind === "linear" || rule.kind === "bilinear") && rule.result === "number" && !def.op.startsWith("tensor."));
+    if (!cheap) return false;
+    return def.args.every((a) => a.kind === "const" || this.isUser(a.id) || this.fn.values[a.id]!.param || this.isRematerialised(a.id));
   }
 
   /** How the emitted code reads an atom: a literal, a variable, or a recomputed comparison. */

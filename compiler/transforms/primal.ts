@@ -2,35 +2,67 @@
  * The forward half of a gradient function: the user's statements, keeping every value the
  * backward pass reads. A temporary that is read once and not needed by the backward pass
  * is folded back into the expression that reads it, so the user's lines come out as the
- * user wrote them; values nothing reads are dropped.
+ * user wrote them; values nothing reads are dropped. Loops save what their plan says
+ * (./tape.ts) as they run.
  */
-import { bool, cond, num, type Ex } from "../ir/expr.ts";
+import { bool, cond, index, method, num, ref, type Ex } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
-import type { Atom, IfStmt, Stmt } from "../ir/ir.ts";
+import type { Atom, IfStmt, LoopStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
+import { tapeInit, type LoopPlan } from "./tape.ts";
 
-export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeStmt[] {
+export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): CodeStmt[] {
   const { fn } = cx;
   const live = new Set<number>(needed);
   if (fn.result.kind === "value") live.add(fn.result.id);
+  const liveLoops = new Set<LoopStmt>();
 
-  // liveness, last statement first
+  // liveness, last statement first; a loop feeds back into itself, so repeat until stable
+  let grew = true;
+  const mark = (a: Atom) => {
+    if (a.kind === "value" && !live.has(a.id)) {
+      live.add(a.id);
+      grew = true;
+    }
+  };
   const markLive = (stmts: readonly Stmt[]) => {
     for (const s of [...stmts].reverse()) {
       if (s.kind === "op") {
-        if (live.has(s.out)) for (const a of s.args) if (a.kind === "value") live.add(a.id);
-      } else if (s.outs.some((o) => live.has(o.out))) {
+        if (live.has(s.out)) s.args.forEach(mark);
+      } else if (s.kind === "if") {
+        if (!s.outs.some((o) => live.has(o.out)) && ![...cx.innerOf.get(s)!].some((id) => live.has(id))) continue;
         for (const o of s.outs) {
           if (!live.has(o.out)) continue;
-          for (const a of [o.then, o.else]) if (a.kind === "value") live.add(a.id);
+          mark(o.then);
+          mark(o.else);
         }
-        if (s.cond.kind === "value") live.add(s.cond.id);
+        mark(s.cond);
         markLive(s.then);
         markLive(s.else);
+      } else {
+        const plan = plans.get(s)!;
+        const used = s.carried.some((c) => live.has(c.phi)) || [...cx.innerOf.get(s)!].some((id) => live.has(id));
+        if (!used) continue;
+        if (!liveLoops.has(s)) {
+          liveLoops.add(s);
+          grew = true;
+        }
+        for (const c of s.carried) {
+          if (!live.has(c.phi)) continue;
+          mark(c.init);
+          mark(c.next);
+        }
+        if (plan.counted) mark({ kind: "value", id: cx.countedIndex(s)! });
+        mark(s.cond);
+        markLive(s.body);
+        markLive(s.test);
       }
     }
   };
-  markLive(fn.body);
+  while (grew) {
+    grew = false;
+    markLive(fn.body);
+  }
 
   // reads of each value by live code, and the block reading it
   const uses = new Map<number, { count: number; block: number; byMerge: boolean }>();
@@ -44,7 +76,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
     for (const s of stmts) {
       if (s.kind === "op") {
         if (live.has(s.out) && !cx.isRematerialised(s.out)) s.args.forEach((a) => use(a, block));
-      } else if (s.outs.some((o) => live.has(o.out))) {
+      } else if (s.kind === "if") {
+        if (!s.outs.some((o) => live.has(o.out)) && ![...cx.innerOf.get(s)!].some((id) => live.has(id))) continue;
         use(s.cond, block);
         for (const o of s.outs) {
           if (!live.has(o.out)) continue;
@@ -53,16 +86,34 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
         }
         countUses(s.then);
         countUses(s.else);
+      } else if (liveLoops.has(s)) {
+        use(s.cond, cx.branchIds.get(s.test)!);
+        for (const c of s.carried) {
+          if (!live.has(c.phi)) continue;
+          use(c.init, block);
+          if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) !== c.phi) use(c.next, cx.branchIds.get(s.body)!);
+        }
+        countUses(s.test);
+        countUses(s.body);
       }
     }
   };
   countUses(fn.body);
 
+  // a counted loop's `let i = lo` moves into its header
+  const headerInit = new Map<number, LoopStmt>();
+  for (const loop of liveLoops) {
+    const index = cx.countedIndex(loop);
+    if (!plans.get(loop)!.counted || index === null) continue;
+    const init = loop.carried.find((c) => c.phi === index)!.init;
+    if (init.kind === "value" && cx.valueSym(init.id) === cx.valueSym(index)) headerInit.set(init.id, loop);
+  }
+
   const resultId = fn.result.kind === "value" ? fn.result.id : -1;
   const folds = (id: number): boolean => {
     const u = uses.get(id);
     const def = cx.defs.get(id);
-    if (!def || needed.has(id) || id === resultId || cx.isRematerialised(id)) return false;
+    if (!def || def.kind === "loop" || needed.has(id) || id === resultId || cx.isRematerialised(id) || cx.carriedBy.has(id)) return false;
     if (!u || u.count !== 1 || u.block !== cx.blockOf.get(id)) return false;
     // a user's variable stays a statement, except a new value of it that an arm of an
     // `if` only hands to the merge: `s_3 = s * 2` rather than `const s_2 = s * 2; s_3 = s_2`
@@ -73,57 +124,128 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>): CodeS
   const inline = (s: IfStmt): boolean =>
     [...s.then, ...s.else].every((t) => {
       if (t.kind === "op") return !live.has(t.out) || folds(t.out) || cx.isRematerialised(t.out);
+      if (t.kind === "loop") return !liveLoops.has(t);
       return t.outs.every((o) => !live.has(o.out) || folds(o.out));
     });
 
   const ex = (a: Atom): Ex => {
     if (a.kind === "value" && folds(a.id)) {
       const def = cx.defs.get(a.id)!;
-      return def.kind === "op" ? cx.opEx(def, ex) : ternary(def);
+      return def.kind === "op" ? cx.opEx(def, ex) : ternary(def as IfStmt);
     }
     return cx.atomEx(a);
   };
   const ternary = (s: IfStmt): Ex => cond(ex(s.cond), ex(s.outs[0]!.then), ex(s.outs[0]!.else));
 
-  const typeOf = (id: number) => fn.values[id]!.type;
+  const typeOf = (id: number) => cx.typeText(id);
+  /** Variables declared with `let` because a loop reassigns them. */
+  const reassigned = new Set(cx.loops.flatMap((l) => l.carried.map((c) => cx.valueSym(c.phi))));
   /** The source line a folded value came from, so a merge assignment cites the user's line. */
   const originOf = (a: Atom) => (a.kind === "value" && folds(a.id) ? cx.defs.get(a.id)!.loc : undefined);
+  /** Tapes are declared at the top level, before the statement holding their loop. */
+  let tapeDecls: CodeStmt[] = [];
   const emit = (stmts: readonly Stmt[], assigned: ReadonlySet<number>): CodeStmt[] => {
     const out: CodeStmt[] = [];
     const define = (id: number, init: Ex, origin: IfStmt["loc"]) => {
-      const sym = cx.valueSym(id);
-      out.push(assigned.has(id)
+      const sym = cx.forwardSym(id);
+      out.push(assigned.has(id) || cx.carriedBy.has(id)
         ? { k: "assign", op: "=", sym, expr: init, role: "forward", origin }
-        : { k: "decl", mutable: false, sym, init, role: "forward", origin });
+        : { k: "decl", mutable: reassigned.has(sym), sym, init, role: "forward", origin });
     };
     for (const s of stmts) {
       if (s.kind === "op") {
-        if (!live.has(s.out) || folds(s.out) || cx.isRematerialised(s.out)) continue;
+        if (!live.has(s.out) || folds(s.out) || cx.isRematerialised(s.out) || headerInit.has(s.out)) continue;
         define(s.out, cx.opEx(s, ex), s.loc);
         continue;
       }
+      if (s.kind === "loop") {
+        if (liveLoops.has(s)) out.push(...loop(s));
+        continue;
+      }
       const outs = s.outs.filter((o) => live.has(o.out) && !folds(o.out));
-      if (outs.length === 0) continue;
-      if (inline(s)) {
+      const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id));
+      if (outs.length === 0 && !innerLive) continue;
+      if (outs.length > 0 && inline(s) && !innerLive) {
         for (const o of outs) define(o.out, cond(ex(s.cond), ex(o.then), ex(o.else)), s.loc);
         continue;
       }
       // An `if` statement: what its arms compute for later (the merged outputs and the
       // values the backward pass reads) is declared before it.
       const hoisted = new Set<number>(outs.map((o) => o.out));
-      for (const id of cx.innerOf.get(s)!) if (needed.has(id)) hoisted.add(id);
+      for (const id of cx.innerOf.get(s)!) if (needed.has(id) && cx.defs.get(id)?.kind !== "loop") hoisted.add(id);
       for (const id of hoisted) {
-        if (assigned.has(id)) continue;
+        if (assigned.has(id) || cx.carriedBy.has(id)) continue;
         const inner = cx.innerOf.get(s)!.has(id);
-        out.push({ k: "decl", mutable: true, sym: cx.valueSym(id), init: inner ? (typeOf(id) === "boolean" ? bool(false) : num(0)) : null, type: typeOf(id), role: "forward" });
+        const type = typeOf(id);
+        const zero = type === "boolean" ? bool(false) : type === "number" ? num(0) : null;
+        out.push({ k: "decl", mutable: true, sym: cx.valueSym(id), init: inner ? zero : null, type, role: "forward" });
       }
       const arm = (which: "then" | "else") => [
         ...emit(s[which], hoisted),
-        ...outs.map((o): CodeStmt => ({ k: "assign", op: "=", sym: cx.valueSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc })),
-      ];
+        ...outs.map((o): CodeStmt => ({ k: "assign", op: "=", sym: cx.forwardSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc })),
+      ].filter((t) => !(t.k === "assign" && t.expr.k === "ref" && t.expr.sym === t.sym));
       out.push({ k: "if", cond: ex(s.cond), then: arm("then"), else: arm("else"), role: "forward", origin: s.loc });
     }
     return out;
   };
-  return emit(fn.body, new Set());
+
+  const loop = (s: LoopStmt): CodeStmt[] => {
+    const plan = plans.get(s)!;
+    const out: CodeStmt[] = [];
+    const indexId = plan.counted ? cx.countedIndex(s)! : null;
+    for (const c of s.carried) {
+      if (!live.has(c.phi) || c.phi === indexId) continue;
+      const sym = cx.valueSym(c.phi);
+      const shared = c.init.kind === "value" && cx.valueSym(c.init.id) === sym;
+      if (!shared) out.push({ k: "decl", mutable: true, sym, init: ex(c.init), role: "forward", origin: s.loc });
+    }
+    for (const tape of plan.tapes) {
+      tapeDecls.push({ k: "decl", mutable: false, sym: tape.sym, init: tapeInit(tape, plan), type: plan.indexed ? undefined : `${tape.type}[]`, typed: !plan.indexed, role: "forward", origin: s.loc });
+    }
+    const save = (id: number, slot: Ex | undefined): CodeStmt => {
+      const tape = plan.tapes.find((t) => t.phi === id || t.end === id)!;
+      const value = ref(cx.forwardSym(id));
+      return plan.indexed
+        ? { k: "assign", op: "=", sym: tape.sym, index: slot!, expr: value, role: "forward" }
+        : { k: "expr", expr: method(ref(tape.sym), "push", value), role: "forward" };
+    };
+    const body: CodeStmt[] = [];
+    for (const t of plan.tapes) if (t.phi !== null) body.push(save(t.phi, plan.slot));
+    body.push(...emit(s.body.filter((b) => !(indexId !== null && b.kind === "op" && cx.carriedBy.get(b.out) === indexId)), new Set()));
+    for (const c of s.carried) {
+      if (!live.has(c.phi) || c.phi === indexId) continue;
+      if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) === c.phi) continue;
+      const sym = cx.valueSym(c.phi);
+      const value = ex(c.next);
+      if (!(value.k === "ref" && value.sym === sym)) body.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
+    }
+    for (const t of plan.tapes) {
+      if (t.end === null) continue;
+      if (t.phi !== null) continue; // shared with the phi's array: saved after the loop
+      body.push(save(t.end, plan.slot));
+    }
+    const condEx = ex(s.cond);
+    if (plan.counted) {
+      const lo = s.counted!.lo;
+      const init = lo.kind === "value" && headerInit.has(lo.id) ? cx.loEx(s) : ex(lo);
+      out.push({ k: "loop", index: { sym: cx.valueSym(indexId!), init, step: 1 }, cond: condEx, body, role: "forward", origin: s.loc });
+    } else {
+      out.push({ k: "loop", cond: condEx, body, role: "forward", origin: s.loc });
+    }
+    // a value and its next share one array: the last next goes in after the loop
+    for (const t of plan.tapes) {
+      if (t.phi !== null && t.end !== null) out.push({ k: "assign", op: "=", sym: t.sym, index: plan.count!, expr: ref(cx.valueSym(t.phi)), role: "forward" });
+    }
+    return out;
+  };
+
+  const body: CodeStmt[] = [];
+  for (const s of fn.body) {
+    tapeDecls = [];
+    const code = emit([s], new Set());
+    body.push(...tapeDecls, ...code);
+  }
+  return body;
 }
+
+export { index };

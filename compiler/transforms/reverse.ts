@@ -5,18 +5,21 @@
  * becomes `const dx = ...` (or `let` when more follow), later ones `dx += ...`. A branch is
  * reversed as a branch. The forward half comes from ./primal.ts.
  */
-import { forEachSym, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, forEachSym, num, ref, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
-import type { FunctionIR, SourceLoc, Stmt } from "../ir/ir.ts";
-import { RULES } from "../rules/rules.ts";
+import type { FunctionIR, LoopStmt, SourceLoc, Stmt } from "../ir/ir.ts";
+import { RULES, type ElementGrad } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
 import { primal } from "./primal.ts";
+import { backwardLoop, planLoops, runsCounted } from "./tape.ts";
 
 interface Contribution {
   readonly k: "contrib";
   readonly target: number;
   readonly expr: Ex;
+  /** For an array: the element the gradient goes to (`dx[at] += expr`). */
+  readonly at?: Ex;
   readonly loc: SourceLoc;
   readonly block: number;
   /** Passed through an `if`'s merge: a copy, not a computation of the user's. */
@@ -31,7 +34,18 @@ interface Branch {
   readonly inner: ReadonlySet<number>;
   readonly loc: SourceLoc;
 }
-type Raw = Contribution | Branch;
+interface Loop {
+  readonly k: "loop";
+  readonly loop: LoopStmt;
+  readonly body: Raw[];
+  /** The carried variables' adjoints: the phi they belong to, and the value at the start of an iteration. */
+  readonly carried: readonly { readonly phi: number; readonly start: number }[];
+  /** Values whose adjoint is their phi's (the `next` values written into the loop variable). */
+  readonly nexts: ReadonlySet<number>;
+  readonly inner: ReadonlySet<number>;
+  readonly loc: SourceLoc;
+}
+type Raw = Contribution | Branch | Loop;
 
 export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   const cx = new TransformContext(fn, activity);
@@ -44,7 +58,10 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   const collect = (stmts: readonly CodeStmt[]) => {
     for (const s of stmts) {
       if (s.k === "decl" && s.init) forEachSym(s.init, (x) => noteRead(x));
-      else if (s.k === "assign") forEachSym(s.expr, (x) => noteRead(x));
+      else if (s.k === "assign") {
+        forEachSym(s.expr, (x) => noteRead(x));
+        if (s.index) forEachSym(s.index, (x) => noteRead(x));
+      } else if (s.k === "loop") collect(s.body);
       else if (s.k === "if") {
         forEachSym(s.cond, (x) => noteRead(x));
         collect(s.then);
@@ -57,14 +74,22 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     if (id !== undefined) needed.add(id);
   };
   collect(backward);
-  const forward = primal(cx, needed);
+  // a loop that runs backward by counting down its iterations reads the count
+  for (const loop of cx.loops) if (!runsCounted(cx, loop) && hasLoop(backward, loop)) needed.add(loop.counter);
+  const plans = planLoops(cx, needed);
+  const forward = primal(cx, needed, plans);
+  const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.map((s) => {
+    if (s.k === "if") return { ...s, then: finish(s.then), else: finish(s.else) };
+    if (s.k === "loop" && s.source) return backwardLoop(cx, plans.get(s.source)!, finish(s.body), s.origin!);
+    return s;
+  });
 
   const grad = fn.params
     .filter((p) => p.wrt)
     .map((p) => [p.name, contributed.has(p.value) ? adjointEx(p.value) : cx.zeroFor(p.value)] as const);
   const body: CodeStmt[] = [
     ...forward,
-    ...(backward.length > 0 ? [{ k: "blank" } as const, ...backward] : []),
+    ...(backward.length > 0 ? [{ k: "blank" } as const, ...finish(backward)] : []),
     { k: "return", value: cx.atomEx(fn.result), grad },
   ];
   const reserved = new Set<string>([
@@ -91,25 +116,47 @@ class Reverser {
   private readonly byTarget = new Map<number, Contribution[]>();
   readonly contributed = new Set<number>();
 
-  constructor(private readonly cx: TransformContext, dout: Sym) {
+  /** Active loop phis: their adjoints are loop variables, declared with `let` and never aliased away. */
+  private readonly carriedPhis = new Set<number>();
+  /** While a loop body is reversed: contributions to its phis go to the adjoint of the iteration's start value. */
+  private readonly redirect = new Map<number, number>();
+  /** Adjoint variables of values that are not IR values: the start of a loop iteration, and loop `next`s (their phi's). */
+  private readonly syms = new Map<number, Sym>();
+  private nextSynthetic: number;
+  /** The phi each iteration-start adjoint belongs to. */
+  private readonly startPhi = new Map<number, number>();
+
+  constructor(private readonly cx: TransformContext, private readonly dout: Sym) {
     const { result } = cx.fn;
-    if (result.kind === "value" && cx.activity.isActive(result.id)) {
+    this.nextSynthetic = cx.fn.values.length;
+    for (const loop of cx.loops) for (const c of loop.carried) if (cx.activity.isActive(c.phi)) this.carriedPhis.add(c.phi);
+    if (result.kind === "value" && cx.activity.isActive(result.id) && !this.carriedPhis.has(result.id)) {
       this.alias.set(result.id, ref(dout));
       this.contributed.add(result.id);
     }
   }
 
   run() {
-    const raw = this.block(this.cx.fn.body, 0);
+    const { result } = this.cx.fn;
+    const raw: Raw[] = [];
+    if (result.kind === "value" && this.carriedPhis.has(result.id)) {
+      this.contribute(raw, result.id, ref(this.dout), this.cx.fn.returnLoc, 0);
+    }
+    raw.push(...this.block(this.cx.fn.body, 0));
     return { backward: this.resolve(raw, new Set()), adjointEx: (id: number) => this.adjointEx(id), contributed: this.contributed };
   }
 
-  private adjointEx(id: number): Ex {
-    return this.alias.get(id) ?? ref(this.cx.adjointSym(id));
+  private adjointSym(id: number): Sym {
+    return this.syms.get(id) ?? this.cx.adjointSym(id);
   }
 
-  private contribute(out: Raw[], target: number, expr: Ex, loc: SourceLoc, block: number, merge = false): void {
-    const c: Contribution = { k: "contrib", target, expr, loc, block, merge, dropped: false };
+  private adjointEx(id: number): Ex {
+    return this.alias.get(id) ?? ref(this.adjointSym(id));
+  }
+
+  private contribute(out: Raw[], target: number, expr: Ex, loc: SourceLoc, block: number, merge = false, at?: Ex): void {
+    target = this.redirect.get(target) ?? target;
+    const c: Contribution = { k: "contrib", target, expr, at, loc, block, merge, dropped: false };
     out.push(c);
     this.contributed.add(target);
     const list = this.byTarget.get(target) ?? [];
@@ -123,6 +170,7 @@ class Reverser {
    * merge (`ds_2 = ds_3`) — read that one instead. A user's own `dsigx = dden` stays.
    */
   private settle(id: number): void {
+    if (this.carriedPhis.has(id) || this.syms.has(id)) return;
     const list = this.byTarget.get(id);
     if (!list || list.length !== 1) return;
     const only = list[0]!;
@@ -132,6 +180,14 @@ class Reverser {
     this.alias.set(id, only.expr);
   }
 
+  /** An element read's gradient goes straight into the array: `dx[i] += w[i] * ds`, not through a temporary. */
+  private inlineOnce(id: number, block: number): void {
+    const list = this.byTarget.get(id);
+    if (this.cx.isUser(id) || !list || list.length !== 1 || list[0]!.dropped || list[0]!.merge || list[0]!.block !== block) return;
+    list[0]!.dropped = true;
+    this.alias.set(id, list[0]!.expr);
+  }
+
   private block(stmts: readonly Stmt[], block: number): Raw[] {
     const { cx } = this;
     const out: Raw[] = [];
@@ -139,6 +195,7 @@ class Reverser {
       if (s.kind === "op") {
         if (!cx.activity.isActive(s.out) || !this.contributed.has(s.out)) continue;
         this.settle(s.out);
+        if (s.op === "index") this.inlineOnce(s.out, block);
         const rule = RULES[s.op]!;
         const parts = rule.vjp!({
           args: s.args.map((a) => cx.atomEx(a)),
@@ -152,8 +209,12 @@ class Reverser {
         }
         s.args.forEach((a, i) => {
           const part = parts[i];
-          if (a.kind === "value" && part && cx.activity.isActive(a.id)) this.contribute(out, a.id, part, s.loc, block);
+          if (a.kind !== "value" || !part || !cx.activity.isActive(a.id)) return;
+          if (isElement(part)) this.contribute(out, a.id, part.grad, s.loc, block, false, part.at);
+          else this.contribute(out, a.id, part, s.loc, block);
         });
+      } else if (s.kind === "loop") {
+        out.push(...this.loop(s));
       } else {
         const live = s.outs.filter((o) => cx.activity.isActive(o.out) && this.contributed.has(o.out));
         if (live.length === 0) continue;
@@ -178,26 +239,101 @@ class Reverser {
   }
 
   /**
+   * A loop runs backward: each carried variable's adjoint (`dh`) holds the gradient of its
+   * value at the end of the iteration being undone; the reversed body turns it into the
+   * gradient at the iteration's start, which the previous iteration continues from. After
+   * the loop it is the gradient of the value that entered the loop.
+   */
+  private loop(s: LoopStmt): Raw[] {
+    const { cx } = this;
+    const inner = cx.innerOf.get(s)!;
+    if (![...inner].some((id) => cx.activity.isActive(id))) return [];
+    const active = s.carried.filter((c) => cx.activity.isActive(c.phi));
+    const bodyBlock = cx.branchIds.get(s.body)!;
+    const body: Raw[] = [];
+    const carried: { phi: number; start: number }[] = [];
+    const nexts = new Set<number>();
+    for (const c of active) {
+      this.contributed.add(c.phi);
+      const start = this.nextSynthetic++;
+      const phiSym = cx.adjointSym(c.phi);
+      this.syms.set(start, cx.fresh(phiSym.hint, false, cx.valueSym(c.phi)));
+      carried.push({ phi: c.phi, start });
+      this.startPhi.set(start, c.phi);
+      this.redirect.set(c.phi, start);
+      if (c.next.kind === "value" && inner.has(c.next.id) && c.next.id !== c.phi) {
+        nexts.add(c.next.id);
+        this.syms.set(c.next.id, phiSym);
+        this.contributed.add(c.next.id);
+      }
+    }
+    for (const c of active) {
+      // a value carried in from outside the body (`h = w`): the gradient flows straight to it
+      if (c.next.kind === "value" && !nexts.has(c.next.id) && cx.activity.isActive(c.next.id)) {
+        this.contribute(body, c.next.id, ref(cx.adjointSym(c.phi)), s.loc, bodyBlock);
+      }
+    }
+    body.push(...this.block(s.body, bodyBlock));
+    for (const c of active) this.redirect.delete(c.phi);
+    // an accumulator (`s += ...`) hands its gradient back unchanged: no statement at all
+    for (const c of carried) {
+      const list = this.byTarget.get(c.start);
+      const only = list?.length === 1 ? list[0]! : null;
+      if (only && only.block === bodyBlock && only.expr.k === "ref" && only.expr.sym === cx.adjointSym(c.phi)) {
+        only.dropped = true;
+        this.alias.set(c.start, only.expr);
+      }
+    }
+    const raws: Raw[] = [{ k: "loop", loop: s, body, carried, nexts, inner, loc: s.loc }];
+    for (const c of active) {
+      if (c.init.kind === "value" && cx.activity.isActive(c.init.id)) this.contribute(raws, c.init.id, ref(cx.adjointSym(c.phi)), s.loc, cx.blockOf.get(c.phi)!);
+    }
+    return raws;
+  }
+
+  /**
    * Turns contributions into declarations and `+=`. What a branch adds to is declared
    * before it: `let dx: number;` when both arms start by assigning it, else `let dx = 0;`.
    */
   private resolve(raws: readonly Raw[], declared: Set<number>, unassigned = new Set<number>()): CodeStmt[] {
     const out: CodeStmt[] = [];
+    const base = (target: number) => this.startPhi.get(target) ?? target;
+    const declare = (target: number) => {
+      declared.add(target);
+      out.push({ k: "decl", mutable: !this.cx.isArray(base(target)), sym: this.adjointSym(target), init: this.cx.zeroFor(base(target)), role: "backward" });
+    };
     for (const r of raws) {
+      if (r.k === "contrib" && r.at) {
+        if (r.dropped) continue;
+        if (!declared.has(r.target)) declare(r.target);
+        out.push({ k: "assign", op: "+=", sym: this.adjointSym(r.target), index: r.at, expr: r.expr, role: "backward", origin: r.loc });
+        continue;
+      }
       if (r.k === "contrib") {
         if (r.dropped) continue;
-        const sym = this.cx.adjointSym(r.target);
+        const sym = this.adjointSym(r.target);
         if (unassigned.delete(r.target)) {
           out.push({ k: "assign", op: "=", sym, expr: r.expr, role: "backward", origin: r.loc });
         } else if (declared.has(r.target)) {
-          out.push(this.cx.isTensor(r.target)
-            ? { k: "assign", op: "=", sym, expr: this.cx.sum(r.target, ref(sym), r.expr), role: "backward", origin: r.loc }
+          out.push(this.cx.isTensor(base(r.target))
+            ? { k: "assign", op: "=", sym, expr: this.cx.sum(base(r.target), ref(sym), r.expr), role: "backward", origin: r.loc }
             : { k: "assign", op: "+=", sym, expr: r.expr, role: "backward", origin: r.loc });
         } else {
           declared.add(r.target);
           const count = this.byTarget.get(r.target)!.filter((c) => !c.dropped).length;
-          out.push({ k: "decl", mutable: count > 1, sym, init: r.expr, role: "backward", origin: r.loc });
+          out.push({ k: "decl", mutable: count > 1 || this.carriedPhis.has(r.target), sym, init: r.expr, role: "backward", origin: r.loc });
         }
+        continue;
+      }
+      if (r.k === "loop") {
+        for (const c of r.carried) if (!declared.has(c.phi)) declare(c.phi);
+        for (const target of targetsOf(r)) if (!r.inner.has(target) && !this.startPhi.has(target) && !declared.has(target)) declare(target);
+        const body = this.resolve(r.body, new Set([...declared, ...r.nexts]));
+        for (const c of r.carried) {
+          const expr = this.contributed.has(c.start) ? this.adjointEx(c.start) : this.cx.zeroFor(c.phi);
+          body.push({ k: "assign", op: "=", sym: this.adjointSym(c.phi), expr, role: "backward", origin: r.loc });
+        }
+        out.push({ k: "loop", cond: bool(true), body: foldCarries(body), role: "backward", origin: r.loc, source: r.loop });
         continue;
       }
       const split = new Set<number>();
@@ -205,13 +341,17 @@ class Reverser {
       const startElse = assignedFirst(r.else);
       for (const target of targetsOf(r)) {
         if (r.inner.has(target) || declared.has(target)) continue;
+        if (this.cx.isArray(base(target))) {
+          declare(target);
+          continue;
+        }
         declared.add(target);
-        const sym = this.cx.adjointSym(target);
+        const sym = this.adjointSym(target);
         if (startThen.has(target) && startElse.has(target)) {
           split.add(target);
-          out.push({ k: "decl", mutable: true, sym, init: null, type: this.cx.typeText(target), role: "backward" });
+          out.push({ k: "decl", mutable: true, sym, init: null, type: this.cx.typeText(base(target)), role: "backward" });
         } else {
-          out.push({ k: "decl", mutable: true, sym, init: this.cx.zeroFor(target), role: "backward" });
+          out.push({ k: "decl", mutable: true, sym, init: this.cx.zeroFor(base(target)), role: "backward" });
         }
       }
       out.push({
@@ -231,24 +371,69 @@ function assignedFirst(raws: readonly Raw[]): Set<number> {
   for (const r of raws) {
     if (r.k === "contrib") {
       if (r.dropped) continue;
-      if (!seen.has(r.target)) first.add(r.target);
+      if (!seen.has(r.target) && !r.at) first.add(r.target);
       seen.add(r.target);
     } else {
       for (const t of targetsOf(r)) seen.add(t);
+      if (r.k === "loop") for (const c of r.carried) seen.add(c.phi);
     }
   }
   return first;
 }
 
-/** The adjoints a branch adds to, in order of first contribution. */
-function targetsOf(r: Branch): number[] {
+/** The adjoints a branch or loop adds to, in order of first contribution. */
+function targetsOf(r: Branch | Loop): number[] {
   const seen: number[] = [];
   const visit = (raws: readonly Raw[]) => {
     for (const x of raws) {
       if (x.k === "if") visit([...x.then, ...x.else]);
-      else if (!x.dropped && !seen.includes(x.target)) seen.push(x.target);
+      else if (x.k === "loop") {
+        for (const c of x.carried) if (!seen.includes(c.phi)) seen.push(c.phi);
+        visit(x.body);
+      } else if (!x.dropped && !seen.includes(x.target)) seen.push(x.target);
     }
   };
-  visit([...r.then, ...r.else]);
+  visit(r.k === "if" ? [...r.then, ...r.else] : r.body);
   return seen;
+}
+
+function hasLoop(stmts: readonly CodeStmt[], loop: LoopStmt): boolean {
+  return stmts.some((s) => (s.k === "loop" && (s.source === loop || hasLoop(s.body, loop))) || (s.k === "if" && (hasLoop(s.then, loop) || hasLoop(s.else, loop))));
+}
+
+const isElement = (part: Ex | ElementGrad): part is ElementGrad => "at" in part;
+
+/**
+ * `const dh_1 = w * dpre; ...; dh = dh_1` at the end of a reversed loop body becomes
+ * `dh = w * dpre` when nothing in between reads `dh` or `dh_1`.
+ */
+function foldCarries(body: CodeStmt[]): CodeStmt[] {
+  const out = [...body];
+  for (let i = out.length - 1; i >= 0; i--) {
+    const carry = out[i]!;
+    if (carry.k !== "assign" || carry.op !== "=" || carry.index || carry.expr.k !== "ref") continue;
+    const from = carry.expr.sym;
+    const j = out.findIndex((s) => s.k === "decl" && s.sym === from && !s.mutable && s.init);
+    if (j < 0 || j >= i) continue;
+    const between = out.slice(j + 1, i);
+    if (between.some((s) => reads(s, carry.sym) || reads(s, from) || (s.k === "assign" && s.sym === carry.sym))) continue;
+    const decl = out[j] as Extract<CodeStmt, { k: "decl" }>;
+    out[j] = { k: "assign", op: "=", sym: carry.sym, expr: decl.init!, role: "backward", origin: decl.origin };
+    out.splice(i, 1);
+  }
+  return out.filter((s) => !(s.k === "assign" && s.op === "=" && !s.index && s.expr.k === "ref" && s.expr.sym === s.sym));
+}
+
+function reads(s: CodeStmt, sym: Sym): boolean {
+  let found = false;
+  const check = (e: Ex) => forEachSym(e, (x) => { if (x === sym) found = true; });
+  switch (s.k) {
+    case "decl": if (s.init) check(s.init); break;
+    case "assign": check(s.expr); if (s.index) check(s.index); if (s.op === "+=" && s.sym === sym) found = true; break;
+    case "if": check(s.cond); found ||= [...s.then, ...s.else].some((t) => reads(t, sym)); break;
+    case "loop": check(s.cond); found ||= s.body.some((t) => reads(t, sym)); break;
+    case "expr": check(s.expr); break;
+    default: break;
+  }
+  return found;
 }

@@ -10,8 +10,8 @@ const wrap = (body: string, params = "x: number") => `/** @differentiable */\nex
 
 /** [what, source, message pattern, line, column] */
 const CASES: [string, string, RegExp, number, number][] = [
-  ["a for loop", wrap("  let s = 0;\n  for (let i = 0; i < 3; i++) s += x;\n  return s;"), /a `for` loop is not supported yet/, 4, 3],
-  ["a while loop", wrap("  while (x > 0) {}\n  return x;"), /a `while` loop is not supported yet/, 3, 3],
+  ["break", wrap("  let s = 0;\n  for (let i = 0; i < 3; i++) {\n    if (i > 1) break;\n    s += x;\n  }\n  return s;"), /`break` is not supported yet/, 5, 16],
+  ["a do-while loop", wrap("  do {\n    x = x / 2;\n  } while (x > 1);\n  return x;"), /a `do...while` loop is not supported yet/, 3, 3],
   ["a return inside an if", wrap("  if (x > 0) {\n    return x;\n  }\n  return -x;"), /`return` inside an `if` is not supported yet/, 4, 5],
   ["a redeclared name", wrap("  if (x > 0) {\n    const x = 2;\n  }\n  return x;"), /`x` is already declared in this function/, 4, 11],
   ["a call of a function without a body", `declare function opaque(v: number): number;\n${wrap("  return opaque(x);")}`, /`opaque` has no body tsgrad can read/, 4, 10],
@@ -24,7 +24,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["an object literal", wrap("  const o = { a: x };\n  return x;"), /an object literal is not supported yet/, 3, 13],
   ["a class method", "class C {\n  /** @differentiable */\n  f(x: number) {\n    return x;\n  }\n}\n", /@differentiable on a class method is not supported: tag a top-level `function` declaration/, 3, 3],
   ["an arrow function", "/** @differentiable */\nexport const f = (x: number) => x;\n", /@differentiable on a variable/, 2, 1],
-  ["an array parameter", wrap("  return x[0];", "x: number[]"), /parameter `x` is a `number\[\]`: differentiating arrays is not supported yet/, 2, 22],
+  ["an array element write", wrap("  x[0] = 1;\n  return x[0];", "x: number[]"), /writing to an array element is not supported yet/, 3, 3],
   ["a missing type annotation", wrap("  return x;", "x"), /parameter `x` needs a type annotation/, 2, 19],
   ["a string parameter", wrap("  return 1;", "s: string"), /has type `string`: supported types are `number`, `boolean`, the runtime's `Tensor`, and arrays of numbers/, 2, 22],
   ["var", wrap("  var y = x;\n  return y;"), /`var` is not supported: use `let` or `const`/, 3, 3],
@@ -32,7 +32,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["reading a module-level variable", `const scale = 2;\n${wrap("  return scale * x;")}`, /`scale` is a module-level variable: reading it is not supported yet, pass it as a parameter/, 4, 10],
   ["an undefined name", wrap("  return y * x;"), /`y` is not a parameter or local variable of `f`/, 3, 10],
   ["a closure", wrap("  const g = (v: number) => v;\n  return x;"), /a closure \(arrow function\) is not supported here/, 3, 13],
-  ["++", wrap("  let y = x;\n  y++;\n  return y;"), /`\+\+` and `--` are not supported yet/, 4, 3],
+  ["return inside a loop", wrap("  for (let i = 0; i < 3; i++) {\n    return x;\n  }\n  return x;"), /`return` inside a loop or a branch is not supported yet/, 4, 5],
   ["assigning a constant", wrap("  const y = x;\n  y = 2;\n  return y;"), /cannot assign to `y` because it is a constant/, 4, 3],
   ["the % operator", wrap("  return x % 2;"), /the `%` operator is not supported yet/, 3, 12],
   ["a string", wrap("  const s = \"a\";\n  return x;"), /a string is not supported here/, 3, 13],

@@ -1,0 +1,198 @@
+/**
+ * What a loop keeps for its backward pass. The backward body reads some values the forward
+ * body computed; for each one:
+ * - a value recomputed anywhere (`x[i]`, `i + 1`, a comparison) needs nothing;
+ * - a cheap value whose inputs are still at hand (arithmetic on values from outside the
+ *   loop and on the loop index) is recomputed at the top of the backward body;
+ * - anything else is saved during the forward sweep and restored during the backward one.
+ * A counted `for` at the top level of the function saves into preallocated arrays indexed
+ * by its index (a value and its next iteration's value share one array of length n + 1);
+ * other loops push onto stacks and pop in reverse.
+ */
+import { add, call, cmp, index, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
+import type { LoopStmt, OpStmt } from "../ir/ir.ts";
+import { RULES } from "../rules/rules.ts";
+import type { TransformContext } from "./context.ts";
+
+export interface Tape {
+  readonly sym: Sym;
+  /** The element type as written: `number`, `boolean`, `Tensor`. */
+  readonly type: string;
+  /** Saved at the start of each iteration (a phi), or at its end. */
+  readonly phi: number | null;
+  readonly end: number | null;
+}
+
+export interface LoopPlan {
+  readonly loop: LoopStmt;
+  /** Runs as `for (let i = lo; i < hi; i++)` forward and `for (let i = hi - 1; i >= lo; i--)` backward. */
+  readonly counted: boolean;
+  /** Saves into arrays indexed by `i - lo` (else stacks). */
+  readonly indexed: boolean;
+  readonly tapes: Tape[];
+  /** Values recomputed at the top of the backward body, in forward order. */
+  readonly recompute: number[];
+  /** The index expression of iteration `i` into an indexed tape. */
+  readonly slot?: Ex;
+  /** The number of iterations of an indexed loop (its tapes' length). */
+  readonly count?: Ex;
+}
+
+/** Plans every loop, and adds to `needed` what recomputation reads. */
+export function planLoops(cx: TransformContext, needed: Set<number>): Map<LoopStmt, LoopPlan> {
+  const plans = new Map<LoopStmt, LoopPlan>();
+  // innermost loops first: recomputing in an inner loop may need values of the outer one
+  for (const loop of [...cx.loops].reverse()) plans.set(loop, planLoop(cx, loop, needed));
+  return plans;
+}
+
+function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>): LoopPlan {
+  const inner = cx.innerOf.get(loop)!;
+  const index = cx.countedIndex(loop);
+  const counted = runsCounted(cx, loop);
+  const indexed = counted && cx.parentLoop.get(loop) === null && cx.blockOf.get(loop.carried[0]!.phi) === 0;
+  const available = (id: number) => !inner.has(id) || (counted && id === index) || cx.isRematerialised(id);
+  const recompute: number[] = [];
+  const recomputable = new Map<number, boolean>();
+  const canRecompute = (id: number): boolean => {
+    const known = recomputable.get(id);
+    if (known !== undefined) return known;
+    recomputable.set(id, false);
+    const def = cx.defs.get(id);
+    let ok = false;
+    if (def?.kind === "op" && loop.body.includes(def) && cheap(def)) {
+      ok = def.args.every((a) => a.kind === "const" || available(a.id) || canRecompute(a.id));
+    }
+    recomputable.set(id, ok);
+    return ok;
+  };
+  const saved = new Set<number>();
+  /** Defined by this loop: in its body (not a nested loop's) or as its own phi or a nested loop's exit value. */
+  const owned = (id: number) => {
+    const home = cx.loopOf.get(id);
+    if (home === loop) return true;
+    const def = cx.defs.get(id);
+    return def?.kind === "loop" && def !== loop && cx.parentLoop.get(def) === loop && def.carried.some((c) => c.phi === id);
+  };
+  const visited = new Set<number>();
+  const closure = (id: number) => {
+    if (visited.has(id)) return;
+    visited.add(id);
+    needed.add(id);
+    if (canRecompute(id)) {
+      const def = cx.defs.get(id) as OpStmt;
+      for (const a of def.args) if (a.kind === "value" && !available(a.id)) closure(a.id);
+      recompute.push(id);
+    } else {
+      saved.add(id);
+    }
+  };
+  [...needed].filter((id) => inner.has(id) && owned(id) && !available(id)).forEach(closure);
+  // recomputed values in forward order
+  const order = new Map<number, number>();
+  let n = 0;
+  const number = (stmts: LoopStmt["body"]) => {
+    for (const s of stmts) {
+      if (s.kind === "op") order.set(s.out, n++);
+      else if (s.kind === "if") { number(s.then); number(s.else); s.outs.forEach((o) => order.set(o.out, n++)); }
+      else s.carried.forEach((c) => order.set(c.phi, n++));
+    }
+  };
+  number(loop.body);
+  recompute.sort((a, b) => order.get(a)! - order.get(b)!);
+
+  const tapes: Tape[] = [];
+  const phis = new Set(loop.carried.map((c) => c.phi));
+  const typeOf = (id: number) => cx.typeText(id);
+  for (const c of loop.carried) {
+    const next = c.next.kind === "value" ? c.next.id : null;
+    const savePhi = saved.has(c.phi);
+    const saveNext = next !== null && saved.has(next) && cx.carriedBy.get(next) === c.phi;
+    if (!savePhi && !saveNext) continue;
+    const name = cx.fn.values[c.phi]!.name ?? cx.fn.values[c.phi]!.hint;
+    if (indexed && savePhi && saveNext) {
+      tapes.push({ sym: cx.fresh(`${name}s`), type: typeOf(c.phi), phi: c.phi, end: next });
+    } else {
+      if (savePhi) tapes.push({ sym: cx.fresh(`${name}s`), type: typeOf(c.phi), phi: c.phi, end: null });
+      if (saveNext) tapes.push({ sym: cx.fresh(`${name}_next`), type: typeOf(next!), phi: null, end: next });
+    }
+    saved.delete(c.phi);
+    if (saveNext) saved.delete(next!);
+  }
+  for (const id of [...saved].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
+    if (phis.has(id)) continue;
+    const v = cx.fn.values[id]!;
+    tapes.push({ sym: cx.fresh(`${v.name ?? v.hint}s`), type: typeOf(id), phi: null, end: id });
+  }
+  let slot: Ex | undefined;
+  let count: Ex | undefined;
+  if (indexed) {
+    const { hi, inclusive } = loop.counted!;
+    const i = ref(cx.valueSym(index!));
+    const loEx = cx.loEx(loop);
+    const hiEx = cx.atomEx(hi);
+    slot = sub(i, loEx);
+    const span = add(sub(hiEx, loEx), num(inclusive ? 1 : 0));
+    const fromZero = loEx.k === "num" && loEx.value === 0;
+    count = fromZero && !inclusive && hi.kind === "value" && cx.defs.get(hi.id)?.kind === "op" && (cx.defs.get(hi.id) as OpStmt).op === "length"
+      ? span
+      : call("Math.max", num(0), span);
+  }
+  return { loop, counted, indexed, tapes, recompute, slot, count };
+}
+
+/** Whether a loop runs as a counted `for`, forward and backward. */
+export function runsCounted(cx: TransformContext, loop: LoopStmt): boolean {
+  return cx.isCounted(loop) && cx.countedIndex(loop) !== null && fixed(cx, loop, loop.counted!.hi);
+}
+
+/** Arithmetic cheap enough to redo in the backward pass rather than store. */
+function cheap(op: OpStmt): boolean {
+  const rule = RULES[op.op]!;
+  if (op.op.startsWith("tensor.")) return false;
+  if (rule.kind === "linear" || rule.kind === "bilinear" || rule.kind === "logic" || op.op === "index" || op.op === "length") return true;
+  return op.op === "/" || (op.op === "**" && op.args[1]!.kind === "const");
+}
+
+/** The bound of a counted loop can be read again after the loop: a constant, a value from outside, or recomputed. */
+function fixed(cx: TransformContext, loop: LoopStmt, hi: LoopStmt["cond"]): boolean {
+  if (hi.kind === "const") return true;
+  return !cx.innerOf.get(loop)!.has(hi.id) || cx.isRematerialised(hi.id);
+}
+
+/** `new Float64Array(n)` or `new Array<T>(n)` for an indexed tape; `[]` (typed) for a stack. */
+export function tapeInit(tape: Tape, plan: LoopPlan): Ex {
+  if (!plan.indexed) return newOf(`Array<${tape.type}>`);
+  const length = tape.phi !== null && tape.end !== null ? add(plan.count!, num(1)) : plan.count!;
+  return tape.type === "number" ? newOf("Float64Array", length) : newOf(`Array<${tape.type}>`, length);
+}
+
+/**
+ * Fills in a backward loop: its header (`for (let i = hi - 1; i >= lo; i--)`, or counting
+ * down the iterations the forward loop made) and, at the top of its body, the values it
+ * restores from tapes and recomputes.
+ */
+export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonly import("../ir/code.ts").CodeStmt[], origin: import("../ir/ir.ts").SourceLoc): import("../ir/code.ts").CodeStmt {
+  const { loop } = plan;
+  const head: import("../ir/code.ts").CodeStmt[] = [];
+  const restore = (id: number, from: Ex) => head.push({ k: "decl", mutable: false, sym: cx.valueSym(id), init: from, role: "forward", origin: cx.defs.get(id)?.loc });
+  if (plan.indexed) {
+    for (const t of plan.tapes) {
+      if (t.phi !== null) restore(t.phi, index(ref(t.sym), plan.slot!));
+      if (t.end !== null) restore(t.end, index(ref(t.sym), t.phi !== null ? add(plan.slot!, num(1)) : plan.slot!));
+    }
+  } else {
+    const pop = (t: Tape) => nonnull(method(ref(t.sym), "pop"));
+    for (const t of [...plan.tapes].reverse()) if (t.end !== null && t.phi === null) restore(t.end, pop(t));
+    for (const t of [...plan.tapes].reverse()) if (t.phi !== null) restore(t.phi, pop(t));
+  }
+  for (const id of plan.recompute) restore(id, cx.opEx(cx.defs.get(id) as OpStmt, (a) => cx.atomEx(a)));
+  if (plan.counted) {
+    const { hi, inclusive } = loop.counted!;
+    const i = cx.valueSym(cx.countedIndex(loop)!);
+    const init = inclusive ? cx.atomEx(hi) : sub(cx.atomEx(hi), num(1));
+    return { k: "loop", index: { sym: i, init, step: -1 }, cond: cmp(">=", ref(i), cx.loEx(loop)), body: [...head, ...body], role: "backward", origin };
+  }
+  const step = cx.fresh("step");
+  return { k: "loop", index: { sym: step, init: ref(cx.valueSym(loop.counter)), step: -1 }, cond: cmp(">", ref(step), num(0)), body: [...head, ...body], role: "backward", origin };
+}
