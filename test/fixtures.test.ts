@@ -41,6 +41,17 @@ const TENSOR_INPUTS: Record<string, (seed: number) => TensorCase> = {
 };
 const TENSOR_POINTS = 4;
 
+/** Inputs of the loop fixtures (array parameters), by seed. */
+const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
+const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
+  polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
+  recurrence: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], Float64Array.from(uniform(7, s + 1, -2, 2))]; },
+  rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
+  softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],
+  growth: (s) => [0.05 + 0.2 * uniform(1, s, 0, 1)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, 3 + (s % 20)],
+  matvecLeaky: (s) => [Float64Array.from(uniform(12, s, -1, 1)), Float64Array.from(uniform(4, s + 1, -1, 1)), 3],
+};
+
 describe.each(fixtureInputs())("fixture %s", (input) => {
   const source = readFileSync(input, "utf8");
   const golden = readFileSync(outputPath(input), "utf8");
@@ -65,6 +76,14 @@ describe.each(fixtureInputs())("fixture %s", (input) => {
     names.forEach((name, fi) => {
       const f = original[name]!;
       const params = paramNames(source, name);
+      const arrayCase = ARRAY_INPUTS[name];
+      if (arrayCase) {
+        for (let p = 0; p < POINTS; p++) {
+          const result = gradcheck(f, generated[`${name}_grad`]!, arrayCase(100 * p + fi + 1) as number[], { names: params });
+          expect(result.ok, result.report).toBe(true);
+        }
+        return;
+      }
       const tensorCase = TENSOR_INPUTS[name];
       if (tensorCase) {
         for (let p = 0; p < TENSOR_POINTS; p++) {

@@ -35,6 +35,8 @@ export type Ex =
   /** `new Float64Array(n)`, or `a.fill(0)`-style method calls (`method` set, `a` the receiver). */
   | { readonly k: "new"; readonly ctor: string; readonly args: readonly Ex[] }
   | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[] }
+  /** `[]`: an empty stack. */
+  | { readonly k: "empty" }
   /** `a!`: a stack's `pop()` in a loop that pushed as often. */
   | { readonly k: "nonnull"; readonly a: Ex }
   | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex };
@@ -66,6 +68,8 @@ export function add(a: Ex, b: Ex): Ex {
 export function sub(a: Ex, b: Ex): Ex {
   if (isNum(a) && isNum(b)) return num(literal(a)! - literal(b)!);
   if (isNum(b, 0)) return a;
+  // `n - 1 - 1` is `n - 2`
+  if (isNum(b) && a.k === "bin" && a.op === "-" && isNum(a.b)) return sub(a.a, num(literal(a.b)! + literal(b)!));
   if (isNum(a, 0)) return neg(b);
   return { k: "bin", op: "-", a, b };
 }
@@ -192,6 +196,7 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
     case "prop": return `${wrap(e.a, PRIMARY)}.${e.name}`;
     case "index": return `${wrap(e.a, PRIMARY)}[${p(e.i)}]`;
     case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
+    case "empty": return "[]";
     case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
     case "method": return `${wrap(e.a, PRIMARY)}.${e.name}(${e.args.map(p).join(", ")})`;
     case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;

@@ -181,9 +181,11 @@ export class TransformContext {
       if (init?.kind === "value" && this.fn.values[init.id]!.name === v.name && v.name !== null && this.reads.get(init.id) === 1) {
         sym = this.valueSym(init.id);
       } else {
+        // a counted loop's index is declared in its own header: `j` again in a second `for (let j ...)`
+        const ownScope = v.name !== null && this.loops.some((l) => l.counted && this.isCounted(l) && l.counted.lo.kind === "value" && l.counted.lo.id === id);
         sym = v.name === null
           ? this.fresh(v.hint)
-          : v.version === 1 ? this.fresh(v.name, true) : this.fresh(`${v.name}_${v.version}`);
+          : v.version === 1 || ownScope ? this.fresh(v.name, true) : this.fresh(`${v.name}_${v.version}`);
       }
       this.valueSyms.set(id, sym);
     }

@@ -76,7 +76,21 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   collect(backward);
   // a loop that runs backward by counting down its iterations reads the count
   for (const loop of cx.loops) if (!runsCounted(cx, loop) && hasLoop(backward, loop)) needed.add(loop.counter);
-  const plans = planLoops(cx, needed);
+  const readsIn = new Map<LoopStmt, Set<Sym>>();
+  const scan = (stmts: readonly CodeStmt[], open: readonly LoopStmt[]) => {
+    for (const s of stmts) {
+      const note = (e: Ex) => forEachSym(e, (x) => open.forEach((l) => readsIn.get(l)!.add(x)));
+      if (s.k === "decl" && s.init) note(s.init);
+      else if (s.k === "assign") { note(s.expr); if (s.index) note(s.index); }
+      else if (s.k === "if") { note(s.cond); scan(s.then, open); scan(s.else, open); }
+      else if (s.k === "loop" && s.source) {
+        readsIn.set(s.source, new Set());
+        scan(s.body, [...open, s.source]);
+      }
+    }
+  };
+  scan(backward, []);
+  const plans = planLoops(cx, needed, readsIn);
   const forward = primal(cx, needed, plans);
   const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.map((s) => {
     if (s.k === "if") return { ...s, then: finish(s.then), else: finish(s.else) };
@@ -286,7 +300,7 @@ class Reverser {
     }
     const raws: Raw[] = [{ k: "loop", loop: s, body, carried, nexts, inner, loc: s.loc }];
     for (const c of active) {
-      if (c.init.kind === "value" && cx.activity.isActive(c.init.id)) this.contribute(raws, c.init.id, ref(cx.adjointSym(c.phi)), s.loc, cx.blockOf.get(c.phi)!);
+      if (c.init.kind === "value" && cx.activity.isActive(c.init.id)) this.contribute(raws, c.init.id, ref(cx.adjointSym(c.phi)), s.loc, cx.blockOf.get(c.phi)!, true);
     }
     return raws;
   }

@@ -38,20 +38,27 @@ export interface LoopPlan {
   readonly count?: Ex;
 }
 
-/** Plans every loop, and adds to `needed` what recomputation reads. */
-export function planLoops(cx: TransformContext, needed: Set<number>): Map<LoopStmt, LoopPlan> {
+/**
+ * Plans every loop from what its backward body reads (`readsIn`), and adds to `needed`
+ * what recomputation reads. A loop's value read only after the loop (its exit value) needs
+ * no saving.
+ */
+export function planLoops(cx: TransformContext, needed: Set<number>, readsIn: ReadonlyMap<LoopStmt, ReadonlySet<Sym>>): Map<LoopStmt, LoopPlan> {
   const plans = new Map<LoopStmt, LoopPlan>();
   // innermost loops first: recomputing in an inner loop may need values of the outer one
-  for (const loop of [...cx.loops].reverse()) plans.set(loop, planLoop(cx, loop, needed));
+  for (const loop of [...cx.loops].reverse()) plans.set(loop, planLoop(cx, loop, needed, readsIn.get(loop) ?? new Set()));
   return plans;
 }
 
-function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>): LoopPlan {
+function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, reads: ReadonlySet<Sym>): LoopPlan {
   const inner = cx.innerOf.get(loop)!;
   const index = cx.countedIndex(loop);
   const counted = runsCounted(cx, loop);
   const indexed = counted && cx.parentLoop.get(loop) === null && cx.blockOf.get(loop.carried[0]!.phi) === 0;
-  const available = (id: number) => !inner.has(id) || (counted && id === index) || cx.isRematerialised(id);
+  const phis = new Set(loop.carried.map((c) => c.phi));
+  const available = (id: number) => !inner.has(id) || (counted && id === index) || cx.isRematerialised(id) || isCountedIndex(cx, id);
+  /** This loop's phis are restored first, so values computed from them can be recomputed. */
+  const usable = (id: number) => available(id) || phis.has(id);
   const recompute: number[] = [];
   const recomputable = new Map<number, boolean>();
   const canRecompute = (id: number): boolean => {
@@ -61,7 +68,7 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>): Lo
     const def = cx.defs.get(id);
     let ok = false;
     if (def?.kind === "op" && loop.body.includes(def) && cheap(def)) {
-      ok = def.args.every((a) => a.kind === "const" || available(a.id) || canRecompute(a.id));
+      ok = def.args.every((a) => a.kind === "const" || usable(a.id) || canRecompute(a.id));
     }
     recomputable.set(id, ok);
     return ok;
@@ -75,19 +82,25 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>): Lo
     return def?.kind === "loop" && def !== loop && cx.parentLoop.get(def) === loop && def.carried.some((c) => c.phi === id);
   };
   const visited = new Set<number>();
+  // recomputed values are not needed by the forward pass (it may fold them); what they read is
   const closure = (id: number) => {
     if (visited.has(id)) return;
     visited.add(id);
-    needed.add(id);
     if (canRecompute(id)) {
+      needed.delete(id);
       const def = cx.defs.get(id) as OpStmt;
-      for (const a of def.args) if (a.kind === "value" && !available(a.id)) closure(a.id);
+      for (const a of def.args) {
+        if (a.kind !== "value" || cx.isRematerialised(a.id)) continue;
+        if (available(a.id)) needed.add(a.id);
+        else closure(a.id);
+      }
       recompute.push(id);
     } else {
+      needed.add(id);
       saved.add(id);
     }
   };
-  [...needed].filter((id) => inner.has(id) && owned(id) && !available(id)).forEach(closure);
+  [...needed].filter((id) => inner.has(id) && owned(id) && !available(id) && reads.has(cx.valueSym(id))).forEach(closure);
   // recomputed values in forward order
   const order = new Map<number, number>();
   let n = 0;
@@ -102,7 +115,6 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>): Lo
   recompute.sort((a, b) => order.get(a)! - order.get(b)!);
 
   const tapes: Tape[] = [];
-  const phis = new Set(loop.carried.map((c) => c.phi));
   const typeOf = (id: number) => cx.typeText(id);
   for (const c of loop.carried) {
     const next = c.next.kind === "value" ? c.next.id : null;
@@ -141,6 +153,12 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>): Lo
   return { loop, counted, indexed, tapes, recompute, slot, count };
 }
 
+/** The index of a counted loop: its backward loop counts it down, nothing saves it. */
+function isCountedIndex(cx: TransformContext, id: number): boolean {
+  const def = cx.defs.get(id);
+  return def?.kind === "loop" && runsCounted(cx, def) && cx.countedIndex(def) === id;
+}
+
 /** Whether a loop runs as a counted `for`, forward and backward. */
 export function runsCounted(cx: TransformContext, loop: LoopStmt): boolean {
   return cx.isCounted(loop) && cx.countedIndex(loop) !== null && fixed(cx, loop, loop.counted!.hi);
@@ -162,7 +180,7 @@ function fixed(cx: TransformContext, loop: LoopStmt, hi: LoopStmt["cond"]): bool
 
 /** `new Float64Array(n)` or `new Array<T>(n)` for an indexed tape; `[]` (typed) for a stack. */
 export function tapeInit(tape: Tape, plan: LoopPlan): Ex {
-  if (!plan.indexed) return newOf(`Array<${tape.type}>`);
+  if (!plan.indexed) return { k: "empty" };
   const length = tape.phi !== null && tape.end !== null ? add(plan.count!, num(1)) : plan.count!;
   return tape.type === "number" ? newOf("Float64Array", length) : newOf(`Array<${tape.type}>`, length);
 }
