@@ -78,7 +78,9 @@ type RawStmt =
   | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
   | RawAssign
   /** `if (c) { assignments } else { assignments }` */
-  | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] };
+  | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] }
+  /** A loop over the array parameter `xs`: `for (let iK = 0; iK < xs.length; iK++) { assignments }`, or the same as a `while`. */
+  | { readonly k: "loop"; readonly asWhile: boolean; readonly body: readonly RawAssign[] };
 
 interface RawProgram {
   readonly nParams: number;
@@ -108,12 +110,13 @@ type Assign = { readonly k: "assign"; readonly name: string; readonly op: Assign
 type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
   | Assign
-  | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] };
+  | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
+  | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly Assign[] };
 
 interface Program {
   readonly name: string;
   /** All parameters in order, the boolean `flag` included. */
-  readonly params: readonly { readonly name: string; readonly type: "number" | "boolean" }[];
+  readonly params: readonly { readonly name: string; readonly type: "number" | "boolean" | "number[]" }[];
   /** The parameters the gradient is taken with respect to. */
   readonly wrt: readonly string[];
   readonly wrtTag: boolean;
@@ -134,11 +137,15 @@ const CONSTANTS = [0.5, 1, 2, 3, -1, -0.25, 1.5, Math.PI];
 function resolve(raw: RawProgram, name: string): Program {
   const names = NAMES[raw.naming];
   const numberParams = names.params.slice(0, raw.nParams);
-  const params: { name: string; type: "number" | "boolean" }[] = numberParams.map((p) => ({ name: p, type: "number" }));
+  const params: { name: string; type: "number" | "boolean" | "number[]" }[] = numberParams.map((p) => ({ name: p, type: "number" }));
   if (raw.flagAt !== null) params.splice(raw.flagAt % (params.length + 1), 0, { name: "flag", type: "boolean" });
   const hasFlag = raw.flagAt !== null;
+  // a program with a loop takes the array `xs` last; `@wrt` lists it when bit 3 of the mask is set
+  const hasArray = raw.stmts.some((st) => st.k === "loop");
+  if (hasArray) params.push({ name: "xs", type: "number[]" });
   const mask = raw.wrtMask === null ? null : raw.wrtMask & ((1 << raw.nParams) - 1) || 1;
-  const wrt = mask === null ? numberParams : numberParams.filter((_, i) => mask & (1 << i));
+  const wrt = mask === null ? [...numberParams] : numberParams.filter((_, i) => mask & (1 << i));
+  if (hasArray && (raw.wrtMask === null || (raw.wrtMask & 8) !== 0)) wrt.push("xs");
 
   const scope = [...numberParams];
   const assignable = [...numberParams];
@@ -168,8 +175,14 @@ function resolve(raw: RawProgram, name: string): Program {
       const a = assign(s);
       body.push(a);
       last = a.name;
-    } else {
+    } else if (s.k === "if") {
       body.push({ k: "if", c: cond(s.c), then: s.then.map(assign), else: s.else.map(assign) });
+    } else {
+      // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
+      const index = `i${body.filter((b) => b.k === "loop").length}`;
+      scope.push(`xs[${index}]`, index);
+      body.push({ k: "loop", index, asWhile: s.asWhile, body: s.body.map(assign) });
+      scope.splice(scope.length - 2, 2);
     }
   }
   const lastEx: Ex = { k: "var", name: last };
@@ -219,6 +232,12 @@ function renderCond(c: CondEx): string {
 }
 
 function renderStmt(s: Stmt): string {
+  if (s.k === "loop") {
+    const body = s.body.map((x) => `  ${renderStmt(x)}`).join("\n");
+    return s.asWhile
+      ? `let ${s.index} = 0;\nwhile (${s.index} < xs.length) {\n${body}\n  ${s.index} += 1;\n}`
+      : `for (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n${body}\n}`;
+  }
   if (s.k === "if") {
     const arm = (a: readonly Assign[]) => a.map((x) => `  ${renderStmt(x)}`).join("\n");
     return `if (${renderCond(s.c)}) {\n${arm(s.then)}\n} else {\n${arm(s.else)}\n}`;
@@ -254,8 +273,8 @@ interface Evaluation {
 }
 
 /** Runs a program on `args` with JavaScript's own arithmetic, so the value must match the compiled code bit for bit. */
-function evaluate(p: Program, args: readonly (number | boolean)[]): Evaluation {
-  const env = new Map<string, number | boolean>(p.params.map((q, i) => [q.name, args[i]!]));
+function evaluate(p: Program, args: readonly Arg[]): Evaluation {
+  const env = new Map<string, number | boolean>(p.params.map((q, i) => [q.name, args[i] as number | boolean]));
   const distances: number[] = [];
   let magnitude = 0;
   let path = "";
@@ -322,6 +341,16 @@ function evaluate(p: Program, args: readonly (number | boolean)[]): Evaluation {
     for (const s of stmts) exec(s);
   };
   function exec(s: Stmt): void {
+    if (s.k === "loop") {
+      const xs = env.get("xs") as unknown as number[];
+      for (let i = 0; i < xs.length; i++) {
+        env.set(s.index, i);
+        env.set(`xs[${s.index}]`, xs[i]!);
+        run(s.body);
+      }
+      env.set(s.index, xs.length);
+      return;
+    }
     if (s.k === "if") {
       run(test(s.c) ? s.then : s.else);
       return;
@@ -351,13 +380,21 @@ function evaluate(p: Program, args: readonly (number | boolean)[]): Evaluation {
  * A tie that holds at the point and at every probe (`Math.max(z, v)` after `v = z`,
  * `x < x`) is structural: the function is smooth along the probes, so it is kept.
  */
-function unsafe(p: Program, args: readonly (number | boolean)[]): string | null {
+function unsafe(p: Program, args: readonly Arg[]): string | null {
   const at = evaluate(p, args);
   if (at.magnitude > MAX_MAGNITUDE) return "large";
   const probes: Evaluation[] = [];
   for (const name of p.wrt) {
     const i = p.params.findIndex((q) => q.name === name);
-    const x = args[i] as number;
+    const arg = args[i]!;
+    if (Array.isArray(arg)) {
+      arg.forEach((x, k) => {
+        const h = FD_EPS * Math.max(1, Math.abs(x));
+        for (const delta of [h, -h]) probes.push(evaluate(p, args.map((a, j) => (j === i ? arg.map((y, m) => (m === k ? x + delta : y)) : a))));
+      });
+      continue;
+    }
+    const x = arg as number;
     const h = FD_EPS * Math.max(1, Math.abs(x));
     for (const delta of [h, -h]) probes.push(evaluate(p, args.map((a, j) => (j === i ? x + delta : a))));
   }
@@ -407,6 +444,10 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: assignment },
   {
     weight: 1,
+    arbitrary: fc.record({ k: fc.constant("loop" as const), asWhile: fc.boolean(), body: fc.array(assignment, { minLength: 1, maxLength: 2 }) }),
+  },
+  {
+    weight: 1,
     arbitrary: fc.record({
       k: fc.constant("if" as const),
       c: cond,
@@ -424,7 +465,7 @@ const rawProgram: fc.Arbitrary<RawProgram> = fc.record({
   naming: fc.constantFrom("plain" as const, "clashing" as const),
   // about one program in three has a boolean parameter, and one in three a `@wrt` tag
   flagAt: sometimes(fc.nat({ max: 3 })),
-  wrtMask: sometimes(fc.integer({ min: 1, max: 7 })),
+  wrtMask: sometimes(fc.integer({ min: 1, max: 15 })),
   stmts: fc.array(stmt, { minLength: 1, maxLength: 6 }),
   ret: fc.record({ k: fc.constantFrom("last" as const, "expr" as const, "sum" as const), e: node }),
 });
@@ -435,12 +476,14 @@ const rawProgram: fc.Arbitrary<RawProgram> = fc.record({
  */
 const STEPS = 2 ** 31 - 1;
 const coordinate = fc.noBias(fc.integer({ min: -STEPS, max: STEPS })).map((i) => (2 * i) / STEPS);
-const point = fc.record({ xs: fc.array(coordinate, { minLength: 3, maxLength: 3 }), flag: fc.boolean() });
+const point = fc.record({ xs: fc.array(coordinate, { minLength: 3, maxLength: 3 }), flag: fc.boolean(), array: fc.array(coordinate, { minLength: 3, maxLength: 3 }) });
+
+type Arg = number | boolean | number[];
 
 interface Case {
   readonly program: Program;
   /** The points, as argument lists in parameter order. */
-  readonly points: readonly (readonly (number | boolean)[])[];
+  readonly points: readonly (readonly Arg[])[];
 }
 
 const batch: fc.Arbitrary<Case[]> = fc
@@ -448,9 +491,9 @@ const batch: fc.Arbitrary<Case[]> = fc
   .map((items) =>
     items.map(({ raw, points }, n) => {
       const program = resolve(raw, `f${n}`);
-      const args = points.map(({ xs, flag }) => {
+      const args = points.map(({ xs, flag, array }) => {
         let k = 0;
-        return program.params.map((q) => (q.type === "boolean" ? flag : xs[k++]!));
+        return program.params.map((q): Arg => (q.type === "boolean" ? flag : q.type === "number[]" ? array : xs[k++]!));
       });
       return { program, points: args };
     }),
@@ -478,7 +521,7 @@ describe("random straight-line programs", () => {
             const fGrad = grad[`${program.name}_grad`]!;
             for (const args of points) {
               stats.points++;
-              const where = `${program.name}(${args.join(", ")})`;
+              const where = `${program.name}(${JSON.stringify(args).slice(1, -1)})`;
               const context = () => `at ${where}\n--- source ---\n${IMPORTS}\n${program.text}--- generated ---\n${output}`;
               // the interpreter must agree with JavaScript, or its kink analysis means nothing
               expect(evaluate(program, args).value, `test interpreter disagrees with the original ${context()}`).toBe(f(...args));
@@ -488,7 +531,7 @@ describe("random straight-line programs", () => {
                 continue;
               }
               stats.checked++;
-              const result = gradcheck(f, fGrad, args, { ...TOLERANCES, names: program.params.map((q) => q.name) });
+              const result = gradcheck(f, fGrad, args as number[], { ...TOLERANCES, names: program.params.map((q) => q.name) });
               expect(result.ok, `gradient mismatch ${context()}\n${result.report}`).toBe(true);
               const { value, grad: g } = fGrad(...args);
               expect(value === f(...args), `value ${value} differs from the original's ${f(...args)} ${context()}`).toBe(true);

@@ -427,7 +427,7 @@ class Lowerer {
       if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
       if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
     });
-    const steps = this.newValue("steps", 1, "steps", "number");
+    const steps = this.newValue(null, 1, "steps", "number");
     const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
     for (const name of assigned) {
       const binding = this.env.get(name)!;
@@ -449,7 +449,7 @@ class Lowerer {
     const stmts = Node.isBlock(body) ? body.getStatements() : [body as Statement];
     for (const s of stmts) this.statement(s);
     if (update) this.expressionStatement(update);
-    const counterNext = this.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: "steps", version: 2, hint: "steps" });
+    const counterNext = this.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: null, version: 1, hint: "steps" });
 
     this.block = outer;
     const bodyEnv = this.env;

@@ -266,11 +266,17 @@ export class TransformContext {
     return def.args.every((a) => a.kind === "const" || this.isUser(a.id) || this.fn.values[a.id]!.param || this.isRematerialised(a.id));
   }
 
+  /**
+   * While the forward pass is emitted, a loop's `next` value is read from its loop
+   * variable (it was written there); the backward pass reads it from where it was restored.
+   */
+  forwardMode = false;
+
   /** How the emitted code reads an atom: a literal, a variable, or a recomputed comparison. */
   atomEx(a: Atom): Ex {
     if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : { k: "num", value: a.value, text: a.text };
     if (this.isRematerialised(a.id)) return this.opEx(this.defs.get(a.id) as OpStmt, (x) => this.atomEx(x));
-    return ref(this.valueSym(a.id));
+    return ref(this.forwardMode ? this.forwardSym(a.id) : this.valueSym(a.id));
   }
 
   /** An operation's forward expression, with its inputs spelled by `arg`. */

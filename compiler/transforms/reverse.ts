@@ -91,7 +91,9 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   };
   scan(backward, []);
   const plans = planLoops(cx, needed, readsIn);
+  cx.forwardMode = true;
   const forward = primal(cx, needed, plans);
+  cx.forwardMode = false;
   const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.map((s) => {
     if (s.k === "if") return { ...s, then: finish(s.then), else: finish(s.else) };
     if (s.k === "loop" && s.source) return backwardLoop(cx, plans.get(s.source)!, finish(s.body), s.origin!);
@@ -347,7 +349,7 @@ class Reverser {
           const expr = this.contributed.has(c.start) ? this.adjointEx(c.start) : this.cx.zeroFor(c.phi);
           body.push({ k: "assign", op: "=", sym: this.adjointSym(c.phi), expr, role: "backward", origin: r.loc });
         }
-        out.push({ k: "loop", cond: bool(true), body: foldCarries(body), role: "backward", origin: r.loc, source: r.loop });
+        out.push({ k: "loop", cond: bool(true), body: foldCarries(body, r.carried.length), role: "backward", origin: r.loc, source: r.loop });
         continue;
       }
       const split = new Set<number>();
@@ -421,16 +423,18 @@ const isElement = (part: Ex | ElementGrad): part is ElementGrad => "at" in part;
  * `const dh_1 = w * dpre; ...; dh = dh_1` at the end of a reversed loop body becomes
  * `dh = w * dpre` when nothing in between reads `dh` or `dh_1`.
  */
-function foldCarries(body: CodeStmt[]): CodeStmt[] {
+function foldCarries(body: CodeStmt[], carries: number): CodeStmt[] {
   const out = [...body];
-  for (let i = out.length - 1; i >= 0; i--) {
+  for (let i = out.length - 1; i >= out.length - carries && i >= 0; i--) {
     const carry = out[i]!;
     if (carry.k !== "assign" || carry.op !== "=" || carry.index || carry.expr.k !== "ref") continue;
     const from = carry.expr.sym;
     const j = out.findIndex((s) => s.k === "decl" && s.sym === from && !s.mutable && s.init);
     if (j < 0 || j >= i) continue;
-    const between = out.slice(j + 1, i);
-    if (between.some((s) => reads(s, carry.sym) || reads(s, from) || (s.k === "assign" && s.sym === carry.sym))) continue;
+    const others = out.filter((_, k) => k !== j && k !== i);
+    if (others.some((s) => reads(s, from))) continue;
+    const between = out.slice(j + 1);
+    if (between.some((s, k) => k + j + 1 !== i && (reads(s, carry.sym) || (s.k === "assign" && s.sym === carry.sym)))) continue;
     const decl = out[j] as Extract<CodeStmt, { k: "decl" }>;
     out[j] = { k: "assign", op: "=", sym: carry.sym, expr: decl.init!, role: "backward", origin: decl.origin };
     out.splice(i, 1);

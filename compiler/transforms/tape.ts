@@ -10,7 +10,7 @@
  * other loops push onto stacks and pop in reverse.
  */
 import { add, call, cmp, index, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
-import type { LoopStmt, OpStmt } from "../ir/ir.ts";
+import type { Atom, LoopStmt, OpStmt } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
 
@@ -61,6 +61,11 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
   const usable = (id: number) => available(id) || phis.has(id);
   const recompute: number[] = [];
   const recomputable = new Map<number, boolean>();
+  /** A value the backward body can have: at hand, restored, recomputed, or an expression over those. */
+  const ready = (id: number): boolean => {
+    if (cx.isRematerialised(id)) return (cx.defs.get(id) as OpStmt).args.every((a) => a.kind === "const" || ready(a.id));
+    return usable(id) || canRecompute(id);
+  };
   const canRecompute = (id: number): boolean => {
     const known = recomputable.get(id);
     if (known !== undefined) return known;
@@ -68,7 +73,7 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     const def = cx.defs.get(id);
     let ok = false;
     if (def?.kind === "op" && loop.body.includes(def) && cheap(def)) {
-      ok = def.args.every((a) => a.kind === "const" || usable(a.id) || canRecompute(a.id));
+      ok = def.args.every((a) => a.kind === "const" || ready(a.id));
     }
     recomputable.set(id, ok);
     return ok;
@@ -89,18 +94,21 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     if (canRecompute(id)) {
       needed.delete(id);
       const def = cx.defs.get(id) as OpStmt;
-      for (const a of def.args) {
-        if (a.kind !== "value" || cx.isRematerialised(a.id)) continue;
-        if (available(a.id)) needed.add(a.id);
-        else closure(a.id);
-      }
+      def.args.forEach(depend);
       recompute.push(id);
     } else {
       needed.add(id);
       saved.add(id);
     }
   };
-  [...needed].filter((id) => inner.has(id) && owned(id) && !available(id) && reads.has(cx.valueSym(id))).forEach(closure);
+  /** What reading `a` in the backward body takes: nothing, keeping an outside value, or restoring an inside one. */
+  function depend(a: Atom): void {
+    if (a.kind !== "value") return;
+    if (cx.isRematerialised(a.id)) (cx.defs.get(a.id) as OpStmt).args.forEach(depend);
+    else if (available(a.id)) needed.add(a.id);
+    else closure(a.id);
+  }
+  [...needed].filter((id) => inner.has(id) && owned(id) && reads.has(cx.valueSym(id))).forEach((id) => depend({ kind: "value", id }));
   // recomputed values in forward order
   const order = new Map<number, number>();
   let n = 0;
