@@ -2,7 +2,7 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { add, bool, method, newOf, num, prop, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
+import { add, bool, forEachSym, method, newOf, num, prop, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
 import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
@@ -178,7 +178,7 @@ export class TransformContext {
       const v = this.fn.values[id]!;
       const carried = this.carriedOf(id);
       const init = carried?.carried.init;
-      if (init?.kind === "value" && this.fn.values[init.id]!.name === v.name && v.name !== null && this.reads.get(init.id) === 1) {
+      if (init?.kind === "value" && this.fn.values[init.id]!.name === v.name && v.name !== null && this.reads.get(init.id) === 1 && !this.backwardReads(init.id)) {
         sym = this.valueSym(init.id);
       } else {
         // a counted loop's index is declared in its own header: `j` again in a second `for (let j ...)`
@@ -190,6 +190,23 @@ export class TransformContext {
       this.valueSyms.set(id, sym);
     }
     return sym;
+  }
+
+  /** Whether the backward pass may read a value that nothing else reads: its rule's vjp uses the output (`exp`, `tanh`). */
+  private backwardReads(id: number): boolean {
+    const def = this.defs.get(id);
+    if (def?.kind !== "op" || !this.activity.isActive(id)) return def?.kind === "if" && this.activity.isActive(id);
+    const rule = RULES[def.op]!;
+    if (!rule.vjp) return false;
+    const out: Sym = { id: -1, hint: "out", user: false };
+    let reads = false;
+    const parts = rule.vjp({ args: def.args.map(() => num(0)), out: ref(out), dout: num(1), types: this.argTypes(def) });
+    for (const p of parts) {
+      if (p === null) continue;
+      const e = "at" in p ? p.grad : p;
+      forEachSym(e, (x) => { if (x === out) reads = true; });
+    }
+    return reads;
   }
 
   /** The variable the forward pass writes a value to: a loop's `next` goes straight into its phi's variable. */

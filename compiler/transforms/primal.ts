@@ -48,6 +48,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
           grew = true;
         }
         for (const c of s.carried) {
+          // a next value written into the loop variable needs the variable
+          if (c.next.kind === "value" && live.has(c.next.id) && cx.carriedBy.get(c.next.id) === c.phi) mark({ kind: "value", id: c.phi });
           if (!live.has(c.phi)) continue;
           mark(c.init);
           mark(c.next);
@@ -75,7 +77,10 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     const block = cx.branchIds.get(stmts)!;
     for (const s of stmts) {
       if (s.kind === "op") {
-        if (live.has(s.out) && !cx.isRematerialised(s.out)) s.args.forEach((a) => use(a, block));
+        if (!live.has(s.out)) continue;
+        s.args.forEach((a) => use(a, block));
+        // a recomputed expression is written out wherever it is read: what it reads stays a variable
+        if (cx.isRematerialised(s.out)) s.args.forEach((a) => use(a, block));
       } else if (s.kind === "if") {
         if (!s.outs.some((o) => live.has(o.out)) && ![...cx.innerOf.get(s)!].some((id) => live.has(id))) continue;
         use(s.cond, block);
