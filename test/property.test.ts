@@ -17,7 +17,9 @@
  * when a kink is within 1e-4 (unless it is a structural tie that holds at every probe, like
  * `Math.max(z, v)` after `const v = z`), or when an intermediate value grows past 1e3.
  *
- * Some statements are `if (c) { ... } else { ... }` whose arms assign earlier variables.
+ * Some statements are `if (c) { ... } else { ... }` whose arms assign earlier variables, some
+ * an early `if (c) { return e; }`, and some a `for` or `while` loop over an array parameter
+ * `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest.
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
@@ -80,7 +82,9 @@ type RawStmt =
   /** `if (c) { assignments } else { assignments }` */
   | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] }
   /** A loop over the array parameter `xs`: `for (let iK = 0; iK < xs.length; iK++) { assignments }`, or the same as a `while`. */
-  | { readonly k: "loop"; readonly asWhile: boolean; readonly body: readonly RawAssign[] };
+  | { readonly k: "loop"; readonly asWhile: boolean; readonly body: readonly RawAssign[] }
+  /** An early `if (c) { return e; }` */
+  | { readonly k: "early"; readonly c: Cond; readonly e: Node };
 
 interface RawProgram {
   readonly nParams: number;
@@ -111,7 +115,8 @@ type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
-  | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly Assign[] };
+  | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly Assign[] }
+  | { readonly k: "early"; readonly c: CondEx; readonly e: Ex };
 
 interface Program {
   readonly name: string;
@@ -177,6 +182,8 @@ function resolve(raw: RawProgram, name: string): Program {
       last = a.name;
     } else if (s.k === "if") {
       body.push({ k: "if", c: cond(s.c), then: s.then.map(assign), else: s.else.map(assign) });
+    } else if (s.k === "early") {
+      body.push({ k: "early", c: cond(s.c), e: ex(s.e) });
     } else {
       // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
       const index = `i${body.filter((b) => b.k === "loop").length}`;
@@ -232,6 +239,7 @@ function renderCond(c: CondEx): string {
 }
 
 function renderStmt(s: Stmt): string {
+  if (s.k === "early") return `if (${renderCond(s.c)}) {\n  return ${render(s.e)};\n}`;
   if (s.k === "loop") {
     const body = s.body.map((x) => `  ${renderStmt(x)}`).join("\n");
     return s.asWhile
@@ -337,10 +345,19 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
     const f = env.get("flag") as boolean;
     return flag === "&&" ? f && compare() : flag === "||" ? f || compare() : compare();
   }
+  /** Set by an early `return`; the rest of the program is skipped. */
+  let returned: number | null = null;
   const run = (stmts: readonly Stmt[]) => {
-    for (const s of stmts) exec(s);
+    for (const s of stmts) {
+      if (returned !== null) return;
+      exec(s);
+    }
   };
   function exec(s: Stmt): void {
+    if (s.k === "early") {
+      if (test(s.c)) returned = ev(s.e);
+      return;
+    }
     if (s.k === "loop") {
       const xs = env.get("xs") as unknown as number[];
       for (let i = 0; i < xs.length; i++) {
@@ -371,7 +388,7 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
     env.set(s.name, seen(next));
   }
   run(p.body);
-  return { value: seen(ev(p.ret)), distances, magnitude, path };
+  return { value: seen(returned ?? ev(p.ret)), distances, magnitude, path };
 }
 
 /**
@@ -439,12 +456,21 @@ const assignment: fc.Arbitrary<RawAssign> = fc.record({
   e: node,
 });
 
+const loopAssignment: fc.Arbitrary<RawAssign> = fc.record({
+  k: fc.constant("assign" as const),
+  target: fc.nat({ max: 23 }),
+  op: fc.constantFrom<AssignOp>("=", "+=", "-=", "/="),
+  e: node,
+});
+
 const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("decl" as const), mutable: fc.boolean(), e: node }) },
   { weight: 2, arbitrary: assignment },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("early" as const), c: cond, e: node }) },
   {
     weight: 1,
-    arbitrary: fc.record({ k: fc.constant("loop" as const), asWhile: fc.boolean(), body: fc.array(assignment, { minLength: 1, maxLength: 2 }) }),
+    // no `*=` or `**=` in loop bodies: repeated squaring makes functions too steep for finite differences
+    arbitrary: fc.record({ k: fc.constant("loop" as const), asWhile: fc.boolean(), body: fc.array(loopAssignment, { minLength: 1, maxLength: 2 }) }),
   },
   {
     weight: 1,

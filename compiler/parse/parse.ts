@@ -133,6 +133,18 @@ interface Target {
   readonly hint: string;
 }
 
+/** Whether an `if` has a `return` in an arm (directly or in a nested `if`, not in a loop). */
+function returnsInside(stmt: IfStatement): boolean {
+  const check = (node: Node | undefined): boolean => {
+    if (!node) return false;
+    if (Node.isReturnStatement(node)) return true;
+    if (Node.isBlock(node)) return node.getStatements().some(check);
+    if (Node.isIfStatement(node)) return check(node.getThenStatement()) || check(node.getElseStatement());
+    return false;
+  };
+  return check(stmt.getThenStatement()) || check(stmt.getElseStatement());
+}
+
 /** The operation defining `id` in a block (searching nested regions). */
 function findOp(stmts: readonly Stmt[], id: number): OpStmt | null {
   for (const s of stmts) {
@@ -191,21 +203,7 @@ class Lowerer {
       throw errorAt(returnType!, `a \`${returnType!.getText()}\` result is not supported yet: a differentiable function returns a \`number\` or a \`Tensor\``);
     }
 
-    const statements = bodyNode.getStatements();
-    let result: { atom: Atom; type: ValueType; loc: SourceLoc } | null = null;
-    for (const [i, stmt] of statements.entries()) {
-      if (Node.isReturnStatement(stmt)) {
-        if (i !== statements.length - 1) throw errorAt(statements[i + 1]!, "unreachable code after `return`");
-        const expr = stmt.getExpression();
-        if (!expr) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
-        const r = this.expr(expr, { name: null, version: 1, hint: "value" });
-        if (r.type !== "number" && r.type !== "tensor") throw errorAt(expr, `the result must be a number or a Tensor, not a ${r.type}`);
-        if (declaredResult && r.type !== declaredResult) throw errorAt(expr, `\`${name}\` is declared to return a ${declaredResult} but returns a ${r.type}`);
-        result = { atom: r.atom, type: r.type, loc: locOf(expr) };
-      } else {
-        this.statement(stmt);
-      }
-    }
+    const result = this.returning(bodyNode.getStatements(), declaredResult);
     if (!result) throw errorAt(nameNode, `\`${name}\` must end with \`return <expression>\``);
 
     return {
@@ -220,6 +218,55 @@ class Lowerer {
       loc: locOf(nameNode),
       imports: [...this.usedImports.values()],
     };
+  }
+
+  /**
+   * Lowers statements that end in `return`, and gives the result. An `if` with a `return`
+   * in an arm splits the rest of the function: the statements after it continue the arm
+   * that does not return, so `if (x < 0) return 0; ...; return y` becomes one branch
+   * whose arms each produce the result.
+   */
+  private returning(statements: readonly Statement[], declared: ValueType | null): { atom: Atom; type: ValueType; loc: SourceLoc } | null {
+    for (const [i, stmt] of statements.entries()) {
+      if (Node.isReturnStatement(stmt)) {
+        if (i !== statements.length - 1) throw errorAt(statements[i + 1]!, "unreachable code after `return`");
+        const expr = stmt.getExpression();
+        if (!expr) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
+        const r = this.expr(expr, { name: null, version: 1, hint: "value" });
+        if (r.type !== "number" && r.type !== "tensor") throw errorAt(expr, `the result must be a number or a Tensor, not a ${r.type}`);
+        if (declared && r.type !== declared) throw errorAt(expr, `\`${this.fn.getName()}\` is declared to return a ${declared} but returns a ${r.type}`);
+        return { atom: r.atom, type: r.type, loc: locOf(expr) };
+      }
+      if (Node.isIfStatement(stmt) && returnsInside(stmt)) {
+        const rest = statements.slice(i + 1);
+        const condition = stmt.getExpression();
+        const c = this.expr(condition);
+        if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
+        const outer = this.block;
+        const before = this.env;
+        const arm = (node: Statement | undefined) => {
+          this.env = new Map(before);
+          this.block = [];
+          const own = node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node];
+          const last = own[own.length - 1];
+          const r = this.returning(last && Node.isReturnStatement(last) ? own : [...own, ...rest], declared);
+          if (!r) throw errorAt(node ?? stmt, "this path through the function does not end with `return <expression>`");
+          return { r, block: this.block };
+        };
+        const then = arm(stmt.getThenStatement());
+        const otherwise = arm(stmt.getElseStatement());
+        this.block = outer;
+        this.env = before;
+        if (then.r.type !== otherwise.r.type) throw errorAt(stmt, `the two paths return different types (${then.r.type} and ${otherwise.r.type})`);
+        const out = this.newValue(null, 1, "value", then.r.type);
+        const { line, column } = stmt.getSourceFile().getLineAndColumnAtPos(stmt.getStart());
+        const loc = { line, col: column, text: `if (${condition.getText().replace(/\s+/g, " ")})` };
+        this.block.push({ kind: "if", cond: c.atom, then: then.block, else: otherwise.block, outs: [{ out, then: then.r.atom, else: otherwise.r.atom }], loc });
+        return { atom: valueAtom(out), type: then.r.type, loc };
+      }
+      this.statement(stmt);
+    }
+    return null;
   }
 
   private lowerParams(): Param[] {

@@ -11,7 +11,12 @@ import type { Atom, IfStmt, LoopStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import { tapeInit, type LoopPlan } from "./tape.ts";
 
-export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): CodeStmt[] {
+export function primal(
+  cx: TransformContext,
+  needed: ReadonlySet<number>,
+  plans: ReadonlyMap<LoopStmt, LoopPlan>,
+  outsideReads: ReadonlySet<number> = needed,
+): CodeStmt[] {
   const { fn } = cx;
   const live = new Set<number>(needed);
   if (fn.result.kind === "value") live.add(fn.result.id);
@@ -149,11 +154,13 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
   const originOf = (a: Atom) => (a.kind === "value" && folds(a.id) ? cx.defs.get(a.id)!.loc : undefined);
   /** Tapes are declared at the top level, before the statement holding their loop. */
   let tapeDecls: CodeStmt[] = [];
+  /** Variables declared before an `if` because the backward pass reads them: inside, they are assigned. */
+  const hoistedSyms = new Set<import("../ir/expr.ts").Sym>();
   const emit = (stmts: readonly Stmt[], assigned: ReadonlySet<number>): CodeStmt[] => {
     const out: CodeStmt[] = [];
     const define = (id: number, init: Ex, origin: IfStmt["loc"]) => {
       const sym = cx.forwardSym(id);
-      out.push(assigned.has(id) || cx.carriedBy.has(id)
+      out.push(assigned.has(id) || cx.carriedBy.has(id) || hoistedSyms.has(sym)
         ? { k: "assign", op: "=", sym, expr: init, role: "forward", origin }
         : { k: "decl", mutable: reassigned.has(sym), sym, init, role: "forward", origin });
     };
@@ -177,12 +184,21 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       // An `if` statement: what its arms compute for later (the merged outputs and the
       // values the backward pass reads) is declared before it.
       const hoisted = new Set<number>(outs.map((o) => o.out));
-      for (const id of cx.innerOf.get(s)!) if (needed.has(id) && cx.defs.get(id)?.kind !== "loop") hoisted.add(id);
+      for (const id of cx.innerOf.get(s)!) {
+        // a loop's phis inside an arm are hoisted when the backward pass reads them (not from inside the loop itself)
+        const def = cx.defs.get(id);
+        const ownLoopOnly = def?.kind === "loop" && cx.innerOf.get(def)!.has(id) && !outsideReads.has(id);
+        // a loop variable that is a variable from before the `if` is already visible
+        const init = def?.kind === "loop" ? def.carried.find((c) => c.phi === id)?.init : undefined;
+        const outer = init?.kind === "value" && cx.valueSym(init.id) === cx.valueSym(id) && !cx.innerOf.get(s)!.has(init.id);
+        if (needed.has(id) && !ownLoopOnly && !outer) hoisted.add(id);
+      }
       for (const id of hoisted) {
-        if (assigned.has(id) || cx.carriedBy.has(id)) continue;
+        if (assigned.has(id) || cx.carriedBy.has(id) || hoistedSyms.has(cx.valueSym(id))) continue;
         const inner = cx.innerOf.get(s)!.has(id);
         const type = typeOf(id);
         const zero = type === "boolean" ? bool(false) : type === "number" ? num(0) : null;
+        hoistedSyms.add(cx.valueSym(id));
         out.push({ k: "decl", mutable: true, sym: cx.valueSym(id), init: inner ? zero : null, type, role: "forward" });
       }
       const arm = (which: "then" | "else") => [
@@ -202,7 +218,10 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       if (!live.has(c.phi) || c.phi === indexId) continue;
       const sym = cx.valueSym(c.phi);
       const shared = c.init.kind === "value" && cx.valueSym(c.init.id) === sym;
-      if (!shared) out.push({ k: "decl", mutable: true, sym, init: ex(c.init), role: "forward", origin: s.loc });
+      if (shared) continue;
+      out.push(hoistedSyms.has(sym)
+        ? { k: "assign", op: "=", sym, expr: ex(c.init), role: "forward", origin: s.loc }
+        : { k: "decl", mutable: true, sym, init: ex(c.init), role: "forward", origin: s.loc });
     }
     for (const tape of plan.tapes) {
       tapeDecls.push({ k: "decl", mutable: false, sym: tape.sym, init: tapeInit(tape, plan), type: plan.indexed ? undefined : `${tape.type}[]`, typed: !plan.indexed, role: "forward", origin: s.loc });

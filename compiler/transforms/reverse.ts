@@ -405,7 +405,11 @@ function targetsOf(r: Branch | Loop): number[] {
       if (x.k === "if") visit([...x.then, ...x.else]);
       else if (x.k === "loop") {
         for (const c of x.carried) if (!seen.includes(c.phi)) seen.push(c.phi);
+        // a loop's iteration-start adjoints live inside its body
+        const starts = new Set(x.carried.map((c) => c.start));
+        const before = seen.length;
         visit(x.body);
+        for (let k = seen.length - 1; k >= before; k--) if (starts.has(seen[k]!)) seen.splice(k, 1);
       } else if (!x.dropped && !seen.includes(x.target)) seen.push(x.target);
     }
   };

@@ -12,7 +12,7 @@ const wrap = (body: string, params = "x: number") => `/** @differentiable */\nex
 const CASES: [string, string, RegExp, number, number][] = [
   ["break", wrap("  let s = 0;\n  for (let i = 0; i < 3; i++) {\n    if (i > 1) break;\n    s += x;\n  }\n  return s;"), /`break` is not supported yet/, 5, 16],
   ["a do-while loop", wrap("  do {\n    x = x / 2;\n  } while (x > 1);\n  return x;"), /a `do...while` loop is not supported yet/, 3, 3],
-  ["a return inside an if", wrap("  if (x > 0) {\n    return x;\n  }\n  return -x;"), /`return` inside an `if` is not supported yet/, 4, 5],
+  ["a path without a return", wrap("  if (x > 0) {\n    return x;\n  } else {\n    x = 1;\n  }"), /this path through the function does not end with `return <expression>`/, 5, 10],
   ["a redeclared name", wrap("  if (x > 0) {\n    const x = 2;\n  }\n  return x;"), /`x` is already declared in this function/, 4, 11],
   ["a call of a function without a body", `declare function opaque(v: number): number;\n${wrap("  return opaque(x);")}`, /`opaque` has no body tsgrad can read/, 4, 10],
   ["a call of another function", `function helper(v: number) { return v; }\n${wrap("  return helper(x);")}`, /calling `helper` is not supported yet/, 4, 10],
