@@ -11,7 +11,8 @@ import { staged_grad } from "../fixtures/staged.grad.ts";
 import { sigmoid } from "../runtime/index.ts";
 import { loss } from "../examples/spiral/model.ts";
 import { loss_grad } from "../examples/spiral/model.grad.ts";
-import { makeTwoLayerProblem, twoLayerHandGrad } from "./twolayer.ts";
+import { loss_grad as twoLayerHandGrad } from "../examples/spiral/hand.ts";
+import { makeTwoLayerProblem } from "./twolayer.ts";
 import { recurrence, rosenbrock } from "../fixtures/loops.ts";
 import { recurrence_grad, rosenbrock_grad } from "../fixtures/loops.grad.ts";
 
@@ -82,7 +83,7 @@ function stagedCase(): Case {
 /**
  * (b) the two-layer net of the spiral example (examples/spiral/model.ts) at N=256, D=100,
  * H=256, C=10: forward is the user's `loss`, generated is tsgrad's `loss_grad`, hand is the
- * notes' CS231n backward written with the same runtime ops (bench/twolayer.ts).
+ * notes' CS231n backward written with the same runtime ops (examples/spiral/hand.ts).
  */
 function twoLayerCase(): Case {
   const { W1, b1, W2, b2, X, y, reg } = makeTwoLayerProblem(256, 100, 256, 10, 1);

@@ -4,32 +4,13 @@
  *   hidden = relu(X·W1 + b1);  scores = hidden·W2 + b2
  *   loss   = −mean_r log softmax(scores)[r, y_r] + ½·reg·(ΣW1² + ΣW2²)
  *
- * Three ways to compute it, all float64 and bit-for-bit the same problem:
- *   - `twoLayerLoss`: forward with the runtime's tensor ops;
- *   - `twoLayerHandGrad`: the notes' hand-written backward with the same ops;
- *   - `twoLayerLoopsForward` / `twoLayerLoopsGrad`: plain fused loops over Float64Array
- *     (no runtime ops), the "hand-written loops" reference point.
+ * The model itself is examples/spiral/model.ts (`loss`, and tsgrad's `loss_grad`), and its
+ * hand-written backward with runtime ops is examples/spiral/hand.ts. This file adds a seeded
+ * problem of the benchmark's size, and the same computation as plain fused loops over
+ * Float64Array (`twoLayerLoopsForward` / `twoLayerLoopsGrad`, no runtime ops): the
+ * "hand-written loops" reference point.
  */
-import {
-  add,
-  div,
-  gather,
-  item,
-  logSoftmax,
-  mask,
-  matmul,
-  mean,
-  mul,
-  oneHot,
-  randn,
-  relu,
-  scale,
-  softmax,
-  sub,
-  sum,
-  transpose,
-  type Tensor,
-} from "../runtime/tensor.ts";
+import { randn, scale, type Tensor } from "../runtime/tensor.ts";
 import { mulberry32 } from "../runtime/random.ts";
 
 export interface TwoLayerProblem {
@@ -61,45 +42,6 @@ export function makeTwoLayerProblem(N = 256, D = 100, H = 256, C = 10, seed = 1)
     y,
     reg: 1e-3,
   };
-}
-
-// ---------------------------------------------------------------------------
-// Runtime tensor ops
-
-/** Forward only: the loss as a number. */
-export function twoLayerLoss(W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, X: Tensor, y: ArrayLike<number>, reg: number): number {
-  const hidden = relu(add(matmul(X, W1), b1));
-  const scores = add(matmul(hidden, W2), b2);
-  const dataLoss = -item(mean(gather(logSoftmax(scores, 1), y)));
-  const regLoss = 0.5 * reg * (item(sum(mul(W1, W1))) + item(sum(mul(W2, W2))));
-  return dataLoss + regLoss;
-}
-
-/** Loss and its gradient with respect to W1, b1, W2, b2: the CS231n backward, written by hand with runtime ops. */
-export function twoLayerHandGrad(
-  W1: Tensor,
-  b1: Tensor,
-  W2: Tensor,
-  b2: Tensor,
-  X: Tensor,
-  y: ArrayLike<number>,
-  reg: number,
-): TwoLayerGrad {
-  const N = X.shape[0];
-  const C = W2.shape[1];
-  // forward
-  const hidden = relu(add(matmul(X, W1), b1));
-  const scores = add(matmul(hidden, W2), b2);
-  const dataLoss = -item(mean(gather(logSoftmax(scores, 1), y)));
-  const regLoss = 0.5 * reg * (item(sum(mul(W1, W1))) + item(sum(mul(W2, W2))));
-  // backward
-  const dscores = div(sub(softmax(scores, 1), oneHot(y, C)), N);
-  const dW2 = add(matmul(transpose(hidden), dscores), scale(W2, reg));
-  const db2 = sum(dscores, 0);
-  const dhidden = mask(matmul(dscores, transpose(W2)), hidden);
-  const dW1 = add(matmul(transpose(X), dhidden), scale(W1, reg));
-  const db1 = sum(dhidden, 0);
-  return { value: dataLoss + regLoss, grad: { W1: dW1, b1: db1, W2: dW2, b2: db2 } };
 }
 
 // ---------------------------------------------------------------------------

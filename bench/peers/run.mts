@@ -23,9 +23,9 @@ import type * as TF from "@tensorflow/tfjs";
 (globalThis as { Float16Array?: unknown }).Float16Array ??= class Float16ArrayUnavailable {};
 
 const { readFileSync } = await import("node:fs");
-const { makeTwoLayerProblem, twoLayerLoss, twoLayerHandGrad, twoLayerLoopsForward, twoLayerLoopsGrad } = await import(
-  "../twolayer.ts"
-);
+const { makeTwoLayerProblem, twoLayerLoopsForward, twoLayerLoopsGrad } = await import("../twolayer.ts");
+const { loss } = await import("../../examples/spiral/model.ts");
+const { loss_grad } = await import("../../examples/spiral/model.grad.ts");
 const jax = await import("@jax-js/jax");
 const tf = await import("@tensorflow/tfjs");
 type JaxArray = InstanceType<typeof jax.numpy.Array>;
@@ -55,16 +55,16 @@ interface Impl {
 // tsgrad: runtime tensor ops, and hand-written loops (both float64)
 
 const args = [P.W1, P.b1, P.W2, P.b2, P.X, P.y, reg] as const;
-const fromTensors = (r: ReturnType<typeof twoLayerHandGrad>): GradOut => ({
+const fromTensors = (r: ReturnType<typeof loss_grad>): GradOut => ({
   value: r.value,
   grad: { W1: r.grad.W1.data, b1: r.grad.b1.data, W2: r.grad.W2.data, b2: r.grad.b2.data },
 });
 const impls: Impl[] = [
   {
-    name: "tsgrad runtime ops (hand backward)",
+    name: "tsgrad (generated loss_grad, runtime ops)",
     dtype: "float64",
-    forward: () => twoLayerLoss(...args),
-    grad: () => fromTensors(twoLayerHandGrad(...args)),
+    forward: () => loss(...args),
+    grad: () => fromTensors(loss_grad(...args)),
   },
   {
     name: "hand-written loops",
@@ -187,7 +187,7 @@ try {
 // ---------------------------------------------------------------------------
 // Agreement with tsgrad's float64 gradient, then timing
 
-const ref = fromTensors(twoLayerHandGrad(...args));
+const ref = fromTensors(loss_grad(...args));
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));

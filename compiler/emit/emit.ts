@@ -4,7 +4,7 @@
  */
 import * as prettier from "prettier";
 import { forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
-import type { CodeFunction, CodeStmt } from "../ir/code.ts";
+import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { assignNames } from "./names.ts";
 
@@ -50,16 +50,7 @@ function runtimeNames(
   importSpec: (module: string, local: string, spec: string) => void,
 ): (fn: string) => string {
   const used = new Set<string>();
-  const visitEx = (e: Ex) => forEachRuntimeCall(e, (fn) => used.add(fn));
-  const visit = (stmts: readonly CodeStmt[]) => {
-    for (const s of stmts) {
-      if (s.k === "decl" && s.init) visitEx(s.init);
-      else if (s.k === "assign") visitEx(s.expr);
-      else if (s.k === "if") { visitEx(s.cond); visit(s.then); visit(s.else); }
-      else if (s.k === "return") { visitEx(s.value); s.grad.forEach(([, g]) => visitEx(g)); }
-    }
-  };
-  for (const f of functions) visit(f.body);
+  for (const f of functions) forEachExpr(f.body, (e) => forEachRuntimeCall(e, (fn) => used.add(fn)));
   const module = functions.find((f) => f.runtimeModule !== null)?.runtimeModule ?? null;
   const taken = new Set<string>([...functions.flatMap((f) => [f.name, ...f.reserved]), ...[...byModule.values()].flatMap((m) => [...m.keys()])]);
   const local = new Map<string, string>();

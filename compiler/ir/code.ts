@@ -61,3 +61,29 @@ export interface CodeFunction {
   /** Every name the user's function uses, which generated names must avoid. */
   readonly reserved: readonly string[];
 }
+
+/**
+ * Calls `f` on every expression in `stmts` (nested blocks included), with the backward
+ * loops (by the IR loop they undo) that enclose it, outermost first.
+ */
+export function forEachExpr(
+  stmts: readonly CodeStmt[],
+  f: (e: Ex, loops: readonly import("./ir.ts").LoopStmt[]) => void,
+  loops: readonly import("./ir.ts").LoopStmt[] = [],
+): void {
+  for (const s of stmts) {
+    switch (s.k) {
+      case "decl": if (s.init) f(s.init, loops); break;
+      case "assign": f(s.expr, loops); if (s.index) f(s.index, loops); break;
+      case "expr": f(s.expr, loops); break;
+      case "if": f(s.cond, loops); forEachExpr(s.then, f, loops); forEachExpr(s.else, f, loops); break;
+      case "loop":
+        if (s.index) f(s.index.init, loops);
+        f(s.cond, loops);
+        forEachExpr(s.body, f, s.source ? [...loops, s.source] : loops);
+        break;
+      case "return": f(s.value, loops); s.grad.forEach(([, g]) => f(g, loops)); break;
+      default: break;
+    }
+  }
+}

@@ -116,6 +116,12 @@ export function locOf(node: Node): SourceLoc {
   return { line, col: column, text: node.getText().replace(/\s+/g, " ") };
 }
 
+/** Where a branch or loop starts, shown by its header (`if (x > 0)`, `for (let i = 0; ...)`). */
+function headerLoc(node: Node, header: string): SourceLoc {
+  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
+  return { line, col: column, text: header.replace(/\s+/g, " ") };
+}
+
 export function errorAt(node: Node, message: string): CompileError {
   const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
   return new CompileError({ line, col: column, length: Math.max(1, node.getEnd() - node.getStart()), message });
@@ -239,30 +245,18 @@ class Lowerer {
       }
       if (Node.isIfStatement(stmt) && returnsInside(stmt)) {
         const rest = statements.slice(i + 1);
-        const condition = stmt.getExpression();
-        const c = this.expr(condition);
-        if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
-        const outer = this.block;
-        const before = this.env;
-        const arm = (node: Statement | undefined) => {
-          this.env = new Map(before);
-          this.block = [];
-          const own = node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node];
+        const { cond, then, otherwise, loc } = this.branch(stmt, (own, node) => {
           const last = own[own.length - 1];
           const r = this.returning(last && Node.isReturnStatement(last) ? own : [...own, ...rest], declared);
           if (!r) throw errorAt(node ?? stmt, "this path through the function does not end with `return <expression>`");
-          return { r, block: this.block };
-        };
-        const then = arm(stmt.getThenStatement());
-        const otherwise = arm(stmt.getElseStatement());
-        this.block = outer;
-        this.env = before;
-        if (then.r.type !== otherwise.r.type) throw errorAt(stmt, `the two paths return different types (${then.r.type} and ${otherwise.r.type})`);
-        const out = this.newValue(null, 1, "value", then.r.type);
-        const { line, column } = stmt.getSourceFile().getLineAndColumnAtPos(stmt.getStart());
-        const loc = { line, col: column, text: `if (${condition.getText().replace(/\s+/g, " ")})` };
-        this.block.push({ kind: "if", cond: c.atom, then: then.block, else: otherwise.block, outs: [{ out, then: then.r.atom, else: otherwise.r.atom }], loc });
-        return { atom: valueAtom(out), type: then.r.type, loc };
+          return r;
+        });
+        if (then.result.type !== otherwise.result.type) {
+          throw errorAt(stmt, `the two paths return different types (${then.result.type} and ${otherwise.result.type})`);
+        }
+        const out = this.newValue(null, 1, "value", then.result.type);
+        this.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs: [{ out, then: then.result.atom, else: otherwise.result.atom }], loc });
+        return { atom: valueAtom(out), type: then.result.type, loc };
       }
       this.statement(stmt);
     }
@@ -398,25 +392,8 @@ class Lowerer {
    * either arm assigns gets a merged value after the branch (a phi node).
    */
   private ifStatement(stmt: IfStatement): void {
-    const condition = stmt.getExpression();
-    const c = this.expr(condition);
-    if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
-    const outer = this.block;
     const before = this.env;
-    const arm = (node: Statement | undefined) => {
-      this.env = new Map(before);
-      this.block = [];
-      const stmts = node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node];
-      for (const s of stmts) {
-        if (Node.isReturnStatement(s)) throw errorAt(s, "`return` inside an `if` is not supported yet: assign the result to a variable and return it after the `if`");
-        this.statement(s);
-      }
-      return { block: this.block, env: this.env };
-    };
-    const then = arm(stmt.getThenStatement());
-    const otherwise = arm(stmt.getElseStatement());
-    this.block = outer;
-    this.env = new Map(before);
+    const { cond, then, otherwise, loc } = this.branch(stmt, (own) => own.forEach((s) => this.statement(s)));
     const outs: { out: number; then: Atom; else: Atom }[] = [];
     for (const [name, binding] of before) {
       const a = then.env.get(name)!.atom;
@@ -426,9 +403,30 @@ class Lowerer {
       outs.push({ out, then: a, else: b });
       this.env.set(name, { ...binding, atom: valueAtom(out) });
     }
-    const { line, column } = stmt.getSourceFile().getLineAndColumnAtPos(stmt.getStart());
-    const loc = { line, col: column, text: `if (${condition.getText().replace(/\s+/g, " ")})` };
-    this.block.push({ kind: "if", cond: c.atom, then: then.block, else: otherwise.block, outs, loc });
+    this.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs, loc });
+  }
+
+  /**
+   * The shared half of both kinds of `if`: the condition, then each arm lowered by `arm` on
+   * its own copy of the variables and into its own block. The variables are restored after.
+   */
+  private branch<T>(stmt: IfStatement, arm: (statements: Statement[], node: Statement | undefined) => T) {
+    const condition = stmt.getExpression();
+    const c = this.expr(condition);
+    if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
+    const outer = this.block;
+    const before = this.env;
+    const lower = (node: Statement | undefined) => {
+      this.env = new Map(before);
+      this.block = [];
+      const result = arm(node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node], node);
+      return { result, block: this.block, env: this.env };
+    };
+    const then = lower(stmt.getThenStatement());
+    const otherwise = lower(stmt.getElseStatement());
+    this.block = outer;
+    this.env = new Map(before);
+    return { cond: c.atom, then, otherwise, loc: headerLoc(stmt, `if (${condition.getText()})`) };
   }
 
   /** `i++`, `++i`, `i--`, `--i` as a statement: `i += 1` / `i -= 1`. */
@@ -506,7 +504,6 @@ class Lowerer {
       init: c.init,
       next: c.name === null ? counterNext.atom : bodyEnv.get(c.name)!.atom,
     }));
-    const { line, column } = stmt.getSourceFile().getLineAndColumnAtPos(stmt.getStart());
     const header = isFor ? `for (${stmt.getText().slice(stmt.getText().indexOf("(") + 1).split(")")[0]})` : `while (${test.getText()})`;
     const loop = {
       kind: "loop" as const,
@@ -516,7 +513,7 @@ class Lowerer {
       carried: loopCarried,
       counter: steps,
       counted: isFor ? this.countedBounds(stmt, testBlock, bodyBlock, cond.atom, carried, loopCarried) : null,
-      loc: { line, col: column, text: header.replace(/\s+/g, " ") },
+      loc: headerLoc(stmt, header),
     };
     this.block.push(loop);
   }

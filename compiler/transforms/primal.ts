@@ -5,18 +5,13 @@
  * user wrote them; values nothing reads are dropped. Loops save what their plan says
  * (./tape.ts) as they run.
  */
-import { bool, cond, index, method, num, ref, type Ex } from "../ir/expr.ts";
+import { bool, cond, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import { tapeInit, type LoopPlan } from "./tape.ts";
 
-export function primal(
-  cx: TransformContext,
-  needed: ReadonlySet<number>,
-  plans: ReadonlyMap<LoopStmt, LoopPlan>,
-  outsideReads: ReadonlySet<number> = needed,
-): CodeStmt[] {
+export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): CodeStmt[] {
   const { fn } = cx;
   const live = new Set<number>(needed);
   if (fn.result.kind === "value") live.add(fn.result.id);
@@ -155,7 +150,7 @@ export function primal(
   /** Tapes are declared at the top level, before the statement holding their loop. */
   let tapeDecls: CodeStmt[] = [];
   /** Variables declared before an `if` because the backward pass reads them: inside, they are assigned. */
-  const hoistedSyms = new Set<import("../ir/expr.ts").Sym>();
+  const hoistedSyms = new Set<Sym>();
   const emit = (stmts: readonly Stmt[], assigned: ReadonlySet<number>): CodeStmt[] => {
     const out: CodeStmt[] = [];
     const define = (id: number, init: Ex, origin: IfStmt["loc"]) => {
@@ -185,13 +180,12 @@ export function primal(
       // values the backward pass reads) is declared before it.
       const hoisted = new Set<number>(outs.map((o) => o.out));
       for (const id of cx.innerOf.get(s)!) {
-        // a loop's phis inside an arm are hoisted when the backward pass reads them (not from inside the loop itself)
+        // a loop's phis inside an arm are hoisted too, unless the loop variable is one from
+        // before the `if`, which is visible already
         const def = cx.defs.get(id);
-        const ownLoopOnly = def?.kind === "loop" && cx.innerOf.get(def)!.has(id) && !outsideReads.has(id);
-        // a loop variable that is a variable from before the `if` is already visible
         const init = def?.kind === "loop" ? def.carried.find((c) => c.phi === id)?.init : undefined;
         const outer = init?.kind === "value" && cx.valueSym(init.id) === cx.valueSym(id) && !cx.innerOf.get(s)!.has(init.id);
-        if (needed.has(id) && !ownLoopOnly && !outer) hoisted.add(id);
+        if (needed.has(id) && !outer) hoisted.add(id);
       }
       for (const id of hoisted) {
         if (assigned.has(id) || cx.carriedBy.has(id) || hoistedSyms.has(cx.valueSym(id))) continue;
@@ -272,4 +266,3 @@ export function primal(
   return body;
 }
 
-export { index };

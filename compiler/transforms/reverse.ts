@@ -6,7 +6,7 @@
  * reversed as a branch. The forward half comes from ./primal.ts.
  */
 import { bool, forEachSym, num, ref, type Ex, type Sym } from "../ir/expr.ts";
-import type { CodeFunction, CodeStmt } from "../ir/code.ts";
+import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { FunctionIR, LoopStmt, SourceLoc, Stmt } from "../ir/ir.ts";
 import { RULES, type ElementGrad } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
@@ -55,41 +55,19 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   // The forward pass keeps exactly the values the backward pass reads.
   const needed = new Set<number>();
   const symToValue = new Map<Sym, number>(fn.values.map((v) => [cx.valueSym(v.id), v.id]));
-  const collect = (stmts: readonly CodeStmt[]) => {
-    for (const s of stmts) {
-      if (s.k === "decl" && s.init) forEachSym(s.init, (x) => noteRead(x));
-      else if (s.k === "assign") {
-        forEachSym(s.expr, (x) => noteRead(x));
-        if (s.index) forEachSym(s.index, (x) => noteRead(x));
-      } else if (s.k === "loop") collect(s.body);
-      else if (s.k === "if") {
-        forEachSym(s.cond, (x) => noteRead(x));
-        collect(s.then);
-        collect(s.else);
-      }
-    }
-  };
-  const noteRead = (sym: Sym) => {
+  // what the backward pass reads: all of it (the forward pass keeps it), and per loop
+  const readsIn = new Map<LoopStmt, Set<Sym>>();
+  forEachExpr(backward, (e, loops) => forEachSym(e, (sym) => {
     const id = symToValue.get(sym);
     if (id !== undefined) needed.add(id);
-  };
-  collect(backward);
+    for (const loop of loops) {
+      const reads = readsIn.get(loop) ?? new Set<Sym>();
+      reads.add(sym);
+      readsIn.set(loop, reads);
+    }
+  }));
   // a loop that runs backward by counting down its iterations reads the count
   for (const loop of cx.loops) if (!runsCounted(cx, loop) && hasLoop(backward, loop)) needed.add(loop.counter);
-  const readsIn = new Map<LoopStmt, Set<Sym>>();
-  const scan = (stmts: readonly CodeStmt[], open: readonly LoopStmt[]) => {
-    for (const s of stmts) {
-      const note = (e: Ex) => forEachSym(e, (x) => open.forEach((l) => readsIn.get(l)!.add(x)));
-      if (s.k === "decl" && s.init) note(s.init);
-      else if (s.k === "assign") { note(s.expr); if (s.index) note(s.index); }
-      else if (s.k === "if") { note(s.cond); scan(s.then, open); scan(s.else, open); }
-      else if (s.k === "loop" && s.source) {
-        readsIn.set(s.source, new Set());
-        scan(s.body, [...open, s.source]);
-      }
-    }
-  };
-  scan(backward, []);
   const plans = planLoops(cx, needed, readsIn);
   cx.forwardMode = true;
   const forward = primal(cx, needed, plans);
@@ -211,8 +189,9 @@ class Reverser {
       if (s.kind === "op") {
         if (!cx.activity.isActive(s.out) || !this.contributed.has(s.out)) continue;
         this.settle(s.out);
-        if (s.op === "index") this.inlineOnce(s.out, block);
         const rule = RULES[s.op]!;
+        // an element read's gradient goes straight into the array
+        if (rule.signature?.includes("array")) this.inlineOnce(s.out, block);
         const parts = rule.vjp!({
           args: s.args.map((a) => cx.atomEx(a)),
           out: cx.atomEx({ kind: "value", id: s.out }),
