@@ -7,7 +7,7 @@ import { isTensor, type Tensor } from "./tensor.ts";
 
 type Arg = number | boolean | number[] | Float64Array | Int32Array | Tensor;
 type Grad = number | ArrayLike<number> | Tensor;
-type Result = number | Tensor;
+type Result = number | number[] | Float64Array | Tensor;
 
 export interface GradcheckOptions {
   /** Relative step of the finite difference: h = eps · max(1, |x|). Default 1e-6. */
@@ -18,8 +18,8 @@ export interface GradcheckOptions {
   readonly rtol?: number;
   /** Parameter names in order; read from `f`'s source when omitted. */
   readonly names?: readonly string[];
-  /** Upstream gradient passed to the gradient function: a number (default 1), or a Tensor shaped like a Tensor result. */
-  readonly dout?: number | Tensor;
+  /** Upstream gradient passed to the gradient function: a number (default 1), or a Tensor or array shaped like the result. */
+  readonly dout?: number | Tensor | ArrayLike<number>;
 }
 
 export interface GradcheckRow {
@@ -70,17 +70,23 @@ export function gradcheck(
   /** ⟨dout, y⟩: what the vector-Jacobian product differentiates. */
   const project = (y: Result): number => {
     if (typeof y === "number") return y * (dout as number);
-    const d = dout as Tensor;
+    const values = isTensor(y) ? y.data : y;
+    const d = isTensor(dout) ? dout.data : (dout as ArrayLike<number>);
     let total = 0;
-    for (let k = 0; k < y.data.length; k++) total += y.data[k]! * d.data[k]!;
+    for (let k = 0; k < values.length; k++) total += values[k]! * d[k]!;
     return total;
   };
 
   const expected = f(...args);
   if (typeof value === "number" && typeof expected === "number") check("value", value, expected);
   else if (isTensor(value) && isTensor(expected)) value.data.forEach((v, k) => check(`value[${k}]`, v, expected.data[k]!));
-  else throw new Error("gradcheck: the gradient function's value and the function's result have different kinds");
+  else if (typeof value === "object" && !isTensor(value) && typeof expected === "object" && !isTensor(expected) && value.length === expected.length) {
+    Array.from(value).forEach((v, k) => check(`value[${k}]`, v, expected[k]!));
+  } else throw new Error("gradcheck: the gradient function's value and the function's result have different kinds");
   if (isTensor(expected) && !isTensor(dout)) throw new Error("gradcheck: a Tensor result needs a Tensor `dout`");
+  if (typeof expected === "object" && !isTensor(expected) && (typeof dout !== "object" || isTensor(dout) || dout.length !== expected.length)) {
+    throw new Error(`gradcheck: an array result needs an array \`dout\` of the same length (${expected.length})`);
+  }
 
   for (const [key, g] of Object.entries(grad)) {
     const i = names.indexOf(key);

@@ -49,6 +49,11 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
   softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],
   growth: (s) => [0.05 + 0.2 * uniform(1, s, 0, 1)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, 3 + (s % 20)],
+  matvec: (s) => [Float64Array.from(uniform(12, s)), uniform(4, s + 1, -2, 2), 3],
+  softmax: (s) => [uniform(5, s, -3, 3)],
+  mlpLoss: (s) => [Float64Array.from(uniform(12, s)), uniform(4, s + 1), uniform(4, s + 2), uniform(3, s + 3, -2, 2), uniform(1, s + 4)[0]],
+  smoothTwice: (s) => [uniform(6, s, -2, 2), 0.2 + 0.6 * uniform(1, s + 1, 0, 1)[0]!],
+  horner: (s) => [...uniform(4, s), uniform(1, s + 1, -2, 2)[0]],
   matvecLeaky: (s) => [Float64Array.from(uniform(12, s, -1, 1)), Float64Array.from(uniform(4, s + 1, -1, 1)), 3],
 };
 
@@ -79,7 +84,11 @@ describe.each(fixtureInputs())("fixture %s", (input) => {
       const arrayCase = ARRAY_INPUTS[name];
       if (arrayCase) {
         for (let p = 0; p < POINTS; p++) {
-          const result = gradcheck(f, generated[`${name}_grad`]!, arrayCase(100 * p + fi + 1) as number[], { names: params });
+          const args = arrayCase(100 * p + fi + 1);
+          // an array result: the check is of the vector-Jacobian product with a random dout
+          const y = f(...args) as number | ArrayLike<number>;
+          const dout = typeof y === "number" ? 1 : uniform(y.length, 100 * p + fi + 7);
+          const result = gradcheck(f, generated[`${name}_grad`]!, args as number[], { names: params, dout });
           expect(result.ok, result.report).toBe(true);
         }
         return;

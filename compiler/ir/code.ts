@@ -21,7 +21,7 @@ export type CodeStmt =
     }
   | {
       readonly k: "assign";
-      readonly op: "=" | "+=";
+      readonly op: "=" | "+=" | "-=";
       readonly sym: Sym;
       /** An element write: `sym[index] op expr`. */
       readonly index?: Ex;

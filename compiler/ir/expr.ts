@@ -17,7 +17,7 @@ export interface Sym {
 }
 
 export type BinaryOp =
-  | "+" | "-" | "*" | "/" | "**"
+  | "+" | "-" | "*" | "/" | "%" | "**"
   | "<" | "<=" | ">" | ">=" | "===" | "!=="
   | "&&" | "||";
 
@@ -35,8 +35,8 @@ export type Ex =
   /** `new Float64Array(n)`, or `a.fill(0)`-style method calls (`method` set, `a` the receiver). */
   | { readonly k: "new"; readonly ctor: string; readonly args: readonly Ex[] }
   | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[] }
-  /** `[]`: an empty stack. */
-  | { readonly k: "empty" }
+  /** An array literal `[a, b]`; `[]` is an empty stack. */
+  | { readonly k: "list"; readonly items: readonly Ex[] }
   /** `a!`: a stack's `pop()` in a loop that pushed as often. */
   | { readonly k: "nonnull"; readonly a: Ex }
   | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex };
@@ -56,6 +56,7 @@ export const index = (a: Ex, i: Ex): Ex => ({ k: "index", a, i });
 export const newOf = (ctor: string, ...args: Ex[]): Ex => ({ k: "new", ctor, args });
 export const method = (a: Ex, name: string, ...args: Ex[]): Ex => ({ k: "method", a, name, args });
 export const nonnull = (a: Ex): Ex => ({ k: "nonnull", a });
+export const list = (...items: Ex[]): Ex => ({ k: "list", items });
 
 export function add(a: Ex, b: Ex): Ex {
   if (isNum(a) && isNum(b)) return num(literal(a)! + literal(b)!);
@@ -115,6 +116,7 @@ export function forEachSym(e: Ex, f: (s: Sym) => void): void {
     case "neg": case "not": case "prop": case "nonnull": forEachSym(e.a, f); return;
     case "index": forEachSym(e.a, f); forEachSym(e.i, f); return;
     case "new": e.args.forEach((x) => forEachSym(x, f)); return;
+    case "list": e.items.forEach((x) => forEachSym(x, f)); return;
     case "method": forEachSym(e.a, f); e.args.forEach((x) => forEachSym(x, f)); return;
     case "call": e.args.forEach((x) => forEachSym(x, f)); return;
     case "cond": forEachSym(e.c, f); forEachSym(e.a, f); forEachSym(e.b, f); return;
@@ -132,6 +134,7 @@ export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
     case "prop": case "nonnull": return { ...e, a: substitute(e.a, f) };
     case "index": return { ...e, a: substitute(e.a, f), i: substitute(e.i, f) };
     case "new": return { ...e, args: e.args.map((x) => substitute(x, f)) };
+    case "list": return { ...e, items: e.items.map((x) => substitute(x, f)) };
     case "method": return { ...e, a: substitute(e.a, f), args: e.args.map((x) => substitute(x, f)) };
     case "call": return { ...e, args: e.args.map((x) => substitute(x, f)) };
     case "cond": return cond(substitute(e.c, f), substitute(e.a, f), substitute(e.b, f));
@@ -143,7 +146,7 @@ export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
 
 const PRECEDENCE: Record<BinaryOp, number> = {
   "||": 4, "&&": 5, "===": 9, "!==": 9, "<": 10, "<=": 10, ">": 10, ">=": 10,
-  "+": 12, "-": 12, "*": 13, "/": 13, "**": 14,
+  "+": 12, "-": 12, "*": 13, "/": 13, "%": 13, "**": 14,
 };
 const UNARY = 15;
 const PRIMARY = 20;
@@ -172,6 +175,7 @@ export function forEachRuntimeCall(e: Ex, f: (fn: string) => void): void {
     case "neg": case "not": case "prop": case "nonnull": forEachRuntimeCall(e.a, f); return;
     case "index": forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.i, f); return;
     case "new": e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
+    case "list": e.items.forEach((x) => forEachRuntimeCall(x, f)); return;
     case "method": forEachRuntimeCall(e.a, f); e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
     case "call": if (e.runtime) f(e.fn); e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
     case "cond": forEachRuntimeCall(e.c, f); forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.b, f); return;
@@ -196,7 +200,7 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
     case "prop": return `${wrap(e.a, PRIMARY)}.${e.name}`;
     case "index": return `${wrap(e.a, PRIMARY)}[${p(e.i)}]`;
     case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
-    case "empty": return "[]";
+    case "list": return `[${e.items.map(p).join(", ")}]`;
     case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
     case "method": return `${wrap(e.a, PRIMARY)}.${e.name}(${e.args.map(p).join(", ")})`;
     case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;

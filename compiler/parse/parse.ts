@@ -29,9 +29,9 @@ const ARRAY_TYPE = /^(readonly\s+number\[\]|number\[\]|Array<number>|ReadonlyArr
 const DIFFERENTIABLE_ARRAY = /^(number\[\]|Float64Array)$/;
 
 const ASSIGNMENT_OPS: Readonly<Record<string, string | null>> = {
-  "=": null, "+=": "+", "-=": "-", "*=": "*", "/=": "/", "**=": "**",
+  "=": null, "+=": "+", "-=": "-", "*=": "*", "/=": "/", "%=": "%", "**=": "**",
 };
-const BINARY_OPS = new Set(["+", "-", "*", "/", "**", "<", "<=", ">", ">=", "===", "!==", "&&", "||"]);
+const BINARY_OPS = new Set(["+", "-", "*", "/", "%", "**", "<", "<=", ">", ">=", "===", "!==", "&&", "||"]);
 /** What to call instead of an operator on tensors. */
 const TENSOR_OPERATORS: Readonly<Record<string, string>> = {
   "+": "add(a, b)", "-": "sub(a, b)", "*": "mul(a, b)", "/": "div(a, b)", neg: "neg(a)",
@@ -131,6 +131,8 @@ interface Binding {
   readonly atom: Atom;
   readonly type: ValueType;
   readonly mutable: boolean;
+  /** For an array: the value that created it (a parameter, `new Array(n).fill(0)`, a literal). */
+  readonly root?: number;
 }
 
 interface Target {
@@ -171,6 +173,13 @@ function runtimeKey(imported: Import): string | null {
   return null;
 }
 
+/** `a.push(...)`. */
+function isPush(node: Node): node is import("ts-morph").CallExpression {
+  if (!Node.isCallExpression(node)) return false;
+  const callee = node.getExpression();
+  return Node.isPropertyAccessExpression(callee) && callee.getName() === "push";
+}
+
 /** Lowers one function declaration to the graph IR. */
 class Lowerer {
   private readonly values: Value[] = [];
@@ -205,8 +214,8 @@ class Lowerer {
     const params = this.lowerParams();
     const returnType = fn.getReturnTypeNode();
     const declaredResult = returnType ? this.valueType(returnType, "the result") : null;
-    if (declaredResult === "boolean" || declaredResult === "array") {
-      throw errorAt(returnType!, `a \`${returnType!.getText()}\` result is not supported yet: a differentiable function returns a \`number\` or a \`Tensor\``);
+    if (declaredResult === "boolean") {
+      throw errorAt(returnType!, "a `boolean` result has no gradient: a differentiable function returns a `number`, an array of numbers or a `Tensor`");
     }
 
     const result = this.returning(bodyNode.getStatements(), declaredResult);
@@ -239,7 +248,7 @@ class Lowerer {
         const expr = stmt.getExpression();
         if (!expr) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
         const r = this.expr(expr, { name: null, version: 1, hint: "value" });
-        if (r.type !== "number" && r.type !== "tensor") throw errorAt(expr, `the result must be a number or a Tensor, not a ${r.type}`);
+        if (r.type === "boolean") throw errorAt(expr, "the result must be a number, an array of numbers or a Tensor, not a boolean");
         if (declared && r.type !== declared) throw errorAt(expr, `\`${this.fn.getName()}\` is declared to return a ${declared} but returns a ${r.type}`);
         return { atom: r.atom, type: r.type, loc: locOf(expr) };
       }
@@ -281,7 +290,7 @@ class Lowerer {
       if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated`);
       const value = this.newValue(name, 1, name, type, true, typeText);
       this.versions.set(name, 1);
-      this.env.set(name, { atom: valueAtom(value), type, mutable: true });
+      this.env.set(name, { atom: valueAtom(value), type, mutable: true, root: value });
       params.push({ name, typeText, type, value, wrt: isWrt });
     }
     if (wrt) {
@@ -363,7 +372,10 @@ class Lowerer {
     const declared = typeNode ? this.valueType(typeNode, `\`${name}\``) : null;
     const r = this.assign({ name, version: this.nextVersion(name), hint: name }, init, init);
     if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
-    this.env.set(name, { atom: r.atom, type: r.type, mutable });
+    if (r.type === "array" && declared && typeNode && !DIFFERENTIABLE_ARRAY.test(typeNode.getText())) {
+      throw errorAt(typeNode, `a local array is a \`number[]\` or a \`Float64Array\`, not a \`${typeNode.getText()}\``);
+    }
+    this.env.set(name, { atom: r.atom, type: r.type, mutable, root: r.type === "array" ? (r.atom as Atom & { kind: "value" }).id : undefined });
   }
 
   /** An expression used as a statement: an assignment, `i++`, or a comma list of those (a `for` update). */
@@ -378,7 +390,8 @@ class Lowerer {
       }
     }
     if (Node.isPrefixUnaryExpression(expr) || Node.isPostfixUnaryExpression(expr)) return this.increment(expr);
-    throw errorAt(expr, "an expression statement other than an assignment is not supported: its value would be discarded");
+    if (isPush(expr)) return this.push(expr);
+    throw errorAt(expr, "an expression statement other than an assignment or `a.push(v)` is not supported: its value would be discarded");
   }
 
   private nextVersion(name: string): number {
@@ -466,17 +479,20 @@ class Lowerer {
     // what the loop assigns, among the variables that exist before it
     const assigned = new Set<string>();
     const noteTarget = (n: Node) => {
+      // an element write or a push changes the array: it is carried round the loop too
+      if (Node.isElementAccessExpression(n) || Node.isPropertyAccessExpression(n)) n = n.getExpression();
       if (Node.isIdentifier(n) && this.env.has(n.getText())) assigned.add(n.getText());
     };
     stmt.forEachDescendant((n) => {
       if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
       if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
+      if (isPush(n)) noteTarget(n.getExpression());
     });
     const steps = this.newValue(null, 1, "steps", "number");
     const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
     for (const name of assigned) {
       const binding = this.env.get(name)!;
-      if (!binding.mutable) continue; // the assignment reports the error
+      if (!binding.mutable && binding.type !== "array") continue; // the assignment reports the error
       const phi = this.newValue(name, this.nextVersion(name), name, binding.type);
       carried.push({ name, phi, init: binding.atom });
       this.env.set(name, { ...binding, atom: valueAtom(phi) });
@@ -545,19 +561,25 @@ class Lowerer {
       (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS && n.getLeft().getText() === this.values[index.phi]!.name) ||
       ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && n.getOperand().getText() === this.values[index.phi]!.name));
     if (assignments.length !== 1) return null;
-    // hi is fixed: a constant, a value from before the loop, or computed in the test from those
+    // hi is fixed: a constant, a value from before the loop, or computed in the test from
+    // those; an array the loop writes into but never pushes onto keeps its length
     const phis = new Set(loopCarried.map((c) => c.phi));
-    const fixed = (a: Atom): boolean => {
+    const pushedHere = new Set(stmt.getDescendants().filter(isPush).map((p) => p.getExpression().getFirstChild()?.getText()));
+    const lengthOnly = (def: OpStmt | undefined) => def?.op === "length";
+    const fixed = (a: Atom, parent?: OpStmt): boolean => {
       if (a.kind === "const") return true;
+      const v = this.values[a.id]!;
+      if (phis.has(a.id) && v.type === "array" && lengthOnly(parent) && !pushedHere.has(v.name ?? "")) return true;
       if (phis.has(a.id)) return false;
       const def = test.find((t): t is OpStmt => t.kind === "op" && t.out === a.id);
-      return def ? def.args.every(fixed) : true;
+      return def ? def.args.every((x) => fixed(x, def)) : true;
     };
     if (!fixed(hi!)) return null;
     return { lo: index.init, hi: hi!, inclusive: compare.op === "<=" };
   }
 
   private assignment(left: Expression, op: string, right: Expression, whole: Expression): void {
+    if (Node.isElementAccessExpression(left)) return this.elementWrite(left, op, right, whole);
     const binop = ASSIGNMENT_OPS[op];
     this.assignTo(left, whole, (binding, target) => {
       if (!binop) return this.assign(target, right, whole);
@@ -588,11 +610,66 @@ class Lowerer {
     this.env.set(name, { ...binding, atom: r.atom });
   }
 
+  /**
+   * `a[i] = v`, `a[i] += v`, `a[i] -= v` (other operators read the element first): a new
+   * value of the array, written in place by the emitted code.
+   */
+  private elementWrite(left: import("ts-morph").ElementAccessExpression, op: string, right: Expression, whole: Node): void {
+    const array = left.getExpression();
+    const at = left.getArgumentExpression();
+    if (!at) throw errorAt(left, "an element write needs an index");
+    const { name, binding } = this.writableArray(array, whole);
+    const target: Target = { name, version: this.nextVersion(name), hint: name };
+    const a = { atom: binding.atom, type: binding.type };
+    const i = this.expr(at);
+    let key = op === "=" ? "store" : op === "+=" ? "storeAdd" : op === "-=" ? "storeSub" : null;
+    let v = this.expr(right);
+    if (!key) {
+      const element = this.op("index", [a, i], left);
+      v = this.op(ASSIGNMENT_OPS[op]!, [element, v], whole);
+      key = "store";
+    }
+    const r = this.op(key, [a, i, v], whole, target);
+    this.env.set(name, { ...binding, atom: r.atom });
+  }
+
+  /** `a.push(v)`: the value goes in at the array's old length, where the backward pass finds its gradient. */
+  private push(call: import("ts-morph").CallExpression): void {
+    const receiver = (call.getExpression() as import("ts-morph").PropertyAccessExpression).getExpression();
+    const { name, binding } = this.writableArray(receiver, call);
+    const root = this.values[binding.root!]!;
+    if (root.typeText !== "number[]") throw errorAt(call, `\`${name}\` is a ${root.typeText}, whose length is fixed: only a \`number[]\` can grow with \`push\``);
+    const args = call.getArguments();
+    if (args.length !== 1) throw errorAt(call, "`push` takes one value here: push several with one call each");
+    const a = { atom: binding.atom, type: binding.type };
+    const at = this.op("length", [a], call);
+    const v = this.expr(args[0] as Expression);
+    const r = this.op("push", [a, at, v], call, { name, version: this.nextVersion(name), hint: name });
+    this.env.set(name, { ...binding, atom: r.atom });
+  }
+
+  /** The local array an element write or a push changes; parameters and outside state are not writable. */
+  private writableArray(array: Node, whole: Node): { name: string; binding: Binding } {
+    if (!Node.isIdentifier(array)) throw errorAt(array, "only a local array variable can be written into (`a[i] = v`)");
+    const name = array.getText();
+    const binding = this.env.get(name);
+    if (!binding) throw errorAt(array, `\`${name}\` is not a local variable of \`${this.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
+    if (binding.type !== "array") throw errorAt(array, `\`${name}\` is a ${binding.type}, not an array: only arrays of numbers can be written by element`);
+    const root = this.values[binding.root!]!;
+    if (root.param) {
+      throw errorAt(whole, `writing into the parameter \`${name}\` is not supported: it would change the caller's array. Write into a local array instead (\`const y = new Array<number>(${name}.length).fill(0)\`)`);
+    }
+    return { name, binding };
+  }
+
   /** Evaluates `expr` into a new value named by `target` (a copy when it is just an atom). */
   private assign(target: Target, expr: Expression, whole: Node): { atom: Atom; type: ValueType } {
     const r = this.expr(expr, target);
     const fresh = r.atom.kind === "value" && this.values[r.atom.id]!.name === target.name && this.values[r.atom.id]!.version === target.version;
     if (fresh) return r;
+    if (r.type === "array") {
+      throw errorAt(expr, `\`${target.name}\` would be a second name for the array \`${expr.getText()}\`: use that name, or build a new array (\`new Array<number>(n).fill(0)\`) and copy into it`);
+    }
     return this.op("id", [r], whole, target);
   }
 
@@ -636,7 +713,19 @@ class Lowerer {
       return this.op(op, [this.expr(node.getLeft()), this.expr(node.getRight())], node, target);
     }
     if (Node.isConditionalExpression(node)) return this.conditional(node, target);
-    if (Node.isCallExpression(node)) return this.call(node, target);
+    if (Node.isArrayLiteralExpression(node)) {
+      const items = node.getElements().map((e) => {
+        if (Node.isSpreadElement(e) || Node.isOmittedExpression(e)) throw errorAt(e, "an array literal lists its numbers one by one here (no spread, no holes)");
+        return this.expr(e);
+      });
+      return this.op("array.of", items, node, target, "number[]");
+    }
+    if (Node.isNewExpression(node)) return this.newArray(node, target);
+    if (Node.isCallExpression(node)) {
+      const callee = node.getExpression();
+      if (Node.isPropertyAccessExpression(callee) && callee.getName() === "fill") return this.filledArray(node, callee, target);
+      return this.call(node, target);
+    }
     if (Node.isElementAccessExpression(node)) {
       const array = node.getExpression();
       const arg = node.getArgumentExpression();
@@ -646,6 +735,35 @@ class Lowerer {
       return this.op("index", [a, this.expr(arg)], node, target);
     }
     throw errorAt(node, describeUnsupported(node));
+  }
+
+  /** `new Float64Array(n)`: n zeros. */
+  private newArray(node: import("ts-morph").NewExpression, target?: Target) {
+    const ctor = node.getExpression().getText();
+    const args = node.getArguments();
+    if (ctor === "Float64Array" && args.length === 1) {
+      const n = this.expr(args[0] as Expression);
+      if (n.type === "number") return this.op("array.zeros", [n], node, target, "Float64Array");
+    }
+    if (ctor === "Array") throw errorAt(node, "`new Array(n)` has holes: write `new Array<number>(n).fill(0)`");
+    throw errorAt(node, `\`new ${ctor}(...)\` is not supported: local arrays are \`new Array<number>(n).fill(0)\`, \`new Float64Array(n)\` or a literal \`[a, b, c]\``);
+  }
+
+  /** `new Array(n).fill(0)` (or `new Array<number>(n)`, `Array(n)`): n zeros in a `number[]`. */
+  private filledArray(node: import("ts-morph").CallExpression, callee: import("ts-morph").PropertyAccessExpression, target?: Target) {
+    const made = callee.getExpression();
+    const ctor = Node.isNewExpression(made) || Node.isCallExpression(made) ? made.getExpression().getText() : "";
+    const sizes = Node.isNewExpression(made) || Node.isCallExpression(made) ? made.getArguments() : [];
+    const fill = node.getArguments();
+    if (ctor !== "Array" || sizes.length !== 1) {
+      throw errorAt(node, "`.fill` is supported only as `new Array<number>(n).fill(0)`, which makes a local array of zeros");
+    }
+    if (fill.length !== 1 || !Node.isNumericLiteral(fill[0]!) || Number(fill[0]!.getText()) !== 0) {
+      throw errorAt(fill[0] ?? node, "a new array starts as zeros here: `.fill(0)`, then write its elements");
+    }
+    const n = this.expr(sizes[0] as Expression);
+    if (n.type !== "number") throw errorAt(sizes[0]!, "an array's length must be a number");
+    return this.op("array.zeros", [n], node, target, "number[]");
   }
 
   private identifier(node: Node): { atom: Atom; type: ValueType } {
@@ -671,6 +789,7 @@ class Lowerer {
     const b = this.expr(node.getWhenFalse());
     this.block = outer;
     if (a.type !== b.type) throw errorAt(node, `the branches of \`?:\` must have the same type (here ${a.type} and ${b.type})`);
+    if (a.type === "array") throw errorAt(node, "choosing between two arrays with `?:` is not supported: choose between their elements");
     const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? "picked", a.type);
     this.block.push({ kind: "if", cond: c.atom, then: thenBlock, else: elseBlock, outs: [{ out, then: a.atom, else: b.atom }], loc: locOf(node) });
     return { atom: valueAtom(out), type: a.type };
@@ -719,8 +838,8 @@ class Lowerer {
   private op(key: string, args: { atom: Atom; type: ValueType }[], node: Node, target?: Target, callee?: string) {
     const rule = RULES[key]!;
     const what = callee ?? `\`${key}\``;
-    const fewest = rule.arity === "variadic" ? 2 : rule.arity - (rule.optional ?? 0);
-    if (rule.arity === "variadic" ? args.length < 2 : args.length < fewest || args.length > rule.arity) {
+    const fewest = rule.arity === "variadic" ? (key === "array.of" ? 0 : 2) : rule.arity - (rule.optional ?? 0);
+    if (rule.arity === "variadic" ? args.length < fewest : args.length < fewest || args.length > rule.arity) {
       const wanted = rule.arity === "variadic" ? "at least 2 arguments"
         : fewest === rule.arity ? `${rule.arity} argument${rule.arity === 1 ? "" : "s"}` : `${fewest} to ${rule.arity} arguments`;
       throw errorAt(node, `${what} takes ${wanted}, got ${args.length}`);
@@ -743,7 +862,9 @@ class Lowerer {
       throw errorAt(node, `${what} needs ${rule.signature ? `a ${shown} as argument ${i + 1}` : `${wants} operands`}, got a ${a.type}${hint}`);
     });
     if (strictEq && args[0]!.type !== args[1]!.type) throw errorAt(node, `comparing a ${args[0]!.type} with a ${args[1]!.type} is always false`);
-    const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, rule.result);
+    // a new array is a `number[]` or a `Float64Array` (the callee says); a written one stays what it was
+    const typeText = rule.result !== "array" ? undefined : rule.write ? this.values[(args[0]!.atom as Atom & { kind: "value" }).id]!.typeText : callee;
+    const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, rule.result, false, typeText);
     this.block.push({ kind: "op", op: key, callee, args: args.map((a) => a.atom), out, loc: locOf(node) });
     return { atom: valueAtom(out), type: rule.result };
   }

@@ -10,7 +10,7 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, bool, call, cmp, cond, div, index, mul, neg, not, num, pow, prop, rt, sub,
+  add, bool, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub,
 } from "../ir/expr.ts";
 import type { ValueType } from "../ir/ir.ts";
 
@@ -28,10 +28,14 @@ export interface VjpArgs {
 /** What an input position accepts; `static` inputs (an axis, labels) get no gradient. */
 export type ArgKind = "number" | "boolean" | "tensor" | "tensor|number" | "array" | "static";
 
-/** A gradient for one element of an array input: `dx[at] += grad`. */
+/**
+ * A gradient for one element of an array input: `dx[at] += grad`, or with `set`,
+ * `dx[at] = grad` (an element write hands its gradient on and the old element had none).
+ */
 export interface ElementGrad {
   readonly at: Ex;
   readonly grad: Ex;
+  readonly set?: boolean;
 }
 
 export type RuleKind =
@@ -53,7 +57,13 @@ export interface Rule {
   readonly signature?: readonly ArgKind[];
   /** Name hint for a temporary holding the result. */
   readonly hint: string;
-  readonly result: "number" | "boolean" | "tensor";
+  readonly result: "number" | "boolean" | "tensor" | "array";
+  /**
+   * For an element write: the statement it is (`a[i] = v`, `a[i] += v`, `a[i] -= v`,
+   * `a.push(v)`). Its inputs are the array, the index and the value; the result is the
+   * same array, written in place.
+   */
+  readonly write?: "=" | "+=" | "-=" | "push";
   /** The forward expression, given the inputs and the callee as spelled in the source. */
   forward(args: readonly Ex[], callee: string): Ex;
   /** One gradient contribution per input (null: none); absent for "zero" and "logic" rules. */
@@ -141,6 +151,10 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     ({ args: [x, y], dout }) => [div(dout, y!), mul(div(neg(x!), pow(y!, num(2))), dout)],
     [ANY, POSITIVE]),
   "**": powRule(([x, y]) => pow(x!, y!)),
+  // `a % b` is `a - trunc(a / b) * b`: slope 1 in a, and -trunc(a / b) in b, between the jumps
+  "%": binary("%", "rem", "elementary",
+    ({ args: [x, y], dout }) => [dout, mul(neg(call("Math.trunc", div(x!, y!))), dout)],
+    [ANY, POSITIVE]),
   neg: { kind: "linear", arity: 1, hint: "neg", result: "number", forward: ([x]) => neg(x!), vjp: ({ dout }) => [neg(dout)], domain: [ANY] },
   /** `const a = b`, `+b`: the value passes through unchanged. */
   id: { kind: "linear", arity: 1, hint: "copy", result: "number", forward: ([x]) => x!, vjp: ({ dout }) => [dout], domain: [ANY] },
@@ -153,6 +167,46 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     domain: [ANY, ANY],
   },
   length: { kind: "zero", arity: 1, signature: ["array"], hint: "n", result: "number", forward: ([a]) => prop(a!, "length"), domain: [ANY] },
+
+  // local arrays: `new Array(n).fill(0)` or `new Float64Array(n)` (the callee says which), `[a, b]`
+  "array.zeros": {
+    kind: "zero", arity: 1, signature: ["number"], hint: "zeros", result: "array",
+    forward: ([n], kind) => (kind === "Float64Array" ? newOf("Float64Array", n!) : method(newOf("Array<number>", n!), "fill", num(0))),
+    domain: [ANY],
+  },
+  "array.of": {
+    kind: "linear", arity: "variadic", hint: "items", result: "array",
+    forward: (items) => list(...items),
+    vjp: ({ args, dout }) => args.map((_, j) => index(dout, num(j))),
+    domain: [ANY, ANY],
+  },
+  // element writes: the array's gradient is one buffer, updated in place as the backward
+  // pass walks back; `a[i] = v` takes element i's gradient for v and leaves none behind
+  store: {
+    kind: "routing", arity: 3, signature: ["array", "number", "number"], hint: "stored", result: "array", write: "=",
+    forward: ([a, i, v]) => call("store", a!, i!, v!),
+    vjp: ({ args: [, i], dout }) => [{ at: i!, grad: num(0), set: true }, null, index(dout, i!)],
+    domain: [ANY, ANY, ANY],
+  },
+  storeAdd: {
+    kind: "linear", arity: 3, signature: ["array", "number", "number"], hint: "stored", result: "array", write: "+=",
+    forward: ([a, i, v]) => call("storeAdd", a!, i!, v!),
+    vjp: ({ args: [, i], dout }) => [null, null, index(dout, i!)],
+    domain: [ANY, ANY, ANY],
+  },
+  storeSub: {
+    kind: "linear", arity: 3, signature: ["array", "number", "number"], hint: "stored", result: "array", write: "-=",
+    forward: ([a, i, v]) => call("storeSub", a!, i!, v!),
+    vjp: ({ args: [, i], dout }) => [null, null, neg(index(dout, i!))],
+    domain: [ANY, ANY, ANY],
+  },
+  /** `a.push(v)`; the middle input is the length before the push, where `v`'s gradient is found. */
+  push: {
+    kind: "linear", arity: 3, signature: ["array", "number", "number"], hint: "stored", result: "array", write: "push",
+    forward: ([a, , v]) => method(a!, "push", v!),
+    vjp: ({ args: [, at], dout }) => [null, null, index(dout, at!)],
+    domain: [ANY, ANY, ANY],
+  },
 
   // Math
   "Math.pow": powRule(callForward),

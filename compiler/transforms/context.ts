@@ -29,6 +29,13 @@ export class TransformContext {
   readonly carriedBy = new Map<number, number>();
   /** Every loop, outermost first. */
   readonly loops: LoopStmt[] = [];
+  /** The element writes (`a[i] = v`, `a.push(v)`) of each array, by its first value. */
+  readonly writesOf = new Map<number, OpStmt[]>();
+  /** Each operation's place in program order. */
+  private readonly order = new Map<OpStmt, number>();
+  /** Arrays of which some value is active: their gradient buffer is shared by all their values. */
+  readonly activeArrays = new Set<number>();
+  private readonly roots = new Map<number, number>();
 
   constructor(readonly fn: FunctionIR, readonly activity: Activity) {
     let nextBlock = 0;
@@ -40,6 +47,7 @@ export class TransformContext {
       const defined: number[] = [];
       for (const s of stmts) {
         if (s.kind === "op") {
+          this.order.set(s, this.order.size);
           this.defs.set(s.out, s);
           this.blockOf.set(s.out, block);
           if (loop) this.loopOf.set(s.out, loop);
@@ -81,6 +89,64 @@ export class TransformContext {
     index(fn.body, 0, null);
     read(fn.result);
     for (const p of fn.params) this.blockOf.set(p.value, 0);
+    for (const [id, def] of this.defs) {
+      if (def.kind === "op" && RULES[def.op]!.write) {
+        const list = this.writesOf.get(this.root(id)) ?? [];
+        list.push(def);
+        this.writesOf.set(this.root(id), list);
+      }
+      if (this.isArray(id) && activity.isActive(id)) this.activeArrays.add(this.root(id));
+    }
+    for (const p of fn.params) if (p.type === "array" && activity.isActive(p.value)) this.activeArrays.add(p.value);
+  }
+
+  /**
+   * An array is one object however often it is written: its values (after each write, at
+   * the top of a loop, after a branch) all lead back to the value that created it — a
+   * parameter, `new Array(n).fill(0)` or a literal — which names the variable and its gradient.
+   */
+  root(id: number): number {
+    if (!this.isArray(id)) return id;
+    let r = this.roots.get(id);
+    if (r === undefined) {
+      this.roots.set(id, id); // a loop's phi reaches itself through its next value
+      const def = this.defs.get(id);
+      const from = def?.kind === "op" && RULES[def.op]!.write ? def.args[0]
+        : def?.kind === "loop" ? def.carried.find((c) => c.phi === id)!.init
+        : def?.kind === "if" ? def.outs.find((o) => o.out === id)!.then
+        : undefined;
+      r = from?.kind === "value" ? this.root(from.id) : id;
+      this.roots.set(id, r);
+    }
+    return r;
+  }
+
+  /**
+   * Whether an operation reads an array that may change after it (an element write, or for
+   * `length` a push, later in the function or anywhere in a loop around both): its value
+   * must be taken when it runs, not recomputed. The forward pass evaluates a loop's
+   * condition where it stands, so there it is recomputed all the same.
+   */
+  readsChanging(op: OpStmt): boolean {
+    const a = op.args[0];
+    if ((op.op !== "index" && op.op !== "length") || a?.kind !== "value" || !this.isArray(a.id)) return false;
+    if (this.forwardMode && this.loops.some((l) => l.test.includes(op))) return false;
+    const around = this.loopsAround(op.out);
+    return (this.writesOf.get(this.root(a.id)) ?? []).some((w) =>
+      (op.op === "index" || RULES[w.op]!.write === "push") &&
+      (this.order.get(w)! > this.order.get(op)! || this.loopsAround(w.out).some((l) => around.includes(l))));
+  }
+
+  /** The loops around a value's definition, innermost first. */
+  private loopsAround(id: number): LoopStmt[] {
+    const loops: LoopStmt[] = [];
+    for (let l = this.loopOf.get(id) ?? null; l; l = this.parentLoop.get(l) ?? null) loops.push(l);
+    return loops;
+  }
+
+  /** Whether a value is active; an array is when any of its values is. */
+  isActive(id: number): boolean {
+    return this.isArray(id) ? this.activeArrays.has(this.root(id)) : this.activity.isActive(id);
   }
 
   /**
@@ -173,6 +239,7 @@ export class TransformContext {
    * same user variable and nothing else reads it: `let s = 0; for (...) s += ...`.
    */
   valueSym(id: number): Sym {
+    if (this.isArray(id) && this.root(id) !== id) return this.valueSym(this.root(id));
     let sym = this.valueSyms.get(id);
     if (!sym) {
       const v = this.fn.values[id]!;
@@ -217,6 +284,7 @@ export class TransformContext {
 
   /** The variable holding a value's adjoint, `d` + the value's name. */
   adjointSym(id: number): Sym {
+    if (this.isArray(id) && this.root(id) !== id) return this.adjointSym(this.root(id));
     let sym = this.adjointSyms.get(id);
     if (!sym) {
       const of = this.valueSym(id);
@@ -243,7 +311,7 @@ export class TransformContext {
 
   /** The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, a zero array for an array. */
   zeroFor(id: number): Ex {
-    const v = this.fn.values[id]!;
+    const v = this.fn.values[this.root(id)]!;
     const x = this.atomEx({ kind: "value", id });
     if (v.type === "tensor") return rt("zerosLike", x);
     if (v.type === "array") {
@@ -277,6 +345,7 @@ export class TransformContext {
     const def = this.defs.get(id);
     if (def?.kind !== "op" || this.isUser(id)) return false;
     const rule = RULES[def.op]!;
+    if (this.readsChanging(def)) return false;
     const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" ||
       (!this.activity.isActive(id) && (rule.kind === "linear" || rule.kind === "bilinear") && rule.result === "number" && !def.op.startsWith("tensor."));
     if (!cheap) return false;

@@ -10,6 +10,9 @@ import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import { tapeInit, type LoopPlan } from "./tape.ts";
+import { RULES } from "../rules/rules.ts";
+
+const writeOf = (op: string) => RULES[op]!.write;
 
 export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): CodeStmt[] {
   const { fn } = cx;
@@ -67,15 +70,17 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
   }
 
   // reads of each value by live code, and the block reading it
-  const uses = new Map<number, { count: number; block: number; byMerge: boolean }>();
+  const uses = new Map<number, { count: number; block: number; byMerge: boolean; by: Stmt }>();
+  let reader: Stmt = fn.body[0]!;
   const use = (a: Atom, block: number, byMerge = false) => {
     if (a.kind !== "value") return;
     const u = uses.get(a.id);
-    uses.set(a.id, { count: (u?.count ?? 0) + 1, block, byMerge });
+    uses.set(a.id, { count: (u?.count ?? 0) + 1, block, byMerge, by: reader });
   };
   const countUses = (stmts: Stmt[]) => {
     const block = cx.branchIds.get(stmts)!;
     for (const s of stmts) {
+      reader = s;
       if (s.kind === "op") {
         if (!live.has(s.out)) continue;
         s.args.forEach((a) => use(a, block));
@@ -118,13 +123,46 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
   const folds = (id: number): boolean => {
     const u = uses.get(id);
     const def = cx.defs.get(id);
-    if (!def || def.kind === "loop" || needed.has(id) || id === resultId || cx.isRematerialised(id) || cx.carriedBy.has(id)) return false;
+    if (!def || def.kind === "loop" || needed.has(id) || id === resultId || cx.isRematerialised(id) || cx.carriedBy.has(id) || cx.isArray(id)) return false;
     if (!u || u.count !== 1 || u.block !== cx.blockOf.get(id)) return false;
+    if (def.kind === "op" && cx.readsChanging(def) && !readsBeforeWrite(def, u.by)) return false;
     // a user's variable stays a statement, except a new value of it that an arm of an
     // `if` only hands to the merge: `s_3 = s * 2` rather than `const s_2 = s * 2; s_3 = s_2`
     if (cx.isUser(id) && !(u.byMerge && cx.fn.values[id]!.version > 1)) return false;
     return def.kind === "op" || (def.outs.length === 1 && inline(def));
   };
+  /**
+   * An element read folded into the statement that reads it moves down to that statement:
+   * allowed only when no write to the array comes in between (`y[i] = y[i - 1] * w` reads
+   * before it writes).
+   */
+  const readsBeforeWrite = (read: Stmt & { kind: "op" }, by: Stmt): boolean => {
+    const array = cx.root((read.args[0] as Atom & { kind: "value" }).id);
+    let end: Stmt = by;
+    while (end.kind === "op" && !cx.isArray(end.out) && uses.get(end.out)?.count === 1 && folds(end.out)) end = uses.get(end.out)!.by;
+    const block = fn.body.includes(read) ? fn.body : blockHolding(read);
+    const from = block.indexOf(read);
+    const to = block.indexOf(end);
+    if (to < from) return false;
+    return block.slice(from + 1, to).every((s) => !writes(s, array));
+  };
+  const writes = (s: Stmt, array: number): boolean => {
+    if (s.kind === "op") return !!RULES[s.op]!.write && cx.root(s.out) === array;
+    if (s.kind === "if") return [...s.then, ...s.else].some((t) => writes(t, array));
+    return [...s.test, ...s.body].some((t) => writes(t, array));
+  };
+  const blockHolding = (target: Stmt): Stmt[] => {
+    const search = (stmts: Stmt[]): Stmt[] | null => {
+      if (stmts.includes(target)) return stmts;
+      for (const s of stmts) {
+        const found = s.kind === "if" ? search(s.then) ?? search(s.else) : s.kind === "loop" ? search(s.test) ?? search(s.body) : null;
+        if (found) return found;
+      }
+      return null;
+    };
+    return search(fn.body) ?? [];
+  };
+
   /** A branch is written as `c ? a : b` when everything in its arms folds into two expressions. */
   const inline = (s: IfStmt): boolean =>
     [...s.then, ...s.else].every((t) => {
@@ -144,7 +182,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
 
   const typeOf = (id: number) => cx.typeText(id);
   /** Variables declared with `let` because a loop reassigns them. */
-  const reassigned = new Set(cx.loops.flatMap((l) => l.carried.map((c) => cx.valueSym(c.phi))));
+  const reassigned = new Set(cx.loops.flatMap((l) => l.carried.filter((c) => !cx.isArray(c.phi)).map((c) => cx.valueSym(c.phi))));
   /** The source line a folded value came from, so a merge assignment cites the user's line. */
   const originOf = (a: Atom) => (a.kind === "value" && folds(a.id) ? cx.defs.get(a.id)!.loc : undefined);
   /** Tapes are declared at the top level, before the statement holding their loop. */
@@ -162,14 +200,23 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     for (const s of stmts) {
       if (s.kind === "op") {
         if (!live.has(s.out) || folds(s.out) || cx.isRematerialised(s.out) || headerInit.has(s.out)) continue;
+        const write = RULES[s.op]!.write;
+        if (write) {
+          out.push(elementWrite(s, write));
+          continue;
+        }
         define(s.out, cx.opEx(s, ex), s.loc);
+        // `const out: number[] = []`: an empty literal needs its type
+        const last = out[out.length - 1]!;
+        if (s.op === "array.of" && s.args.length === 0 && last.k === "decl") out[out.length - 1] = { ...last, type: "number[]", typed: true };
         continue;
       }
       if (s.kind === "loop") {
         if (liveLoops.has(s)) out.push(...loop(s));
         continue;
       }
-      const outs = s.outs.filter((o) => live.has(o.out) && !folds(o.out));
+      // an array written in an arm is the same object after the branch: nothing to merge
+      const outs = s.outs.filter((o) => live.has(o.out) && !folds(o.out) && !cx.isArray(o.out));
       const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id));
       if (outs.length === 0 && !innerLive) continue;
       if (outs.length > 0 && inline(s) && !innerLive) {
@@ -202,6 +249,14 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       out.push({ k: "if", cond: ex(s.cond), then: arm("then"), else: arm("else"), role: "forward", origin: s.loc });
     }
     return out;
+  };
+
+  /** `a[i] = v` (or `+=`, `-=`), `a.push(v)`: the array is written in place. */
+  const elementWrite = (s: Stmt & { kind: "op" }, write: NonNullable<ReturnType<typeof writeOf>>): CodeStmt => {
+    const [array, at, value] = s.args as [Atom, Atom, Atom];
+    const sym = cx.valueSym((array as Atom & { kind: "value" }).id);
+    if (write === "push") return { k: "expr", expr: method(ref(sym), "push", ex(value)), role: "forward", origin: s.loc };
+    return { k: "assign", op: write, sym, index: ex(at), expr: ex(value), role: "forward", origin: s.loc };
   };
 
   const loop = (s: LoopStmt): CodeStmt[] => {

@@ -5,7 +5,7 @@
  * becomes `const dx = ...` (or `let` when more follow), later ones `dx += ...`. A branch is
  * reversed as a branch. The forward half comes from ./primal.ts.
  */
-import { bool, forEachSym, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, forEachSym, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { FunctionIR, LoopStmt, SourceLoc, Stmt } from "../ir/ir.ts";
 import { RULES, type ElementGrad } from "../rules/rules.ts";
@@ -20,6 +20,10 @@ interface Contribution {
   readonly expr: Ex;
   /** For an array: the element the gradient goes to (`dx[at] += expr`). */
   readonly at?: Ex;
+  /** `dx[at] = expr` rather than `+=`: an element write leaves no gradient behind. */
+  readonly set?: boolean;
+  /** An array gradient the expression reads (`dv = da[i]`): declared first, and the read stays where it is. */
+  readonly reads?: number;
   readonly loc: SourceLoc;
   readonly block: number;
   /** Passed through an `if`'s merge: a copy, not a computation of the user's. */
@@ -54,7 +58,7 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
 
   // The forward pass keeps exactly the values the backward pass reads.
   const needed = new Set<number>();
-  const symToValue = new Map<Sym, number>(fn.values.map((v) => [cx.valueSym(v.id), v.id]));
+  const symToValue = new Map<Sym, number>(fn.values.map((v) => [cx.valueSym(v.id), cx.root(v.id)]));
   // what the backward pass reads: all of it (the forward pass keeps it), and per loop
   const readsIn = new Map<LoopStmt, Set<Sym>>();
   forEachExpr(backward, (e, loops) => forEachSym(e, (sym) => {
@@ -66,6 +70,13 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
       readsIn.set(loop, reads);
     }
   }));
+  // an array is one object: what reads any of its values reads the array
+  for (const id of [...needed]) {
+    if (cx.isArray(id) && cx.root(id) !== id) {
+      needed.delete(id);
+      needed.add(cx.root(id));
+    }
+  }
   // a loop that runs backward by counting down its iterations reads the count
   for (const loop of cx.loops) if (!runsCounted(cx, loop) && hasLoop(backward, loop)) needed.add(loop.counter);
   const plans = planLoops(cx, needed, readsIn);
@@ -96,12 +107,22 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     name: `${fn.name}_grad`,
     source: fn.name,
     params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText })),
-    dout: fn.resultType === "tensor" ? { sym: dout, init: null, type: cx.typeText(fn.result.kind === "value" ? fn.result.id : -1) } : { sym: dout, init: num(1) },
+    dout: fn.resultType === "tensor" || fn.resultType === "array"
+      ? { sym: dout, init: null, type: resultTypeText(cx) }
+      : { sym: dout, init: num(1) },
     runtimeModule: fn.runtimeModule,
     body,
     imports: fn.imports,
     reserved: [...reserved].sort(),
   };
+}
+
+/** How the upstream gradient's type is written: the result's (`Tensor`, `number[]`, `Float64Array`). */
+function resultTypeText(cx: TransformContext): string {
+  const { result } = cx.fn;
+  if (result.kind !== "value") return "number";
+  if (cx.isArray(result.id)) return cx.fn.values[cx.root(result.id)]!.typeText ?? "number[]";
+  return cx.typeText(result.id);
 }
 
 class Reverser {
@@ -119,12 +140,16 @@ class Reverser {
   private nextSynthetic: number;
   /** The phi each iteration-start adjoint belongs to. */
   private readonly startPhi = new Map<number, number>();
+  /** The gradient buffers of arrays. */
+  private readonly arrayAdjoints: ReadonlySet<Sym>;
 
   constructor(private readonly cx: TransformContext, private readonly dout: Sym) {
     const { result } = cx.fn;
     this.nextSynthetic = cx.fn.values.length;
-    for (const loop of cx.loops) for (const c of loop.carried) if (cx.activity.isActive(c.phi)) this.carriedPhis.add(c.phi);
-    if (result.kind === "value" && cx.activity.isActive(result.id) && !this.carriedPhis.has(result.id)) {
+    // an array's gradient is one buffer, not carried round a loop
+    for (const loop of cx.loops) for (const c of loop.carried) if (cx.activity.isActive(c.phi) && !cx.isArray(c.phi)) this.carriedPhis.add(c.phi);
+    this.arrayAdjoints = new Set([...cx.activeArrays].map((id) => cx.adjointSym(id)));
+    if (result.kind === "value" && cx.activity.isActive(result.id) && !this.carriedPhis.has(result.id) && !cx.isArray(result.id)) {
       this.alias.set(result.id, ref(dout));
       this.contributed.add(result.id);
     }
@@ -135,6 +160,10 @@ class Reverser {
     const raw: Raw[] = [];
     if (result.kind === "value" && this.carriedPhis.has(result.id)) {
       this.contribute(raw, result.id, ref(this.dout), this.cx.fn.returnLoc, 0);
+    }
+    // an array result's gradient starts as a copy of dout: the backward pass writes into it
+    if (result.kind === "value" && this.cx.isArray(result.id) && this.cx.isActive(result.id)) {
+      this.contribute(raw, result.id, method(ref(this.dout), "slice"), this.cx.fn.returnLoc, 0);
     }
     raw.push(...this.block(this.cx.fn.body, 0));
     return { backward: this.resolve(raw, new Set()), adjointEx: (id: number) => this.adjointEx(id), contributed: this.contributed };
@@ -148,9 +177,13 @@ class Reverser {
     return this.alias.get(id) ?? ref(this.adjointSym(id));
   }
 
-  private contribute(out: Raw[], target: number, expr: Ex, loc: SourceLoc, block: number, merge = false, at?: Ex): void {
-    target = this.redirect.get(target) ?? target;
-    const c: Contribution = { k: "contrib", target, expr, at, loc, block, merge, dropped: false };
+  private contribute(out: Raw[], target: number, expr: Ex, loc: SourceLoc, block: number, merge = false, at?: Ex, set?: boolean): void {
+    target = this.cx.root(this.redirect.get(target) ?? target);
+    let reads: number | undefined;
+    forEachSym(expr, (sym) => {
+      if (this.arrayAdjoints.has(sym)) reads = [...this.cx.activeArrays].find((id) => this.cx.adjointSym(id) === sym);
+    });
+    const c: Contribution = { k: "contrib", target, expr, at, set, reads, loc, block, merge, dropped: false };
     out.push(c);
     this.contributed.add(target);
     const list = this.byTarget.get(target) ?? [];
@@ -164,10 +197,11 @@ class Reverser {
    * merge (`ds_2 = ds_3`) — read that one instead. A user's own `dsigx = dden` stays.
    */
   private settle(id: number): void {
-    if (this.carriedPhis.has(id) || this.syms.has(id)) return;
+    if (this.carriedPhis.has(id) || this.syms.has(id) || this.cx.isArray(id)) return;
     const list = this.byTarget.get(id);
     if (!list || list.length !== 1) return;
     const only = list[0]!;
+    if (only.reads !== undefined) return;
     if (this.cx.isUser(id) && !only.merge) return;
     if (only.expr.k !== "ref" || only.block !== this.cx.blockOf.get(id)) return;
     only.dropped = true;
@@ -177,7 +211,7 @@ class Reverser {
   /** An element read's gradient goes straight into the array: `dx[i] += w[i] * ds`, not through a temporary. */
   private inlineOnce(id: number, block: number): void {
     const list = this.byTarget.get(id);
-    if (this.cx.isUser(id) || !list || list.length !== 1 || list[0]!.dropped || list[0]!.merge || list[0]!.block !== block) return;
+    if (this.cx.isUser(id) || this.cx.isArray(id) || !list || list.length !== 1 || list[0]!.dropped || list[0]!.merge || list[0]!.block !== block || list[0]!.reads !== undefined) return;
     list[0]!.dropped = true;
     this.alias.set(id, list[0]!.expr);
   }
@@ -187,9 +221,10 @@ class Reverser {
     const out: Raw[] = [];
     for (const s of [...stmts].reverse()) {
       if (s.kind === "op") {
-        if (!cx.activity.isActive(s.out) || !this.contributed.has(s.out)) continue;
-        this.settle(s.out);
+        if (!cx.isActive(s.out) || !this.contributed.has(cx.root(s.out))) continue;
         const rule = RULES[s.op]!;
+        if (!rule.vjp) continue; // a new array of zeros
+        this.settle(s.out);
         // an element read's gradient goes straight into the array
         if (rule.signature?.includes("array")) this.inlineOnce(s.out, block);
         const parts = rule.vjp!({
@@ -202,17 +237,21 @@ class Reverser {
         if (parts.length !== (rule.arity === "variadic" ? s.args.length : rule.arity) || parts.length < s.args.length) {
           throw new Error(`rule '${s.op}' returned ${parts.length} gradients for ${s.args.length} inputs`);
         }
-        s.args.forEach((a, i) => {
+        // an element write's own `da[i] = 0` comes after what reads `da[i]`
+        const order = s.args.map((_, i) => i).sort((i, j) => Number(isSet(parts[i])) - Number(isSet(parts[j])));
+        for (const i of order) {
+          const a = s.args[i]!;
           const part = parts[i];
-          if (a.kind !== "value" || !part || !cx.activity.isActive(a.id)) return;
-          if (isElement(part)) this.contribute(out, a.id, part.grad, s.loc, block, false, part.at);
+          if (a.kind !== "value" || !part || !cx.isActive(a.id)) continue;
+          if (isElement(part)) this.contribute(out, a.id, part.grad, s.loc, block, false, part.at, part.set);
           else this.contribute(out, a.id, part, s.loc, block);
-        });
+        }
       } else if (s.kind === "loop") {
         out.push(...this.loop(s));
       } else {
-        const live = s.outs.filter((o) => cx.activity.isActive(o.out) && this.contributed.has(o.out));
-        if (live.length === 0) continue;
+        const live = s.outs.filter((o) => cx.activity.isActive(o.out) && this.contributed.has(o.out) && !cx.isArray(o.out));
+        const writesArray = [...cx.innerOf.get(s)!].some((id) => cx.isArray(id) && cx.isActive(id) && this.contributed.has(cx.root(id)));
+        if (live.length === 0 && !writesArray) continue;
         const arm = (which: "then" | "else") => {
           const id = cx.branchIds.get(s[which])!;
           const arm: Raw[] = [];
@@ -243,7 +282,7 @@ class Reverser {
     const { cx } = this;
     const inner = cx.innerOf.get(s)!;
     if (![...inner].some((id) => cx.activity.isActive(id))) return [];
-    const active = s.carried.filter((c) => cx.activity.isActive(c.phi));
+    const active = s.carried.filter((c) => cx.activity.isActive(c.phi) && !cx.isArray(c.phi));
     const bodyBlock = cx.branchIds.get(s.body)!;
     const body: Raw[] = [];
     const carried: { phi: number; start: number }[] = [];
@@ -298,10 +337,11 @@ class Reverser {
       out.push({ k: "decl", mutable: !this.cx.isArray(base(target)), sym: this.adjointSym(target), init: this.cx.zeroFor(base(target)), role: "backward" });
     };
     for (const r of raws) {
+      if (r.k === "contrib" && r.reads !== undefined && !declared.has(r.reads)) declare(r.reads);
       if (r.k === "contrib" && r.at) {
         if (r.dropped) continue;
         if (!declared.has(r.target)) declare(r.target);
-        out.push({ k: "assign", op: "+=", sym: this.adjointSym(r.target), index: r.at, expr: r.expr, role: "backward", origin: r.loc });
+        out.push({ k: "assign", op: r.set ? "=" : "+=", sym: this.adjointSym(r.target), index: r.at, expr: r.expr, role: "backward", origin: r.loc });
         continue;
       }
       if (r.k === "contrib") {
@@ -316,7 +356,7 @@ class Reverser {
         } else {
           declared.add(r.target);
           const count = this.byTarget.get(r.target)!.filter((c) => !c.dropped).length;
-          out.push({ k: "decl", mutable: count > 1 || this.carriedPhis.has(r.target), sym, init: r.expr, role: "backward", origin: r.loc });
+          out.push({ k: "decl", mutable: !this.cx.isArray(r.target) && (count > 1 || this.carriedPhis.has(r.target)), sym, init: r.expr, role: "backward", origin: r.loc });
         }
         continue;
       }
@@ -389,7 +429,10 @@ function targetsOf(r: Branch | Loop): number[] {
         const before = seen.length;
         visit(x.body);
         for (let k = seen.length - 1; k >= before; k--) if (starts.has(seen[k]!)) seen.splice(k, 1);
-      } else if (!x.dropped && !seen.includes(x.target)) seen.push(x.target);
+      } else {
+        if (x.reads !== undefined && !seen.includes(x.reads)) seen.push(x.reads);
+        if (!x.dropped && !seen.includes(x.target)) seen.push(x.target);
+      }
     }
   };
   visit(r.k === "if" ? [...r.then, ...r.else] : r.body);
@@ -401,6 +444,7 @@ function hasLoop(stmts: readonly CodeStmt[], loop: LoopStmt): boolean {
 }
 
 const isElement = (part: Ex | ElementGrad): part is ElementGrad => "at" in part;
+const isSet = (part: Ex | ElementGrad | null | undefined): boolean => !!part && isElement(part) && !!part.set;
 
 /**
  * `const dh_1 = w * dpre; ...; dh = dh_1` at the end of a reversed loop body becomes

@@ -9,7 +9,7 @@
  * by its index (a value and its next iteration's value share one array of length n + 1);
  * other loops push onto stacks and pop in reverse.
  */
-import { add, call, cmp, index, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
+import { add, call, cmp, index, list, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import type { Atom, LoopStmt, OpStmt } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
@@ -56,7 +56,8 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
   const counted = runsCounted(cx, loop);
   const indexed = counted && cx.parentLoop.get(loop) === null && cx.blockOf.get(loop.carried[0]!.phi) === 0;
   const phis = new Set(loop.carried.map((c) => c.phi));
-  const available = (id: number) => !inner.has(id) || (counted && id === index) || cx.isRematerialised(id) || isCountedIndex(cx, id);
+  const available = (id: number) => !inner.has(id) || (counted && id === index) || cx.isRematerialised(id) || isCountedIndex(cx, id) ||
+    (cx.isArray(id) && !inner.has(cx.root(id)));
   /** This loop's phis are restored first, so values computed from them can be recomputed. */
   const usable = (id: number) => available(id) || phis.has(id);
   const recompute: number[] = [];
@@ -72,7 +73,7 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     recomputable.set(id, false);
     const def = cx.defs.get(id);
     let ok = false;
-    if (def?.kind === "op" && loop.body.includes(def) && cheap(def)) {
+    if (def?.kind === "op" && loop.body.includes(def) && cheap(cx, def)) {
       ok = def.args.every((a) => a.kind === "const" || ready(a.id));
     }
     recomputable.set(id, ok);
@@ -105,10 +106,11 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
   function depend(a: Atom): void {
     if (a.kind !== "value") return;
     if (cx.isRematerialised(a.id)) (cx.defs.get(a.id) as OpStmt).args.forEach(depend);
-    else if (available(a.id)) needed.add(a.id);
+    else if (available(a.id)) needed.add(cx.root(a.id));
     else closure(a.id);
   }
-  [...needed].filter((id) => inner.has(id) && owned(id) && reads.has(cx.valueSym(id))).forEach((id) => depend({ kind: "value", id }));
+  // an array carried round the loop is one object: nothing to save
+  [...needed].filter((id) => inner.has(id) && owned(id) && reads.has(cx.valueSym(id)) && !(cx.isArray(id) && cx.root(id) !== id)).forEach((id) => depend({ kind: "value", id }));
   // recomputed values in forward order
   const order = new Map<number, number>();
   let n = 0;
@@ -156,7 +158,7 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     const fromZero = loEx.k === "num" && loEx.value === 0;
     count = fromZero && !inclusive && hi.kind === "value" && cx.defs.get(hi.id)?.kind === "op" && (cx.defs.get(hi.id) as OpStmt).op === "length"
       ? span
-      : call("Math.max", num(0), span);
+      : span.k === "num" ? num(Math.max(0, span.value)) : call("Math.max", num(0), span);
   }
   return { loop, counted, indexed, tapes, recompute, slot, count };
 }
@@ -173,9 +175,9 @@ export function runsCounted(cx: TransformContext, loop: LoopStmt): boolean {
 }
 
 /** Arithmetic cheap enough to redo in the backward pass rather than store. */
-function cheap(op: OpStmt): boolean {
+function cheap(cx: TransformContext, op: OpStmt): boolean {
   const rule = RULES[op.op]!;
-  if (op.op.startsWith("tensor.")) return false;
+  if (op.op.startsWith("tensor.") || rule.write || cx.readsChanging(op)) return false;
   if (rule.kind === "linear" || rule.kind === "bilinear" || rule.kind === "logic" || op.op === "index" || op.op === "length") return true;
   return op.op === "/" || (op.op === "**" && op.args[1]!.kind === "const");
 }
@@ -188,7 +190,7 @@ function fixed(cx: TransformContext, loop: LoopStmt, hi: LoopStmt["cond"]): bool
 
 /** `new Float64Array(n)` or `new Array<T>(n)` for an indexed tape; `[]` (typed) for a stack. */
 export function tapeInit(tape: Tape, plan: LoopPlan): Ex {
-  if (!plan.indexed) return { k: "empty" };
+  if (!plan.indexed) return list();
   const length = tape.phi !== null && tape.end !== null ? add(plan.count!, num(1)) : plan.count!;
   return tape.type === "number" ? newOf("Float64Array", length) : newOf(`Array<${tape.type}>`, length);
 }
