@@ -19,7 +19,10 @@
  *
  * Some statements are `if (c) { ... } else { ... }` whose arms assign earlier variables, some
  * an early `if (c) { return e; }`, and some a `for` or `while` loop over an array parameter
- * `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest.
+ * `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest. Some declare a
+ * local array `bK` as long as `xs` (`new Array<number>(n).fill(0)` or `new Float64Array(n)`)
+ * filled by a loop, whose elements later expressions read (`b0[2]`) and later statements
+ * and loop bodies write (`b0[1] *= e`, `b0[i1] += e`).
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
@@ -76,13 +79,19 @@ interface Cond {
 
 type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
 type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
+type WriteOp = "=" | "+=" | "-=" | "*=";
+/** `bK[at] op= e`: an element write into a local array (`at` a constant, or the loop's index in a loop body). */
+type RawWrite = { readonly k: "write"; readonly target: number; readonly at: number; readonly op: WriteOp; readonly e: Node };
 type RawStmt =
   | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
+  /** `const bK = new Array<number>(xs.length).fill(0)` (or a Float64Array), then `bK[j] = e` for each j */
+  | { readonly k: "buffer"; readonly typed: boolean; readonly e: Node }
+  | RawWrite
   | RawAssign
   /** `if (c) { assignments } else { assignments }` */
   | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] }
   /** A loop over the array parameter `xs`: `for (let iK = 0; iK < xs.length; iK++) { assignments }`, or the same as a `while`. */
-  | { readonly k: "loop"; readonly asWhile: boolean; readonly body: readonly RawAssign[] }
+  | { readonly k: "loop"; readonly asWhile: boolean; readonly body: readonly RawAssign[]; readonly writes: readonly RawWrite[] }
   /** An early `if (c) { return e; }` */
   | { readonly k: "early"; readonly c: Cond; readonly e: Node };
 
@@ -111,11 +120,14 @@ type Ex =
 
 type CondEx = { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
 type Assign = { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
+type Write = { readonly k: "write"; readonly array: string; readonly at: string; readonly op: WriteOp; readonly e: Ex };
 type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
+  | { readonly k: "buffer"; readonly name: string; readonly typed: boolean; readonly index: string; readonly e: Ex }
+  | Write
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
-  | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly Assign[] }
+  | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly (Assign | Write)[] }
   | { readonly k: "early"; readonly c: CondEx; readonly e: Ex };
 
 interface Program {
@@ -146,7 +158,7 @@ function resolve(raw: RawProgram, name: string): Program {
   if (raw.flagAt !== null) params.splice(raw.flagAt % (params.length + 1), 0, { name: "flag", type: "boolean" });
   const hasFlag = raw.flagAt !== null;
   // a program with a loop takes the array `xs` last; `@wrt` lists it when bit 3 of the mask is set
-  const hasArray = raw.stmts.some((st) => st.k === "loop");
+  const hasArray = raw.stmts.some((st) => st.k === "loop" || st.k === "buffer");
   if (hasArray) params.push({ name: "xs", type: "number[]" });
   const mask = raw.wrtMask === null ? null : raw.wrtMask & ((1 << raw.nParams) - 1) || 1;
   const wrt = mask === null ? [...numberParams] : numberParams.filter((_, i) => mask & (1 << i));
@@ -165,6 +177,8 @@ function resolve(raw: RawProgram, name: string): Program {
   };
   const cond = (c: Cond): CondEx => ({ ...c, l: ex(c.l), r: ex(c.r), flag: hasFlag ? c.flag : "none" });
   const assign = (a: RawAssign): Assign => ({ k: "assign", name: assignable[a.target % assignable.length]!, op: a.op, e: ex(a.e) });
+  const buffers: string[] = [];
+  const write = (w: RawWrite, at: string): Write => ({ k: "write", array: buffers[w.target % buffers.length]!, at, op: w.op, e: ex(w.e) });
   const body: Stmt[] = [];
   let last = scope[scope.length - 1]!;
   for (const s of raw.stmts) {
@@ -184,11 +198,22 @@ function resolve(raw: RawProgram, name: string): Program {
       body.push({ k: "if", c: cond(s.c), then: s.then.map(assign), else: s.else.map(assign) });
     } else if (s.k === "early") {
       body.push({ k: "early", c: cond(s.c), e: ex(s.e) });
+    } else if (s.k === "buffer") {
+      // filled from `xs[jK]` and the rest; afterwards its elements read like variables
+      const name = `b${buffers.length}`;
+      const index = `j${buffers.length}`;
+      scope.push(`xs[${index}]`, index);
+      body.push({ k: "buffer", name, typed: s.typed, index, e: ex(s.e) });
+      scope.splice(scope.length - 2, 2);
+      buffers.push(name);
+      scope.push(`${name}[0]`, `${name}[1]`, `${name}[2]`);
+    } else if (s.k === "write") {
+      if (buffers.length > 0) body.push(write(s, String(s.at % 3)));
     } else {
       // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
       const index = `i${body.filter((b) => b.k === "loop").length}`;
       scope.push(`xs[${index}]`, index);
-      body.push({ k: "loop", index, asWhile: s.asWhile, body: s.body.map(assign) });
+      body.push({ k: "loop", index, asWhile: s.asWhile, body: [...s.body.map(assign), ...(buffers.length > 0 ? s.writes.map((w) => write(w, index)) : [])] });
       scope.splice(scope.length - 2, 2);
     }
   }
@@ -239,6 +264,11 @@ function renderCond(c: CondEx): string {
 }
 
 function renderStmt(s: Stmt): string {
+  if (s.k === "buffer") {
+    const make = s.typed ? "new Float64Array(xs.length)" : "new Array<number>(xs.length).fill(0)";
+    return `const ${s.name} = ${make};\nfor (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n  ${s.name}[${s.index}] = ${render(s.e)};\n}`;
+  }
+  if (s.k === "write") return `${s.array}[${s.at}] ${s.op} ${render(s.e)};`;
   if (s.k === "early") return `if (${renderCond(s.c)}) {\n  return ${render(s.e)};\n}`;
   if (s.k === "loop") {
     const body = s.body.map((x) => `  ${renderStmt(x)}`).join("\n");
@@ -282,7 +312,14 @@ interface Evaluation {
 
 /** Runs a program on `args` with JavaScript's own arithmetic, so the value must match the compiled code bit for bit. */
 function evaluate(p: Program, args: readonly Arg[]): Evaluation {
-  const env = new Map<string, number | boolean>(p.params.map((q, i) => [q.name, args[i] as number | boolean]));
+  const env = new Map<string, number | boolean | number[]>(p.params.map((q, i) => [q.name, args[i]!]));
+  /** `b0[2]`, `xs[i1]`: an element of an array, at a constant or at a variable's value. */
+  const element = (name: string): { array: number[]; at: number } | null => {
+    const m = /^(\w+)\[(\w+)\]$/.exec(name);
+    if (!m) return null;
+    const at = /^\d+$/.test(m[2]!) ? Number(m[2]) : (env.get(m[2]!) as number);
+    return { array: env.get(m[1]!) as number[], at };
+  };
   const distances: number[] = [];
   let magnitude = 0;
   let path = "";
@@ -296,7 +333,10 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
   };
   const ev = (e: Ex): number => {
     switch (e.k) {
-      case "var": return env.get(e.name) as number;
+      case "var": {
+        const el = element(e.name);
+        return el ? el.array[el.at]! : (env.get(e.name) as number);
+      }
       case "num": return e.v;
       case "bin": {
         const a = ev(e.a), b = ev(e.b);
@@ -362,7 +402,6 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
       const xs = env.get("xs") as unknown as number[];
       for (let i = 0; i < xs.length; i++) {
         env.set(s.index, i);
-        env.set(`xs[${s.index}]`, xs[i]!);
         run(s.body);
       }
       env.set(s.index, xs.length);
@@ -370,6 +409,22 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
     }
     if (s.k === "if") {
       run(test(s.c) ? s.then : s.else);
+      return;
+    }
+    if (s.k === "buffer") {
+      const xs = env.get("xs") as number[];
+      const b = new Array<number>(xs.length).fill(0);
+      env.set(s.name, b);
+      for (let j = 0; j < xs.length; j++) {
+        env.set(s.index, j);
+        b[j] = ev(s.e);
+      }
+      return;
+    }
+    if (s.k === "write") {
+      const { array, at } = element(`${s.array}[${s.at}]`)!;
+      const e = ev(s.e);
+      array[at] = seen(s.op === "=" ? e : s.op === "+=" ? array[at]! + e : s.op === "-=" ? array[at]! - e : array[at]! * e);
       return;
     }
     const e = ev(s.e);
@@ -463,6 +518,14 @@ const loopAssignment: fc.Arbitrary<RawAssign> = fc.record({
   e: node,
 });
 
+const elementWrite = (ops: readonly WriteOp[]): fc.Arbitrary<RawWrite> => fc.record({
+  k: fc.constant("write" as const),
+  target: fc.nat({ max: 3 }),
+  at: fc.nat({ max: 2 }),
+  op: fc.constantFrom(...ops),
+  e: node,
+});
+
 const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("decl" as const), mutable: fc.boolean(), e: node }) },
   { weight: 2, arbitrary: assignment },
@@ -470,8 +533,15 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   {
     weight: 1,
     // no `*=` or `**=` in loop bodies: repeated squaring makes functions too steep for finite differences
-    arbitrary: fc.record({ k: fc.constant("loop" as const), asWhile: fc.boolean(), body: fc.array(loopAssignment, { minLength: 1, maxLength: 2 }) }),
+    arbitrary: fc.record({
+      k: fc.constant("loop" as const),
+      asWhile: fc.boolean(),
+      body: fc.array(loopAssignment, { minLength: 1, maxLength: 2 }),
+      writes: fc.array(elementWrite(["=", "+=", "-="]), { maxLength: 1 }),
+    }),
   },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("buffer" as const), typed: fc.boolean(), e: node }) },
+  { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
   {
     weight: 1,
     arbitrary: fc.record({

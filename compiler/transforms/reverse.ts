@@ -221,7 +221,9 @@ class Reverser {
     const out: Raw[] = [];
     for (const s of [...stmts].reverse()) {
       if (s.kind === "op") {
-        if (!cx.isActive(s.out) || !this.contributed.has(cx.root(s.out))) continue;
+        // an array's writes are undone whenever the array is active: in a loop, what reads it
+        // may come earlier in the body and be reversed after them
+        if (!cx.isActive(s.out) || !(cx.isArray(s.out) || this.contributed.has(s.out))) continue;
         const rule = RULES[s.op]!;
         if (!rule.vjp) continue; // a new array of zeros
         this.settle(s.out);
