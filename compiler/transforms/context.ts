@@ -189,12 +189,12 @@ export class TransformContext {
       } else {
         // a counted loop's index is declared in its own header: `j` again in a second `for (let j ...)`
         const ownScope = v.name !== null && this.loops.some((l) => l.counted && this.isCounted(l) && l.counted.lo.kind === "value" && l.counted.lo.id === id);
-        // an inlined function's variables keep their names where nothing else has them (`t`, else `t_1`)
-        const inlined = v.scope !== 0;
-        sym = v.name === null
-          ? this.fresh(v.hint)
-          : (v.version === 1 || ownScope) && !inlined ? this.fresh(v.name, true)
-          : this.fresh(v.version === 1 ? v.name : `${v.name}_${v.version}`);
+        // an inlined function's variables keep their names where nothing else has them, else
+        // are numbered in order of appearance: `t`, `t_1`, `t_2`
+        sym = v.name === null ? this.fresh(v.hint)
+          : v.scope !== 0 ? this.fresh(v.name)
+          : v.version === 1 || ownScope ? this.fresh(v.name, true)
+          : this.fresh(`${v.name}_${v.version}`);
       }
       this.valueSyms.set(id, sym);
     }
