@@ -170,7 +170,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
         continue;
       }
       const outs = s.outs.filter((o) => live.has(o.out) && !folds(o.out));
-      const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id));
+      // what an arm must compute as a statement (a recomputed value is written where it is read)
+      const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id) && !cx.isRematerialised(id));
       if (outs.length === 0 && !innerLive) continue;
       if (outs.length > 0 && inline(s) && !innerLive) {
         for (const o of outs) define(o.out, cond(ex(s.cond), ex(o.then), ex(o.else)), s.loc);

@@ -144,6 +144,31 @@ export function f(x: number, xs: number[], n: number): number {
   });
 });
 
+describe("inlined code folded into its caller's expressions (found by the property test)", () => {
+  // the helper's ternary folds into the caller's `<`: `a < (b > c ? ...)` would read as type arguments,
+  // and its inactive arm computes only what is recomputed where read, which once left an empty `if`
+  const source = `function pick(x: number, y: number): number {
+  return y > x + y ? y : y / (1 + y * y);
+}
+
+/** @differentiable */
+export function f(x: number): number {
+  if (Math.max(x + x, x + Math.sin(x)) < pick(x + x > x ? 0.5 : x, Math.sin(x))) {
+  } else {
+    x = Math.sin(x);
+  }
+  return x;
+}
+`;
+
+  it("print as TypeScript that parses, with no empty statements, and differentiate right", async () => {
+    const { original, grad, output } = await build(source);
+    expect(output).not.toMatch(/\{\s*\}/);
+    expect(output).toMatch(/\) > Math\.max\(x \+ x, x \+ Math\.sin\(x\)\)/);
+    check(original.f!, grad.f_grad!, 1, output);
+  });
+});
+
 describe("custom gradients (@gradient)", () => {
   const pair = `/** @gradient pairBackward */
 export function pair(a: number, b: number, swap: boolean): number {
