@@ -796,6 +796,7 @@ class Lowerer {
     }
     this.checkDeclaration(decl);
     const before = this.values.length;
+    const argStart = this.block.length;
     const { args, params } = this.arguments(decl, argNodes, node);
     const returnType = decl.getReturnTypeNode();
     const declared = returnType ? this.valueType(returnType, `the result of \`${name}\``) : null;
@@ -807,7 +808,7 @@ class Lowerer {
     // an argument computed for this call is named for the parameter it binds: `const v = a - b` (not an element read, `xs[i]`, which stays as it is)
     args.forEach((a, i) => {
       if (a.atom.kind !== "value" || a.atom.id < before || this.values[a.atom.id]!.name !== null) return;
-      const def = findOp(this.block, a.atom.id);
+      const def = findOp(this.block.slice(argStart), a.atom.id);
       if (!def || def.op === "index" || def.op === "length") return;
       this.values[a.atom.id] = { ...this.values[a.atom.id]!, name: params[i]!.name, version: 1, hint: params[i]!.name, scope: this.frame.scope };
     });
