@@ -7,6 +7,7 @@
  */
 import { posix } from "node:path";
 import { Node, type ImportDeclaration, type Project, type SourceFile } from "ts-morph";
+import type { CompileError } from "../diagnostics.ts";
 import type { Import } from "../ir/ir.ts";
 import { errorAt, importedPath, registerImported } from "./locate.ts";
 
@@ -28,6 +29,8 @@ export class Modules {
   private readonly byPath = new Map<string, SourceFile>();
   private readonly imports = new Map<SourceFile, Map<string, ImportBinding>>();
   private readonly loaded: SourceFile[] = [];
+  /** A module that does not parse, with its error: every call into it reports it. */
+  private readonly broken = new Map<SourceFile, CompileError>();
 
   constructor(
     private readonly project: Project,
@@ -74,7 +77,10 @@ export class Modules {
       : [`${base}.ts`, posix.join(base, "index.ts")];
     for (const path of candidates) {
       const known = this.byPath.get(path);
-      if (known) return known;
+      if (!known) continue;
+      const error = this.broken.get(known);
+      if (error) throw error;
+      return known;
     }
     for (const path of candidates) {
       const text = this.readFile?.(path);
@@ -87,7 +93,9 @@ export class Modules {
       if (syntax) {
         const message = syntax.getMessageText();
         const node = file.getDescendantAtPos(syntax.getStart() ?? 0) ?? file;
-        throw errorAt(node, `syntax error: ${typeof message === "string" ? message : message.getMessageText()}`);
+        const error = errorAt(node, `syntax error: ${typeof message === "string" ? message : message.getMessageText()}`);
+        this.broken.set(file, error);
+        throw error;
       }
       return file;
     }

@@ -132,6 +132,13 @@ describe("calls into other modules", () => {
     expect([d.file, d.line, d.col]).toEqual([file, line, col]);
   });
 
+  it("reports a syntax error in an imported module to every function that calls into it, once", async () => {
+    const source = `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}\n/** @differentiable */\nexport function g(y: number): number {\n  return helper(y) * y;\n}\n`;
+    const files: Record<string, string> = { "helpers.ts": "export function helper(v: number): number {\n  return v +;\n}\n" };
+    const { diagnostics } = await compile(source, "model.ts", { readFile: (path) => files[path] });
+    expect(diagnostics.map((d) => [d.file, d.line, d.col, d.message])).toEqual([["helpers.ts", 2, 13, "syntax error: Expression expected."]]);
+  });
+
   it("reports an error inside a function two others call once", async () => {
     const source = `function h(a: number): number {\n  return a * Math.random();\n}\n${wrap("  return h(x);")}\n/** @differentiable */\nexport function g(y: number): number {\n  return h(y) * y;\n}\n`;
     const { diagnostics } = await compile(source, "m.ts");
