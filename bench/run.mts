@@ -15,6 +15,10 @@ import { loss_grad as twoLayerHandGrad } from "../examples/spiral/hand.ts";
 import { makeTwoLayerProblem } from "./twolayer.ts";
 import { recurrence, rosenbrock } from "../fixtures/loops.ts";
 import { recurrence_grad, rosenbrock_grad } from "../fixtures/loops.grad.ts";
+import { readFileSync } from "node:fs";
+import { compile } from "../compiler/index.ts";
+import { flat, nested } from "./chain.ts";
+import { flat_grad, nested_grad } from "./chain.grad.ts";
 
 interface Case {
   readonly name: string;
@@ -187,3 +191,45 @@ for (const c of cases) {
 const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
 console.log("\ntargets: generated/hand <= 1.10 and gradient/forward <= 3 on each case");
+
+/**
+ * (e) a chain of nested calls (bench/chain.ts): depth 8, each level calling the next once,
+ * against the same computation written flat, over 10^6 points. Calls are inlined, so the
+ * two gradients should be the same code: the ratios show what the calls cost.
+ */
+async function chainSection(): Promise<void> {
+  const source = readFileSync(new URL("./chain.ts", import.meta.url), "utf8");
+  const { output } = await compile(source, "bench/chain.ts");
+  if (output !== readFileSync(new URL("./chain.grad.ts", import.meta.url), "utf8")) {
+    throw new Error("bench/chain.grad.ts is out of date: run npx tsx compiler/cli.ts bench/chain.ts");
+  }
+  const n = 1_000_000;
+  const xs = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+  const ws = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.5 * Math.cos(i * 0.3));
+  const forward = (f: (x: number, w: number) => number) => () => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += f(xs[i]!, ws[i]!);
+    return s;
+  };
+  const gradient = (g: typeof nested_grad) => () => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const r = g(xs[i]!, ws[i]!);
+      s += r.value + r.grad.x + r.grad.w;
+    }
+    return s;
+  };
+  const runs = { nestedForward: forward(nested), nestedGradient: gradient(nested_grad), flatForward: forward(flat), flatGradient: gradient(flat_grad) };
+  if (runs.nestedGradient() !== runs.flatGradient()) throw new Error("the nested and flat gradients differ");
+  const t = Object.fromEntries(Object.keys(runs).map((k) => [k, [] as number[]])) as Record<keyof typeof runs, number[]>;
+  for (let i = 0; i < 3; i++) for (const f of Object.values(runs)) time(f);
+  for (let r = 0; r < REPEATS; r++) for (const [k, f] of Object.entries(runs)) t[k as keyof typeof runs].push(time(f));
+  const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<keyof typeof runs, number>;
+  const lines = (src: string, fn: string) => src.slice(src.indexOf(`function ${fn}`)).split("\n").findIndex((l) => l === "}") + 1;
+  console.log("\n(e) chain of nested calls, depth 8 (bench/chain.ts), 10^6 points");
+  console.log(`  nested calls: forward ${m.nestedForward.toFixed(2)} ms, gradient ${m.nestedGradient.toFixed(2)} ms, gradient/forward ${(m.nestedGradient / m.nestedForward).toFixed(3)}, ${lines(output, "nested_grad")} lines of gradient code`);
+  console.log(`  written flat: forward ${m.flatForward.toFixed(2)} ms, gradient ${m.flatGradient.toFixed(2)} ms, gradient/forward ${(m.flatGradient / m.flatForward).toFixed(3)}, ${lines(output, "flat_grad")} lines of gradient code`);
+  console.log(`  nested/flat: forward ${(m.nestedForward / m.flatForward).toFixed(3)}, gradient ${(m.nestedGradient / m.flatGradient).toFixed(3)}`);
+}
+
+await chainSection();

@@ -102,8 +102,19 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     const dump = options.dumpIr
       ? (stage: string, fn: string, ir: string) => err.write(`=== ${stage}: ${fn} ===\n${ir}\n\n`)
       : undefined;
-    const result = await compile(text, input, { dump });
-    for (const d of result.diagnostics) err.write(formatDiagnostic(d, text) + "\n");
+    // the modules its calls import, read as the compiler asks for them (kept for code frames)
+    const sources = new Map<string, string>([[input, text]]);
+    const readFile = (path: string) => {
+      try {
+        const source = readFileSync(path, "utf8");
+        sources.set(path, source);
+        return source;
+      } catch {
+        return undefined;
+      }
+    };
+    const result = await compile(text, input, { dump, readFile });
+    for (const d of result.diagnostics) err.write(formatDiagnostic(d, sources.get(d.file)) + "\n");
     if (result.output === null) {
       failed = true;
       continue;

@@ -17,9 +17,12 @@ export interface Diagnostic {
   readonly message: string;
 }
 
+/** A diagnostic as the stages make it: in the module being compiled unless `file` says otherwise (an imported module). */
+export type LocalDiagnostic = Omit<Diagnostic, "file"> & { readonly file?: string };
+
 /** Thrown by the stages for input they cannot compile; caught by the pipeline. */
 export class CompileError extends Error {
-  constructor(readonly diagnostic: Omit<Diagnostic, "file">) {
+  constructor(readonly diagnostic: LocalDiagnostic) {
     super(diagnostic.message);
   }
 }

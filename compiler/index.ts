@@ -7,16 +7,23 @@
  */
 import { basename } from "node:path";
 import { CompileError, internalError, type Diagnostic } from "./diagnostics.ts";
-import { analyseActivity } from "./analyses/activity.ts";
+import { analyseActivity, checkCallsWithoutGradient } from "./analyses/activity.ts";
 import type { CodeFunction } from "./ir/code.ts";
 import { printIR } from "./ir/print.ts";
-import { parse } from "./parse/parse.ts";
+import { parse, type ReadFile } from "./parse/parse.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import { reverseMode } from "./transforms/reverse.ts";
 
 export interface CompileOptions {
   /** Receives a dump of each stage's output (the `--dump-ir` switch). */
   readonly dump?: (stage: string, functionName: string, text: string) => void;
+  /**
+   * Reads a module that a relative import names, for calls of functions defined there:
+   * given the importing module's path joined with the specifier (relative when `path` is),
+   * returns its text, or undefined when there is no such file. Without it, such calls are
+   * errors at the import. The CLI reads the file system.
+   */
+  readonly readFile?: ReadFile;
 }
 
 export interface CompileResult {
@@ -30,8 +37,8 @@ export interface CompileResult {
 export const STAGES = ["parse", "activity", "reverse", "emit"] as const;
 
 export async function compile(text: string, path: string, options: CompileOptions = {}): Promise<CompileResult> {
-  const located = (d: Omit<Diagnostic, "file">): Diagnostic => ({ file: path, ...d });
-  const parsed = parse(text, path);
+  const located = (d: Omit<Diagnostic, "file"> & { file?: string }): Diagnostic => ({ ...d, file: d.file ?? path });
+  const parsed = parse(text, path, options.readFile);
   const diagnostics = parsed.diagnostics.map(located);
   const dump = options.dump ?? (() => {});
 
@@ -40,6 +47,7 @@ export async function compile(text: string, path: string, options: CompileOption
     try {
       dump("parse", fn.name, printIR(fn));
       const activity = analyseActivity(fn);
+      checkCallsWithoutGradient(fn, activity);
       dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
       const code = reverseMode(fn, activity);
       dump("reverse", fn.name, printModule([code], basename(path)));
@@ -52,7 +60,9 @@ export async function compile(text: string, path: string, options: CompileOption
   if (diagnostics.length === 0 && parsed.functions.length === 0) {
     diagnostics.push({ file: path, line: 1, col: 1, length: 1, message: "no function is tagged `@differentiable`: put `/** @differentiable */` above a function declaration" });
   }
-  if (diagnostics.length > 0) return { output: null, diagnostics, functions: [] };
+  // an error inside a function that several functions call is reported once
+  const unique = diagnostics.filter((d, i) => diagnostics.findIndex((e) => e.file === d.file && e.line === d.line && e.col === d.col && e.message === d.message) === i);
+  if (unique.length > 0) return { output: null, diagnostics: unique, functions: [] };
 
   const output = await formatModule(printModule(compiled, basename(path)));
   dump("emit", "*", output);

@@ -26,3 +26,13 @@ describe("examples/spiral", () => {
     expect(svg).toContain("<polyline");
   }, 60_000);
 });
+
+describe("bench/chain.ts", () => {
+  it("has its gradient module up to date with the compiler, and nested calls give the flat code's gradient", async () => {
+    const source = readFileSync("bench/chain.ts", "utf8");
+    const { output } = await compile(source, "bench/chain.ts");
+    expect(output).toBe(readFileSync("bench/chain.grad.ts", "utf8"));
+    const { nested_grad, flat_grad } = await import("../bench/chain.grad.ts");
+    for (const [x, w] of [[0.3, 0.9], [-1.2, 0.4], [2, -0.7]] as const) expect(nested_grad(x, w)).toEqual(flat_grad(x, w));
+  });
+});

@@ -24,6 +24,12 @@
  * filled by a loop, whose elements later expressions read (`b0[2]`) and later statements
  * and loop bodies write (`b0[1] *= e`, `b0[i1] += e`).
  *
+ * About one program in three comes with 1–3 helper functions (not tagged, so they are
+ * inlined): one or two number parameters named like the program's own, a few statements
+ * (branches and early returns too) and a `return`. Any expression of the program may call
+ * them, a helper may call the ones defined before it (chains of nested calls), and calls
+ * land inside loop bodies and branches as expressions do.
+ *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
  * source and points.
@@ -66,7 +72,9 @@ type Node =
   | { readonly k: "sdiv"; readonly a: Node; readonly b: Node }
   | { readonly k: "fn"; readonly f: Unary; readonly a: Node }
   | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Node; readonly b: Node }
-  | { readonly k: "tern"; readonly c: Cond; readonly t: Node; readonly e: Node };
+  | { readonly k: "tern"; readonly c: Cond; readonly t: Node; readonly e: Node }
+  /** A call of helper `h` (modulo the helpers in reach) with its first one or two arguments; without helpers, just `args[0]`. */
+  | { readonly k: "call"; readonly h: number; readonly args: readonly [Node, Node] };
 
 /** `l cmp r`, maybe negated, maybe combined with the boolean parameter (when there is one). */
 interface Cond {
@@ -95,7 +103,14 @@ type RawStmt =
   /** An early `if (c) { return e; }` */
   | { readonly k: "early"; readonly c: Cond; readonly e: Node };
 
+interface RawHelper {
+  readonly nParams: number;
+  readonly stmts: readonly RawStmt[];
+  readonly ret: Node;
+}
+
 interface RawProgram {
+  readonly helpers: readonly RawHelper[];
   readonly nParams: number;
   /** Plain names (x, y, z; v0, v1, ...) or names that clash with what the emitter generates. */
   readonly naming: "plain" | "clashing";
@@ -116,7 +131,8 @@ type Ex =
   | { readonly k: "sdiv"; readonly a: Ex; readonly b: Ex }
   | { readonly k: "fn"; readonly f: Unary; readonly a: Ex }
   | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Ex; readonly b: Ex }
-  | { readonly k: "tern"; readonly c: { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" }; readonly t: Ex; readonly e: Ex };
+  | { readonly k: "tern"; readonly c: { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" }; readonly t: Ex; readonly e: Ex }
+  | { readonly k: "call"; readonly name: string; readonly args: readonly Ex[] };
 
 type CondEx = { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
 type Assign = { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
@@ -130,8 +146,18 @@ type Stmt =
   | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly (Assign | Write)[] }
   | { readonly k: "early"; readonly c: CondEx; readonly e: Ex };
 
+/** A helper function: inlined by the compiler, called by the interpreter. */
+interface Helper {
+  readonly name: string;
+  readonly params: readonly string[];
+  readonly body: readonly Stmt[];
+  readonly ret: Ex;
+  readonly text: string;
+}
+
 interface Program {
   readonly name: string;
+  readonly helpers: readonly Helper[];
   /** All parameters in order, the boolean `flag` included. */
   readonly params: readonly { readonly name: string; readonly type: "number" | "boolean" | "number[]" }[];
   /** The parameters the gradient is taken with respect to. */
@@ -164,6 +190,32 @@ function resolve(raw: RawProgram, name: string): Program {
   const wrt = mask === null ? [...numberParams] : numberParams.filter((_, i) => mask & (1 << i));
   if (hasArray && (raw.wrtMask === null || (raw.wrtMask & 8) !== 0)) wrt.push("xs");
 
+  // helpers take parameters named like the program's, so the inlined code must keep them apart
+  const helpers: Helper[] = [];
+  raw.helpers.forEach((h, k) => {
+    const helperParams = names.params.slice(0, h.nParams);
+    const { body, ret } = resolveBody(h.stmts, h.ret, helperParams, names.locals, false, [...helpers]);
+    const helper = { name: `${name}_h${k}`, params: helperParams, body, ret };
+    helpers.push({ ...helper, text: renderHelper(helper) });
+  });
+  const { body, ret } = resolveBody(raw.stmts, raw.ret.e, numberParams, names.locals, hasFlag, helpers, raw.ret.k);
+  const program = { name, helpers, params, wrt, wrtTag: mask !== null, body, ret };
+  return { ...program, text: [...helpers.map((h) => h.text), renderFunction(program)].join("\n") };
+}
+
+/**
+ * Resolves a function body: variables by index into the ones in scope, calls by index into
+ * the helpers in reach. `retKind` says how the result is formed (the program's `ret.k`).
+ */
+function resolveBody(
+  stmts: readonly RawStmt[],
+  rawRet: Node,
+  numberParams: readonly string[],
+  locals: readonly string[],
+  hasFlag: boolean,
+  callable: readonly Helper[],
+  retKind: RawProgram["ret"]["k"] = "expr",
+): { body: Stmt[]; ret: Ex } {
   const scope = [...numberParams];
   const assignable = [...numberParams];
   const ex = (n: Node): Ex => {
@@ -173,6 +225,11 @@ function resolve(raw: RawProgram, name: string): Program {
       case "bin": case "sdiv": case "ext": return { ...n, a: ex(n.a), b: ex(n.b) };
       case "neg": case "fn": return { ...n, a: ex(n.a) };
       case "tern": return { k: "tern", c: cond(n.c), t: ex(n.t), e: ex(n.e) };
+      case "call": {
+        if (callable.length === 0) return ex(n.args[0]);
+        const h = callable[n.h % callable.length]!;
+        return { k: "call", name: h.name, args: n.args.slice(0, h.params.length).map(ex) };
+      }
     }
   };
   const cond = (c: Cond): CondEx => ({ ...c, l: ex(c.l), r: ex(c.r), flag: hasFlag ? c.flag : "none" });
@@ -181,11 +238,11 @@ function resolve(raw: RawProgram, name: string): Program {
   const write = (w: RawWrite, at: string): Write => ({ k: "write", array: buffers[w.target % buffers.length]!, at, op: w.op, e: ex(w.e) });
   const body: Stmt[] = [];
   let last = scope[scope.length - 1]!;
-  for (const s of raw.stmts) {
+  for (const s of stmts) {
     if (s.k === "decl") {
       const e = ex(s.e);
       const k = body.filter((b) => b.k === "const" || b.k === "let").length;
-      const v = names.locals[k] ?? `v${k}`;
+      const v = locals[k] ?? `v${k}`;
       body.push({ k: s.mutable ? "let" : "const", name: v, e });
       scope.push(v);
       if (s.mutable) assignable.push(v);
@@ -218,9 +275,8 @@ function resolve(raw: RawProgram, name: string): Program {
     }
   }
   const lastEx: Ex = { k: "var", name: last };
-  const ret: Ex = raw.ret.k === "last" ? lastEx : raw.ret.k === "expr" ? ex(raw.ret.e) : { k: "bin", op: "+", a: lastEx, b: ex(raw.ret.e) };
-  const program = { name, params, wrt, wrtTag: mask !== null, body, ret };
-  return { ...program, text: renderFunction(program) };
+  const ret: Ex = retKind === "last" ? lastEx : retKind === "expr" ? ex(rawRet) : { k: "bin", op: "+", a: lastEx, b: ex(rawRet) };
+  return { body, ret };
 }
 
 // ---- rendering ---------------------------------------------------------------------------
@@ -235,6 +291,7 @@ function render(e: Ex): string {
     case "sdiv": return `(${r(e.a)} / (1 + ${r(e.b)} * ${r(e.b)}))`;
     case "ext": return `Math.${e.f}(${r(e.a)}, ${r(e.b)})`;
     case "tern": return `(${renderCond(e.c)} ? ${r(e.t)} : ${r(e.e)})`;
+    case "call": return `${e.name}(${e.args.map(r).join(", ")})`;
     case "fn": {
       const a = r(e.a);
       switch (e.f) {
@@ -288,6 +345,13 @@ function renderStmt(s: Stmt): string {
   }
 }
 
+const indentBody = (stmts: readonly Stmt[], ret: Ex) =>
+  [...stmts.map(renderStmt), `return ${render(ret)};`].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
+
+function renderHelper(h: Omit<Helper, "text">): string {
+  return `function ${h.name}(${h.params.map((q) => `${q}: number`).join(", ")}): number {\n${indentBody(h.body, h.ret)}\n}\n`;
+}
+
 function renderFunction(p: Omit<Program, "text">): string {
   const doc = p.wrtTag ? `/**\n * @differentiable\n * @wrt ${p.wrt.join(" ")}\n */` : "/** @differentiable */";
   const params = p.params.map((q) => `${q.name}: ${q.type}`).join(", ");
@@ -312,14 +376,7 @@ interface Evaluation {
 
 /** Runs a program on `args` with JavaScript's own arithmetic, so the value must match the compiled code bit for bit. */
 function evaluate(p: Program, args: readonly Arg[]): Evaluation {
-  const env = new Map<string, number | boolean | number[]>(p.params.map((q, i) => [q.name, args[i]!]));
-  /** `b0[2]`, `xs[i1]`: an element of an array, at a constant or at a variable's value. */
-  const element = (name: string): { array: number[]; at: number } | null => {
-    const m = /^(\w+)\[(\w+)\]$/.exec(name);
-    if (!m) return null;
-    const at = /^\d+$/.test(m[2]!) ? Number(m[2]) : (env.get(m[2]!) as number);
-    return { array: env.get(m[1]!) as number[], at };
-  };
+  const helpers = new Map(p.helpers.map((h) => [h.name, h]));
   const distances: number[] = [];
   let magnitude = 0;
   let path = "";
@@ -331,119 +388,136 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
     magnitude = Math.max(magnitude, Number.isFinite(v) ? Math.abs(v) : Infinity);
     return v;
   };
-  const ev = (e: Ex): number => {
-    switch (e.k) {
-      case "var": {
-        const el = element(e.name);
-        return el ? el.array[el.at]! : (env.get(e.name) as number);
-      }
-      case "num": return e.v;
-      case "bin": {
-        const a = ev(e.a), b = ev(e.b);
-        return seen(e.op === "+" ? a + b : e.op === "-" ? a - b : a * b);
-      }
-      case "neg": return -ev(e.a);
-      case "sdiv": {
-        const a = ev(e.a), b = ev(e.b);
-        return seen(a / (1 + b * b));
-      }
-      case "ext": {
-        const a = ev(e.a), b = ev(e.b);
-        kink(a - b, a > b);
-        return e.f === "max" ? Math.max(a, b) : Math.min(a, b);
-      }
-      case "tern": return test(e.c) ? ev(e.t) : ev(e.e);
-      case "fn": {
-        const a = ev(e.a);
-        switch (e.f) {
-          case "sin": return Math.sin(a);
-          case "cos": return Math.cos(a);
-          case "tanh": return Math.tanh(a);
-          case "atan": return Math.atan(a);
-          case "sigmoid": return sigmoid(a);
-          case "relu": kink(a, a > 0); return relu(a);
-          case "abs": kink(a, a > 0); return Math.abs(a);
-          case "expTanh": return Math.exp(Math.tanh(a));
-          case "logSq": return Math.log(1 + a * a);
-          case "sqrtSq": return seen(Math.sqrt(1 + a * a));
-          case "sq": return seen(a ** 2);
-          case "cube": return seen(a ** 3);
-          case "powSq": return seen(Math.pow(a, 2));
-          case "hypot1": return seen(Math.hypot(a, 1));
+  /** Runs a function body in `env`; a helper's call runs its own body in an environment of its own. */
+  function invoke(stmts: readonly Stmt[], ret: Ex, env: Map<string, number | boolean | number[]>): number {
+    /** `b0[2]`, `xs[i1]`: an element of an array, at a constant or at a variable's value. */
+    const element = (name: string): { array: number[]; at: number } | null => {
+      const m = /^(\w+)\[(\w+)\]$/.exec(name);
+      if (!m) return null;
+      const at = /^\d+$/.test(m[2]!) ? Number(m[2]) : (env.get(m[2]!) as number);
+      return { array: env.get(m[1]!) as number[], at };
+    };
+    const ev = (e: Ex): number => {
+      switch (e.k) {
+        case "call": {
+          const h = helpers.get(e.name)!;
+          const values = e.args.map(ev);
+          return invoke(h.body, h.ret, new Map(h.params.map((q, i) => [q, values[i]!])));
+        }
+        case "var": {
+          const el = element(e.name);
+          return el ? el.array[el.at]! : (env.get(e.name) as number);
+        }
+        case "num": return e.v;
+        case "bin": {
+          const a = ev(e.a), b = ev(e.b);
+          return seen(e.op === "+" ? a + b : e.op === "-" ? a - b : a * b);
+        }
+        case "neg": return -ev(e.a);
+        case "sdiv": {
+          const a = ev(e.a), b = ev(e.b);
+          return seen(a / (1 + b * b));
+        }
+        case "ext": {
+          const a = ev(e.a), b = ev(e.b);
+          kink(a - b, a > b);
+          return e.f === "max" ? Math.max(a, b) : Math.min(a, b);
+        }
+        case "tern": return test(e.c) ? ev(e.t) : ev(e.e);
+        case "fn": {
+          const a = ev(e.a);
+          switch (e.f) {
+            case "sin": return Math.sin(a);
+            case "cos": return Math.cos(a);
+            case "tanh": return Math.tanh(a);
+            case "atan": return Math.atan(a);
+            case "sigmoid": return sigmoid(a);
+            case "relu": kink(a, a > 0); return relu(a);
+            case "abs": kink(a, a > 0); return Math.abs(a);
+            case "expTanh": return Math.exp(Math.tanh(a));
+            case "logSq": return Math.log(1 + a * a);
+            case "sqrtSq": return seen(Math.sqrt(1 + a * a));
+            case "sq": return seen(a ** 2);
+            case "cube": return seen(a ** 3);
+            case "powSq": return seen(Math.pow(a, 2));
+            case "hypot1": return seen(Math.hypot(a, 1));
+          }
         }
       }
-    }
-  };
-  function test(c: CondEx): boolean {
-    const { cmp, l, r, negate, flag } = c;
-    const compare = () => {
-      const x = ev(l), y = ev(r);
-      const outcome = cmp === ">" ? x > y : cmp === "<" ? x < y : cmp === ">=" ? x >= y : x <= y;
-      kink(x - y, outcome);
-      return negate ? !outcome : outcome;
     };
-    const f = env.get("flag") as boolean;
-    return flag === "&&" ? f && compare() : flag === "||" ? f || compare() : compare();
-  }
-  /** Set by an early `return`; the rest of the program is skipped. */
-  let returned: number | null = null;
-  const run = (stmts: readonly Stmt[]) => {
-    for (const s of stmts) {
-      if (returned !== null) return;
-      exec(s);
+    function test(c: CondEx): boolean {
+      const { cmp, l, r, negate, flag } = c;
+      const compare = () => {
+        const x = ev(l), y = ev(r);
+        const outcome = cmp === ">" ? x > y : cmp === "<" ? x < y : cmp === ">=" ? x >= y : x <= y;
+        kink(x - y, outcome);
+        return negate ? !outcome : outcome;
+      };
+      const f = env.get("flag") as boolean;
+      return flag === "&&" ? f && compare() : flag === "||" ? f || compare() : compare();
     }
-  };
-  function exec(s: Stmt): void {
-    if (s.k === "early") {
-      if (test(s.c)) returned = ev(s.e);
-      return;
-    }
-    if (s.k === "loop") {
-      const xs = env.get("xs") as unknown as number[];
-      for (let i = 0; i < xs.length; i++) {
-        env.set(s.index, i);
-        run(s.body);
+    /** Set by an early `return`; the rest of the program is skipped. */
+    let returned: number | null = null;
+    const run = (stmts: readonly Stmt[]) => {
+      for (const s of stmts) {
+        if (returned !== null) return;
+        exec(s);
       }
-      env.set(s.index, xs.length);
-      return;
-    }
-    if (s.k === "if") {
-      run(test(s.c) ? s.then : s.else);
-      return;
-    }
-    if (s.k === "buffer") {
-      const xs = env.get("xs") as number[];
-      const b = new Array<number>(xs.length).fill(0);
-      env.set(s.name, b);
-      for (let j = 0; j < xs.length; j++) {
-        env.set(s.index, j);
-        b[j] = ev(s.e);
+    };
+    function exec(s: Stmt): void {
+      if (s.k === "early") {
+        if (test(s.c)) returned = ev(s.e);
+        return;
       }
-      return;
-    }
-    if (s.k === "write") {
-      const { array, at } = element(`${s.array}[${s.at}]`)!;
+      if (s.k === "loop") {
+        const xs = env.get("xs") as unknown as number[];
+        for (let i = 0; i < xs.length; i++) {
+          env.set(s.index, i);
+          run(s.body);
+        }
+        env.set(s.index, xs.length);
+        return;
+      }
+      if (s.k === "if") {
+        run(test(s.c) ? s.then : s.else);
+        return;
+      }
+      if (s.k === "buffer") {
+        const xs = env.get("xs") as number[];
+        const b = new Array<number>(xs.length).fill(0);
+        env.set(s.name, b);
+        for (let j = 0; j < xs.length; j++) {
+          env.set(s.index, j);
+          b[j] = ev(s.e);
+        }
+        return;
+      }
+      if (s.k === "write") {
+        const { array, at } = element(`${s.array}[${s.at}]`)!;
+        const e = ev(s.e);
+        array[at] = seen(s.op === "=" ? e : s.op === "+=" ? array[at]! + e : s.op === "-=" ? array[at]! - e : array[at]! * e);
+        return;
+      }
       const e = ev(s.e);
-      array[at] = seen(s.op === "=" ? e : s.op === "+=" ? array[at]! + e : s.op === "-=" ? array[at]! - e : array[at]! * e);
-      return;
+      if (s.k !== "assign") {
+        env.set(s.name, e);
+        return;
+      }
+      const old = env.get(s.name) as number;
+      const next =
+        s.op === "=" ? e
+        : s.op === "+=" ? old + e
+        : s.op === "-=" ? old - e
+        : s.op === "*=" ? old * e
+        : s.op === "/=" ? old / (1 + e * e)
+        : old ** 2;
+      env.set(s.name, seen(next));
     }
-    const e = ev(s.e);
-    if (s.k !== "assign") {
-      env.set(s.name, e);
-      return;
-    }
-    const old = env.get(s.name) as number;
-    const next =
-      s.op === "=" ? e
-      : s.op === "+=" ? old + e
-      : s.op === "-=" ? old - e
-      : s.op === "*=" ? old * e
-      : s.op === "/=" ? old / (1 + e * e)
-      : old ** 2;
-    env.set(s.name, seen(next));
+    run(stmts);
+    return seen(returned ?? ev(ret));
   }
-  run(p.body);
-  return { value: seen(returned ?? ev(p.ret)), distances, magnitude, path };
+  const value = invoke(p.body, p.ret, new Map(p.params.map((q, i) => [q.name, args[i]!])));
+  return { value, distances, magnitude, path };
 }
 
 /**
@@ -494,6 +568,7 @@ const { node, cond } = fc.letrec<{ node: Node; cond: Cond }>((tie) => ({
     { weight: 4, arbitrary: fc.record({ k: fc.constant("fn" as const), f: fc.constantFrom(...UNARY), a: tie("node") }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("ext" as const), f: fc.constantFrom("max" as const, "min" as const), a: tie("node"), b: tie("node") }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant("tern" as const), c: tie("cond"), t: tie("node"), e: tie("node") }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant("call" as const), h: fc.nat({ max: 3 }), args: fc.tuple(tie("node"), tie("node")) }) },
   ),
   cond: fc.record({
     cmp: fc.constantFrom(">" as const, "<" as const, ">=" as const, "<=" as const),
@@ -556,7 +631,18 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
 const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 
+/** A helper's statements: those of a program, but no loops or local arrays (a helper has no array). */
+const helperStmt: fc.Arbitrary<RawStmt> = stmt.filter((st) => st.k !== "loop" && st.k !== "buffer" && st.k !== "write");
+
+const rawHelper: fc.Arbitrary<RawHelper> = fc.record({
+  nParams: fc.integer({ min: 1, max: 2 }),
+  stmts: fc.array(helperStmt, { maxLength: 3 }),
+  ret: node,
+});
+
 const rawProgram: fc.Arbitrary<RawProgram> = fc.record({
+  // about one program in three has helpers to call
+  helpers: fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(rawHelper, { minLength: 1, maxLength: 3 }) }),
   nParams: fc.integer({ min: 1, max: 3 }),
   naming: fc.constantFrom("plain" as const, "clashing" as const),
   // about one program in three has a boolean parameter, and one in three a `@wrt` tag
@@ -604,7 +690,7 @@ function describeBatch(cases: readonly Case[]): string {
 
 describe("random straight-line programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     await fc.assert(
       fc.asyncProperty(
         batch.map((cases) => Object.assign(cases, { [fc.toStringMethod]: () => describeBatch(cases) })),
@@ -613,6 +699,10 @@ describe("random straight-line programs", () => {
           const { original, grad, output } = await compileAndLoad(source);
           for (const { program, points } of cases) {
             stats.programs++;
+            // a program calls a helper, and a helper calls another
+            // (a helper's name appears once where it is defined, and again where it is called)
+            if (program.helpers.some((h) => program.text.split(`${h.name}(`).length > 2)) stats.withCalls++;
+            if (program.helpers.some((h) => program.helpers.some((g) => g !== h && g.text.includes(`${h.name}(`)))) stats.nested++;
             const f = original[program.name]!;
             const fGrad = grad[`${program.name}_grad`]!;
             for (const args of points) {
@@ -640,5 +730,8 @@ describe("random straight-line programs", () => {
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
+    // and must call helpers often enough, nested ones too, for the property to say something about calls
+    expect(stats.withCalls, `${stats.withCalls} of ${stats.programs} programs call a helper`).toBeGreaterThan(0.15 * stats.programs);
+    expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
   }, 300_000);
 });

@@ -4,8 +4,9 @@
  * *active* when both. Only active values get adjoint code. A loop feeds its values back to
  * its start, so both sweeps repeat until nothing changes.
  */
-import { type Atom, type FunctionIR, type Stmt } from "../ir/ir.ts";
-import { RULES } from "../rules/rules.ts";
+import { CompileError } from "../diagnostics.ts";
+import { type Atom, type FunctionIR, type OpStmt, type Stmt } from "../ir/ir.ts";
+import { ruleOf } from "../rules/rules.ts";
 
 export interface Activity {
   readonly varied: ReadonlySet<number>;
@@ -32,7 +33,7 @@ export function analyseActivity(fn: FunctionIR): Activity {
   const forward = (stmts: readonly Stmt[]) => {
     for (const s of stmts) {
       if (s.kind === "op") {
-        if (RULES[s.op]!.vjp && s.args.some(isVaried)) mark(varied, s.out);
+        if (ruleOf(s).vjp && s.args.some(isVaried)) mark(varied, s.out);
       } else if (s.kind === "if") {
         forward(s.then);
         forward(s.else);
@@ -48,7 +49,7 @@ export function analyseActivity(fn: FunctionIR): Activity {
   const backward = (stmts: readonly Stmt[]) => {
     for (const s of [...stmts].reverse()) {
       if (s.kind === "op") {
-        if (useful.has(s.out) && RULES[s.op]!.vjp) s.args.forEach(markUseful);
+        if (useful.has(s.out) && ruleOf(s).vjp) s.args.forEach(markUseful);
       } else if (s.kind === "if") {
         for (const o of s.outs) {
           if (!useful.has(o.out)) continue;
@@ -74,4 +75,31 @@ export function analyseActivity(fn: FunctionIR): Activity {
     backward(fn.body);
   }
   return { varied, useful, isActive: (id) => varied.has(id) && useful.has(id) };
+}
+
+/**
+ * A call tsgrad keeps without a gradient (a package's function, whose source it cannot
+ * read) is fine on values that are not differentiated, and an error where the gradient
+ * would have to pass through it: an input depends on a differentiated parameter and the
+ * result matters to the function's value.
+ */
+export function checkCallsWithoutGradient(fn: FunctionIR, activity: Activity): void {
+  const visit = (stmts: readonly Stmt[]) => {
+    for (const s of stmts) {
+      if (s.kind === "op" && s.custom && !s.custom.backward) check(s);
+      else if (s.kind === "if") { visit(s.then); visit(s.else); }
+      else if (s.kind === "loop") { visit(s.test); visit(s.body); }
+    }
+  };
+  const check = (s: OpStmt) => {
+    const varied = s.args.some((a) => a.kind === "value" && activity.varied.has(a.id));
+    if (!varied || !activity.useful.has(s.out)) return;
+    const name = s.custom!.forward;
+    throw new CompileError({
+      line: s.loc.line, col: s.loc.col, length: Math.max(1, s.loc.text.length), ...(s.loc.file ? { file: s.loc.file } : {}),
+      message: `\`${name}\` comes from the package '${s.custom!.module}', whose source tsgrad cannot read, and here it is called on a differentiated value: ` +
+        `give it a custom gradient (an exported function of yours that calls it, tagged \`@gradient ${name}Backward\`, see the README), or pass it only values that are not differentiated`,
+    });
+  };
+  visit(fn.body);
 }

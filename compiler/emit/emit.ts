@@ -2,6 +2,7 @@
  * emit: the code IR as TypeScript text — naming, provenance comments (`// line 8: x + y`),
  * the generated-file header, imports — formatted with prettier.
  */
+import { posix } from "node:path";
 import * as prettier from "prettier";
 import { forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
@@ -32,10 +33,20 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
     }
   }
   const runtime = runtimeNames(functions, byModule, importSpec);
-  for (const [module, specs] of byModule) lines.push(`import { ${[...specs.values()].join(", ")} } from ${JSON.stringify(module)};`);
-  if (byModule.size > 0) lines.push("");
   const moduleNames = [...functions.map((f) => f.name), ...[...byModule.values()].flatMap((m) => [...m.keys()])];
-  for (const f of functions) lines.push(printFunction(f, moduleNames, runtime), "");
+  const printed = functions.map((f) => printFunction(f, moduleNames, runtime));
+  // an import the code does not mention (a call the forward pass dropped) is left out
+  const code = printed.join("\n").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+  const mentioned = (local: string) => new RegExp(`(^|[^\\w$.])${local.replace(/\$/g, "\\$")}(?![\\w$])`).test(code);
+  let imports = 0;
+  for (const [module, specs] of byModule) {
+    const used = [...specs].filter(([local]) => mentioned(local)).map(([, spec]) => spec);
+    if (used.length === 0) continue;
+    lines.push(`import { ${used.join(", ")} } from ${JSON.stringify(module)};`);
+    imports++;
+  }
+  if (imports > 0) lines.push("");
+  for (const f of printed) lines.push(f, "");
   return lines.join("\n");
 }
 
@@ -88,14 +99,20 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
     `export function ${fn.name}(${params.join(", ")}) {`,
   ];
   let previous: SourceLoc | undefined;
+  // code inlined from a function the source calls names it: `line 5 (helper)`, `line 5 (helper, helpers.ts)`
+  const line = (o: SourceLoc) => {
+    const inlined = o.file !== undefined || (o.fn !== undefined && o.fn !== fn.source);
+    const where = [o.fn ?? "", o.file !== undefined ? posix.basename(o.file) : ""].filter(Boolean).join(", ");
+    return `line ${o.line}${inlined ? ` (${where})` : ""}`;
+  };
   const comment = (s: { role: string; origin?: SourceLoc }) => {
     if (!s.origin) return "";
-    if (s.role === "forward") return ` // line ${s.origin.line}`;
-    const same = previous && previous.line === s.origin.line && previous.col === s.origin.col && previous.text === s.origin.text;
+    if (s.role === "forward") return ` // ${line(s.origin)}`;
+    const same = previous && previous.line === s.origin.line && previous.col === s.origin.col && previous.text === s.origin.text && previous.file === s.origin.file;
     previous = s.origin;
-    if (same) return ` // line ${s.origin.line}`;
+    if (same) return ` // ${line(s.origin)}`;
     const text = s.origin.text.length > MAX_COMMENT_TEXT ? `${s.origin.text.slice(0, MAX_COMMENT_TEXT - 1)}…` : s.origin.text;
-    return ` // line ${s.origin.line}: ${text}`;
+    return ` // ${line(s.origin)}: ${text}`;
   };
   const block = (stmts: readonly CodeStmt[], indent: string) => {
     for (const s of stmts) {

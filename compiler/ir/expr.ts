@@ -210,6 +210,11 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
         // right-associative, and a unary operand on the left must be parenthesised
         return `${wrap(e.a, PRIMARY)} ** ${wrap(e.b, prec)}`;
       }
+      // TypeScript reads `a < (b > c ? ...)` as `a` with type arguments: written `(b > c ? ...) > a`
+      // instead (the same test: the operands are pure)
+      if ((e.op === "<" || e.op === "<=") && precedenceOf(e.b) < prec + 1) {
+        return `${wrap(e.b, prec)} ${e.op === "<" ? ">" : ">="} ${wrap(e.a, prec + 1)}`;
+      }
       return `${wrap(e.a, prec)} ${e.op} ${wrap(e.b, prec + 1)}`;
     }
   }

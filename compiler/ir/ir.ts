@@ -10,6 +10,10 @@ export interface SourceLoc {
   readonly col: number;
   /** The source text of the node (whitespace collapsed), shown in comments and diagnostics. */
   readonly text: string;
+  /** The top-level function the node is in, when it is a function (an inlined callee's name, for comments). */
+  readonly fn?: string;
+  /** The module the node is in, when it is not the one being compiled (as the compiler was given its path). */
+  readonly file?: string;
 }
 
 /**
@@ -31,6 +35,11 @@ export interface Value {
   readonly param: boolean;
   /** For an `array` value: how it is written (`number[]`, `Float64Array`), for its gradient's kind. */
   readonly typeText?: string;
+  /**
+   * Which function body the name belongs to: 0 for the function being compiled, then one
+   * per inlined call. Two values are versions of one variable only within one scope.
+   */
+  readonly scope: number;
 }
 
 export type Atom =
@@ -43,9 +52,28 @@ export interface OpStmt {
   readonly op: string;
   /** How the callee is spelled in the user's source (an import alias), for calls. */
   readonly callee?: string;
+  /** For a call of a function tsgrad does not inline: its rule comes from here (see `ruleOf`). */
+  readonly custom?: CustomCall;
   readonly args: readonly Atom[];
   readonly out: number;
   readonly loc: SourceLoc;
+}
+
+/**
+ * A call kept as a call in the emitted code: a function with a user-written backward
+ * (`@gradient`), or a function whose source tsgrad cannot read (from a package), which may
+ * only see values that are not differentiated (`backward` null).
+ */
+export interface CustomCall {
+  /** The local name the generated module calls the function by. */
+  readonly forward: string;
+  /** The local name of its backward function, or null for a call with no gradient. */
+  readonly backward: string | null;
+  /** Per parameter: its type, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
+  readonly params: readonly { readonly type: ValueType; readonly differentiable: boolean }[];
+  readonly result: ValueType;
+  /** Where a function without a backward comes from (a package), for messages. */
+  readonly module?: string;
 }
 
 /** A two-way branch; `outs` merge the values the branches computed (phi nodes). */

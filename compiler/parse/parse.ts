@@ -5,19 +5,24 @@
  */
 import {
   Node, Project, SyntaxKind,
-  type Expression, type FunctionDeclaration, type IfStatement, type SourceFile, type Statement,
+  type Expression, type FunctionDeclaration, type IfStatement, type JSDocTag, type SourceFile, type Statement,
 } from "ts-morph";
-import { CompileError, internalError, type Diagnostic } from "../diagnostics.ts";
+import { CompileError, internalError, type LocalDiagnostic } from "../diagnostics.ts";
 import {
   constAtom, valueAtom,
-  type Atom, type FunctionIR, type Import, type LoopStmt, type OpStmt, type Param, type SourceLoc, type Stmt, type Value, type ValueType,
+  type Atom, type CustomCall, type FunctionIR, type Import, type LoopStmt, type OpStmt, type Param, type SourceLoc, type Stmt, type Value, type ValueType,
 } from "../ir/ir.ts";
-import { MATH_CONSTANTS, RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS, type ArgKind } from "../rules/rules.ts";
+import { MATH_CONSTANTS, RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS, ruleOf, type ArgKind } from "../rules/rules.ts";
+import { errorAt, headerLoc, locOf } from "./locate.ts";
+import { exportedFunction, isRelative, Modules, type ImportBinding, type ReadFile } from "./modules.ts";
 import { describeUnsupported } from "./unsupported.ts";
+
+export { errorAt, locOf } from "./locate.ts";
+export type { ReadFile } from "./modules.ts";
 
 export interface ParseResult {
   readonly functions: FunctionIR[];
-  readonly diagnostics: Omit<Diagnostic, "file">[];
+  readonly diagnostics: LocalDiagnostic[];
 }
 
 /** Module specifiers that name tsgrad's runtime: its index, scalar helpers, or tensor module. */
@@ -45,17 +50,19 @@ const LOOSE_EQUALITY: Readonly<Record<string, string>> = { "==": "===", "!=": "!
  */
 let shared: Project | undefined;
 
-export function parse(text: string, path: string): ParseResult {
+export function parse(text: string, path: string, readFile?: ReadFile): ParseResult {
   shared ??= new Project({ useInMemoryFileSystem: true, compilerOptions: { target: 99, strict: true, allowJs: false } });
   const file = shared.createSourceFile(path.endsWith(".ts") ? path : `${path}.ts`, text, { overwrite: true });
+  const modules = new Modules(shared, file, path, readFile);
   try {
-    return parseFile(shared, file);
+    return parseFile(shared, file, modules);
   } finally {
+    modules.dispose();
     shared.removeSourceFile(file);
   }
 }
 
-function parseFile(project: Project, file: SourceFile): ParseResult {
+function parseFile(project: Project, file: SourceFile, modules: Modules): ParseResult {
   const syntax = project.getProgram().getSyntacticDiagnostics(file);
   if (syntax.length > 0) {
     return {
@@ -73,19 +80,20 @@ function parseFile(project: Project, file: SourceFile): ParseResult {
   }
 
   const functions: FunctionIR[] = [];
-  const diagnostics: Omit<Diagnostic, "file">[] = [];
+  const diagnostics: LocalDiagnostic[] = [];
+  const moduleImports = new Map<string, Import>();
   for (const host of taggedNodes(file)) {
     try {
       if (!Node.isFunctionDeclaration(host) || host.getParent() !== file) {
         throw errorAt(host, `@differentiable on ${describeHost(host)} is not supported: tag a top-level \`function\` declaration`);
       }
-      functions.push(new Lowerer(file, host).lower());
+      functions.push(new Lowerer(modules, host, moduleImports).lower());
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(e.diagnostic);
       else diagnostics.push(internalError(locOf(host), Node.isFunctionDeclaration(host) ? host.getName() ?? "function" : "declaration", e));
     }
   }
-  diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
+  diagnostics.sort((a, b) => (a.file ?? "").localeCompare(b.file ?? "") || a.line - b.line || a.col - b.col);
   return { functions, diagnostics };
 }
 
@@ -110,22 +118,6 @@ function describeHost(node: Node): string {
 
 const sameAtom = (a: Atom, b: Atom) =>
   a.kind === "value" ? b.kind === "value" && a.id === b.id : b.kind === "const" && Object.is(a.value, b.value);
-
-export function locOf(node: Node): SourceLoc {
-  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
-  return { line, col: column, text: node.getText().replace(/\s+/g, " ") };
-}
-
-/** Where a branch or loop starts, shown by its header (`if (x > 0)`, `for (let i = 0; ...)`). */
-function headerLoc(node: Node, header: string): SourceLoc {
-  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
-  return { line, col: column, text: header.replace(/\s+/g, " ") };
-}
-
-export function errorAt(node: Node, message: string): CompileError {
-  const { line, column } = node.getSourceFile().getLineAndColumnAtPos(node.getStart());
-  return new CompileError({ line, col: column, length: Math.max(1, node.getEnd() - node.getStart()), message });
-}
 
 interface Binding {
   readonly atom: Atom;
@@ -180,34 +172,77 @@ function isPush(node: Node): node is import("ts-morph").CallExpression {
   return Node.isPropertyAccessExpression(callee) && callee.getName() === "push";
 }
 
+/** The function body being lowered: the function being compiled, or a function it calls, inlined. */
+interface Frame {
+  readonly fn: FunctionDeclaration;
+  readonly file: SourceFile;
+  /** 0 for the function being compiled, then one per inlined call (see `Value.scope`). */
+  readonly scope: number;
+}
+
+/** Inlining stops here: a call tree this big is a mistake, not a model. */
+const MAX_VALUES = 200_000;
+
+type Callee =
+  | { readonly kind: "rule"; readonly key: string; readonly local: string }
+  | { readonly kind: "function"; readonly decl: FunctionDeclaration; readonly file: SourceFile }
+  | { readonly kind: "package"; readonly binding: ImportBinding };
+
+const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array" };
+
+/** The `@gradient NAME` tag of a function with a custom gradient, if it has one. */
+function gradientTag(fn: FunctionDeclaration): JSDocTag | undefined {
+  return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "gradient");
+}
+
+function noBody(callee: Node, name: string): CompileError {
+  return errorAt(callee, `\`${name}\` has no body tsgrad can read (it is only declared), so it cannot be differentiated: give it a body, or give a function that calls it a custom gradient (\`@gradient\`, see the README)`);
+}
+
+/** Whether `id` is a loop variable (a phi) of a loop in `stmts`. */
+function isCarried(stmts: readonly Stmt[], id: number): boolean {
+  return stmts.some((s) =>
+    s.kind === "loop" ? s.carried.some((c) => c.phi === id) || isCarried(s.test, id) || isCarried(s.body, id)
+    : s.kind === "if" ? isCarried(s.then, id) || isCarried(s.else, id)
+    : false);
+}
+
 /** Lowers one function declaration to the graph IR. */
 class Lowerer {
   private readonly values: Value[] = [];
   private env = new Map<string, Binding>();
-  /** Values each user name has had so far, across branches: `s`, then `s_2`, `s_3`, ... */
-  private readonly versions = new Map<string, number>();
-  private readonly imports = new Map<string, Import>();
+  /** Values each user name has had so far, across branches: `s`, then `s_2`, `s_3`, ... (one map per function body) */
+  private versions = new Map<string, number>();
+  /** The imports the generated module needs for this function, by the local name it uses. */
   private readonly usedImports = new Map<string, Import>();
   private runtimeModule: string | null = null;
   private block: Stmt[] = [];
+  private frame: Frame;
+  /** The functions being lowered, outermost first: a call of one of them is recursion. */
+  private readonly calls: FunctionDeclaration[] = [];
+  private scopes = 0;
+  /** Names the function being compiled declares: an import the generated code adds must not be shadowed by one. */
+  private readonly ownNames: ReadonlySet<string>;
 
-  constructor(private readonly file: SourceFile, private readonly fn: FunctionDeclaration) {
-    for (const decl of file.getImportDeclarations()) {
-      for (const spec of decl.getNamedImports()) {
-        const local = spec.getAliasNode()?.getText() ?? spec.getName();
-        const typeOnly = decl.isTypeOnly() || spec.isTypeOnly();
-        this.imports.set(local, { local, imported: spec.getName(), module: decl.getModuleSpecifierValue(), typeOnly });
-      }
-    }
+  constructor(
+    private readonly modules: Modules,
+    private readonly fn: FunctionDeclaration,
+    /** The imports of every function of the module so far, by local name: one name, one import. */
+    private readonly moduleImports: Map<string, Import>,
+  ) {
+    this.frame = { fn, file: modules.main, scope: 0 };
+    this.calls.push(fn);
+    this.ownNames = new Set([
+      ...fn.getParameters().map((p) => p.getName()),
+      ...fn.getDescendantsOfKind(SyntaxKind.VariableDeclaration).map((d) => d.getName()),
+    ]);
   }
 
   lower(): FunctionIR {
     const fn = this.fn;
     const nameNode = fn.getNameNode() ?? fn;
     const name = fn.getName() ?? "";
-    if (fn.isAsync()) throw errorAt(fn.getModifiers().find((m) => m.getKind() === SyntaxKind.AsyncKeyword) ?? nameNode, "an `async` function is not supported here: differentiate the synchronous computation");
-    if (fn.isGenerator()) throw errorAt(nameNode, "a generator function is not supported here");
-    if (fn.getTypeParameters().length > 0) throw errorAt(fn.getTypeParameters()[0]!, "generic functions are not supported yet");
+    this.checkDeclaration(fn);
     const bodyNode = fn.getBody();
     if (!bodyNode || !Node.isBlock(bodyNode)) throw errorAt(nameNode, `\`${name}\` has no body to differentiate`);
 
@@ -218,7 +253,11 @@ class Lowerer {
       throw errorAt(returnType!, "a `boolean` result has no gradient: a differentiable function returns a `number`, an array of numbers or a `Tensor`");
     }
 
-    const result = this.returning(bodyNode.getStatements(), declaredResult);
+    // a function with a custom gradient is its forward call and the user's backward
+    const args = params.map((p) => ({ atom: valueAtom(p.value), type: p.type }));
+    const result = gradientTag(fn)
+      ? { ...this.customCall(fn, this.modules.main, args, nameNode, { name: null, version: 1, hint: "value" }), loc: locOf(nameNode) }
+      : this.returning(bodyNode.getStatements(), declaredResult);
     if (!result) throw errorAt(nameNode, `\`${name}\` must end with \`return <expression>\``);
 
     return {
@@ -235,35 +274,45 @@ class Lowerer {
     };
   }
 
+  /** What no function tsgrad lowers may be: async, a generator, generic. */
+  private checkDeclaration(fn: FunctionDeclaration): void {
+    const nameNode = fn.getNameNode() ?? fn;
+    if (fn.isAsync()) throw errorAt(fn.getModifiers().find((m) => m.getKind() === SyntaxKind.AsyncKeyword) ?? nameNode, "an `async` function is not supported here: differentiate the synchronous computation");
+    if (fn.isGenerator()) throw errorAt(nameNode, "a generator function is not supported here");
+    if (fn.getTypeParameters().length > 0) throw errorAt(fn.getTypeParameters()[0]!, "generic functions are not supported yet");
+  }
+
   /**
    * Lowers statements that end in `return`, and gives the result. An `if` with a `return`
    * in an arm splits the rest of the function: the statements after it continue the arm
    * that does not return, so `if (x < 0) return 0; ...; return y` becomes one branch
-   * whose arms each produce the result.
+   * whose arms each produce the result. `hint` names the result (`value`, or an inlined
+   * function's name).
    */
-  private returning(statements: readonly Statement[], declared: ValueType | null): { atom: Atom; type: ValueType; loc: SourceLoc } | null {
+  private returning(statements: readonly Statement[], declared: ValueType | null, hint = "value"): { atom: Atom; type: ValueType; loc: SourceLoc } | null {
     for (const [i, stmt] of statements.entries()) {
       if (Node.isReturnStatement(stmt)) {
         if (i !== statements.length - 1) throw errorAt(statements[i + 1]!, "unreachable code after `return`");
         const expr = stmt.getExpression();
         if (!expr) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
-        const r = this.expr(expr, { name: null, version: 1, hint: "value" });
-        if (r.type === "boolean") throw errorAt(expr, "the result must be a number, an array of numbers or a Tensor, not a boolean");
-        if (declared && r.type !== declared) throw errorAt(expr, `\`${this.fn.getName()}\` is declared to return a ${declared} but returns a ${r.type}`);
+        const r = this.expr(expr, { name: null, version: 1, hint });
+        // a helper that is inlined may return anything its caller can use (a boolean)
+        if (this.frame.scope === 0 && r.type === "boolean") throw errorAt(expr, "the result must be a number, an array of numbers or a Tensor, not a boolean");
+        if (declared && r.type !== declared) throw errorAt(expr, `\`${this.frame.fn.getName()}\` is declared to return a ${declared} but returns a ${r.type}`);
         return { atom: r.atom, type: r.type, loc: locOf(expr) };
       }
       if (Node.isIfStatement(stmt) && returnsInside(stmt)) {
         const rest = statements.slice(i + 1);
         const { cond, then, otherwise, loc } = this.branch(stmt, (own, node) => {
           const last = own[own.length - 1];
-          const r = this.returning(last && Node.isReturnStatement(last) ? own : [...own, ...rest], declared);
+          const r = this.returning(last && Node.isReturnStatement(last) ? own : [...own, ...rest], declared, hint);
           if (!r) throw errorAt(node ?? stmt, "this path through the function does not end with `return <expression>`");
           return r;
         });
         if (then.result.type !== otherwise.result.type) {
           throw errorAt(stmt, `the two paths return different types (${then.result.type} and ${otherwise.result.type})`);
         }
-        const out = this.newValue(null, 1, "value", then.result.type);
+        const out = this.newValue(null, 1, hint, then.result.type);
         this.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs: [{ out, then: then.result.atom, else: otherwise.result.atom }], loc });
         return { atom: valueAtom(out), type: then.result.type, loc };
       }
@@ -275,17 +324,7 @@ class Lowerer {
   private lowerParams(): Param[] {
     const wrt = this.wrtNames();
     const params: Param[] = [];
-    for (const p of this.fn.getParameters()) {
-      const nameNode = p.getNameNode();
-      if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructured parameters are not supported yet");
-      if (p.isRestParameter()) throw errorAt(p, "rest parameters are not supported yet");
-      if (p.hasQuestionToken() || p.hasInitializer()) throw errorAt(p, "optional and default parameters are not supported yet");
-      const name = nameNode.getText();
-      const typeNode = p.getTypeNode();
-      if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
-      const typeText = typeNode.getText();
-      const type = this.valueType(typeNode, `parameter \`${name}\``);
-      const differentiable = type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(typeText));
+    for (const { name, type, typeText, differentiable } of this.signature(this.fn)) {
       const isWrt = wrt ? wrt.names.has(name) : differentiable;
       if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated`);
       const value = this.newValue(name, 1, name, type, true, typeText);
@@ -320,10 +359,12 @@ class Lowerer {
     if (text === "number") return "number";
     if (text === "boolean") return "boolean";
     if (ARRAY_TYPE.test(text)) return "array";
-    const imported = this.imports.get(text);
+    const file = typeNode.getSourceFile();
+    const imported = this.modules.importsOf(file).get(text)?.import;
     if (imported && imported.imported === "Tensor" && RUNTIME_MODULE.test(imported.module)) {
-      this.usedImports.set(text, imported);
-      this.runtimeModule ??= imported.module;
+      // one `Tensor` type serves the generated code, however many modules name it
+      if (![...this.usedImports.values()].some((i) => i.imported === "Tensor")) this.useImport(imported, file);
+      this.runtimeModule ??= this.modules.rebase(file, imported.module);
       return "tensor";
     }
     if (text === "Tensor") {
@@ -334,7 +375,7 @@ class Lowerer {
 
   private newValue(name: string | null, version: number, hint: string, type: ValueType, param = false, typeText?: string): number {
     const id = this.values.length;
-    this.values.push({ id, name, version, hint, type, param, typeText });
+    this.values.push({ id, name, version, hint, type, param, typeText, scope: this.frame.scope });
     return id;
   }
 
@@ -450,6 +491,7 @@ class Lowerer {
     }
     const operand = expr.getOperand();
     const one = { atom: constAtom(1), type: "number" as ValueType };
+    if (Node.isElementAccessExpression(operand)) return this.elementWrite(operand, operator === SyntaxKind.PlusPlusToken ? "+=" : "-=", () => one, expr);
     this.assignTo(operand, expr, (binding, target) =>
       this.op(operator === SyntaxKind.PlusPlusToken ? "+" : "-", [{ atom: binding.atom, type: binding.type }, one], expr, target));
   }
@@ -579,7 +621,7 @@ class Lowerer {
   }
 
   private assignment(left: Expression, op: string, right: Expression, whole: Expression): void {
-    if (Node.isElementAccessExpression(left)) return this.elementWrite(left, op, right, whole);
+    if (Node.isElementAccessExpression(left)) return this.elementWrite(left, op, () => this.expr(right), whole);
     const binop = ASSIGNMENT_OPS[op];
     this.assignTo(left, whole, (binding, target) => {
       if (!binop) return this.assign(target, right, whole);
@@ -594,14 +636,10 @@ class Lowerer {
     compute: (binding: Binding, target: Target) => { atom: Atom; type: ValueType },
     right: Node = whole,
   ): void {
-    if (!Node.isIdentifier(left)) {
-      throw errorAt(left, Node.isElementAccessExpression(left)
-        ? "writing to an array element is not supported yet"
-        : "assigning to anything but a local variable is not supported");
-    }
+    if (!Node.isIdentifier(left)) throw errorAt(left, "assigning to anything but a local variable or an element of a local array is not supported");
     const name = left.getText();
     const binding = this.env.get(name);
-    if (!binding) throw errorAt(left, `\`${name}\` is not a local variable of \`${this.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
+    if (!binding) throw errorAt(left, `\`${name}\` is not a local variable of \`${this.frame.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
     if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
     if (binding.type === "array" || binding.type === "tensor") throw errorAt(left, `reassigning the ${binding.type} \`${name}\` is not supported yet: give the new value its own name`);
     const target: Target = { name, version: this.nextVersion(name), hint: name };
@@ -614,7 +652,7 @@ class Lowerer {
    * `a[i] = v`, `a[i] += v`, `a[i] -= v` (other operators read the element first): a new
    * value of the array, written in place by the emitted code.
    */
-  private elementWrite(left: import("ts-morph").ElementAccessExpression, op: string, right: Expression, whole: Node): void {
+  private elementWrite(left: import("ts-morph").ElementAccessExpression, op: string, right: () => { atom: Atom; type: ValueType }, whole: Node): void {
     const array = left.getExpression();
     const at = left.getArgumentExpression();
     if (!at) throw errorAt(left, "an element write needs an index");
@@ -623,7 +661,7 @@ class Lowerer {
     const a = { atom: binding.atom, type: binding.type };
     const i = this.expr(at);
     let key = op === "=" ? "store" : op === "+=" ? "storeAdd" : op === "-=" ? "storeSub" : null;
-    let v = this.expr(right);
+    let v = right();
     if (!key) {
       const element = this.op("index", [a, i], left);
       v = this.op(ASSIGNMENT_OPS[op]!, [element, v], whole);
@@ -653,10 +691,14 @@ class Lowerer {
     if (!Node.isIdentifier(array)) throw errorAt(array, "only a local array variable can be written into (`a[i] = v`)");
     const name = array.getText();
     const binding = this.env.get(name);
-    if (!binding) throw errorAt(array, `\`${name}\` is not a local variable of \`${this.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
+    if (!binding) {
+      const where = this.frame.file.getVariableDeclaration(name) ? "is a module-level variable" : `is not a local variable of \`${this.frame.fn.getName()}\``;
+      throw errorAt(array, `\`${name}\` ${where}: writing to state outside the function is not supported (the gradient could not see it)`);
+    }
     if (binding.type !== "array") throw errorAt(array, `\`${name}\` is a ${binding.type}, not an array: only arrays of numbers can be written by element`);
-    const root = this.values[binding.root!]!;
-    if (root.param) {
+    // an array a called function receives belongs to its caller: it has no root here
+    const root = binding.root === undefined ? null : this.values[binding.root]!;
+    if (!root || root.param) {
       throw errorAt(whole, `writing into the parameter \`${name}\` is not supported: it would change the caller's array. Write into a local array instead (\`const y = new Array<number>(${name}.length).fill(0)\`)`);
     }
     return { name, binding };
@@ -772,9 +814,9 @@ class Lowerer {
     if (binding) return { atom: binding.atom, type: binding.type };
     if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
     if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
-    const declared = this.file.getVariableDeclaration(name);
+    const declared = this.frame.file.getVariableDeclaration(name);
     if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
-    throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${this.fn.getName()}\``);
+    throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${this.frame.fn.getName()}\``);
   }
 
   private conditional(node: Node & { getCondition(): Expression; getWhenTrue(): Expression; getWhenFalse(): Expression }, target?: Target) {
@@ -799,44 +841,247 @@ class Lowerer {
     const callee = node.getExpression();
     const args = node.getArguments();
     for (const a of args) if (Node.isSpreadElement(a)) throw errorAt(a, "spread arguments are not supported");
-    let key: string;
+    const lowered = () => args.map((a) => this.expr(a as Expression));
     if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === "Math") {
-      key = `Math.${callee.getName()}`;
+      const key = `Math.${callee.getName()}`;
       if (key === "Math.random") throw errorAt(node, "`Math.random()` is not supported here: randomness belongs in a parameter (draw the numbers outside and pass them in)");
       if (!RULES[key]) throw errorAt(callee, `\`${key}\` is not supported yet`);
-    } else if (Node.isIdentifier(callee)) {
-      key = this.resolveCallee(callee);
-    } else {
-      throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: only Math functions and the runtime's helpers can be called in this version`);
+      return this.op(key, lowered(), node, target, callee.getText());
     }
-    const lowered = args.map((a) => this.expr(a as Expression));
-    return this.op(key, lowered, node, target, callee.getText());
+    if (!Node.isIdentifier(callee)) {
+      throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: call a function by its name (Math functions, the runtime's helpers, and functions of your modules)`);
+    }
+    const resolved = this.resolveCallee(callee);
+    switch (resolved.kind) {
+      case "rule": return this.op(resolved.key, lowered(), node, target, resolved.local);
+      case "package": return this.packageCall(resolved.binding, lowered(), node, target);
+      case "function": {
+        if (!gradientTag(resolved.decl)) return this.inline(resolved.decl, resolved.file, args, node, target);
+        return this.customCall(resolved.decl, resolved.file, this.arguments(resolved.decl, args, node).args, node, target);
+      }
+    }
   }
 
-  private resolveCallee(callee: Node): string {
+  /**
+   * What a called name is: a primitive of the rule table (a runtime helper), a function
+   * whose source tsgrad reads (this module, or a relative import), or a package's function.
+   */
+  private resolveCallee(callee: Node): Callee {
     const name = callee.getText();
     if (name === "eval") throw errorAt(callee, "`eval` is not supported here");
-    const imported = this.imports.get(name);
-    if (imported) {
+    const file = this.frame.file;
+    const binding = this.modules.importsOf(file).get(name);
+    if (binding) {
+      const imported = binding.import;
       const key = runtimeKey(imported);
       if (key) {
-        this.usedImports.set(name, imported);
-        if (key.startsWith("tensor.")) this.runtimeModule ??= imported.module;
-        return key;
+        if (key.startsWith("tensor.")) this.runtimeModule ??= this.modules.rebase(file, imported.module);
+        return { kind: "rule", key, local: this.useImport(imported, file) };
       }
-      throw errorAt(callee, `\`${name}\` is imported from '${imported.module}': calls to other functions are not supported yet (only Math functions and tsgrad's runtime helpers: ${[...RUNTIME_FUNCTIONS].join(", ")})`);
+      if (RUNTIME_MODULE.test(imported.module)) {
+        throw errorAt(callee, `\`${name}\` is imported from tsgrad's runtime '${imported.module}' but has no derivative rule (the runtime's differentiable functions: ${[...RUNTIME_FUNCTIONS].join(", ")} and the tensor operations)`);
+      }
+      if (!isRelative(imported.module)) return { kind: "package", binding };
+      const module = this.modules.load(binding);
+      const decl = exportedFunction(module, imported.imported);
+      if (!decl) throw errorAt(callee, `'${imported.module}' has no exported function \`${imported.imported}\` that tsgrad can read (it follows \`export function\` declarations)`);
+      if (!decl.hasBody()) throw noBody(callee, name);
+      return { kind: "function", decl, file: module };
     }
-    const local = this.file.getFunction(name);
-    if (local && !local.hasBody()) {
-      throw errorAt(callee, `\`${name}\` has no body tsgrad can read, so it cannot be differentiated`);
-    }
-    if (local) throw errorAt(callee, `calling \`${name}\` is not supported yet: calls to other functions come with a later version; inline it for now`);
+    const local = file.getFunctions().find((f) => f.getName() === name && f.hasBody()) ?? file.getFunction(name);
+    if (local && !local.hasBody()) throw noBody(callee, name);
+    if (local) return { kind: "function", decl: local, file };
     throw errorAt(callee, `\`${name}\` is not defined here (import \`sigmoid\` or \`relu\` from tsgrad's runtime, or use a Math function)`);
   }
 
+  /**
+   * A call of a function whose source tsgrad reads: its body is lowered right here, in a
+   * scope of its own, with its parameters bound to the arguments, and its `return` gives
+   * the call's value. The caller's graph then holds the callee's operations, so the
+   * gradient recomputes nothing; the code grows with the call tree.
+   */
+  private inline(decl: FunctionDeclaration, file: SourceFile, argNodes: readonly Node[], node: Node, target?: Target) {
+    const name = decl.getName()!;
+    const open = this.calls.indexOf(decl);
+    if (open >= 0) {
+      const cycle = [...this.calls.slice(open), decl].map((f) => f.getName()).join(" → ");
+      throw errorAt(node, `\`${name}\` is called recursively (${cycle}): recursion is not supported, because tsgrad inlines every call and a function cannot contain itself; write it as a loop`);
+    }
+    if (this.values.length > MAX_VALUES) {
+      throw errorAt(node, `inlining \`${name}\` here makes \`${this.fn.getName()}\` larger than ${MAX_VALUES} values (every call is inlined): give a function that is called many times a custom gradient (\`@gradient\`), which keeps it a call`);
+    }
+    this.checkDeclaration(decl);
+    const before = this.values.length;
+    const argStart = this.block.length;
+    const { args, params } = this.arguments(decl, argNodes, node);
+    const returnType = decl.getReturnTypeNode();
+    const declared = returnType ? this.valueType(returnType, `the result of \`${name}\``) : null;
+
+    const caller = { frame: this.frame, env: this.env, versions: this.versions };
+    const first = this.values.length;
+    const start = this.block.length;
+    this.frame = { fn: decl, file, scope: ++this.scopes };
+    // an argument computed for this call is named for the parameter it binds: `const v = a - b` (not an element read, `xs[i]`, which stays as it is)
+    args.forEach((a, i) => {
+      if (a.atom.kind !== "value" || a.atom.id < before || this.values[a.atom.id]!.name !== null) return;
+      const def = findOp(this.block.slice(argStart), a.atom.id);
+      if (!def || def.op === "index" || def.op === "length") return;
+      this.values[a.atom.id] = { ...this.values[a.atom.id]!, name: params[i]!.name, version: 1, hint: params[i]!.name, scope: this.frame.scope };
+    });
+    this.env = new Map(params.map((p, i): [string, Binding] => [p.name, { atom: args[i]!.atom, type: args[i]!.type, mutable: true }]));
+    this.versions = new Map(params.map((p) => [p.name, 1]));
+    this.calls.push(decl);
+    let result: { atom: Atom; type: ValueType } | null;
+    try {
+      result = this.returning((decl.getBody() as import("ts-morph").Block).getStatements(), declared, name);
+    } finally {
+      this.calls.pop();
+      this.frame = caller.frame;
+      this.env = caller.env;
+      this.versions = caller.versions;
+    }
+    if (!result) throw errorAt(decl.getNameNode() ?? decl, `\`${name}\` must end with \`return <expression>\``);
+    return this.adopt(result, first, start, target);
+  }
+
+  /**
+   * The caller's name for an inlined call's value: `const a = sq(x)` makes the callee's
+   * last value `a` itself rather than a copy of it, when the callee computed it (not a
+   * value passed in, nor a loop variable, whose name its loop shares).
+   */
+  private adopt(result: { atom: Atom; type: ValueType }, first: number, start: number, target?: Target) {
+    const { atom } = result;
+    if (!target || atom.kind !== "value" || atom.id < first || isCarried(this.block.slice(start), atom.id)) return result;
+    const v = this.values[atom.id]!;
+    this.values[atom.id] = { ...v, name: target.name, version: target.version, hint: target.hint, scope: this.frame.scope };
+    return result;
+  }
+
+  /** A call's arguments, lowered and checked against the callee's parameters: their number and types. */
+  private arguments(decl: FunctionDeclaration, argNodes: readonly Node[], node: Node) {
+    const name = decl.getName()!;
+    const params = this.signature(decl);
+    if (argNodes.length !== params.length) {
+      const list = params.length > 0 ? ` (${params.map((p) => p.name).join(", ")})` : "";
+      throw errorAt(node, `\`${name}\` takes ${params.length} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
+    }
+    const args = argNodes.map((a) => this.expr(a as Expression));
+    args.forEach((a, i) => {
+      const p = params[i]!;
+      if (a.type !== p.type) {
+        throw errorAt(argNodes[i]!, `argument ${i + 1} of \`${name}\` is ${TYPE_NAMES[a.type]}, but its parameter \`${p.name}\` is a \`${p.typeText}\``);
+      }
+    });
+    return { args, params };
+  }
+
+  /** A function's parameters: plain names with declared types tsgrad knows. */
+  private signature(decl: FunctionDeclaration) {
+    return decl.getParameters().map((p) => {
+      const nameNode = p.getNameNode();
+      if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructured parameters are not supported yet");
+      if (p.isRestParameter()) throw errorAt(p, "rest parameters are not supported yet");
+      if (p.hasQuestionToken() || p.hasInitializer()) throw errorAt(p, "optional and default parameters are not supported yet");
+      const name = nameNode.getText();
+      const typeNode = p.getTypeNode();
+      if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
+      const typeText = typeNode.getText();
+      const type = this.valueType(typeNode, `parameter \`${name}\``);
+      const differentiable = type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(typeText));
+      return { name, type, typeText, differentiable };
+    });
+  }
+
+  /**
+   * A call of a function with a custom gradient (`@gradient fBackward`): kept as a call,
+   * `f(x)` in the forward code and `fBackward(x, out, dout)` in the backward code, both
+   * imported from the module that defines them.
+   */
+  private customCall(decl: FunctionDeclaration, file: SourceFile, args: { atom: Atom; type: ValueType }[], node: Node, target?: Target) {
+    const { backward, params, result } = this.customGradient(decl, file);
+    const module = this.modules.specifierOf(file);
+    const name = decl.getName()!;
+    const forward = this.useImport({ local: name, imported: name, module }, null);
+    const custom: CustomCall = {
+      forward,
+      backward: this.useImport({ local: backward, imported: backward, module }, null),
+      params: params.map((p) => ({ type: p.type, differentiable: p.differentiable })),
+      result,
+    };
+    return this.op(`custom.${name}`, args, node, target, forward, custom);
+  }
+
+  /** Checks a `@gradient` annotation: both functions exported, the backward's parameters and result fit. */
+  private customGradient(decl: FunctionDeclaration, file: SourceFile) {
+    const tag = gradientTag(decl)!;
+    const name = decl.getName()!;
+    const nameNode = decl.getNameNode() ?? decl;
+    const backwardName = (tag.getCommentText() ?? "").trim().split(/\s+/)[0] ?? "";
+    if (!/^[A-Za-z_$][\w$]*$/.test(backwardName)) throw errorAt(tag, `@gradient needs the name of the backward function: \`@gradient ${name}Backward\``);
+    if (!decl.isExported()) throw errorAt(nameNode, `\`${name}\` has a custom gradient, so the generated code calls it: export it (\`export function ${name}\`)`);
+    this.checkDeclaration(decl);
+    const params = this.signature(decl);
+    const returnType = decl.getReturnTypeNode();
+    if (!returnType) throw errorAt(nameNode, `\`${name}\` has a custom gradient: declare its result type (\`number\` or \`Tensor\`)`);
+    const result = this.valueType(returnType, `the result of \`${name}\``);
+    if (result !== "number" && result !== "tensor") throw errorAt(returnType, `a function with a custom gradient returns a \`number\` or a \`Tensor\`, not a \`${returnType.getText()}\``);
+
+    const backward = file.getFunctions().find((f) => f.getName() === backwardName && f.hasBody()) ?? file.getFunction(backwardName);
+    if (!backward) throw errorAt(tag, `@gradient names \`${backwardName}\`, which is not a function declared in this module`);
+    const backwardNode = backward.getNameNode() ?? backward;
+    if (!backward.isExported()) throw errorAt(backwardNode, `\`${backwardName}\` is the backward of \`${name}\`, which the generated code calls: export it (\`export function ${backwardName}\`)`);
+    const wanted = params.length + 2;
+    if (backward.getParameters().length !== wanted) {
+      const inputs = params.length > 0 ? `its parameters (${params.map((p) => p.name).join(", ")}), then ` : "";
+      throw errorAt(backwardNode, `\`${backwardName}\`, the backward of \`${name}\`, takes ${inputs}the result and the upstream gradient: ${wanted} parameters, not ${backward.getParameters().length}`);
+    }
+    if (params.length > 1) {
+      const tuple = backward.getReturnTypeNode();
+      if (!tuple || !Node.isTupleTypeNode(tuple) || tuple.getElements().length !== params.length) {
+        const shape = `[${params.map((p) => (p.differentiable ? p.typeText : "null")).join(", ")}]`;
+        throw errorAt(tuple ?? backwardNode, `\`${backwardName}\` returns one gradient per parameter of \`${name}\`: declare its result as a tuple, \`${shape}\` (entries for parameters that get no gradient are ignored)`);
+      }
+    }
+    return { backward: backwardName, params, result };
+  }
+
+  /**
+   * A function from a package: tsgrad cannot read it, so it is kept as a call with no
+   * gradient, which is right only where no differentiated value flows through it (an index
+   * helper); the activity analysis rejects the other uses. Its result is taken to be a number.
+   */
+  private packageCall(binding: ImportBinding, args: { atom: Atom; type: ValueType }[], node: Node, target?: Target) {
+    const imported = binding.import;
+    const forward = this.useImport(imported, binding.decl.getSourceFile());
+    const custom: CustomCall = {
+      forward, backward: null, module: imported.module,
+      params: args.map((a) => ({ type: a.type, differentiable: false })), result: "number",
+    };
+    return this.op(`opaque.${imported.imported}`, args, node, target, forward, custom);
+  }
+
+  /**
+   * The local name the generated module knows an import by: the user's where it is free,
+   * else a numbered one. `from` is the module that wrote the specifier (null: already as
+   * the generated module, which sits beside the module being compiled, must write it).
+   */
+  private useImport(imported: Import, from: SourceFile | null): string {
+    const module = from ? this.modules.rebase(from, imported.module) : imported.module;
+    const same = (i: Import) => i.module === module && i.imported === imported.imported && !!i.typeOnly === !!imported.typeOnly;
+    for (const [local, i] of this.usedImports) if (same(i)) return local;
+    let local = imported.local;
+    for (let k = 1; (this.moduleImports.has(local) && !same(this.moduleImports.get(local)!)) || this.ownNames.has(local) || this.usedImports.has(local); k++) {
+      local = `${imported.local}_${k}`;
+    }
+    const entry: Import = { ...imported, local, module };
+    this.moduleImports.set(local, entry);
+    this.usedImports.set(local, entry);
+    return local;
+  }
+
   /** Appends one operation; its result becomes `target` when given, else a new temporary. */
-  private op(key: string, args: { atom: Atom; type: ValueType }[], node: Node, target?: Target, callee?: string) {
-    const rule = RULES[key]!;
+  private op(key: string, args: { atom: Atom; type: ValueType }[], node: Node, target?: Target, callee?: string, custom?: CustomCall) {
+    const rule = ruleOf({ op: key, custom });
     const what = callee ?? `\`${key}\``;
     const fewest = rule.arity === "variadic" ? (key === "array.of" ? 0 : 2) : rule.arity - (rule.optional ?? 0);
     if (rule.arity === "variadic" ? args.length < fewest : args.length < fewest || args.length > rule.arity) {
@@ -865,7 +1110,7 @@ class Lowerer {
     // a new array is a `number[]` or a `Float64Array` (the callee says); a written one stays what it was
     const typeText = rule.result !== "array" ? undefined : rule.write ? this.values[(args[0]!.atom as Atom & { kind: "value" }).id]!.typeText : callee;
     const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, rule.result, false, typeText);
-    this.block.push({ kind: "op", op: key, callee, args: args.map((a) => a.atom), out, loc: locOf(node) });
+    this.block.push({ kind: "op", op: key, callee, ...(custom ? { custom } : {}), args: args.map((a) => a.atom), out, loc: locOf(node) });
     return { atom: valueAtom(out), type: rule.result };
   }
 }

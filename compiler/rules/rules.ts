@@ -12,7 +12,7 @@ import {
   type BinaryOp, type Ex,
   add, bool, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub,
 } from "../ir/expr.ts";
-import type { ValueType } from "../ir/ir.ts";
+import type { CustomCall, ValueType } from "../ir/ir.ts";
 
 export interface VjpArgs {
   /** The operation's inputs, as they appear in the emitted code. */
@@ -23,6 +23,8 @@ export interface VjpArgs {
   readonly dout: Ex;
   /** The inputs' types (a tensor op may take a tensor or a number in one position). */
   readonly types: readonly ValueType[];
+  /** What the rule's `shared` expression was stored in, when it has one. */
+  readonly shared?: Ex;
 }
 
 /** What an input position accepts; `static` inputs (an axis, labels) get no gradient. */
@@ -68,6 +70,12 @@ export interface Rule {
   forward(args: readonly Ex[], callee: string): Ex;
   /** One gradient contribution per input (null: none); absent for "zero" and "logic" rules. */
   vjp?(p: VjpArgs): readonly (Ex | ElementGrad | null)[];
+  /**
+   * A computation the contributions share, done once: the backward pass stores it in a
+   * variable and `vjp` reads it as `shared` (a backward function returning one gradient
+   * per input as a tuple is called once, not once per input).
+   */
+  shared?(p: VjpArgs): Ex;
   /** Input ranges where the rule is smooth, for the table-driven tests. */
   readonly domain: readonly (readonly [number, number])[];
 }
@@ -396,4 +404,46 @@ export function ruleFor(op: string): Rule {
   const rule = RULES[op];
   if (!rule) throw new Error(`no derivative rule for '${op}'`);
   return rule;
+}
+
+/**
+ * The rule of an operation: its entry in the table, or, for a call tsgrad keeps as a call
+ * (`@gradient`, a package function), the rule its annotation describes. Every stage looks
+ * rules up here, so a custom gradient is differentiated like any primitive.
+ */
+export function ruleOf(op: { readonly op: string; readonly custom?: CustomCall }): Rule {
+  if (!op.custom) return ruleFor(op.op);
+  let rule = customRules.get(op.custom);
+  if (!rule) {
+    rule = customRule(op.custom);
+    customRules.set(op.custom, rule);
+  }
+  return rule;
+}
+
+const customRules = new WeakMap<CustomCall, Rule>();
+
+/**
+ * A call of `f` whose backward the user wrote: `fBackward(...inputs, out, dout)` returns the
+ * gradient of the one input, or a tuple with one entry per input, of which the entries for
+ * inputs that carry no gradient (labels, flags) are ignored. Without a backward, the call
+ * has no gradient at all (a package function on values that are not differentiated).
+ */
+function customRule(c: CustomCall): Rule {
+  const backward = c.backward;
+  const single = c.params.length === 1;
+  const backwardCall = ({ args, out, dout }: VjpArgs) => call(backward!, ...args, out, dout);
+  return {
+    kind: backward ? "elementary" : "zero",
+    arity: c.params.length,
+    signature: c.params.map((p): ArgKind => (p.type === "array" || p.type === "tensor" || p.type === "boolean" ? p.type : "number")),
+    hint: `${c.forward}Out`,
+    result: c.result === "tensor" || c.result === "boolean" ? c.result : "number",
+    forward: callForward,
+    vjp: backward
+      ? (p) => c.params.map((param, i) => (!param.differentiable ? null : single ? backwardCall(p) : index(p.shared!, num(i))))
+      : undefined,
+    shared: backward && !single ? backwardCall : undefined,
+    domain: c.params.map(() => ANY),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { add, bool, forEachSym, method, newOf, num, prop, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
 import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
-import { RULES } from "../rules/rules.ts";
+import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 
 export class TransformContext {
@@ -90,7 +90,7 @@ export class TransformContext {
     read(fn.result);
     for (const p of fn.params) this.blockOf.set(p.value, 0);
     for (const [id, def] of this.defs) {
-      if (def.kind === "op" && RULES[def.op]!.write) {
+      if (def.kind === "op" && ruleOf(def).write) {
         const list = this.writesOf.get(this.root(id)) ?? [];
         list.push(def);
         this.writesOf.set(this.root(id), list);
@@ -111,7 +111,7 @@ export class TransformContext {
     if (r === undefined) {
       this.roots.set(id, id); // a loop's phi reaches itself through its next value
       const def = this.defs.get(id);
-      const from = def?.kind === "op" && RULES[def.op]!.write ? def.args[0]
+      const from = def?.kind === "op" && ruleOf(def).write ? def.args[0]
         : def?.kind === "loop" ? def.carried.find((c) => c.phi === id)!.init
         : def?.kind === "if" ? def.outs.find((o) => o.out === id)!.then
         : undefined;
@@ -133,7 +133,7 @@ export class TransformContext {
     if (this.forwardMode && this.loops.some((l) => l.test.includes(op))) return false;
     const around = this.loopsAround(op.out);
     return (this.writesOf.get(this.root(a.id)) ?? []).some((w) =>
-      (op.op === "index" || RULES[w.op]!.write === "push") &&
+      (op.op === "index" || ruleOf(w).write === "push") &&
       (this.order.get(w)! > this.order.get(op)! || this.loopsAround(w.out).some((l) => around.includes(l))));
   }
 
@@ -158,8 +158,14 @@ export class TransformContext {
     if (c.next.kind !== "value") return false;
     const next = c.next.id;
     const topLevel = loop.body.some((s) => (s.kind === "op" ? s.out === next : s.kind === "if" && s.outs.some((o) => o.out === next)));
-    const sameName = this.fn.values[next]!.name !== null && this.fn.values[next]!.name === this.fn.values[c.phi]!.name;
+    const sameName = this.sameVariable(next, c.phi);
     return topLevel && (sameName || c.phi === loop.counter);
+  }
+
+  /** Whether two values are versions of one user variable: the same name in the same function body. */
+  sameVariable(a: number, b: number): boolean {
+    const [u, v] = [this.fn.values[a]!, this.fn.values[b]!];
+    return u.name !== null && u.name === v.name && u.scope === v.scope;
   }
 
   /** The loop `id` is a phi of, with its carried entry. */
@@ -245,14 +251,17 @@ export class TransformContext {
       const v = this.fn.values[id]!;
       const carried = this.carriedOf(id);
       const init = carried?.carried.init;
-      if (init?.kind === "value" && this.fn.values[init.id]!.name === v.name && v.name !== null && this.reads.get(init.id) === 1 && !this.backwardReads(init.id)) {
+      if (init?.kind === "value" && this.sameVariable(init.id, id) && this.reads.get(init.id) === 1 && !this.backwardReads(init.id)) {
         sym = this.valueSym(init.id);
       } else {
         // a counted loop's index is declared in its own header: `j` again in a second `for (let j ...)`
         const ownScope = v.name !== null && this.loops.some((l) => l.counted && this.isCounted(l) && l.counted.lo.kind === "value" && l.counted.lo.id === id);
-        sym = v.name === null
-          ? this.fresh(v.hint)
-          : v.version === 1 || ownScope ? this.fresh(v.name, true) : this.fresh(`${v.name}_${v.version}`);
+        // an inlined function's variables keep their names where nothing else has them, else
+        // are numbered in order of appearance: `t`, `t_1`, `t_2`
+        sym = v.name === null ? this.fresh(v.hint)
+          : v.scope !== 0 ? this.fresh(v.name)
+          : v.version === 1 || ownScope ? this.fresh(v.name, true)
+          : this.fresh(`${v.name}_${v.version}`);
       }
       this.valueSyms.set(id, sym);
     }
@@ -263,14 +272,16 @@ export class TransformContext {
   private backwardReads(id: number): boolean {
     const def = this.defs.get(id);
     if (def?.kind !== "op" || !this.activity.isActive(id)) return def?.kind === "if" && this.activity.isActive(id);
-    const rule = RULES[def.op]!;
+    const rule = ruleOf(def);
     if (!rule.vjp) return false;
     const out: Sym = { id: -1, hint: "out", user: false };
     let reads = false;
-    const parts = rule.vjp({ args: def.args.map(() => num(0)), out: ref(out), dout: num(1), types: this.argTypes(def) });
-    for (const p of parts) {
-      if (p === null) continue;
-      const e = "at" in p ? p.grad : p;
+    const p = { args: def.args.map(() => num(0)), out: ref(out), dout: num(1), types: this.argTypes(def) };
+    const shared = rule.shared?.(p);
+    const parts = rule.vjp({ ...p, shared: shared && num(0) });
+    for (const part of [...parts, shared ?? null]) {
+      if (part === null) continue;
+      const e = "at" in part ? part.grad : part;
       forEachSym(e, (x) => { if (x === out) reads = true; });
     }
     return reads;
@@ -344,7 +355,7 @@ export class TransformContext {
   isRematerialised(id: number): boolean {
     const def = this.defs.get(id);
     if (def?.kind !== "op" || this.isUser(id)) return false;
-    const rule = RULES[def.op]!;
+    const rule = ruleOf(def);
     if (this.readsChanging(def)) return false;
     const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" ||
       (!this.activity.isActive(id) && (rule.kind === "linear" || rule.kind === "bilinear") && rule.result === "number" && !def.op.startsWith("tensor."));
@@ -367,6 +378,6 @@ export class TransformContext {
 
   /** An operation's forward expression, with its inputs spelled by `arg`. */
   opEx(op: OpStmt, arg: (a: Atom) => Ex): Ex {
-    return RULES[op.op]!.forward(op.args.map(arg), op.callee ?? op.op);
+    return ruleOf(op).forward(op.args.map(arg), op.callee ?? op.op);
   }
 }

@@ -7,12 +7,12 @@
  */
 import { bool, cond, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
-import type { Atom, IfStmt, LoopStmt, Stmt } from "../ir/ir.ts";
+import type { Atom, IfStmt, LoopStmt, OpStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import { tapeInit, type LoopPlan } from "./tape.ts";
-import { RULES } from "../rules/rules.ts";
+import { ruleOf } from "../rules/rules.ts";
 
-const writeOf = (op: string) => RULES[op]!.write;
+const writeOf = (op: OpStmt) => ruleOf(op).write;
 
 export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): CodeStmt[] {
   const { fn } = cx;
@@ -147,7 +147,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     return block.slice(from + 1, to).every((s) => !writes(s, array));
   };
   const writes = (s: Stmt, array: number): boolean => {
-    if (s.kind === "op") return !!RULES[s.op]!.write && cx.root(s.out) === array;
+    if (s.kind === "op") return !!ruleOf(s).write && cx.root(s.out) === array;
     if (s.kind === "if") return [...s.then, ...s.else].some((t) => writes(t, array));
     return [...s.test, ...s.body].some((t) => writes(t, array));
   };
@@ -200,7 +200,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     for (const s of stmts) {
       if (s.kind === "op") {
         if (!live.has(s.out) || folds(s.out) || cx.isRematerialised(s.out) || headerInit.has(s.out)) continue;
-        const write = RULES[s.op]!.write;
+        const write = ruleOf(s).write;
         if (write) {
           out.push(elementWrite(s, write));
           continue;
@@ -217,7 +217,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       }
       // an array written in an arm is the same object after the branch: nothing to merge
       const outs = s.outs.filter((o) => live.has(o.out) && !folds(o.out) && !cx.isArray(o.out));
-      const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id));
+      // what an arm must compute as a statement (a recomputed value is written where it is read)
+      const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id) && !cx.isRematerialised(id));
       if (outs.length === 0 && !innerLive) continue;
       if (outs.length > 0 && inline(s) && !innerLive) {
         for (const o of outs) define(o.out, cond(ex(s.cond), ex(o.then), ex(o.else)), s.loc);

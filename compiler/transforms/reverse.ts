@@ -5,10 +5,10 @@
  * becomes `const dx = ...` (or `let` when more follow), later ones `dx += ...`. A branch is
  * reversed as a branch. The forward half comes from ./primal.ts.
  */
-import { bool, forEachSym, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cmp, forEachSym, index, method, num, prop, ref, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { FunctionIR, LoopStmt, SourceLoc, Stmt } from "../ir/ir.ts";
-import { RULES, type ElementGrad } from "../rules/rules.ts";
+import { ruleOf, type ElementGrad } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
 import { primal } from "./primal.ts";
@@ -49,7 +49,14 @@ interface Loop {
   readonly inner: ReadonlySet<number>;
   readonly loc: SourceLoc;
 }
-type Raw = Contribution | Branch | Loop;
+/** A value the contributions after it read: a rule's `shared` computation, stored once. */
+interface Shared {
+  readonly k: "shared";
+  readonly sym: Sym;
+  readonly expr: Ex;
+  readonly loc: SourceLoc;
+}
+type Raw = Contribution | Branch | Loop | Shared;
 
 export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   const cx = new TransformContext(fn, activity);
@@ -100,7 +107,8 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   const reserved = new Set<string>([
     fn.name, "Math",
     ...fn.params.map((p) => p.name),
-    ...fn.values.flatMap((v) => (v.name ? [v.name] : [])),
+    // an inlined function's variables are renamed where they clash; the caller's are kept
+    ...fn.values.flatMap((v) => (v.name && v.scope === 0 ? [v.name] : [])),
     ...fn.imports.map((i) => i.local),
   ]);
   return {
@@ -224,17 +232,24 @@ class Reverser {
         // an array's writes are undone whenever the array is active: in a loop, what reads it
         // may come earlier in the body and be reversed after them
         if (!cx.isActive(s.out) || !(cx.isArray(s.out) || this.contributed.has(s.out))) continue;
-        const rule = RULES[s.op]!;
+        const rule = ruleOf(s);
         if (!rule.vjp) continue; // a new array of zeros
         this.settle(s.out);
         // an element read's gradient goes straight into the array
-        if (rule.signature?.includes("array")) this.inlineOnce(s.out, block);
-        const parts = rule.vjp!({
+        if (s.op === "index") this.inlineOnce(s.out, block);
+        const p = {
           args: s.args.map((a) => cx.atomEx(a)),
           out: cx.atomEx({ kind: "value", id: s.out }),
           dout: this.adjointEx(s.out),
           types: cx.argTypes(s),
-        });
+        };
+        let shared: Ex | undefined;
+        if (rule.shared) {
+          const sym = cx.fresh(`${s.callee ?? rule.hint}Grads`);
+          out.push({ k: "shared", sym, expr: rule.shared(p), loc: s.loc });
+          shared = ref(sym);
+        }
+        const parts = rule.vjp!({ ...p, shared });
         // a rule with optional inputs answers for all of them
         if (parts.length !== (rule.arity === "variadic" ? s.args.length : rule.arity) || parts.length < s.args.length) {
           throw new Error(`rule '${s.op}' returned ${parts.length} gradients for ${s.args.length} inputs`);
@@ -346,6 +361,27 @@ class Reverser {
         out.push({ k: "assign", op: r.set ? "=" : "+=", sym: this.adjointSym(r.target), index: r.at, expr: r.expr, role: "backward", origin: r.loc });
         continue;
       }
+      if (r.k === "shared") {
+        out.push({ k: "decl", mutable: false, sym: r.sym, init: r.expr, role: "backward", origin: r.loc });
+        continue;
+      }
+      if (r.k === "contrib" && this.cx.isArray(base(r.target))) {
+        // a whole array's gradient (from a custom backward): the only one is taken as it is,
+        // more are added element by element into an array of zeros
+        if (r.dropped) continue;
+        const sym = this.adjointSym(r.target);
+        const count = this.byTarget.get(r.target)!.filter((c) => !c.dropped).length;
+        // (an array result's gradient starts as a copy of dout, which later writes may change)
+        const fresh = r.expr.k === "method" && r.expr.name === "slice";
+        if (!declared.has(r.target) && (count === 1 || fresh)) {
+          declared.add(r.target);
+          out.push({ k: "decl", mutable: false, sym, init: r.expr, role: "backward", origin: r.loc });
+          continue;
+        }
+        if (!declared.has(r.target)) declare(r.target);
+        out.push(...this.addArray(sym, r.expr, r.loc));
+        continue;
+      }
       if (r.k === "contrib") {
         if (r.dropped) continue;
         const sym = this.adjointSym(r.target);
@@ -399,6 +435,24 @@ class Reverser {
     }
     return out;
   }
+
+  /** `for (let i = 0; i < dx.length; i++) dx[i] += g[i];`, with `g` stored first unless it is a variable. */
+  private addArray(sym: Sym, expr: Ex, loc: SourceLoc): CodeStmt[] {
+    const out: CodeStmt[] = [];
+    let from = expr;
+    if (!(expr.k === "ref" || (expr.k === "index" && expr.a.k === "ref"))) {
+      const part = this.cx.fresh(`${sym.hint}Part`);
+      out.push({ k: "decl", mutable: false, sym: part, init: expr, role: "backward", origin: loc });
+      from = ref(part);
+    }
+    const i = this.cx.fresh("i");
+    out.push({
+      k: "loop", index: { sym: i, init: num(0), step: 1 }, cond: cmp("<", ref(i), prop(ref(sym), "length")),
+      body: [{ k: "assign", op: "+=", sym, index: ref(i), expr: index(from, ref(i)), role: "backward", origin: loc }],
+      role: "backward", origin: loc,
+    });
+    return out;
+  }
 }
 
 /** Adjoints whose first contribution in an arm is a plain statement (not inside a nested branch). */
@@ -406,6 +460,7 @@ function assignedFirst(raws: readonly Raw[]): Set<number> {
   const seen = new Set<number>();
   const first = new Set<number>();
   for (const r of raws) {
+    if (r.k === "shared") continue;
     if (r.k === "contrib") {
       if (r.dropped) continue;
       if (!seen.has(r.target) && !r.at) first.add(r.target);
@@ -423,6 +478,7 @@ function targetsOf(r: Branch | Loop): number[] {
   const seen: number[] = [];
   const visit = (raws: readonly Raw[]) => {
     for (const x of raws) {
+      if (x.k === "shared") continue;
       if (x.k === "if") visit([...x.then, ...x.else]);
       else if (x.k === "loop") {
         for (const c of x.carried) if (!seen.includes(c.phi)) seen.push(c.phi);

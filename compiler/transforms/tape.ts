@@ -11,7 +11,7 @@
  */
 import { add, call, cmp, index, list, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import type { Atom, LoopStmt, OpStmt } from "../ir/ir.ts";
-import { RULES } from "../rules/rules.ts";
+import { ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
 
 export interface Tape {
@@ -176,7 +176,7 @@ export function runsCounted(cx: TransformContext, loop: LoopStmt): boolean {
 
 /** Arithmetic cheap enough to redo in the backward pass rather than store. */
 function cheap(cx: TransformContext, op: OpStmt): boolean {
-  const rule = RULES[op.op]!;
+  const rule = ruleOf(op);
   if (op.op.startsWith("tensor.") || rule.write || cx.readsChanging(op)) return false;
   if (rule.kind === "linear" || rule.kind === "bilinear" || rule.kind === "logic" || op.op === "index" || op.op === "length") return true;
   return op.op === "/" || (op.op === "**" && op.args[1]!.kind === "const");

@@ -67,6 +67,18 @@ describe("tsgrad CLI", () => {
     expect(readdirSync(dir).sort()).toEqual(["bad.ts", "good.ts"]);
   });
 
+  it("reads the modules a relative import names, and shows an error inside one with that module's code frame", async () => {
+    file("helpers.ts", "export function half(v: number): number {\n  return v / 2;\n}\n");
+    const input = file("model.ts", `import { half } from "./helpers";\n\n/** @differentiable */\nexport function f(x: number): number {\n  return half(x) * x;\n}\n`);
+    expect((await run(input)).code).toBe(0);
+    expect(readFileSync(join(dir, "model.grad.ts"), "utf8")).toContain("const half = x / 2; // line 2 (half, helpers.ts)");
+    writeFileSync(join(dir, "helpers.ts"), "export function half(v: number): number {\n  return v * Math.random();\n}\n");
+    const r = await run(input);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, "helpers.ts")}:2:14: error: \`Math.random()\` is not supported here`);
+    expect(r.stderr).toContain(" 2 |   return v * Math.random();");
+  });
+
   it("refuses to overwrite a file it did not generate", async () => {
     const input = file("model.ts", GOOD);
     const mine = file("model.grad.ts", "// my own hand-written gradient\n");

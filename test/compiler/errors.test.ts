@@ -15,7 +15,22 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a path without a return", wrap("  if (x > 0) {\n    return x;\n  } else {\n    x = 1;\n  }"), /this path through the function does not end with `return <expression>`/, 5, 10],
   ["a redeclared name", wrap("  if (x > 0) {\n    const x = 2;\n  }\n  return x;"), /`x` is already declared in this function/, 4, 11],
   ["a call of a function without a body", `declare function opaque(v: number): number;\n${wrap("  return opaque(x);")}`, /`opaque` has no body tsgrad can read/, 4, 10],
-  ["a call of another function", `function helper(v: number) { return v; }\n${wrap("  return helper(x);")}`, /calling `helper` is not supported yet/, 4, 10],
+  ["a directly recursive call", `function down(v: number): number { return v > 1 ? down(v / 2) : v; }\n${wrap("  return down(x);")}`, /`down` is called recursively \(down → down\): recursion is not supported, because tsgrad inlines every call/, 1, 51],
+  ["a mutually recursive call", `function even(v: number): number { return v > 1 ? odd(v - 1) : v; }\nfunction odd(v: number): number { return even(v - 1); }\n${wrap("  return even(x);")}`, /`even` is called recursively \(even → odd → even\)/, 2, 42],
+  ["a tagged function calling itself", wrap("  return x > 1 ? f(x / 2) : x;"), /`f` is called recursively \(f → f\)/, 3, 18],
+  ["a call with too few arguments", `function h(a: number, b: number): number { return a * b; }\n${wrap("  return h(x);")}`, /`h` takes 2 arguments \(a, b\), got 1/, 4, 10],
+  ["a call with too many arguments", `function h(a: number): number { return a; }\n${wrap("  return h(x, x);")}`, /`h` takes 1 argument \(a\), got 2/, 4, 10],
+  ["an argument of the wrong type", `function first(a: number[]): number { return a[0]; }\n${wrap("  return first(x);")}`, /argument 1 of `first` is a number, but its parameter `a` is a `number\[\]`/, 4, 16],
+  ["an error inside a called function, where it is", `function h(a: number): number {\n  return a * Math.random();\n}\n${wrap("  return h(x);")}`, /`Math.random\(\)` is not supported here/, 2, 14],
+  ["a called function writing a module-level variable", `let total = 0;\nfunction h(a: number): number {\n  total = a;\n  return a;\n}\n${wrap("  return h(x);")}`, /`total` is not a local variable of `h`: writing to state outside the function is not supported \(the gradient could not see it\)/, 3, 3],
+  ["writing a module-level array", `const state = [0];\n${wrap("  state[0] = x;\n  return x;")}`, /`state` is a module-level variable: writing to state outside the function is not supported/, 4, 3],
+  ["a package function on a differentiated value", `import { softplus } from "mathlib";\n${wrap("  return 2 * softplus(x);")}`, /`softplus` comes from the package 'mathlib', whose source tsgrad cannot read, and here it is called on a differentiated value: give it a custom gradient/, 4, 14],
+  ["a custom gradient that is not exported", `/** @gradient sqBackward */\nfunction sq(v: number): number { return v * v; }\nexport function sqBackward(v: number, out: number, dout: number): number { return 2 * v * dout; }\n${wrap("  return sq(x);")}`, /`sq` has a custom gradient, so the generated code calls it: export it/, 2, 10],
+  ["a backward that is not exported", `/** @gradient sqBackward */\nexport function sq(v: number): number { return v * v; }\nfunction sqBackward(v: number, out: number, dout: number): number { return 2 * v * dout; }\n${wrap("  return sq(x);")}`, /`sqBackward` is the backward of `sq`, which the generated code calls: export it/, 3, 10],
+  ["a backward with the wrong number of parameters", `/** @gradient sqBackward */\nexport function sq(v: number): number { return v * v; }\nexport function sqBackward(v: number, dout: number): number { return 2 * v * dout; }\n${wrap("  return sq(x);")}`, /`sqBackward`, the backward of `sq`, takes its parameters \(v\), then the result and the upstream gradient: 3 parameters, not 2/, 3, 17],
+  ["a backward of two parameters without a tuple result", `/** @gradient mulBackward */\nexport function mul(a: number, b: number): number { return a * b; }\nexport function mulBackward(a: number, b: number, out: number, dout: number): number[] { return [b * dout, a * dout]; }\n${wrap("  return mul(x, x);")}`, /`mulBackward` returns one gradient per parameter of `mul`: declare its result as a tuple, `\[number, number\]`/, 3, 79],
+  ["a backward that does not exist", `/** @gradient nope */\nexport function sq(v: number): number { return v * v; }\n${wrap("  return sq(x);")}`, /@gradient names `nope`, which is not a function declared in this module/, 1, 5],
+  ["@gradient without a name", `/** @gradient */\nexport function sq(v: number): number { return v * v; }\n${wrap("  return sq(x);")}`, /@gradient needs the name of the backward function: `@gradient sqBackward`/, 1, 5],
   ["Math.random()", wrap("  return x * Math.random();"), /`Math.random\(\)` is not supported here: randomness belongs in a parameter/, 3, 14],
   ["eval", wrap("  return eval(\"x\");"), /`eval` is not supported here/, 3, 10],
   ["an async function", "/** @differentiable */\nexport async function f(x: number) {\n  return x;\n}\n", /an `async` function is not supported here/, 2, 8],
@@ -25,7 +40,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a class method", "class C {\n  /** @differentiable */\n  f(x: number) {\n    return x;\n  }\n}\n", /@differentiable on a class method is not supported: tag a top-level `function` declaration/, 3, 3],
   ["an arrow function", "/** @differentiable */\nexport const f = (x: number) => x;\n", /@differentiable on a variable/, 2, 1],
   ["writing into a parameter array", wrap("  x[0] = 1;\n  return x[0];", "x: number[]"), /writing into the parameter `x` is not supported: it would change the caller's array/, 3, 3],
-  ["writing into an outside array", `const cache = [0, 0];\n${wrap("  cache[0] = x;\n  return x;")}`, /`cache` is not a local variable of `f`: writing to state outside the function is not supported/, 4, 3],
+  ["a helper writing into the array it receives", `function put(b: number[], v: number) {\n  b[0] = v;\n  return v;\n}\n${wrap("  const a = [x];\n  return put(a, x);")}`, /writing into the parameter `b` is not supported/, 2, 3],
   ["a second name for an array", wrap("  const a = [x, x];\n  const b = a;\n  return b[0];"), /`b` would be a second name for the array `a`/, 4, 13],
   ["`new Array(n)` without fill", wrap("  const a = new Array(3);\n  return x;"), /`new Array\(n\)` has holes: write `new Array<number>\(n\).fill\(0\)`/, 3, 13],
   ["fill with a non-zero value", wrap("  const a = new Array<number>(3).fill(x);\n  return a[0];"), /a new array starts as zeros here: `.fill\(0\)`/, 3, 39],
@@ -50,7 +65,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a number as a condition", wrap("  return x ? 1 : 0;"), /a condition must be a comparison or another boolean/, 3, 10],
   ["a wrong argument count", wrap("  return Math.exp(x, x);"), /Math.exp takes 1 argument, got 2/, 3, 10],
   ["an unsupported Math function", wrap("  return Math.clz32(x);"), /`Math.clz32` is not supported yet/, 3, 10],
-  ["an import from elsewhere", `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}`, /`helper` is imported from '.\/helpers.ts': calls to other functions are not supported yet/, 4, 10],
+  ["an import from a module compile() cannot read", `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}`, /cannot read the module '.\/helpers.ts' \(compile\(\) was given no readFile option to read it with\)/, 1, 24],
   ["a syntax error", "/** @differentiable */\nexport function f(x: number { return x; }\n", /syntax error: ',' expected/, 2, 29],
   ["no tagged function", "export function f(x: number) { return x; }\n", /no function is tagged `@differentiable`/, 1, 1],
 ];
@@ -97,6 +112,43 @@ describe("unsupported input", () => {
     } finally {
       rule.vjp = saved;
     }
+  });
+});
+
+/** [what, the module's source, the modules it can import (by path), message pattern, file, line, column] */
+const IMPORT_CASES: [string, string, Record<string, string>, RegExp, string, number, number][] = [
+  ["an import of a module that does not exist", `import { helper } from "./helpers";\n${wrap("  return helper(x);")}`, {},
+    /cannot read the module '.\/helpers' \(looked for src\/helpers.ts and src\/helpers\/index.ts\), so tsgrad cannot see the functions it exports/, "src/model.ts", 1, 24],
+  ["an import of a function the module does not export", `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}`, { "src/helpers.ts": "function helper(v: number) {\n  return v;\n}\n" },
+    /'.\/helpers.ts' has no exported function `helper` that tsgrad can read/, "src/model.ts", 4, 10],
+  ["an error inside an imported function, in its module", `import { helper } from "./lib/helpers.ts";\n${wrap("  return helper(x);")}`, { "src/lib/helpers.ts": "export function helper(v: number): number {\n  const o = { v };\n  return v;\n}\n" },
+    /an object literal is not supported yet/, "src/lib/helpers.ts", 2, 13],
+  ["a syntax error in an imported module", `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}`, { "src/helpers.ts": "export function helper(v: number): number {\n  return v +;\n}\n" },
+    /syntax error: Expression expected/, "src/helpers.ts", 2, 13],
+  ["an imported function declared without a body", `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}`, { "src/helpers.ts": "export declare function helper(v: number): number;\n" },
+    /`helper` has no body tsgrad can read \(it is only declared\)/, "src/model.ts", 4, 10],
+];
+
+describe("calls into other modules", () => {
+  it.each(IMPORT_CASES)("%s gives a located error in the right file and no output", async (_what, source, files, message, file, line, col) => {
+    const result = await compile(source, "src/model.ts", { readFile: (path) => files[path] });
+    expect(result.output).toBeNull();
+    const d = result.diagnostics[0]!;
+    expect(d.message).toMatch(message);
+    expect([d.file, d.line, d.col]).toEqual([file, line, col]);
+  });
+
+  it("reports a syntax error in an imported module to every function that calls into it, once", async () => {
+    const source = `import { helper } from "./helpers.ts";\n${wrap("  return helper(x);")}\n/** @differentiable */\nexport function g(y: number): number {\n  return helper(y) * y;\n}\n`;
+    const files: Record<string, string> = { "helpers.ts": "export function helper(v: number): number {\n  return v +;\n}\n" };
+    const { diagnostics } = await compile(source, "model.ts", { readFile: (path) => files[path] });
+    expect(diagnostics.map((d) => [d.file, d.line, d.col, d.message])).toEqual([["helpers.ts", 2, 13, "syntax error: Expression expected."]]);
+  });
+
+  it("reports an error inside a function two others call once", async () => {
+    const source = `function h(a: number): number {\n  return a * Math.random();\n}\n${wrap("  return h(x);")}\n/** @differentiable */\nexport function g(y: number): number {\n  return h(y) * y;\n}\n`;
+    const { diagnostics } = await compile(source, "m.ts");
+    expect(diagnostics.map((d) => [d.line, d.col])).toEqual([[2, 14]]);
   });
 });
 

@@ -1,12 +1,17 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const FIXTURES_DIR = new URL("../../fixtures/", import.meta.url).pathname;
 
-/** Paths (relative to the repo root) of the fixture inputs: every `.ts` that is not generated. */
+/**
+ * Paths (relative to the repo root) of the fixture inputs: every `.ts` that is not
+ * generated and has a function tagged `@differentiable`. A module of helpers that other
+ * fixtures import (fixtures/helpers.ts) is read through those imports, not compiled itself.
+ */
 export function fixtureInputs(): string[] {
   return readdirSync(FIXTURES_DIR)
     .filter((f) => f.endsWith(".ts") && !f.endsWith(".grad.ts"))
+    .filter((f) => /@differentiable\b/.test(readFileSync(join(FIXTURES_DIR, f), "utf8")))
     .sort()
     .map((f) => join("fixtures", f));
 }
