@@ -151,6 +151,14 @@ function returnsInside(stmt: IfStatement): boolean {
   return check(stmt.getThenStatement()) || check(stmt.getElseStatement());
 }
 
+/**
+ * A numeric literal's value. (ts-morph's `getLiteralValue` reads `1e-12` with `parseInt`,
+ * as 1; TypeScript's own text of the literal is already normalised: `0x10` is "16".)
+ */
+function numberOf(literal: import("ts-morph").NumericLiteral): number {
+  return Number(literal.compilerNode.text);
+}
+
 /** The operation defining `id` in a block (searching nested regions). */
 function findOp(stmts: readonly Stmt[], id: number): OpStmt | null {
   for (const s of stmts) {
@@ -600,7 +608,7 @@ class Lowerer {
 
   private expr(node: Expression, target?: Target): { atom: Atom; type: ValueType } {
     if (Node.isParenthesizedExpression(node)) return this.expr(node.getExpression(), target);
-    if (Node.isNumericLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "number" };
+    if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
     if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
     if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
     if (Node.isIdentifier(node)) return this.identifier(node);
@@ -618,7 +626,7 @@ class Lowerer {
       const operand = node.getOperand();
       switch (node.getOperatorToken()) {
         case SyntaxKind.MinusToken:
-          if (Node.isNumericLiteral(operand)) return { atom: constAtom(-operand.getLiteralValue()), type: "number" };
+          if (Node.isNumericLiteral(operand)) return { atom: constAtom(-numberOf(operand)), type: "number" };
           return this.op("neg", [this.expr(operand)], node, target);
         case SyntaxKind.PlusToken:
           return this.expr(operand, target);
