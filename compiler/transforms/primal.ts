@@ -5,7 +5,7 @@
  * user wrote them; values nothing reads are dropped. Loops save what their plan says
  * (./tape.ts) as they run.
  */
-import { bool, cond, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cond, forEachSym, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
@@ -197,8 +197,13 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       }
       const arm = (which: "then" | "else") => [
         ...emit(s[which], hoisted),
-        ...outs.map((o): CodeStmt => ({ k: "assign", op: "=", sym: cx.forwardSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc })),
-      ].filter((t) => !(t.k === "assign" && t.expr.k === "ref" && t.expr.sym === t.sym));
+        ...inSequence(
+          outs
+            .map((o): Assign => ({ k: "assign", op: "=", sym: cx.forwardSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc }))
+            .filter((t) => !(t.expr.k === "ref" && t.expr.sym === t.sym)),
+          (hint) => cx.fresh(hint),
+        ),
+      ];
       out.push({ k: "if", cond: ex(s.cond), then: arm("then"), else: arm("else"), role: "forward", origin: s.loc });
     }
     return out;
@@ -230,13 +235,15 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     const body: CodeStmt[] = [];
     for (const t of plan.tapes) if (t.phi !== null) body.push(save(t.phi, plan.slot));
     body.push(...emit(s.body.filter((b) => !(indexId !== null && b.kind === "op" && cx.carriedBy.get(b.out) === indexId)), new Set()));
+    const carries: Assign[] = [];
     for (const c of s.carried) {
       if (!live.has(c.phi) || c.phi === indexId) continue;
       if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) === c.phi) continue;
       const sym = cx.valueSym(c.phi);
       const value = ex(c.next);
-      if (!(value.k === "ref" && value.sym === sym)) body.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
+      if (!(value.k === "ref" && value.sym === sym)) carries.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
     }
+    body.push(...inSequence(carries, (hint) => cx.fresh(hint)));
     for (const t of plan.tapes) {
       if (t.end === null) continue;
       if (t.phi !== null) continue; // shared with the phi's array: saved after the loop
@@ -266,3 +273,36 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
   return body;
 }
 
+
+type Assign = Extract<CodeStmt, { k: "assign" }>;
+
+/**
+ * The merges at the end of an arm happen at once in the IR: each reads the variables as
+ * they were before any of them. Written one after another, an assignment that reads a
+ * variable goes before the one that overwrites it (`s = Math.sin(s) + xs[i]` before
+ * `i += 1`, in a loop where both are loop variables); when they read each other's in a
+ * cycle, one value waits in a temporary.
+ */
+export function inSequence(assigns: readonly Assign[], fresh: (hint: string) => Sym): CodeStmt[] {
+  const out: CodeStmt[] = [];
+  let pending = [...assigns];
+  const readsSym = (a: Assign, sym: Sym) => {
+    let found = false;
+    forEachSym(a.expr, (x) => { if (x === sym) found = true; });
+    return found;
+  };
+  while (pending.length > 0) {
+    // the first assignment whose variable no other pending one still reads
+    const ready = pending.find((a) => pending.every((b) => b === a || !readsSym(b, a.sym)));
+    if (ready) {
+      out.push(ready);
+      pending = pending.filter((a) => a !== ready);
+      continue;
+    }
+    const first = pending[0]!;
+    const temp = fresh(`${first.sym.hint}_next`);
+    out.push({ k: "decl", mutable: false, sym: temp, init: first.expr, role: "forward", origin: first.origin });
+    pending[0] = { ...first, expr: ref(temp), origin: undefined };
+  }
+  return out;
+}

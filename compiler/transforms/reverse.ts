@@ -66,8 +66,22 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
       readsIn.set(loop, reads);
     }
   }));
-  // a loop that runs backward by counting down its iterations reads the count
-  for (const loop of cx.loops) if (!runsCounted(cx, loop) && hasLoop(backward, loop)) needed.add(loop.counter);
+  // the header of a backward loop (written after planning) reads the count of iterations
+  // to undo, or a counted loop's bounds; inside another loop, that loop's backward body
+  // must have them at hand, as values of that iteration
+  for (const loop of cx.loops) {
+    if (!hasLoop(backward, loop)) continue;
+    const header = runsCounted(cx, loop) ? [cx.loEx(loop), cx.atomEx(loop.counted!.hi)] : [ref(cx.valueSym(loop.counter))];
+    for (const e of header) forEachSym(e, (sym) => {
+      const id = symToValue.get(sym);
+      if (id !== undefined) needed.add(id);
+      for (let outer = cx.parentLoop.get(loop) ?? null; outer !== null; outer = cx.parentLoop.get(outer) ?? null) {
+        const reads = readsIn.get(outer) ?? new Set<Sym>();
+        reads.add(sym);
+        readsIn.set(outer, reads);
+      }
+    });
+  }
   const plans = planLoops(cx, needed, readsIn);
   cx.forwardMode = true;
   const forward = primal(cx, needed, plans);
@@ -249,9 +263,11 @@ class Reverser {
     const carried: { phi: number; start: number }[] = [];
     const nexts = new Set<number>();
     for (const c of active) {
+      // the adjoint of a phi is the outer loop's when the phi is that loop's `next`
+      // (`acc` last assigned by an inner loop): one variable carries it through both
       this.contributed.add(c.phi);
       const start = this.nextSynthetic++;
-      const phiSym = cx.adjointSym(c.phi);
+      const phiSym = this.adjointSym(c.phi);
       this.syms.set(start, cx.fresh(phiSym.hint, false, cx.valueSym(c.phi)));
       carried.push({ phi: c.phi, start });
       this.startPhi.set(start, c.phi);
@@ -265,7 +281,7 @@ class Reverser {
     for (const c of active) {
       // a value carried in from outside the body (`h = w`): the gradient flows straight to it
       if (c.next.kind === "value" && !nexts.has(c.next.id) && cx.activity.isActive(c.next.id)) {
-        this.contribute(body, c.next.id, ref(cx.adjointSym(c.phi)), s.loc, bodyBlock);
+        this.contribute(body, c.next.id, ref(this.adjointSym(c.phi)), s.loc, bodyBlock);
       }
     }
     body.push(...this.block(s.body, bodyBlock));
@@ -274,14 +290,14 @@ class Reverser {
     for (const c of carried) {
       const list = this.byTarget.get(c.start);
       const only = list?.length === 1 ? list[0]! : null;
-      if (only && only.block === bodyBlock && only.expr.k === "ref" && only.expr.sym === cx.adjointSym(c.phi)) {
+      if (only && only.block === bodyBlock && only.expr.k === "ref" && only.expr.sym === this.adjointSym(c.phi)) {
         only.dropped = true;
         this.alias.set(c.start, only.expr);
       }
     }
     const raws: Raw[] = [{ k: "loop", loop: s, body, carried, nexts, inner, loc: s.loc }];
     for (const c of active) {
-      if (c.init.kind === "value" && cx.activity.isActive(c.init.id)) this.contribute(raws, c.init.id, ref(cx.adjointSym(c.phi)), s.loc, cx.blockOf.get(c.phi)!, true);
+      if (c.init.kind === "value" && cx.activity.isActive(c.init.id)) this.contribute(raws, c.init.id, ref(this.adjointSym(c.phi)), s.loc, cx.blockOf.get(c.phi)!, true);
     }
     return raws;
   }

@@ -142,7 +142,10 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
   for (const id of [...saved].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
     if (phis.has(id)) continue;
     const v = cx.fn.values[id]!;
-    tapes.push({ sym: cx.fresh(`${v.name ?? v.hint}s`), type: typeOf(id), phi: null, end: id });
+    // a nested loop's iteration count (`steps`) is saved as `stepCounts`
+    const def = cx.defs.get(id);
+    const name = def?.kind === "loop" && def.counter === id ? "stepCounts" : `${v.name ?? v.hint}s`;
+    tapes.push({ sym: cx.fresh(name), type: typeOf(id), phi: null, end: id });
   }
   let slot: Ex | undefined;
   let count: Ex | undefined;
