@@ -26,6 +26,8 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
   stepped: { x: range(-2.9, 2.9) },
   clash: { n: integer(0, 3), scaled: flag },
   neuronLoss: { t: range(0, 1) },
+  // eccentricities below 0.8 keep Newton's steps well conditioned
+  kepler: { M: range(0, 6), e: range(0, 0.8) },
 };
 
 const POINTS = 25;
@@ -50,6 +52,10 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],
   growth: (s) => [0.05 + 0.2 * uniform(1, s, 0, 1)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, 3 + (s % 20)],
   matvecLeaky: (s) => [Float64Array.from(uniform(12, s, -1, 1)), Float64Array.from(uniform(4, s + 1, -1, 1)), 3],
+  // where the loop breaks depends only on the costs, which are not differentiated
+  budgetedReturn: (s) => [0.8 + 0.2 * uniform(1, s, 0, 1)[0]!, uniform(8, s + 1), uniform(8, s + 2, 0, 1), 1 + 4 * uniform(1, s + 3, 0, 1)[0]!],
+  positiveEnergy: (s) => [Float64Array.from(uniform(8, s, -1, 1)), 0.5 + 1.5 * uniform(1, s + 1, 0, 1)[0]!],
+  firstCrossing: (s) => [uniform(8, s, -1, 1), uniform(1, s + 1, -0.5, 0.5)[0]!],
 };
 
 describe.each(fixtureInputs())("fixture %s", (input) => {

@@ -215,11 +215,14 @@ export class TransformContext {
     return phi === undefined ? this.valueSym(id) : this.valueSym(phi);
   }
 
-  /** The variable holding a value's adjoint, `d` + the value's name. */
+  /**
+   * The variable holding a value's adjoint, `d` + the value's name: the name of the
+   * variable the forward pass writes it to (`dstep` for a loop's `step = ...`, not `dstep_3`).
+   */
   adjointSym(id: number): Sym {
     let sym = this.adjointSyms.get(id);
     if (!sym) {
-      const of = this.valueSym(id);
+      const of = this.forwardSym(id);
       sym = this.fresh(`d${of.hint}`, false, of);
       this.adjointSyms.set(id, sym);
     }

@@ -125,8 +125,13 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     if (cx.isUser(id) && !(u.byMerge && cx.fn.values[id]!.version > 1)) return false;
     return def.kind === "op" || (def.outs.length === 1 && inline(def));
   };
-  /** A branch is written as `c ? a : b` when everything in its arms folds into two expressions. */
+  /**
+   * A branch is written as `c ? a : b` when everything in its arms folds into two
+   * expressions, and it gives a number: a flag a branch sets (`if (s > limit) done = true`,
+   * from a `break`) reads better as the branch.
+   */
   const inline = (s: IfStmt): boolean =>
+    s.outs.every((o) => fn.values[o.out]!.type !== "boolean") &&
     [...s.then, ...s.else].every((t) => {
       if (t.kind === "op") return !live.has(t.out) || folds(t.out) || cx.isRematerialised(t.out);
       if (t.kind === "loop") return !liveLoops.has(t);
@@ -172,7 +177,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       const outs = s.outs.filter((o) => live.has(o.out) && !folds(o.out));
       const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id));
       if (outs.length === 0 && !innerLive) continue;
-      if (outs.length > 0 && inline(s) && !innerLive) {
+      // one merged value is a ternary; several would repeat the condition in each
+      if (outs.length === 1 && inline(s) && !innerLive) {
         for (const o of outs) define(o.out, cond(ex(s.cond), ex(o.then), ex(o.else)), s.loc);
         continue;
       }
