@@ -338,7 +338,10 @@ class Reverser {
       }
       if (r.k === "loop") {
         for (const c of r.carried) if (!declared.has(c.phi)) declare(c.phi);
-        for (const target of targetsOf(r)) if (!r.inner.has(target) && !this.startPhi.has(target) && !declared.has(target)) declare(target);
+        // what the body adds to from outside is declared before it, an enclosing loop's
+        // iteration-start adjoints too (only this loop's own live inside its body)
+        const own = new Set(r.carried.map((c) => c.start));
+        for (const target of targetsOf(r)) if (!r.inner.has(target) && !own.has(target) && !declared.has(target)) declare(target);
         const body = this.resolve(r.body, new Set([...declared, ...r.nexts]));
         for (const c of r.carried) {
           const expr = this.contributed.has(c.start) ? this.adjointEx(c.start) : this.cx.zeroFor(c.phi);

@@ -9,7 +9,7 @@
  * by its index (a value and its next iteration's value share one array of length n + 1);
  * other loops push onto stacks and pop in reverse.
  */
-import { add, call, cmp, index, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
+import { add, call, cmp, forEachSym, index, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import type { Atom, LoopStmt, OpStmt } from "../ir/ir.ts";
 import { RULES } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
@@ -43,10 +43,23 @@ export interface LoopPlan {
  * what recomputation reads. A loop's value read only after the loop (its exit value) needs
  * no saving.
  */
-export function planLoops(cx: TransformContext, needed: Set<number>, readsIn: ReadonlyMap<LoopStmt, ReadonlySet<Sym>>): Map<LoopStmt, LoopPlan> {
+export function planLoops(cx: TransformContext, needed: Set<number>, readsIn: Map<LoopStmt, Set<Sym>>): Map<LoopStmt, LoopPlan> {
   const plans = new Map<LoopStmt, LoopPlan>();
-  // innermost loops first: recomputing in an inner loop may need values of the outer one
-  for (const loop of [...cx.loops].reverse()) plans.set(loop, planLoop(cx, loop, needed, readsIn.get(loop) ?? new Set()));
+  // innermost loops first: recomputing in an inner loop may need values of the outer one,
+  // which the outer loop's backward body must then have at hand
+  for (const loop of [...cx.loops].reverse()) {
+    const plan = planLoop(cx, loop, needed, readsIn.get(loop) ?? new Set());
+    plans.set(loop, plan);
+    for (const id of plan.recompute) {
+      forEachSym(cx.opEx(cx.defs.get(id) as OpStmt, (a) => cx.atomEx(a)), (sym) => {
+        for (let outer = cx.parentLoop.get(loop) ?? null; outer !== null; outer = cx.parentLoop.get(outer) ?? null) {
+          const reads = readsIn.get(outer) ?? new Set<Sym>();
+          reads.add(sym);
+          readsIn.set(outer, reads);
+        }
+      });
+    }
+  }
   return plans;
 }
 

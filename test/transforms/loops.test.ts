@@ -71,6 +71,62 @@ export function f(a: Float64Array, w: number, rows: number): number {
 `, "f", matrix);
   });
 
+  it("restore an outer iteration's value that an inner backward loop recomputes from", async () => {
+    const output = await check(`/**
+ * @differentiable
+ * @wrt x
+ */
+export function f(x: number, xs: number[]): number {
+  let i0 = 0;
+  while (i0 < xs.length) {
+    for (let i1 = 0; i1 < xs.length; i1++) {
+      x = x + x / (1 + (xs[i0] / (1 + xs[i0] * xs[i0])) * (xs[i0] / (1 + xs[i0] * xs[i0])));
+    }
+    i0 += 1;
+  }
+  return x;
+}
+`, "f", (seed) => [uniform(1, seed + 50)[0], uniform(3, seed)]);
+    expect(output).toMatch(/const i0 = i0s\.pop\(\)!;/);
+  });
+
+  it("keep an inner loop's exit value, which the outer iteration then overwrites, for the backward pass", async () => {
+    await check(`/**
+ * @differentiable
+ * @wrt z a
+ */
+export function f(z: number, a: number[]): number {
+  let s = 0;
+  for (let r = 0; r < 2; r++) {
+    for (let c = 0; c < a.length; c++) {
+      z = Math.sin(z + a[c]);
+    }
+    s += z;
+    z = z * z + 0.5;
+  }
+  return s;
+}
+`, "f", (seed) => [uniform(1, seed + 50)[0], uniform(3, seed)]);
+  });
+
+  it("sum what an inner loop adds to an outer iteration's value across the inner iterations", async () => {
+    const output = await check(`/**
+ * @differentiable
+ * @wrt x
+ */
+export function f(x: number, y: number, xs: number[]): number {
+  for (let i0 = 0; i0 < xs.length; i0++) {
+    for (let i1 = 0; i1 < xs.length; i1++) {
+      y = Math.sin(x);
+    }
+    x = Math.sin(y);
+  }
+  return x;
+}
+`, "f", (seed) => [uniform(1, seed + 50)[0], uniform(1, seed + 60)[0], uniform(3, seed)]);
+    expect(output).toMatch(/let dx_1 = 0;\n\s+for \(let i1/);
+  });
+
   it("carry one adjoint through both loops when an inner loop last assigns an outer loop's variable", async () => {
     await check(`/**
  * @differentiable
