@@ -18,8 +18,10 @@
  * `Math.max(z, v)` after `const v = z`), or when an intermediate value grows past 1e3.
  *
  * Some statements are `if (c) { ... } else { ... }` whose arms assign earlier variables, some
- * an early `if (c) { return e; }`, and some a `for` or `while` loop over an array parameter
- * `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest.
+ * an early `if (c) { return e; }`, and some a `for`, `while` or `do ... while` loop over an
+ * array parameter `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest,
+ * may leave the iteration early (`if (c) { ...; break; } else { ... }`, likewise `continue`
+ * and `return e`), and may hold a loop of its own (with jumps of its own).
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
@@ -76,13 +78,18 @@ interface Cond {
 
 type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
 type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
+type Jump = "break" | "continue" | "return";
+/** In a loop body: `if (c) { before; jump } else { otherwise }`; `e` is the value a `return` gives. */
+type RawJump = { readonly k: "jump"; readonly jump: Jump; readonly c: Cond; readonly before: readonly RawAssign[]; readonly otherwise: readonly RawAssign[]; readonly e: Node };
+type LoopForm = "for" | "while" | "do";
+/** A loop over the array parameter `xs` (index `iK`), as a `for`, a `while` or a `do ... while`; its body may hold a loop (one level). */
+type RawLoop = { readonly k: "loop"; readonly form: LoopForm; readonly body: readonly (RawAssign | RawJump | RawLoop)[] };
 type RawStmt =
   | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
   | RawAssign
   /** `if (c) { assignments } else { assignments }` */
   | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] }
-  /** A loop over the array parameter `xs`: `for (let iK = 0; iK < xs.length; iK++) { assignments }`, or the same as a `while`. */
-  | { readonly k: "loop"; readonly asWhile: boolean; readonly body: readonly RawAssign[] }
+  | RawLoop
   /** An early `if (c) { return e; }` */
   | { readonly k: "early"; readonly c: Cond; readonly e: Node };
 
@@ -111,11 +118,13 @@ type Ex =
 
 type CondEx = { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
 type Assign = { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
+type JumpStmt = { readonly k: "jump"; readonly jump: Jump; readonly c: CondEx; readonly before: readonly Assign[]; readonly otherwise: readonly Assign[]; readonly e: Ex };
+type Loop = { readonly k: "loop"; readonly index: string; readonly form: LoopForm; readonly body: readonly (Assign | JumpStmt | Loop)[] };
 type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
-  | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly Assign[] }
+  | Loop
   | { readonly k: "early"; readonly c: CondEx; readonly e: Ex };
 
 interface Program {
@@ -165,6 +174,17 @@ function resolve(raw: RawProgram, name: string): Program {
   };
   const cond = (c: Cond): CondEx => ({ ...c, l: ex(c.l), r: ex(c.r), flag: hasFlag ? c.flag : "none" });
   const assign = (a: RawAssign): Assign => ({ k: "assign", name: assignable[a.target % assignable.length]!, op: a.op, e: ex(a.e) });
+  let loops = 0;
+  const loop = (raw: RawLoop): Loop => {
+    // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
+    const index = `i${loops++}`;
+    scope.push(`xs[${index}]`, index);
+    const items = raw.body.map((b) => (b.k === "assign" ? assign(b) : b.k === "loop" ? loop(b) : {
+      k: "jump" as const, jump: b.jump, c: cond(b.c), before: b.before.map(assign), otherwise: b.otherwise.map(assign), e: ex(b.e),
+    }));
+    scope.splice(scope.length - 2, 2);
+    return { k: "loop", index, form: raw.form, body: items };
+  };
   const body: Stmt[] = [];
   let last = scope[scope.length - 1]!;
   for (const s of raw.stmts) {
@@ -185,11 +205,7 @@ function resolve(raw: RawProgram, name: string): Program {
     } else if (s.k === "early") {
       body.push({ k: "early", c: cond(s.c), e: ex(s.e) });
     } else {
-      // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
-      const index = `i${body.filter((b) => b.k === "loop").length}`;
-      scope.push(`xs[${index}]`, index);
-      body.push({ k: "loop", index, asWhile: s.asWhile, body: s.body.map(assign) });
-      scope.splice(scope.length - 2, 2);
+      body.push(loop(s));
     }
   }
   const lastEx: Ex = { k: "var", name: last };
@@ -238,16 +254,33 @@ function renderCond(c: CondEx): string {
   return c.flag === "none" ? test : `flag ${c.flag} ${test}`;
 }
 
-function renderStmt(s: Stmt): string {
+const indent = (text: string) => text.split("\n").map((l) => `  ${l}`).join("\n");
+
+function renderStmt(s: Stmt | JumpStmt): string {
   if (s.k === "early") return `if (${renderCond(s.c)}) {\n  return ${render(s.e)};\n}`;
+  if (s.k === "jump") {
+    const leave = s.jump === "return" ? `return ${render(s.e)};` : `${s.jump};`;
+    const then = [...s.before.map(renderStmt), leave].map(indent).join("\n");
+    const otherwise = s.otherwise.length > 0 ? ` else {\n${s.otherwise.map(renderStmt).map(indent).join("\n")}\n}` : "";
+    return `if (${renderCond(s.c)}) {\n${then}\n}${otherwise}`;
+  }
   if (s.k === "loop") {
-    const body = s.body.map((x) => `  ${renderStmt(x)}`).join("\n");
-    return s.asWhile
-      ? `let ${s.index} = 0;\nwhile (${s.index} < xs.length) {\n${body}\n  ${s.index} += 1;\n}`
-      : `for (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n${body}\n}`;
+    const body = s.body.map(renderStmt).map(indent).join("\n");
+    const i = s.index;
+    if (s.form === "for") return `for (let ${i} = 0; ${i} < xs.length; ${i}++) {\n${body}\n}`;
+    // a \`continue\` would skip an increment at the end of the body, so then it comes first
+    const continues = s.body.some((b) => b.k === "jump" && b.jump === "continue");
+    if (s.form === "while") {
+      return continues
+        ? `let ${i} = -1;\nwhile (${i} < xs.length - 1) {\n  ${i} += 1;\n${body}\n}`
+        : `let ${i} = 0;\nwhile (${i} < xs.length) {\n${body}\n  ${i} += 1;\n}`;
+    }
+    return continues
+      ? `let ${i} = -1;\ndo {\n  ${i} += 1;\n${body}\n} while (${i} < xs.length - 1);`
+      : `let ${i} = 0;\ndo {\n${body}\n  ${i} += 1;\n} while (${i} < xs.length);`;
   }
   if (s.k === "if") {
-    const arm = (a: readonly Assign[]) => a.map((x) => `  ${renderStmt(x)}`).join("\n");
+    const arm = (a: readonly Assign[]) => a.map(renderStmt).map(indent).join("\n");
     return `if (${renderCond(s.c)}) {\n${arm(s.then)}\n} else {\n${arm(s.else)}\n}`;
   }
   if (s.k !== "assign") return `${s.k} ${s.name} = ${render(s.e)};`;
@@ -353,19 +386,40 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
       exec(s);
     }
   };
+  /** Runs a loop over `xs` (every form runs the same iterations; `xs` is never empty); a `return` inside sets `returned`. */
+  function loop(s: Loop): void {
+    const xs = env.get("xs") as unknown as number[];
+    for (let i = 0; i < xs.length; i++) {
+      env.set(s.index, i);
+      env.set(`xs[${s.index}]`, xs[i]!);
+      let left: Jump | null = null;
+      for (const item of s.body) {
+        if (item.k === "jump") {
+          if (test(item.c)) {
+            item.before.forEach(exec);
+            if (item.jump === "return") returned = ev(item.e);
+            left = item.jump;
+            break;
+          }
+          item.otherwise.forEach(exec);
+        } else if (item.k === "loop") {
+          loop(item);
+          if (returned !== null) left = "return";
+        } else {
+          exec(item);
+        }
+        if (left !== null) break;
+      }
+      if (left === "break" || left === "return") return;
+    }
+  }
   function exec(s: Stmt): void {
     if (s.k === "early") {
       if (test(s.c)) returned = ev(s.e);
       return;
     }
     if (s.k === "loop") {
-      const xs = env.get("xs") as unknown as number[];
-      for (let i = 0; i < xs.length; i++) {
-        env.set(s.index, i);
-        env.set(`xs[${s.index}]`, xs[i]!);
-        run(s.body);
-      }
-      env.set(s.index, xs.length);
+      loop(s);
       return;
     }
     if (s.k === "if") {
@@ -463,6 +517,31 @@ const loopAssignment: fc.Arbitrary<RawAssign> = fc.record({
   e: node,
 });
 
+/** `if (c) { before; jump } else { otherwise }` in a loop body. */
+const jump: fc.Arbitrary<RawJump> = fc.record({
+  k: fc.constant("jump" as const),
+  jump: fc.constantFrom<Jump>("break", "continue", "return"),
+  c: cond,
+  before: fc.array(loopAssignment, { maxLength: 1 }),
+  otherwise: fc.array(loopAssignment, { maxLength: 1 }),
+  e: node,
+});
+
+const loopForm = fc.constantFrom<LoopForm>("for", "while", "do");
+const innerLoop: fc.Arbitrary<RawLoop> = fc.record({
+  k: fc.constant("loop" as const),
+  form: loopForm,
+  body: fc.array(fc.oneof({ weight: 3, arbitrary: loopAssignment }, { weight: 1, arbitrary: jump }), { minLength: 1, maxLength: 3 }),
+});
+const loop: fc.Arbitrary<RawLoop> = fc.record({
+  k: fc.constant("loop" as const),
+  form: loopForm,
+  body: fc.array(
+    fc.oneof({ weight: 3, arbitrary: loopAssignment }, { weight: 2, arbitrary: jump }, { weight: 1, arbitrary: innerLoop }),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
 const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("decl" as const), mutable: fc.boolean(), e: node }) },
   { weight: 2, arbitrary: assignment },
@@ -470,7 +549,7 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   {
     weight: 1,
     // no `*=` or `**=` in loop bodies: repeated squaring makes functions too steep for finite differences
-    arbitrary: fc.record({ k: fc.constant("loop" as const), asWhile: fc.boolean(), body: fc.array(loopAssignment, { minLength: 1, maxLength: 2 }) }),
+    arbitrary: loop,
   },
   {
     weight: 1,
