@@ -109,8 +109,9 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         }
         case "assign": {
           const target = s.index ? `${name(s.sym)}[${ex(s.index)}]` : name(s.sym);
-          // `s = s + x` reads as the user wrote it: `s += x`
-          const compound = s.op === "=" && !s.index && s.expr.k === "bin" && (s.expr.op === "+" || s.expr.op === "-") &&
+          // `s = s + x` reads as the user wrote it, `s += x`; `*=` and `/=` only where the user did
+          const written = (op: string) => op === "+" || op === "-" || new RegExp(`^[\\w$]+ \\${op}= `).test(s.origin?.text ?? "");
+          const compound = s.op === "=" && !s.index && s.expr.k === "bin" && ["+", "-", "*", "/"].includes(s.expr.op) && written(s.expr.op) &&
             s.expr.a.k === "ref" && s.expr.a.sym === s.sym;
           const line = compound && s.expr.k === "bin"
             ? `${target} ${s.expr.op}= ${ex(s.expr.b)}`
