@@ -191,7 +191,9 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
         const def = cx.defs.get(id);
         const init = def?.kind === "loop" ? def.carried.find((c) => c.phi === id)?.init : undefined;
         const outer = init?.kind === "value" && cx.valueSym(init.id) === cx.valueSym(id) && !cx.innerOf.get(s)!.has(init.id);
-        if (needed.has(id) && !outer) hoisted.add(id);
+        // a counted loop's index is declared in its own header
+        const header = def?.kind === "loop" && plans.get(def)!.counted && cx.countedIndex(def) === id;
+        if (needed.has(id) && !outer && !header) hoisted.add(id);
       }
       for (const id of hoisted) {
         if (assigned.has(id) || cx.carriedBy.has(id) || hoistedSyms.has(cx.valueSym(id))) continue;
@@ -224,9 +226,13 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       const sym = cx.valueSym(c.phi);
       const shared = c.init.kind === "value" && cx.valueSym(c.init.id) === sym;
       if (shared) continue;
+      // a boolean from another variable is typed: TypeScript narrows `true | false` on
+      // assignment, and inside a loop `let b_2 = b; ...; b = b_2` would infer itself
+      const init = ex(c.init);
+      const typed = typeOf(c.phi) === "boolean" && init.k !== "bool";
       out.push(hoistedSyms.has(sym)
-        ? { k: "assign", op: "=", sym, expr: ex(c.init), role: "forward", origin: s.loc }
-        : { k: "decl", mutable: true, sym, init: ex(c.init), role: "forward", origin: s.loc });
+        ? { k: "assign", op: "=", sym, expr: init, role: "forward", origin: s.loc }
+        : { k: "decl", mutable: true, sym, init, type: typed ? "boolean" : undefined, typed, role: "forward", origin: s.loc });
     }
     for (const tape of plan.tapes) {
       tapeDecls.push({ k: "decl", mutable: false, sym: tape.sym, init: tapeInit(tape, plan), type: plan.indexed ? undefined : `${tape.type}[]`, typed: !plan.indexed, role: "forward", origin: s.loc });

@@ -55,31 +55,29 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   // The forward pass keeps exactly the values the backward pass reads.
   const needed = new Set<number>();
   const symToValue = new Map<Sym, number>(fn.values.map((v) => [cx.valueSym(v.id), v.id]));
-  // what the backward pass reads: all of it (the forward pass keeps it), and per loop
+  // what the backward pass reads: all of it (the forward pass keeps it), and per loop what
+  // its own backward body reads (planLoops adds what inner loops read and do not restore)
   const readsIn = new Map<LoopStmt, Set<Sym>>();
+  const readIn = (loop: LoopStmt | null | undefined, sym: Sym) => {
+    if (!loop) return;
+    const reads = readsIn.get(loop) ?? new Set<Sym>();
+    reads.add(sym);
+    readsIn.set(loop, reads);
+  };
   forEachExpr(backward, (e, loops) => forEachSym(e, (sym) => {
     const id = symToValue.get(sym);
     if (id !== undefined) needed.add(id);
-    for (const loop of loops) {
-      const reads = readsIn.get(loop) ?? new Set<Sym>();
-      reads.add(sym);
-      readsIn.set(loop, reads);
-    }
+    readIn(loops[loops.length - 1], sym);
   }));
   // the header of a backward loop (written after planning) reads the count of iterations
-  // to undo, or a counted loop's bounds; inside another loop, that loop's backward body
-  // must have them at hand, as values of that iteration
+  // to undo, or a counted loop's bounds: in the backward body of the loop around it
   for (const loop of cx.loops) {
     if (!hasLoop(backward, loop)) continue;
     const header = runsCounted(cx, loop) ? [cx.loEx(loop), cx.atomEx(loop.counted!.hi)] : [ref(cx.valueSym(loop.counter))];
     for (const e of header) forEachSym(e, (sym) => {
       const id = symToValue.get(sym);
       if (id !== undefined) needed.add(id);
-      for (let outer = cx.parentLoop.get(loop) ?? null; outer !== null; outer = cx.parentLoop.get(outer) ?? null) {
-        const reads = readsIn.get(outer) ?? new Set<Sym>();
-        reads.add(sym);
-        readsIn.set(outer, reads);
-      }
+      readIn(cx.parentLoop.get(loop), sym);
     });
   }
   const plans = planLoops(cx, needed, readsIn);

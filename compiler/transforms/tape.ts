@@ -39,26 +39,28 @@ export interface LoopPlan {
 }
 
 /**
- * Plans every loop from what its backward body reads (`readsIn`), and adds to `needed`
- * what recomputation reads. A loop's value read only after the loop (its exit value) needs
- * no saving.
+ * Plans every loop from what its backward body reads (`readsIn`: its own statements), and
+ * adds to `needed` what recomputation reads. A loop's value read only after the loop (its
+ * exit value) needs no saving.
  */
 export function planLoops(cx: TransformContext, needed: Set<number>, readsIn: Map<LoopStmt, Set<Sym>>): Map<LoopStmt, LoopPlan> {
   const plans = new Map<LoopStmt, LoopPlan>();
-  // innermost loops first: recomputing in an inner loop may need values of the outer one,
-  // which the outer loop's backward body must then have at hand
+  // innermost loops first: what an inner backward loop reads and does not restore or
+  // recompute itself (an outer iteration's values), the outer backward body must have
   for (const loop of [...cx.loops].reverse()) {
-    const plan = planLoop(cx, loop, needed, readsIn.get(loop) ?? new Set());
+    const reads = readsIn.get(loop) ?? new Set<Sym>();
+    const plan = planLoop(cx, loop, needed, reads);
     plans.set(loop, plan);
-    for (const id of plan.recompute) {
-      forEachSym(cx.opEx(cx.defs.get(id) as OpStmt, (a) => cx.atomEx(a)), (sym) => {
-        for (let outer = cx.parentLoop.get(loop) ?? null; outer !== null; outer = cx.parentLoop.get(outer) ?? null) {
-          const reads = readsIn.get(outer) ?? new Set<Sym>();
-          reads.add(sym);
-          readsIn.set(outer, reads);
-        }
-      });
-    }
+    const parent = cx.parentLoop.get(loop) ?? null;
+    if (parent === null) continue;
+    const own = new Set<Sym>(plan.recompute.map((id) => cx.valueSym(id)));
+    for (const t of plan.tapes) for (const id of [t.phi, t.end]) if (id !== null) own.add(cx.valueSym(id));
+    if (plan.counted) own.add(cx.valueSym(cx.countedIndex(loop)!));
+    const up = new Set(reads);
+    for (const id of plan.recompute) forEachSym(cx.opEx(cx.defs.get(id) as OpStmt, (a) => cx.atomEx(a)), (sym) => up.add(sym));
+    const outer = readsIn.get(parent) ?? new Set<Sym>();
+    for (const sym of up) if (!own.has(sym)) outer.add(sym);
+    readsIn.set(parent, outer);
   }
   return plans;
 }

@@ -4,6 +4,7 @@
  * Each is compiled, its value compared with the original, and its gradient with finite
  * differences.
  */
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { gradcheck } from "../../runtime/gradcheck.ts";
 import { rand } from "../../runtime/index.ts";
@@ -13,8 +14,19 @@ import { compileAndLoad } from "../helpers/load.ts";
 
 const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 
+/** tsc --strict's complaints about a generated module (with unused locals, as for the fixtures). */
+function typeErrors(output: string): string[] {
+  const options = { strict: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, types: [] };
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile;
+  host.getSourceFile = (file, version) => (file === "m.grad.ts" ? ts.createSourceFile(file, output, version) : read(file, version));
+  const program = ts.createProgram(["m.grad.ts"], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+}
+
 async function check(source: string, name: string, args: (seed: number) => unknown[]) {
   const { original, grad, output } = await compileAndLoad(source);
+  expect(typeErrors(output), output).toEqual([]);
   const params = /\(([^)]*)\)/.exec(source.slice(source.indexOf(`function ${name}(`)))![1]!.split(",").map((p) => p.split(":")[0]!.trim());
   for (let seed = 1; seed <= 10; seed++) {
     const a = args(seed);
@@ -143,6 +155,49 @@ export function f(a: Float64Array, w: number, rows: number): number {
   return acc;
 }
 `, "f", matrix);
+  });
+});
+
+describe("loops inside loops that leave early", () => {
+  it("restore only what the outer backward body reads, and type a flag an inner loop carries on", async () => {
+    const output = await check(`/**
+ * @differentiable
+ * @wrt a w
+ */
+export function f(a: Float64Array, w: number, rows: number): number {
+  const cols = a.length / rows;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    let c = 0;
+    while (c < cols) {
+      const v = Math.sin(w * a[r * cols + c]);
+      if (v > 0.9) return total * v;
+      total += v;
+      c++;
+    }
+    total *= 0.5;
+  }
+  return total;
+}
+`, "f", (seed) => [Float64Array.from(uniform(12, seed)), 0.5 + uniform(1, seed + 50, 0, 1)[0]!, 3]);
+    expect(output).toContain("let returned_2: boolean = returned;");
+  });
+});
+
+describe("a counted loop inside a branch", () => {
+  it("declares its index in its own header only (the rest of a function after a loop that returns)", async () => {
+    const output = await check(`/** @differentiable */
+export function f(x: number, xs: number[]): number {
+  for (let i0 = 0; i0 < xs.length; i0++) {
+    if (xs[i0] * x > 0.5) return x * xs[i0];
+  }
+  for (let i1 = 0; i1 < xs.length; i1++) {
+    x -= Math.max(x, i1 * xs[i1]);
+  }
+  return x;
+}
+`, "f", (seed) => [uniform(1, seed + 50)[0], uniform(3, seed)]);
+    expect(output).not.toMatch(/^\s*let i1 = 0;/m);
   });
 });
 
