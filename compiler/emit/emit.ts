@@ -3,7 +3,7 @@
  * the generated-file header, imports — formatted with prettier.
  */
 import * as prettier from "prettier";
-import { forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
+import { forEachCall, forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { assignNames } from "./names.ts";
@@ -28,6 +28,7 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
   };
   for (const f of functions) {
     for (const i of f.imports) {
+      if (!usesImport(f, i)) continue;
       importSpec(i.module, i.local, `${i.typeOnly ? "type " : ""}${i.imported === i.local ? i.local : `${i.imported} as ${i.local}`}`);
     }
   }
@@ -37,6 +38,27 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
   const moduleNames = [...functions.map((f) => f.name), ...[...byModule.values()].flatMap((m) => [...m.keys()])];
   for (const f of functions) lines.push(printFunction(f, moduleNames, runtime), "");
   return lines.join("\n");
+}
+
+/**
+ * Whether the emitted function needs one of the user's imports: it calls it (a call the
+ * forward pass dropped as dead code does not count) or names it as a type (`Tensor`).
+ */
+function usesImport(f: CodeFunction, i: CodeFunction["imports"][number]): boolean {
+  let called = false;
+  forEachExpr(f.body, (e) => forEachCall(e, (fn, runtime) => { if (runtime ? fn === i.imported : fn === i.local) called = true; }));
+  if (called) return true;
+  const word = new RegExp(`\\b${i.local.replace(/\$/g, "\\$")}\\b`);
+  const types: (string | undefined)[] = [...f.params.map((p) => p.type), f.dout.type];
+  const visit = (stmts: readonly CodeStmt[]) => {
+    for (const s of stmts) {
+      if (s.k === "decl") types.push(s.type);
+      else if (s.k === "if") { visit(s.then); visit(s.else); }
+      else if (s.k === "loop") visit(s.body);
+    }
+  };
+  visit(f.body);
+  return types.some((t) => t !== undefined && word.test(t));
 }
 
 /**
