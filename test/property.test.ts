@@ -25,9 +25,11 @@
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
- * source and points.
+ * source and points. At the end, every generated module is type-checked at once, as the
+ * fixtures are (tsc --strict, no unused locals).
  */
 import fc from "fast-check";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { gradcheck } from "../runtime/gradcheck.ts";
 import { relu, sigmoid } from "../runtime/scalar.ts";
@@ -604,6 +606,27 @@ const batch: fc.Arbitrary<Case[]> = fc
     }),
   );
 
+/** tsc --strict's complaints about generated modules, checked as one program: the first module's, with its source. */
+function typeErrors(modules: readonly { source: string; output: string }[]): string | null {
+  const options = {
+    strict: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true, skipLibCheck: true, types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  // a folder beside runtime/, as fixtures/ is, where the generated `../runtime/index.ts` import resolves
+  const dir = new URL("../generated/", import.meta.url).pathname;
+  const files = new Map(modules.map((m, i) => [`${dir}m${i}.grad.ts`, m.output]));
+  const read = host.getSourceFile;
+  host.getSourceFile = (file, version) => (files.has(file) ? ts.createSourceFile(file, files.get(file)!, version) : read(file, version));
+  const exists = host.fileExists;
+  host.fileExists = (file) => files.has(file) || exists(file);
+  const diagnostics = ts.getPreEmitDiagnostics(ts.createProgram([...files.keys()], options, host));
+  if (diagnostics.length === 0) return null;
+  const first = diagnostics[0]!;
+  const module = modules[[...files.keys()].indexOf(first.file?.fileName ?? "")];
+  return `${diagnostics.length} type errors, the first: ${ts.flattenDiagnosticMessageText(first.messageText, "\n")}\n--- source ---\n${module?.source}\n--- generated ---\n${module?.output}`;
+}
+
 /** Shown by fast-check for a counterexample: the sources, ready to paste into a file. */
 function describeBatch(cases: readonly Case[]): string {
   return cases.map((c) => `${IMPORTS}\n${c.program.text}// points: ${JSON.stringify(c.points)}`).join("\n\n");
@@ -614,12 +637,14 @@ function describeBatch(cases: readonly Case[]): string {
 describe("random straight-line programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
     const stats = { programs: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const modules: { source: string; output: string }[] = [];
     await fc.assert(
       fc.asyncProperty(
         batch.map((cases) => Object.assign(cases, { [fc.toStringMethod]: () => describeBatch(cases) })),
         async (cases) => {
           const source = moduleSource(cases.map((c) => c.program));
           const { original, grad, output } = await compileAndLoad(source);
+          modules.push({ source, output });
           for (const { program, points } of cases) {
             stats.programs++;
             const f = original[program.name]!;
@@ -647,6 +672,7 @@ describe("random straight-line programs", () => {
       ),
       { numRuns: NUM_RUNS, seed: SEED },
     );
+    expect(typeErrors(modules)).toBeNull();
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
   }, 300_000);
