@@ -27,6 +27,8 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
   clash: { n: integer(0, 3), scaled: flag },
   neuronLoss: { t: range(0, 1) },
   hingeLoss: { label: (u) => (u < 0.5 ? -1 : 1) },
+  // eccentricities below 0.8 keep Newton's steps well conditioned
+  kepler: { M: range(0, 6), e: range(0, 0.8) },
 };
 
 /**
@@ -71,6 +73,10 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   logistic: (s) => { const u = uniform(2, s); return [u[0], u[1], uniform(6, s + 1, -2, 2), uniform(6, s + 2, 0, 1).map((v) => (v < 0.5 ? 0 : 1))]; },
   softplusNeuron: (s) => [uniform(4, s, -2, 2), uniform(4, s + 1, -2, 2), uniform(1, s + 2)[0]],
   spreadScore: (s) => [uniform(1, s)[0], uniform(5, s + 1, -3, 3)],
+  // where the loop breaks depends only on the costs, which are not differentiated
+  budgetedReturn: (s) => [0.8 + 0.2 * uniform(1, s, 0, 1)[0]!, uniform(8, s + 1), uniform(8, s + 2, 0, 1), 1 + 4 * uniform(1, s + 3, 0, 1)[0]!],
+  positiveEnergy: (s) => [Float64Array.from(uniform(8, s, -1, 1)), 0.5 + 1.5 * uniform(1, s + 1, 0, 1)[0]!],
+  firstCrossing: (s) => [uniform(8, s, -1, 1), uniform(1, s + 1, -0.5, 0.5)[0]!],
 };
 
 describe.each(fixtureInputs())("fixture %s", (input) => {

@@ -4,7 +4,7 @@
  */
 import { posix } from "node:path";
 import * as prettier from "prettier";
-import { forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
+import { forEachCall, forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { assignNames } from "./names.ts";
@@ -29,6 +29,7 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
   };
   for (const f of functions) {
     for (const i of f.imports) {
+      if (!usesImport(f, i)) continue;
       importSpec(i.module, i.local, `${i.typeOnly ? "type " : ""}${i.imported === i.local ? i.local : `${i.imported} as ${i.local}`}`);
     }
   }
@@ -48,6 +49,27 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
   if (imports > 0) lines.push("");
   for (const f of printed) lines.push(f, "");
   return lines.join("\n");
+}
+
+/**
+ * Whether the emitted function needs one of the user's imports: it calls it (a call the
+ * forward pass dropped as dead code does not count) or names it as a type (`Tensor`).
+ */
+function usesImport(f: CodeFunction, i: CodeFunction["imports"][number]): boolean {
+  let called = false;
+  forEachExpr(f.body, (e) => forEachCall(e, (fn, runtime) => { if (runtime ? fn === i.imported : fn === i.local) called = true; }));
+  if (called) return true;
+  const word = new RegExp(`\\b${i.local.replace(/\$/g, "\\$")}\\b`);
+  const types: (string | undefined)[] = [...f.params.map((p) => p.type), f.dout.type];
+  const visit = (stmts: readonly CodeStmt[]) => {
+    for (const s of stmts) {
+      if (s.k === "decl") types.push(s.type);
+      else if (s.k === "if") { visit(s.then); visit(s.else); }
+      else if (s.k === "loop") visit(s.body);
+    }
+  };
+  visit(f.body);
+  return types.some((t) => t !== undefined && word.test(t));
 }
 
 /**
@@ -126,8 +148,9 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         }
         case "assign": {
           const target = s.index ? `${name(s.sym)}[${ex(s.index)}]` : name(s.sym);
-          // `s = s + x` reads as the user wrote it: `s += x`
-          const compound = s.op === "=" && !s.index && s.expr.k === "bin" && (s.expr.op === "+" || s.expr.op === "-") &&
+          // `s = s + x` reads as the user wrote it, `s += x`; `*=` and `/=` only where the user did
+          const written = (op: string) => op === "+" || op === "-" || new RegExp(`^[\\w$]+ \\${op}= `).test(s.origin?.text ?? "");
+          const compound = s.op === "=" && !s.index && s.expr.k === "bin" && ["+", "-", "*", "/"].includes(s.expr.op) && written(s.expr.op) &&
             s.expr.a.k === "ref" && s.expr.a.sym === s.sym;
           const line = compound && s.expr.k === "bin"
             ? `${target} ${s.expr.op}= ${ex(s.expr.b)}`

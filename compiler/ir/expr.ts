@@ -170,15 +170,20 @@ export function formatNumber(v: number): string {
 
 /** The runtime functions an expression calls. */
 export function forEachRuntimeCall(e: Ex, f: (fn: string) => void): void {
+  forEachCall(e, (fn, runtime) => { if (runtime) f(fn); });
+}
+
+/** Every function an expression calls, and whether it is a runtime export (named by emit) or called as the user spelled it. */
+export function forEachCall(e: Ex, f: (fn: string, runtime: boolean) => void): void {
   switch (e.k) {
-    case "bin": forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.b, f); return;
-    case "neg": case "not": case "prop": case "nonnull": forEachRuntimeCall(e.a, f); return;
-    case "index": forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.i, f); return;
-    case "new": e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
-    case "list": e.items.forEach((x) => forEachRuntimeCall(x, f)); return;
-    case "method": forEachRuntimeCall(e.a, f); e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
-    case "call": if (e.runtime) f(e.fn); e.args.forEach((x) => forEachRuntimeCall(x, f)); return;
-    case "cond": forEachRuntimeCall(e.c, f); forEachRuntimeCall(e.a, f); forEachRuntimeCall(e.b, f); return;
+    case "bin": forEachCall(e.a, f); forEachCall(e.b, f); return;
+    case "neg": case "not": case "prop": case "nonnull": forEachCall(e.a, f); return;
+    case "index": forEachCall(e.a, f); forEachCall(e.i, f); return;
+    case "new": e.args.forEach((x) => forEachCall(x, f)); return;
+    case "list": e.items.forEach((x) => forEachCall(x, f)); return;
+    case "method": forEachCall(e.a, f); e.args.forEach((x) => forEachCall(x, f)); return;
+    case "call": f(e.fn, e.runtime ?? false); e.args.forEach((x) => forEachCall(x, f)); return;
+    case "cond": forEachCall(e.c, f); forEachCall(e.a, f); forEachCall(e.b, f); return;
     default: return;
   }
 }

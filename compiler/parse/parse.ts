@@ -5,7 +5,8 @@
  */
 import {
   Node, Project, SyntaxKind,
-  type Expression, type FunctionDeclaration, type IfStatement, type JSDocTag, type SourceFile, type Statement,
+  type BreakStatement, type ContinueStatement, type DoStatement, type Expression, type ForStatement, type FunctionDeclaration,
+  type IfStatement, type JSDocTag, type ReturnStatement, type SourceFile, type Statement, type WhileStatement,
 } from "ts-morph";
 import { CompileError, internalError, type LocalDiagnostic } from "../diagnostics.ts";
 import {
@@ -133,16 +134,71 @@ interface Target {
   readonly hint: string;
 }
 
-/** Whether an `if` has a `return` in an arm (directly or in a nested `if`, not in a loop). */
-function returnsInside(stmt: IfStatement): boolean {
-  const check = (node: Node | undefined): boolean => {
-    if (!node) return false;
-    if (Node.isReturnStatement(node)) return true;
-    if (Node.isBlock(node)) return node.getStatements().some(check);
-    if (Node.isIfStatement(node)) return check(node.getThenStatement()) || check(node.getElseStatement());
-    return false;
-  };
-  return check(stmt.getThenStatement()) || check(stmt.getElseStatement());
+type LoopNode = ForStatement | WhileStatement | DoStatement;
+
+const isLoopNode = (node: Node): node is LoopNode =>
+  Node.isForStatement(node) || Node.isWhileStatement(node) || Node.isDoStatement(node);
+
+const isJump = (node: Node): node is BreakStatement | ContinueStatement | ReturnStatement =>
+  Node.isBreakStatement(node) || Node.isContinueStatement(node) || Node.isReturnStatement(node);
+
+/** Walks the statements under `node` (not into closures), `visit` answering "found", "skip" its children, or "go on". */
+function search(node: Node, visit: (n: Node) => "found" | "skip" | "go"): boolean {
+  let found = false;
+  node.forEachDescendant((n, traversal) => {
+    if (Node.isFunctionLikeDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n)) return traversal.skip();
+    const answer = visit(n);
+    if (answer === "found") {
+      found = true;
+      traversal.stop();
+    } else if (answer === "skip") {
+      traversal.skip();
+    }
+  });
+  return found;
+}
+
+/** Whether a `return` sits anywhere inside `node` (in a branch, in a loop at any depth). */
+function containsReturn(node: Node): boolean {
+  return search(node, (n) => (Node.isReturnStatement(n) ? "found" : "go"));
+}
+
+/** Whether a loop's body has a `break` of its own (not one of a loop nested inside it). */
+function breaksOut(loop: LoopNode): boolean {
+  return search(loop.getStatement(), (n) => (Node.isBreakStatement(n) ? "found" : isLoopNode(n) ? "skip" : "go"));
+}
+
+/**
+ * Whether an `if` in a loop body leaves the iteration early: a `break`, `continue` or
+ * `return` in an arm, or a loop in an arm that returns from the function.
+ */
+function jumpsInside(stmt: IfStatement): boolean {
+  return search(stmt, (n) => (isJump(n) ? "found" : isLoopNode(n) ? (containsReturn(n) ? "found" : "skip") : "go"));
+}
+
+/**
+ * A numeric literal's value. (ts-morph's `getLiteralValue` reads `1e-12` with `parseInt`,
+ * as 1; TypeScript's own text of the literal is already normalised: `0x10` is "16".)
+ */
+function numberOf(literal: import("ts-morph").NumericLiteral): number {
+  return Number(literal.compilerNode.text);
+}
+
+/** Whether `expr` assigns (`=`, `+=`, `++`, ...) one of `names`. */
+function writesAny(expr: Node, names: ReadonlySet<string>): boolean {
+  return [expr, ...expr.getDescendants()].some((n) => {
+    const target = Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS ? n.getLeft()
+      : Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n) ? n.getOperand() : null;
+    return target !== null && Node.isIdentifier(target) && names.has(target.getText());
+  });
+}
+
+/** A loop's header as comments show it: `for (let i = 0; i < n; i++)`, `while (x > 1)`, `do ... while (x > 1)`. */
+function loopHeader(stmt: LoopNode): string {
+  if (Node.isForStatement(stmt)) {
+    return `for (${stmt.getInitializer()?.getText() ?? ""}; ${stmt.getCondition()?.getText() ?? ""}; ${stmt.getIncrementor()?.getText() ?? ""})`;
+  }
+  return `${Node.isDoStatement(stmt) ? "do ... " : ""}while (${stmt.getExpression().getText()})`;
 }
 
 /** The operation defining `id` in a block (searching nested regions). */
@@ -223,6 +279,14 @@ class Lowerer {
   private scopes = 0;
   /** Names the function being compiled declares: an import the generated code adds must not be shadowed by one. */
   private readonly ownNames: ReadonlySet<string>;
+  /** The declared result type, which a `return` inside a loop checks against. */
+  private declaredResult: ValueType | null = null;
+  /** How many loops the statement being lowered is inside. */
+  private loopDepth = 0;
+  /** Every identifier of the module, so the variables tsgrad adds (`done`, `returned`) clash with none. */
+  private identifiers: Set<string> | undefined;
+  /** The variables a `return` inside a loop sets, named on first use: the flag and the value. */
+  private returnVars: { readonly returned: string; readonly result: string } | null = null;
 
   constructor(
     private readonly modules: Modules,
@@ -252,6 +316,7 @@ class Lowerer {
     if (declaredResult === "boolean") {
       throw errorAt(returnType!, "a `boolean` result has no gradient: a differentiable function returns a `number`, an array of numbers or a `Tensor`");
     }
+    this.declaredResult = declaredResult;
 
     // a function with a custom gradient is its forward call and the user's backward
     const args = params.map((p) => ({ atom: valueAtom(p.value), type: p.type }));
@@ -286,8 +351,9 @@ class Lowerer {
    * Lowers statements that end in `return`, and gives the result. An `if` with a `return`
    * in an arm splits the rest of the function: the statements after it continue the arm
    * that does not return, so `if (x < 0) return 0; ...; return y` becomes one branch
-   * whose arms each produce the result. `hint` names the result (`value`, or an inlined
-   * function's name).
+   * whose arms each produce the result. A loop with a `return` inside is the same split
+   * after the loop, on the flag the `return` sets: `returned ? result : (the rest)`. `hint`
+   * names the result (`value`, or an inlined function's name).
    */
   private returning(statements: readonly Statement[], declared: ValueType | null, hint = "value"): { atom: Atom; type: ValueType; loc: SourceLoc } | null {
     for (const [i, stmt] of statements.entries()) {
@@ -301,7 +367,7 @@ class Lowerer {
         if (declared && r.type !== declared) throw errorAt(expr, `\`${this.frame.fn.getName()}\` is declared to return a ${declared} but returns a ${r.type}`);
         return { atom: r.atom, type: r.type, loc: locOf(expr) };
       }
-      if (Node.isIfStatement(stmt) && returnsInside(stmt)) {
+      if (Node.isIfStatement(stmt) && containsReturn(stmt)) {
         const rest = statements.slice(i + 1);
         const { cond, then, otherwise, loc } = this.branch(stmt, (own, node) => {
           const last = own[own.length - 1];
@@ -309,16 +375,43 @@ class Lowerer {
           if (!r) throw errorAt(node ?? stmt, "this path through the function does not end with `return <expression>`");
           return r;
         });
-        if (then.result.type !== otherwise.result.type) {
-          throw errorAt(stmt, `the two paths return different types (${then.result.type} and ${otherwise.result.type})`);
-        }
-        const out = this.newValue(null, 1, hint, then.result.type);
-        this.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs: [{ out, then: then.result.atom, else: otherwise.result.atom }], loc });
-        return { atom: valueAtom(out), type: then.result.type, loc };
+        return this.returnBranch(stmt, cond, then, otherwise, loc, hint);
+      }
+      if (isLoopNode(stmt) && containsReturn(stmt)) {
+        const rest = statements.slice(i + 1);
+        const exits = this.loop(stmt);
+        const { returned, result } = this.returnVars!;
+        const value = { atom: this.env.get(result)!.atom, type: "number" as ValueType, loc: headerLoc(stmt, loopHeader(stmt)) };
+        // `for (;;)` or `while (true)` without `break` only ends by returning (what follows
+        // it on this path cannot run)
+        if (!exits) return value;
+        const { then, otherwise } = this.arms(() => value, () => {
+          const r = this.returning(rest, declared, hint);
+          if (!r) throw errorAt(stmt, "the function can leave this loop without returning, and no `return <expression>` follows it");
+          return r;
+        });
+        return this.returnBranch(stmt, this.env.get(returned)!.atom, then, otherwise, headerLoc(stmt, loopHeader(stmt)), hint);
       }
       this.statement(stmt);
     }
     return null;
+  }
+
+  /** The branch two paths that each return make: its output is the function's result. */
+  private returnBranch(
+    stmt: Node,
+    cond: Atom,
+    then: { result: { atom: Atom; type: ValueType }; block: Stmt[] },
+    otherwise: { result: { atom: Atom; type: ValueType }; block: Stmt[] },
+    loc: SourceLoc,
+    hint: string,
+  ): { atom: Atom; type: ValueType; loc: SourceLoc } {
+    if (then.result.type !== otherwise.result.type) {
+      throw errorAt(stmt, `the two paths return different types (${then.result.type} and ${otherwise.result.type})`);
+    }
+    const out = this.newValue(null, 1, hint, then.result.type);
+    this.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs: [{ out, then: then.result.atom, else: otherwise.result.atom }], loc });
+    return { atom: valueAtom(out), type: then.result.type, loc };
   }
 
   private lowerParams(): Param[] {
@@ -390,14 +483,16 @@ class Lowerer {
     }
     if (Node.isExpressionStatement(stmt)) return this.expressionStatement(stmt.getExpression());
     if (Node.isIfStatement(stmt)) return this.ifStatement(stmt);
-    if (Node.isForStatement(stmt) || Node.isWhileStatement(stmt)) return this.loop(stmt);
-    if (Node.isBreakStatement(stmt) || Node.isContinueStatement(stmt)) {
-      const word = Node.isBreakStatement(stmt) ? "break" : "continue";
-      throw errorAt(stmt, `\`${word}\` is not supported yet: put the loop's exit in its condition (\`while (i < n && !done)\`) or wrap the rest of the body in an \`if\``);
+    if (isLoopNode(stmt)) {
+      this.loop(stmt);
+      return;
     }
-    if (Node.isDoStatement(stmt)) throw errorAt(stmt, "a `do...while` loop is not supported yet: write it as a `while` loop");
-    if (Node.isReturnStatement(stmt)) {
-      throw errorAt(stmt, "`return` inside a loop or a branch is not supported yet: assign the result to a variable and return it at the end");
+    if (Node.isLabeledStatement(stmt)) {
+      throw errorAt(stmt.getLabel(), "a labelled statement is not supported yet: instead of `break outer` or `continue outer`, set a flag in the inner loop and test it in the outer one");
+    }
+    if (isJump(stmt)) {
+      // a loop body lowers its own jumps (loopBody); this one is outside any loop
+      throw errorAt(stmt, Node.isReturnStatement(stmt) ? "`return` is not supported here" : describeUnsupported(stmt));
     }
     throw errorAt(stmt, describeUnsupported(stmt));
   }
@@ -448,6 +543,17 @@ class Lowerer {
   private ifStatement(stmt: IfStatement): void {
     const before = this.env;
     const { cond, then, otherwise, loc } = this.branch(stmt, (own) => own.forEach((s) => this.statement(s)));
+    this.merge(before, cond, then, otherwise, loc);
+  }
+
+  /** Pushes a branch whose arms were lowered from the variables `before`, merging what they assign (phi nodes). */
+  private merge(
+    before: ReadonlyMap<string, Binding>,
+    cond: Atom,
+    then: { block: Stmt[]; env: ReadonlyMap<string, Binding> },
+    otherwise: { block: Stmt[]; env: ReadonlyMap<string, Binding> },
+    loc: SourceLoc,
+  ): void {
     const outs: { out: number; then: Atom; else: Atom }[] = [];
     for (const [name, binding] of before) {
       const a = then.env.get(name)!.atom;
@@ -468,19 +574,29 @@ class Lowerer {
     const condition = stmt.getExpression();
     const c = this.expr(condition);
     if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
+    const statementsOf = (node: Statement | undefined) => (node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node]);
+    const { then, otherwise } = this.arms(
+      () => arm(statementsOf(stmt.getThenStatement()), stmt.getThenStatement()),
+      () => arm(statementsOf(stmt.getElseStatement()), stmt.getElseStatement()),
+    );
+    return { cond: c.atom, then, otherwise, loc: headerLoc(stmt, `if (${condition.getText()})`) };
+  }
+
+  /** Lowers two arms of a branch, each on its own copy of the variables and into its own block; the variables are restored after. */
+  private arms<A, B>(thenArm: () => A, elseArm: () => B) {
     const outer = this.block;
     const before = this.env;
-    const lower = (node: Statement | undefined) => {
+    const lower = <T>(arm: () => T) => {
       this.env = new Map(before);
       this.block = [];
-      const result = arm(node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node], node);
+      const result = arm();
       return { result, block: this.block, env: this.env };
     };
-    const then = lower(stmt.getThenStatement());
-    const otherwise = lower(stmt.getElseStatement());
+    const then = lower(thenArm);
+    const otherwise = lower(elseArm);
     this.block = outer;
     this.env = new Map(before);
-    return { cond: c.atom, then, otherwise, loc: headerLoc(stmt, `if (${condition.getText()})`) };
+    return { then, otherwise };
   }
 
   /** `i++`, `++i`, `i--`, `--i` as a statement: `i += 1` / `i -= 1`. */
@@ -497,14 +613,23 @@ class Lowerer {
   }
 
   /**
-   * `for (init; test; update) body` and `while (test) body`, as one loop region. The
-   * variables the loop assigns become loop-carried values (a phi at the top of each
-   * iteration); variables declared inside the loop are local to it.
+   * `for (init; test; update) body`, `while (test) body` and `do body while (test)`, as one
+   * loop region. The variables the loop assigns become loop-carried values (a phi at the
+   * top of each iteration); variables declared inside the loop are local to it.
+   *
+   * Leaving an iteration early becomes variables the condition reads (see `loopBody`):
+   * `break` sets a flag `done` and the condition becomes `!done && test`; a `do` loop
+   * computes its test at the end of the body into `again`, which is the condition (and
+   * which `break` sets to false); `return` sets `returned` and `result`, which enclosing
+   * loops carry out to where `returning` continues. Gives whether the loop can end
+   * without returning.
    */
-  private loop(stmt: Node): void {
-    const isFor = Node.isForStatement(stmt);
+  private loop(stmt: LoopNode): boolean {
+    const kind = Node.isForStatement(stmt) ? "for" : Node.isWhileStatement(stmt) ? "while" : "do";
+    const returns = containsReturn(stmt);
+    if (returns) this.enterReturningLoop(stmt);
     const outerNames = new Set(this.env.keys());
-    if (isFor) {
+    if (Node.isForStatement(stmt)) {
       const init = stmt.getInitializer();
       if (init && Node.isVariableDeclarationList(init)) {
         if (init.getDeclarationKind() !== "let") throw errorAt(init, "declare a `for` loop's variable with `let`");
@@ -513,10 +638,15 @@ class Lowerer {
         this.expressionStatement(init as Expression);
       }
     }
-    const test = isFor ? stmt.getCondition() : (stmt as import("ts-morph").WhileStatement).getExpression();
-    if (!test) throw errorAt(stmt, "a `for` loop without a condition is not supported: it could only end with `break`");
-    const update = isFor ? stmt.getIncrementor() : undefined;
-    const body = (stmt as import("ts-morph").ForStatement).getStatement();
+    const test = Node.isForStatement(stmt) ? stmt.getCondition() : stmt.getExpression();
+    /** No condition (`for (;;)`) or `while (true)`: only a `break` or `return` ends it. */
+    const endless = !test || Node.isTrueLiteral(test);
+    const update = Node.isForStatement(stmt) ? stmt.getIncrementor() : undefined;
+    const body = stmt.getStatement();
+    const breaks = breaksOut(stmt);
+    if (endless && !breaks && !returns) {
+      throw errorAt(stmt, "this loop has no condition and no `break` or `return` inside: it would never end");
+    }
 
     // what the loop assigns, among the variables that exist before it
     const assigned = new Set<string>();
@@ -530,6 +660,13 @@ class Lowerer {
       if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
       if (isPush(n)) noteTarget(n.getExpression());
     });
+    if (returns) {
+      assigned.add(this.returnVars!.result);
+      assigned.add(this.returnVars!.returned);
+    }
+    const again = kind === "do" && !endless ? this.flag("again", true) : null;
+    const done = breaks && again === null ? this.flag("done", false) : null;
+    for (const name of [again, done]) if (name !== null) assigned.add(name);
     const steps = this.newValue(null, 1, "steps", "number");
     const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
     for (const name of assigned) {
@@ -541,19 +678,47 @@ class Lowerer {
     }
     const before = new Map(this.env);
     const outer = this.block;
+    this.loopDepth++;
 
     const testBlock: Stmt[] = [];
     this.block = testBlock;
-    const cond = this.expr(test);
-    if (cond.type !== "boolean") throw errorAt(test, "a loop condition must be a comparison or another boolean, not a number");
+    const where = test ?? stmt;
+    const parts: { atom: Atom; type: ValueType }[] = [];
+    if (returns) parts.push(this.op("!", [this.env.get(this.returnVars!.returned)!], where));
+    if (done !== null) parts.push(this.op("!", [this.env.get(done)!], where));
+    if (again !== null) {
+      parts.push(this.env.get(again)!);
+    } else if (kind !== "do" && !endless) {
+      const c = this.expr(test!);
+      if (c.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
+      parts.push(c);
+    }
+    const cond = parts.reduce((a, b) => this.op("&&", [a, b], where));
 
     const bodyBlock: Stmt[] = [];
     this.block = bodyBlock;
-    const stmts = Node.isBlock(body) ? body.getStatements() : [body as Statement];
-    for (const s of stmts) this.statement(s);
-    if (update) this.expressionStatement(update);
+    /** The end of an iteration, which `continue` goes to: a `for` update, a `do` test. It sees only the variables the loop sees. */
+    const tail = () => this.inScope(before, () => {
+      if (update) this.expressionStatement(update);
+      if (again !== null) {
+        const r = this.assign({ name: again, version: this.nextVersion(again), hint: again }, test!, test!);
+        if (r.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
+        this.env.set(again, { atom: r.atom, type: "boolean", mutable: true });
+      }
+    });
+    // after a `break` the tail must not run when it would change what the loop leaves
+    // behind (an outer variable's update, the `do` test that `break` set to false); else
+    // it follows the whole body once
+    const tailInPaths = breaks && (again !== null || (update !== undefined && writesAny(update, outerNames)));
+    const leave = () => {
+      if (again !== null) this.env.set(again, { atom: constAtom(false), type: "boolean", mutable: true });
+      else this.env.set(done!, { atom: constAtom(true), type: "boolean", mutable: true });
+    };
+    this.loopBody(Node.isBlock(body) ? body.getStatements() : [body], { tail: tailInPaths ? tail : null, leave });
+    if (!tailInPaths) tail();
     const counterNext = this.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: null, version: 1, hint: "steps" });
 
+    this.loopDepth--;
     this.block = outer;
     const bodyEnv = this.env;
     this.env = new Map([...before].filter(([name]) => outerNames.has(name)));
@@ -562,7 +727,6 @@ class Lowerer {
       init: c.init,
       next: c.name === null ? counterNext.atom : bodyEnv.get(c.name)!.atom,
     }));
-    const header = isFor ? `for (${stmt.getText().slice(stmt.getText().indexOf("(") + 1).split(")")[0]})` : `while (${test.getText()})`;
     const loop = {
       kind: "loop" as const,
       test: testBlock,
@@ -570,10 +734,115 @@ class Lowerer {
       body: bodyBlock,
       carried: loopCarried,
       counter: steps,
-      counted: isFor ? this.countedBounds(stmt, testBlock, bodyBlock, cond.atom, carried, loopCarried) : null,
-      loc: headerLoc(stmt, header),
+      counted: Node.isForStatement(stmt) ? this.countedBounds(stmt, testBlock, bodyBlock, cond.atom, carried, loopCarried) : null,
+      loc: headerLoc(stmt, loopHeader(stmt)),
     };
     this.block.push(loop);
+    return !endless || breaks;
+  }
+
+  /**
+   * Lowers a loop body, where an iteration may end early. The statements after an `if`
+   * that can `break`, `continue` or `return` continue the arm that does not (as `returning`
+   * does for the function), so each path through the body ends one way: falling off the
+   * end or `continue` (both run `tail` when it is given: a `for` update or a `do` test that
+   * a `break` must skip), `break` (`leave`), or `return` (`returned` and `result` set).
+   */
+  private loopBody(statements: readonly Statement[], exits: { tail: (() => void) | null; leave: () => void }): void {
+    for (const [i, stmt] of statements.entries()) {
+      const rest = statements.slice(i + 1);
+      if (isJump(stmt)) {
+        const word = Node.isBreakStatement(stmt) ? "break" : Node.isContinueStatement(stmt) ? "continue" : "return";
+        if (rest.length > 0) throw errorAt(rest[0]!, `unreachable code after \`${word}\``);
+        if (!Node.isReturnStatement(stmt) && stmt.getLabel()) {
+          throw errorAt(stmt, `\`${word}\` with a label is not supported yet: set a flag in the inner loop and test it in the outer one`);
+        }
+        if (Node.isBreakStatement(stmt)) exits.leave();
+        else if (Node.isContinueStatement(stmt)) exits.tail?.();
+        else this.returnFromLoop(stmt);
+        return;
+      }
+      if (Node.isIfStatement(stmt) && jumpsInside(stmt)) {
+        const before = this.env;
+        const { cond, then, otherwise, loc } = this.branch(stmt, (own) => {
+          const last = own[own.length - 1];
+          this.loopBody(last && isJump(last) ? own : [...own, ...rest], exits);
+        });
+        this.merge(before, cond, then, otherwise, loc);
+        return;
+      }
+      if (isLoopNode(stmt) && containsReturn(stmt)) {
+        this.loop(stmt);
+        if (rest.length === 0) break;
+        // once the inner loop has returned, the rest of this iteration is skipped
+        const before = this.env;
+        const returned = this.env.get(this.returnVars!.returned)!.atom;
+        const { then, otherwise } = this.arms(() => undefined, () => this.loopBody(rest, exits));
+        this.merge(before, returned, then, otherwise, headerLoc(stmt, loopHeader(stmt)));
+        return;
+      }
+      this.statement(stmt);
+    }
+    exits.tail?.();
+  }
+
+  /** `return e` inside a loop: `result = e; returned = true`, and the loop ends. */
+  private returnFromLoop(stmt: ReturnStatement): void {
+    const expr = stmt.getExpression();
+    if (!expr) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
+    const { returned, result } = this.returnVars!;
+    const r = this.assign({ name: result, version: this.nextVersion(result), hint: result }, expr, expr);
+    if (r.type !== "number") {
+      throw errorAt(expr, r.type === "tensor"
+        ? "returning a Tensor from inside a loop is not supported yet: assign it to a variable and return that after the loop"
+        : `the result must be a number or a Tensor, not a ${r.type}`);
+    }
+    this.env.set(result, { atom: r.atom, type: "number", mutable: true });
+    this.env.set(returned, { atom: constAtom(true), type: "boolean", mutable: true });
+  }
+
+  /**
+   * Before a loop with a `return` inside: the variables the `return` sets. They start
+   * `false` and `0` wherever a loop starts outside another (the function has not returned
+   * there); a loop inside another carries on the outer loop's.
+   */
+  private enterReturningLoop(stmt: LoopNode): void {
+    if (this.declaredResult === "tensor") {
+      const first = stmt.getDescendantsOfKind(SyntaxKind.ReturnStatement)[0] ?? stmt;
+      throw errorAt(first, "`return` inside a loop is not supported yet in a function that returns a Tensor: assign the result to a variable and return it after the loop");
+    }
+    this.returnVars ??= { returned: this.freshName("returned"), result: this.freshName("result") };
+    const { returned, result } = this.returnVars;
+    if (this.loopDepth > 0 && this.env.has(returned)) return;
+    this.env.set(result, { atom: constAtom(0), type: "number", mutable: true });
+    this.env.set(returned, { atom: constAtom(false), type: "boolean", mutable: true });
+  }
+
+  /** A boolean variable tsgrad adds for a loop (`done`, `again`), starting at `init`. */
+  private flag(base: string, init: boolean): string {
+    const name = this.freshName(base);
+    this.env.set(name, { atom: constAtom(init), type: "boolean", mutable: true });
+    return name;
+  }
+
+  /** `base`, or `base2`, `base3`, ...: a name no identifier of the module and no variable in scope has. */
+  private freshName(base: string): string {
+    // the module being compiled, and the one an inlined function comes from
+    this.identifiers ??= new Set(this.modules.main.getDescendantsOfKind(SyntaxKind.Identifier).map((n) => n.getText()));
+    const here = this.frame.file === this.modules.main ? this.identifiers : new Set(this.frame.file.getDescendantsOfKind(SyntaxKind.Identifier).map((n) => n.getText()));
+    let name = base;
+    for (let k = 2; this.identifiers.has(name) || here.has(name) || this.env.has(name); k++) name = `${base}${k}`;
+    return name;
+  }
+
+  /** Runs `lower` seeing only the variables of `scope` (a `for` update cannot see the body's `const`s); what it assigns stays assigned. */
+  private inScope(scope: ReadonlyMap<string, Binding>, lower: () => void): void {
+    const full = this.env;
+    this.env = new Map([...full].filter(([name]) => scope.has(name)));
+    lower();
+    const changed = this.env;
+    this.env = full;
+    for (const [name, binding] of changed) full.set(name, binding);
   }
 
   /**
@@ -719,7 +988,7 @@ class Lowerer {
 
   private expr(node: Expression, target?: Target): { atom: Atom; type: ValueType } {
     if (Node.isParenthesizedExpression(node)) return this.expr(node.getExpression(), target);
-    if (Node.isNumericLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "number" };
+    if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
     if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
     if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
     if (Node.isIdentifier(node)) return this.identifier(node);
@@ -737,7 +1006,7 @@ class Lowerer {
       const operand = node.getOperand();
       switch (node.getOperatorToken()) {
         case SyntaxKind.MinusToken:
-          if (Node.isNumericLiteral(operand)) return { atom: constAtom(-operand.getLiteralValue()), type: "number" };
+          if (Node.isNumericLiteral(operand)) return { atom: constAtom(-numberOf(operand)), type: "number" };
           return this.op("neg", [this.expr(operand)], node, target);
         case SyntaxKind.PlusToken:
           return this.expr(operand, target);
@@ -917,7 +1186,11 @@ class Lowerer {
     const returnType = decl.getReturnTypeNode();
     const declared = returnType ? this.valueType(returnType, `the result of \`${name}\``) : null;
 
-    const caller = { frame: this.frame, env: this.env, versions: this.versions };
+    // a callee's loops and returns are its own: a `return` in its loop leaves the callee
+    const caller = { frame: this.frame, env: this.env, versions: this.versions, declaredResult: this.declaredResult, loopDepth: this.loopDepth, returnVars: this.returnVars };
+    this.declaredResult = declared;
+    this.loopDepth = 0;
+    this.returnVars = null;
     const first = this.values.length;
     const start = this.block.length;
     this.frame = { fn: decl, file, scope: ++this.scopes };
@@ -939,6 +1212,9 @@ class Lowerer {
       this.frame = caller.frame;
       this.env = caller.env;
       this.versions = caller.versions;
+      this.declaredResult = caller.declaredResult;
+      this.loopDepth = caller.loopDepth;
+      this.returnVars = caller.returnVars;
     }
     if (!result) throw errorAt(decl.getNameNode() ?? decl, `\`${name}\` must end with \`return <expression>\``);
     return this.adopt(result, first, start, target);

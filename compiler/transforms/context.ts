@@ -243,6 +243,11 @@ export class TransformContext {
    * The variable holding a value: the user's name (a later version gets `name_2`, ...) or a
    * temporary. A loop's phi shares the variable of its initial value when that value is the
    * same user variable and nothing else reads it: `let s = 0; for (...) s += ...`.
+   *
+   * Inside another loop, what an outer iteration saves for its backward pass is saved at
+   * its end, so an inner loop's exit value must still be in its variable then: the inner
+   * loop shares the outer loop's variable only when its exit value is what the outer
+   * iteration ends with, and never the variable of a loop before it (which may be saved).
    */
   valueSym(id: number): Sym {
     if (this.isArray(id) && this.root(id) !== id) return this.valueSym(this.root(id));
@@ -251,7 +256,10 @@ export class TransformContext {
       const v = this.fn.values[id]!;
       const carried = this.carriedOf(id);
       const init = carried?.carried.init;
-      if (init?.kind === "value" && this.sameVariable(init.id, id) && this.reads.get(init.id) === 1 && !this.backwardReads(init.id)) {
+      const parent = carried ? this.parentLoop.get(carried.loop) ?? null : null;
+      const from = init?.kind === "value" ? this.carriedOf(init.id) : null;
+      const kept = parent === null || from === null || (from.loop === parent && from.carried.next.kind === "value" && from.carried.next.id === id);
+      if (init?.kind === "value" && this.sameVariable(init.id, id) && this.reads.get(init.id) === 1 && !this.backwardReads(init.id) && kept) {
         sym = this.valueSym(init.id);
       } else {
         // a counted loop's index is declared in its own header: `j` again in a second `for (let j ...)`
@@ -293,12 +301,15 @@ export class TransformContext {
     return phi === undefined ? this.valueSym(id) : this.valueSym(phi);
   }
 
-  /** The variable holding a value's adjoint, `d` + the value's name. */
+  /**
+   * The variable holding a value's adjoint, `d` + the value's name: the name of the
+   * variable the forward pass writes it to (`dstep` for a loop's `step = ...`, not `dstep_3`).
+   */
   adjointSym(id: number): Sym {
     if (this.isArray(id) && this.root(id) !== id) return this.adjointSym(this.root(id));
     let sym = this.adjointSyms.get(id);
     if (!sym) {
-      const of = this.valueSym(id);
+      const of = this.forwardSym(id);
       sym = this.fresh(`d${of.hint}`, false, of);
       this.adjointSyms.set(id, sym);
     }

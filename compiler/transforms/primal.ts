@@ -5,7 +5,7 @@
  * user wrote them; values nothing reads are dropped. Loops save what their plan says
  * (./tape.ts) as they run.
  */
-import { bool, cond, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cond, forEachSym, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, OpStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
@@ -163,8 +163,13 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     return search(fn.body) ?? [];
   };
 
-  /** A branch is written as `c ? a : b` when everything in its arms folds into two expressions. */
+  /**
+   * A branch is written as `c ? a : b` when everything in its arms folds into two
+   * expressions, and it gives a number: a flag a branch sets (`if (s > limit) done = true`,
+   * from a `break`) reads better as the branch.
+   */
   const inline = (s: IfStmt): boolean =>
+    s.outs.every((o) => fn.values[o.out]!.type !== "boolean") &&
     [...s.then, ...s.else].every((t) => {
       if (t.kind === "op") return !live.has(t.out) || folds(t.out) || cx.isRematerialised(t.out);
       if (t.kind === "loop") return !liveLoops.has(t);
@@ -220,7 +225,8 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       // what an arm must compute as a statement (a recomputed value is written where it is read)
       const innerLive = [...cx.innerOf.get(s)!].some((id) => live.has(id) && !folds(id) && !cx.isRematerialised(id));
       if (outs.length === 0 && !innerLive) continue;
-      if (outs.length > 0 && inline(s) && !innerLive) {
+      // one merged value is a ternary; several would repeat the condition in each
+      if (outs.length === 1 && inline(s) && !innerLive) {
         for (const o of outs) define(o.out, cond(ex(s.cond), ex(o.then), ex(o.else)), s.loc);
         continue;
       }
@@ -233,7 +239,9 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
         const def = cx.defs.get(id);
         const init = def?.kind === "loop" ? def.carried.find((c) => c.phi === id)?.init : undefined;
         const outer = init?.kind === "value" && cx.valueSym(init.id) === cx.valueSym(id) && !cx.innerOf.get(s)!.has(init.id);
-        if (needed.has(id) && !outer) hoisted.add(id);
+        // a counted loop's index is declared in its own header
+        const header = def?.kind === "loop" && plans.get(def)!.counted && cx.countedIndex(def) === id;
+        if (needed.has(id) && !outer && !header) hoisted.add(id);
       }
       for (const id of hoisted) {
         if (assigned.has(id) || cx.carriedBy.has(id) || hoistedSyms.has(cx.valueSym(id))) continue;
@@ -245,8 +253,13 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       }
       const arm = (which: "then" | "else") => [
         ...emit(s[which], hoisted),
-        ...outs.map((o): CodeStmt => ({ k: "assign", op: "=", sym: cx.forwardSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc })),
-      ].filter((t) => !(t.k === "assign" && t.expr.k === "ref" && t.expr.sym === t.sym));
+        ...inSequence(
+          outs
+            .map((o): Assign => ({ k: "assign", op: "=", sym: cx.forwardSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc }))
+            .filter((t) => !(t.expr.k === "ref" && t.expr.sym === t.sym)),
+          (hint) => cx.fresh(hint),
+        ),
+      ];
       out.push({ k: "if", cond: ex(s.cond), then: arm("then"), else: arm("else"), role: "forward", origin: s.loc });
     }
     return out;
@@ -269,9 +282,13 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       const sym = cx.valueSym(c.phi);
       const shared = c.init.kind === "value" && cx.valueSym(c.init.id) === sym;
       if (shared) continue;
+      // a boolean from another variable is typed: TypeScript narrows `true | false` on
+      // assignment, and inside a loop `let b_2 = b; ...; b = b_2` would infer itself
+      const init = ex(c.init);
+      const typed = typeOf(c.phi) === "boolean" && init.k !== "bool";
       out.push(hoistedSyms.has(sym)
-        ? { k: "assign", op: "=", sym, expr: ex(c.init), role: "forward", origin: s.loc }
-        : { k: "decl", mutable: true, sym, init: ex(c.init), role: "forward", origin: s.loc });
+        ? { k: "assign", op: "=", sym, expr: init, role: "forward", origin: s.loc }
+        : { k: "decl", mutable: true, sym, init, type: typed ? "boolean" : undefined, typed, role: "forward", origin: s.loc });
     }
     for (const tape of plan.tapes) {
       tapeDecls.push({ k: "decl", mutable: false, sym: tape.sym, init: tapeInit(tape, plan), type: plan.indexed ? undefined : `${tape.type}[]`, typed: !plan.indexed, role: "forward", origin: s.loc });
@@ -286,13 +303,15 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     const body: CodeStmt[] = [];
     for (const t of plan.tapes) if (t.phi !== null) body.push(save(t.phi, plan.slot));
     body.push(...emit(s.body.filter((b) => !(indexId !== null && b.kind === "op" && cx.carriedBy.get(b.out) === indexId)), new Set()));
+    const carries: Assign[] = [];
     for (const c of s.carried) {
       if (!live.has(c.phi) || c.phi === indexId) continue;
       if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) === c.phi) continue;
       const sym = cx.valueSym(c.phi);
       const value = ex(c.next);
-      if (!(value.k === "ref" && value.sym === sym)) body.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
+      if (!(value.k === "ref" && value.sym === sym)) carries.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
     }
+    body.push(...inSequence(carries, (hint) => cx.fresh(hint)));
     for (const t of plan.tapes) {
       if (t.end === null) continue;
       if (t.phi !== null) continue; // shared with the phi's array: saved after the loop
@@ -322,3 +341,36 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
   return body;
 }
 
+
+type Assign = Extract<CodeStmt, { k: "assign" }>;
+
+/**
+ * The merges at the end of an arm happen at once in the IR: each reads the variables as
+ * they were before any of them. Written one after another, an assignment that reads a
+ * variable goes before the one that overwrites it (`s = Math.sin(s) + xs[i]` before
+ * `i += 1`, in a loop where both are loop variables); when they read each other's in a
+ * cycle, one value waits in a temporary.
+ */
+export function inSequence(assigns: readonly Assign[], fresh: (hint: string) => Sym): CodeStmt[] {
+  const out: CodeStmt[] = [];
+  let pending = [...assigns];
+  const readsSym = (a: Assign, sym: Sym) => {
+    let found = false;
+    forEachSym(a.expr, (x) => { if (x === sym) found = true; });
+    return found;
+  };
+  while (pending.length > 0) {
+    // the first assignment whose variable no other pending one still reads
+    const ready = pending.find((a) => pending.every((b) => b === a || !readsSym(b, a.sym)));
+    if (ready) {
+      out.push(ready);
+      pending = pending.filter((a) => a !== ready);
+      continue;
+    }
+    const first = pending[0]!;
+    const temp = fresh(`${first.sym.hint}_next`);
+    out.push({ k: "decl", mutable: false, sym: temp, init: first.expr, role: "forward", origin: first.origin });
+    pending[0] = { ...first, expr: ref(temp), origin: undefined };
+  }
+  return out;
+}

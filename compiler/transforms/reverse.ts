@@ -66,16 +66,19 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   // The forward pass keeps exactly the values the backward pass reads.
   const needed = new Set<number>();
   const symToValue = new Map<Sym, number>(fn.values.map((v) => [cx.valueSym(v.id), cx.root(v.id)]));
-  // what the backward pass reads: all of it (the forward pass keeps it), and per loop
+  // what the backward pass reads: all of it (the forward pass keeps it), and per loop what
+  // its own backward body reads (planLoops adds what inner loops read and do not restore)
   const readsIn = new Map<LoopStmt, Set<Sym>>();
+  const readIn = (loop: LoopStmt | null | undefined, sym: Sym) => {
+    if (!loop) return;
+    const reads = readsIn.get(loop) ?? new Set<Sym>();
+    reads.add(sym);
+    readsIn.set(loop, reads);
+  };
   forEachExpr(backward, (e, loops) => forEachSym(e, (sym) => {
     const id = symToValue.get(sym);
     if (id !== undefined) needed.add(id);
-    for (const loop of loops) {
-      const reads = readsIn.get(loop) ?? new Set<Sym>();
-      reads.add(sym);
-      readsIn.set(loop, reads);
-    }
+    readIn(loops[loops.length - 1], sym);
   }));
   // an array is one object: what reads any of its values reads the array
   for (const id of [...needed]) {
@@ -84,8 +87,17 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
       needed.add(cx.root(id));
     }
   }
-  // a loop that runs backward by counting down its iterations reads the count
-  for (const loop of cx.loops) if (!runsCounted(cx, loop) && hasLoop(backward, loop)) needed.add(loop.counter);
+  // the header of a backward loop (written after planning) reads the count of iterations
+  // to undo, or a counted loop's bounds: in the backward body of the loop around it
+  for (const loop of cx.loops) {
+    if (!hasLoop(backward, loop)) continue;
+    const header = runsCounted(cx, loop) ? [cx.loEx(loop), cx.atomEx(loop.counted!.hi)] : [ref(cx.valueSym(loop.counter))];
+    for (const e of header) forEachSym(e, (sym) => {
+      const id = symToValue.get(sym);
+      if (id !== undefined) needed.add(id);
+      readIn(cx.parentLoop.get(loop), sym);
+    });
+  }
   const plans = planLoops(cx, needed, readsIn);
   cx.forwardMode = true;
   const forward = primal(cx, needed, plans);
@@ -305,9 +317,11 @@ class Reverser {
     const carried: { phi: number; start: number }[] = [];
     const nexts = new Set<number>();
     for (const c of active) {
+      // the adjoint of a phi is the outer loop's when the phi is that loop's `next`
+      // (`acc` last assigned by an inner loop): one variable carries it through both
       this.contributed.add(c.phi);
       const start = this.nextSynthetic++;
-      const phiSym = cx.adjointSym(c.phi);
+      const phiSym = this.adjointSym(c.phi);
       this.syms.set(start, cx.fresh(phiSym.hint, false, cx.valueSym(c.phi)));
       carried.push({ phi: c.phi, start });
       this.startPhi.set(start, c.phi);
@@ -321,7 +335,7 @@ class Reverser {
     for (const c of active) {
       // a value carried in from outside the body (`h = w`): the gradient flows straight to it
       if (c.next.kind === "value" && !nexts.has(c.next.id) && cx.activity.isActive(c.next.id)) {
-        this.contribute(body, c.next.id, ref(cx.adjointSym(c.phi)), s.loc, bodyBlock);
+        this.contribute(body, c.next.id, ref(this.adjointSym(c.phi)), s.loc, bodyBlock);
       }
     }
     body.push(...this.block(s.body, bodyBlock));
@@ -330,14 +344,14 @@ class Reverser {
     for (const c of carried) {
       const list = this.byTarget.get(c.start);
       const only = list?.length === 1 ? list[0]! : null;
-      if (only && only.block === bodyBlock && only.expr.k === "ref" && only.expr.sym === cx.adjointSym(c.phi)) {
+      if (only && only.block === bodyBlock && only.expr.k === "ref" && only.expr.sym === this.adjointSym(c.phi)) {
         only.dropped = true;
         this.alias.set(c.start, only.expr);
       }
     }
     const raws: Raw[] = [{ k: "loop", loop: s, body, carried, nexts, inner, loc: s.loc }];
     for (const c of active) {
-      if (c.init.kind === "value" && cx.activity.isActive(c.init.id)) this.contribute(raws, c.init.id, ref(cx.adjointSym(c.phi)), s.loc, cx.blockOf.get(c.phi)!, true);
+      if (c.init.kind === "value" && cx.activity.isActive(c.init.id)) this.contribute(raws, c.init.id, ref(this.adjointSym(c.phi)), s.loc, cx.blockOf.get(c.phi)!, true);
     }
     return raws;
   }
@@ -400,7 +414,10 @@ class Reverser {
       }
       if (r.k === "loop") {
         for (const c of r.carried) if (!declared.has(c.phi)) declare(c.phi);
-        for (const target of targetsOf(r)) if (!r.inner.has(target) && !this.startPhi.has(target) && !declared.has(target)) declare(target);
+        // what the body adds to from outside is declared before it, an enclosing loop's
+        // iteration-start adjoints too (only this loop's own live inside its body)
+        const own = new Set(r.carried.map((c) => c.start));
+        for (const target of targetsOf(r)) if (!r.inner.has(target) && !own.has(target) && !declared.has(target)) declare(target);
         const body = this.resolve(r.body, new Set([...declared, ...r.nexts]));
         for (const c of r.carried) {
           const expr = this.contributed.has(c.start) ? this.adjointEx(c.start) : this.cx.zeroFor(c.phi);

@@ -9,7 +9,7 @@
  * by its index (a value and its next iteration's value share one array of length n + 1);
  * other loops push onto stacks and pop in reverse.
  */
-import { add, call, cmp, index, list, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
+import { add, call, cmp, forEachSym, index, list, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import type { Atom, LoopStmt, OpStmt } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
@@ -39,14 +39,29 @@ export interface LoopPlan {
 }
 
 /**
- * Plans every loop from what its backward body reads (`readsIn`), and adds to `needed`
- * what recomputation reads. A loop's value read only after the loop (its exit value) needs
- * no saving.
+ * Plans every loop from what its backward body reads (`readsIn`: its own statements), and
+ * adds to `needed` what recomputation reads. A loop's value read only after the loop (its
+ * exit value) needs no saving.
  */
-export function planLoops(cx: TransformContext, needed: Set<number>, readsIn: ReadonlyMap<LoopStmt, ReadonlySet<Sym>>): Map<LoopStmt, LoopPlan> {
+export function planLoops(cx: TransformContext, needed: Set<number>, readsIn: Map<LoopStmt, Set<Sym>>): Map<LoopStmt, LoopPlan> {
   const plans = new Map<LoopStmt, LoopPlan>();
-  // innermost loops first: recomputing in an inner loop may need values of the outer one
-  for (const loop of [...cx.loops].reverse()) plans.set(loop, planLoop(cx, loop, needed, readsIn.get(loop) ?? new Set()));
+  // innermost loops first: what an inner backward loop reads and does not restore or
+  // recompute itself (an outer iteration's values), the outer backward body must have
+  for (const loop of [...cx.loops].reverse()) {
+    const reads = readsIn.get(loop) ?? new Set<Sym>();
+    const plan = planLoop(cx, loop, needed, reads);
+    plans.set(loop, plan);
+    const parent = cx.parentLoop.get(loop) ?? null;
+    if (parent === null) continue;
+    const own = new Set<Sym>(plan.recompute.map((id) => cx.valueSym(id)));
+    for (const t of plan.tapes) for (const id of [t.phi, t.end]) if (id !== null) own.add(cx.valueSym(id));
+    if (plan.counted) own.add(cx.valueSym(cx.countedIndex(loop)!));
+    const up = new Set(reads);
+    for (const id of plan.recompute) forEachSym(cx.opEx(cx.defs.get(id) as OpStmt, (a) => cx.atomEx(a)), (sym) => up.add(sym));
+    const outer = readsIn.get(parent) ?? new Set<Sym>();
+    for (const sym of up) if (!own.has(sym)) outer.add(sym);
+    readsIn.set(parent, outer);
+  }
   return plans;
 }
 
@@ -144,7 +159,10 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
   for (const id of [...saved].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
     if (phis.has(id)) continue;
     const v = cx.fn.values[id]!;
-    tapes.push({ sym: cx.fresh(`${v.name ?? v.hint}s`), type: typeOf(id), phi: null, end: id });
+    // a nested loop's iteration count (`steps`) is saved as `stepCounts`
+    const def = cx.defs.get(id);
+    const name = def?.kind === "loop" && def.counter === id ? "stepCounts" : `${v.name ?? v.hint}s`;
+    tapes.push({ sym: cx.fresh(name), type: typeOf(id), phi: null, end: id });
   }
   let slot: Ex | undefined;
   let count: Ex | undefined;

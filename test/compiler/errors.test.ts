@@ -10,8 +10,12 @@ const wrap = (body: string, params = "x: number") => `/** @differentiable */\nex
 
 /** [what, source, message pattern, line, column] */
 const CASES: [string, string, RegExp, number, number][] = [
-  ["break", wrap("  let s = 0;\n  for (let i = 0; i < 3; i++) {\n    if (i > 1) break;\n    s += x;\n  }\n  return s;"), /`break` is not supported yet/, 5, 16],
-  ["a do-while loop", wrap("  do {\n    x = x / 2;\n  } while (x > 1);\n  return x;"), /a `do...while` loop is not supported yet/, 3, 3],
+  ["a labelled loop (break outer)", wrap("  outer: for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n      if (j > i) break outer;\n      x = x * 2;\n    }\n  }\n  return x;"), /a labelled statement is not supported yet: instead of `break outer` or `continue outer`, set a flag/, 3, 3],
+  ["break with a label", wrap("  for (let i = 0; i < 3; i++) {\n    if (i > 1) break nowhere;\n  }\n  return x;"), /`break` with a label is not supported yet/, 4, 16],
+  ["break outside a loop", wrap("  if (x > 0) break;\n  return x;"), /`break` outside a loop is not supported/, 3, 14],
+  ["code after break", wrap("  while (x > 1) {\n    break;\n    x = x / 2;\n  }\n  return x;"), /unreachable code after `break`/, 5, 5],
+  ["a loop that never ends", wrap("  for (;;) {\n    x = x / 2;\n  }\n  return x;"), /this loop has no condition and no `break` or `return` inside: it would never end/, 3, 3],
+  ["a do-while test reading the body's const", wrap("  do {\n    const d = x / 2;\n    x -= d;\n  } while (d > 0.1);\n  return x;"), /`d` is not a parameter or local variable of `f`/, 6, 12],
   ["a path without a return", wrap("  if (x > 0) {\n    return x;\n  } else {\n    x = 1;\n  }"), /this path through the function does not end with `return <expression>`/, 5, 10],
   ["a redeclared name", wrap("  if (x > 0) {\n    const x = 2;\n  }\n  return x;"), /`x` is already declared in this function/, 4, 11],
   ["a call of a function without a body", `declare function opaque(v: number): number;\n${wrap("  return opaque(x);")}`, /`opaque` has no body tsgrad can read/, 4, 10],
@@ -53,7 +57,8 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["reading a module-level variable", `const scale = 2;\n${wrap("  return scale * x;")}`, /`scale` is a module-level variable: reading it is not supported yet, pass it as a parameter/, 4, 10],
   ["an undefined name", wrap("  return y * x;"), /`y` is not a parameter or local variable of `f`/, 3, 10],
   ["a closure", wrap("  const g = (v: number) => v;\n  return x;"), /a closure \(arrow function\) is not supported here/, 3, 13],
-  ["return inside a loop", wrap("  for (let i = 0; i < 3; i++) {\n    return x;\n  }\n  return x;"), /`return` inside a loop or a branch is not supported yet/, 4, 5],
+  ["return inside a loop of a Tensor function", `import type { Tensor } from "../runtime/tensor.ts";\n/** @differentiable */\nexport function f(t: Tensor, n: number): Tensor {\n  for (let i = 0; i < n; i++) {\n    if (i > 2) return t;\n  }\n  return t;\n}\n`, /`return` inside a loop is not supported yet in a function that returns a Tensor/, 5, 16],
+  ["a loop left without returning, at the end", wrap("  while (x > 1) {\n    if (x > 5) return x;\n    x = x / 2;\n  }"), /the function can leave this loop without returning, and no `return <expression>` follows it/, 3, 3],
   ["assigning a constant", wrap("  const y = x;\n  y = 2;\n  return y;"), /cannot assign to `y` because it is a constant/, 4, 3],
   ["a bitwise operator", wrap("  return x & 2;"), /the `&` operator is not supported yet/, 3, 12],
   ["a string", wrap("  const s = \"a\";\n  return x;"), /a string is not supported here/, 3, 13],
