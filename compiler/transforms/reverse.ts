@@ -5,7 +5,7 @@
  * becomes `const dx = ...` (or `let` when more follow), later ones `dx += ...`. A branch is
  * reversed as a branch. The forward half comes from ./primal.ts.
  */
-import { bool, cmp, forEachSym, index, method, num, prop, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cmp, forEachSym, index, method, num, printEx, prop, ref, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { FunctionIR, LoopStmt, SourceLoc, Stmt } from "../ir/ir.ts";
 import { ruleOf, type ElementGrad } from "../rules/rules.ts";
@@ -450,7 +450,7 @@ class Reverser {
         else: this.resolve(r.else, new Set(declared), new Set(split)),
       });
     }
-    return out;
+    return mergeClears(out);
   }
 
   /** `for (let i = 0; i < dx.length; i++) dx[i] += g[i];`, with `g` stored first unless it is a variable. */
@@ -542,6 +542,43 @@ function foldCarries(body: CodeStmt[], carries: number): CodeStmt[] {
     out.splice(i, 1);
   }
   return out.filter((s) => !(s.k === "assign" && s.op === "=" && !s.index && s.expr.k === "ref" && s.expr.sym === s.sym));
+}
+
+/**
+ * `da[i] = 0; ...; da[i] += e` — an element write undone, then the element read before it
+ * (`a[i] = a[i] / total`) — becomes `da[i] = e` where the read was, when nothing in between
+ * touches `da`.
+ */
+function mergeClears(stmts: readonly CodeStmt[]): CodeStmt[] {
+  const out = [...stmts];
+  const key = (e: Ex) => printEx(e, (x) => `#${x.id}`);
+  for (let i = 0; i < out.length; i++) {
+    const clear = out[i]!;
+    if (clear.k !== "assign" || clear.op !== "=" || !clear.index || clear.expr.k !== "num" || clear.expr.value !== 0) continue;
+    for (let j = i + 1; j < out.length; j++) {
+      const s = out[j]!;
+      if (s.k === "assign" && s.op === "+=" && s.sym === clear.sym && s.index && key(s.index) === key(clear.index)) {
+        out[j] = { ...s, op: "=" };
+        out.splice(i, 1);
+        i--;
+        break;
+      }
+      const moved: Sym[] = [];
+      forEachSym(clear.index, (x) => moved.push(x));
+      if (reads(s, clear.sym) || writes(s, clear.sym) || moved.some((x) => writes(s, x))) break;
+    }
+  }
+  return out;
+}
+
+/** Whether a statement assigns `sym` (or an element of it), at any depth. */
+function writes(s: CodeStmt, sym: Sym): boolean {
+  switch (s.k) {
+    case "decl": case "assign": return s.sym === sym;
+    case "if": return [...s.then, ...s.else].some((t) => writes(t, sym));
+    case "loop": return s.body.some((t) => writes(t, sym));
+    default: return false;
+  }
 }
 
 function reads(s: CodeStmt, sym: Sym): boolean {
