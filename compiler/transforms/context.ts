@@ -316,9 +316,14 @@ export class TransformContext {
     return sym;
   }
 
-  /** A value's type as written in the emitted code (`number`, or the local name of the runtime's `Tensor`). */
+  /**
+   * A value's type as written in the emitted code: `number`, `boolean`, the local name of the
+   * runtime's `Tensor`, or for an array the type of the array it is (`number[]`,
+   * `Float64Array`), which a declaration hoisted out of a branch is written with.
+   */
   typeText(id: number): string {
     const type = this.fn.values[id]!.type;
+    if (type === "array") return this.fn.values[this.root(id)]!.typeText ?? "number[]";
     if (type !== "tensor") return type;
     return this.fn.imports.find((i) => i.imported === "Tensor")?.local ?? "Tensor";
   }

@@ -5,7 +5,7 @@
  * user wrote them; values nothing reads are dropped. Loops save what their plan says
  * (./tape.ts) as they run.
  */
-import { bool, cond, forEachSym, method, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cond, forEachSym, list, method, newOf, num, ref, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, OpStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
@@ -247,9 +247,12 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
         if (assigned.has(id) || cx.carriedBy.has(id) || hoistedSyms.has(cx.valueSym(id))) continue;
         const inner = cx.innerOf.get(s)!.has(id);
         const type = typeOf(id);
-        const zero = type === "boolean" ? bool(false) : type === "number" ? num(0) : null;
+        // an array made in an arm starts empty, so TypeScript sees it assigned where the
+        // backward pass reads it (in the same arm of a second `if`, which it cannot tell)
+        const zero = type === "boolean" ? bool(false) : type === "number" ? num(0)
+          : !cx.isArray(id) ? null : /Float64Array/.test(type) ? newOf("Float64Array", num(0)) : list();
         hoistedSyms.add(cx.valueSym(id));
-        out.push({ k: "decl", mutable: true, sym: cx.valueSym(id), init: inner ? zero : null, type, role: "forward" });
+        out.push({ k: "decl", mutable: true, sym: cx.valueSym(id), init: inner ? zero : null, type, typed: cx.isArray(id), role: "forward" });
       }
       const arm = (which: "then" | "else") => [
         ...emit(s[which], hoisted),

@@ -201,6 +201,29 @@ export function f(x: number, xs: number[]): number {
   });
 });
 
+describe("a local array made inside a branch", () => {
+  // found by the property test: the rest of a function after an early return is the else
+  // arm, so an array it makes is declared before the `if` (the backward pass reads it) and
+  // was typed `array`, the IR's name, and left unassigned for TypeScript
+  for (const [kind, make] of [["Float64Array", "new Float64Array(xs.length)"], ["number[]", "new Array<number>(xs.length).fill(0)"]]) {
+    it(`is declared before it as a ${kind}, empty`, async () => {
+      const output = await check(`/** @differentiable */
+export function f(x: number, xs: number[]): number {
+  if (x > 0.5) {
+    return x * x;
+  }
+  const b = ${make};
+  for (let j = 0; j < xs.length; j++) {
+    b[j] = xs[j] * x;
+  }
+  return b[0] * b[1];
+}
+`, "f", (seed) => [uniform(1, seed + 50)[0], uniform(3, seed)]);
+      expect(output).toContain(kind === "Float64Array" ? "let b: Float64Array = new Float64Array(0);" : "let b: number[] = [];");
+    });
+  }
+});
+
 describe("a branch that reassigns several loop variables", () => {
   it("writes them in an order where each reads the values from before the branch", async () => {
     const output = await check(`/** @differentiable */
