@@ -1,6 +1,7 @@
 /**
- * Property test: random straight-line scalar programs, compiled, checked against finite
- * differences (gradcheck) and against the original function's value.
+ * Property test: random scalar programs (straight-line code, branches, loops, local arrays,
+ * helper calls), compiled, checked against finite differences (gradcheck) and against the
+ * original function's value.
  *
  * Programs are numerically safe by construction: 1–3 number parameters drawn from [-2, 2]
  * (sometimes a boolean `flag` too, sometimes a `@wrt` subset), 1–6 statements
@@ -15,14 +16,19 @@
  * passes (a comparison, max or min and how far from a tie; abs and relu and how far from 0).
  * A point is skipped when one of gradcheck's probes x ± h lands on another side of a kink,
  * when a kink is within 1e-4 (unless it is a structural tie that holds at every probe, like
- * `Math.max(z, v)` after `const v = z`), or when an intermediate value grows past 1e3.
+ * `Math.max(z, v)` after `const v = z`), when an intermediate value grows past 1e3, or when
+ * the function is so steep there that finite differences with steps h and h/2 disagree.
  *
  * Some statements are `if (c) { ... } else { ... }` whose arms assign earlier variables, some
- * an early `if (c) { return e; }`, and some a `for` or `while` loop over an array parameter
- * `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest. Some declare a
+ * an early `if (c) { return e; }`, and some a `for`, `while` or `do ... while` loop over an
+ * array parameter `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest
+ * (`=`, `+=`, `-=`, `/=`: no `*=` or `**=`, whose repetition makes functions too steep),
+ * may leave the iteration early (`if (c) { ...; break; } else { ... }`, likewise `continue`
+ * and `return e`), and may hold a loop of its own (with jumps of its own). Some declare a
  * local array `bK` as long as `xs` (`new Array<number>(n).fill(0)` or `new Float64Array(n)`)
  * filled by a loop, whose elements later expressions read (`b0[2]`) and later statements
- * and loop bodies write (`b0[1] *= e`, `b0[i1] += e`).
+ * write (`b0[1] *= e`); a loop body after it writes the element at its own index
+ * (`b0[i1] += e`, in either arm of a jump too, and an inner loop at the inner index).
  *
  * About one program in three comes with 1–3 helper functions (not tagged, so they are
  * inlined): one or two number parameters named like the program's own, a few statements
@@ -32,9 +38,12 @@
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
- * source and points.
+ * source and points. At the end, every generated module is type-checked at once, as the
+ * fixtures are (tsc --strict, no unused locals). The run prints how many programs have each
+ * kind of loop, jump, array write and call, and fails when one grows rare.
  */
 import fc from "fast-check";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { gradcheck } from "../runtime/gradcheck.ts";
 import { relu, sigmoid } from "../runtime/scalar.ts";
@@ -90,6 +99,16 @@ type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: A
 type WriteOp = "=" | "+=" | "-=" | "*=";
 /** `bK[at] op= e`: an element write into a local array (`at` a constant, or the loop's index in a loop body). */
 type RawWrite = { readonly k: "write"; readonly target: number; readonly at: number; readonly op: WriteOp; readonly e: Node };
+type Jump = "break" | "continue" | "return";
+/** What a loop body assigns: a variable, or (when there is a local array) the element at the loop's index. */
+type RawLoopAssign = RawAssign | RawWrite;
+/** In a loop body: `if (c) { before; jump } else { otherwise }`; `e` is the value a `return` gives. */
+type RawJump = {
+  readonly k: "jump"; readonly jump: Jump; readonly c: Cond; readonly before: readonly RawLoopAssign[]; readonly otherwise: readonly RawLoopAssign[]; readonly e: Node;
+};
+type LoopForm = "for" | "while" | "do";
+/** A loop over the array parameter `xs` (index `iK`), as a `for`, a `while` or a `do ... while`; its body may hold a loop (one level). */
+type RawLoop = { readonly k: "loop"; readonly form: LoopForm; readonly body: readonly (RawLoopAssign | RawJump | RawLoop)[] };
 type RawStmt =
   | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
   /** `const bK = new Array<number>(xs.length).fill(0)` (or a Float64Array), then `bK[j] = e` for each j */
@@ -98,8 +117,7 @@ type RawStmt =
   | RawAssign
   /** `if (c) { assignments } else { assignments }` */
   | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] }
-  /** A loop over the array parameter `xs`: `for (let iK = 0; iK < xs.length; iK++) { assignments }`, or the same as a `while`. */
-  | { readonly k: "loop"; readonly asWhile: boolean; readonly body: readonly RawAssign[]; readonly writes: readonly RawWrite[] }
+  | RawLoop
   /** An early `if (c) { return e; }` */
   | { readonly k: "early"; readonly c: Cond; readonly e: Node };
 
@@ -137,13 +155,17 @@ type Ex =
 type CondEx = { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
 type Assign = { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
 type Write = { readonly k: "write"; readonly array: string; readonly at: string; readonly op: WriteOp; readonly e: Ex };
+type JumpStmt = {
+  readonly k: "jump"; readonly jump: Jump; readonly c: CondEx; readonly before: readonly (Assign | Write)[]; readonly otherwise: readonly (Assign | Write)[]; readonly e: Ex;
+};
+type Loop = { readonly k: "loop"; readonly index: string; readonly form: LoopForm; readonly body: readonly (Assign | Write | JumpStmt | Loop)[] };
 type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
   | { readonly k: "buffer"; readonly name: string; readonly typed: boolean; readonly index: string; readonly e: Ex }
   | Write
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
-  | { readonly k: "loop"; readonly index: string; readonly asWhile: boolean; readonly body: readonly (Assign | Write)[] }
+  | Loop
   | { readonly k: "early"; readonly c: CondEx; readonly e: Ex };
 
 /** A helper function: inlined by the compiler, called by the interpreter. */
@@ -236,6 +258,21 @@ function resolveBody(
   const assign = (a: RawAssign): Assign => ({ k: "assign", name: assignable[a.target % assignable.length]!, op: a.op, e: ex(a.e) });
   const buffers: string[] = [];
   const write = (w: RawWrite, at: string): Write => ({ k: "write", array: buffers[w.target % buffers.length]!, at, op: w.op, e: ex(w.e) });
+  // in a loop body, a write is at the loop's own index; with no local array to write, it
+  // assigns a variable instead (its ops, `=`, `+=`, `-=`, are assignments too)
+  const loopAssign = (a: RawLoopAssign, index: string): Assign | Write =>
+    a.k === "assign" ? assign(a) : buffers.length > 0 ? write(a, index) : assign({ ...a, k: "assign" });
+  let loops = 0;
+  const loop = (raw: RawLoop): Loop => {
+    // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
+    const index = `i${loops++}`;
+    scope.push(`xs[${index}]`, index);
+    const items = raw.body.map((b) => (b.k === "loop" ? loop(b) : b.k === "jump" ? {
+      k: "jump" as const, jump: b.jump, c: cond(b.c), before: b.before.map((a) => loopAssign(a, index)), otherwise: b.otherwise.map((a) => loopAssign(a, index)), e: ex(b.e),
+    } : loopAssign(b, index)));
+    scope.splice(scope.length - 2, 2);
+    return { k: "loop", index, form: raw.form, body: items };
+  };
   const body: Stmt[] = [];
   let last = scope[scope.length - 1]!;
   for (const s of stmts) {
@@ -267,11 +304,7 @@ function resolveBody(
     } else if (s.k === "write") {
       if (buffers.length > 0) body.push(write(s, String(s.at % 3)));
     } else {
-      // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
-      const index = `i${body.filter((b) => b.k === "loop").length}`;
-      scope.push(`xs[${index}]`, index);
-      body.push({ k: "loop", index, asWhile: s.asWhile, body: [...s.body.map(assign), ...(buffers.length > 0 ? s.writes.map((w) => write(w, index)) : [])] });
-      scope.splice(scope.length - 2, 2);
+      body.push(loop(s));
     }
   }
   const lastEx: Ex = { k: "var", name: last };
@@ -320,7 +353,15 @@ function renderCond(c: CondEx): string {
   return c.flag === "none" ? test : `flag ${c.flag} ${test}`;
 }
 
-function renderStmt(s: Stmt): string {
+const indent = (text: string) => text.split("\n").map((l) => `  ${l}`).join("\n");
+
+function renderStmt(s: Stmt | JumpStmt): string {
+  if (s.k === "jump") {
+    const leave = s.jump === "return" ? `return ${render(s.e)};` : `${s.jump};`;
+    const then = [...s.before.map(renderStmt), leave].map(indent).join("\n");
+    const otherwise = s.otherwise.length > 0 ? ` else {\n${s.otherwise.map(renderStmt).map(indent).join("\n")}\n}` : "";
+    return `if (${renderCond(s.c)}) {\n${then}\n}${otherwise}`;
+  }
   if (s.k === "buffer") {
     const make = s.typed ? "new Float64Array(xs.length)" : "new Array<number>(xs.length).fill(0)";
     return `const ${s.name} = ${make};\nfor (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n  ${s.name}[${s.index}] = ${render(s.e)};\n}`;
@@ -328,13 +369,22 @@ function renderStmt(s: Stmt): string {
   if (s.k === "write") return `${s.array}[${s.at}] ${s.op} ${render(s.e)};`;
   if (s.k === "early") return `if (${renderCond(s.c)}) {\n  return ${render(s.e)};\n}`;
   if (s.k === "loop") {
-    const body = s.body.map((x) => `  ${renderStmt(x)}`).join("\n");
-    return s.asWhile
-      ? `let ${s.index} = 0;\nwhile (${s.index} < xs.length) {\n${body}\n  ${s.index} += 1;\n}`
-      : `for (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n${body}\n}`;
+    const body = s.body.map(renderStmt).map(indent).join("\n");
+    const i = s.index;
+    if (s.form === "for") return `for (let ${i} = 0; ${i} < xs.length; ${i}++) {\n${body}\n}`;
+    // a `continue` would skip an increment at the end of the body, so then it comes first
+    const continues = s.body.some((b) => b.k === "jump" && b.jump === "continue");
+    if (s.form === "while") {
+      return continues
+        ? `let ${i} = -1;\nwhile (${i} < xs.length - 1) {\n  ${i} += 1;\n${body}\n}`
+        : `let ${i} = 0;\nwhile (${i} < xs.length) {\n${body}\n  ${i} += 1;\n}`;
+    }
+    return continues
+      ? `let ${i} = -1;\ndo {\n  ${i} += 1;\n${body}\n} while (${i} < xs.length - 1);`
+      : `let ${i} = 0;\ndo {\n${body}\n  ${i} += 1;\n} while (${i} < xs.length);`;
   }
   if (s.k === "if") {
-    const arm = (a: readonly Assign[]) => a.map((x) => `  ${renderStmt(x)}`).join("\n");
+    const arm = (a: readonly Assign[]) => a.map(renderStmt).map(indent).join("\n");
     return `if (${renderCond(s.c)}) {\n${arm(s.then)}\n} else {\n${arm(s.else)}\n}`;
   }
   if (s.k !== "assign") return `${s.k} ${s.name} = ${render(s.e)};`;
@@ -464,18 +514,39 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
         exec(s);
       }
     };
+    /** Runs a loop over `xs` (every form runs the same iterations; `xs` is never empty); a `return` inside sets `returned`. */
+    function loop(s: Loop): void {
+      const xs = env.get("xs") as number[];
+      for (let i = 0; i < xs.length; i++) {
+        env.set(s.index, i);
+        let left: Jump | null = null;
+        for (const item of s.body) {
+          if (item.k === "jump") {
+            if (test(item.c)) {
+              item.before.forEach(exec);
+              if (item.jump === "return") returned = ev(item.e);
+              left = item.jump;
+              break;
+            }
+            item.otherwise.forEach(exec);
+          } else if (item.k === "loop") {
+            loop(item);
+            if (returned !== null) left = "return";
+          } else {
+            exec(item);
+          }
+          if (left !== null) break;
+        }
+        if (left === "break" || left === "return") return;
+      }
+    }
     function exec(s: Stmt): void {
       if (s.k === "early") {
         if (test(s.c)) returned = ev(s.e);
         return;
       }
       if (s.k === "loop") {
-        const xs = env.get("xs") as unknown as number[];
-        for (let i = 0; i < xs.length; i++) {
-          env.set(s.index, i);
-          run(s.body);
-        }
-        env.set(s.index, xs.length);
+        loop(s);
         return;
       }
       if (s.k === "if") {
@@ -522,7 +593,10 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
 
 /**
  * Why finite differences at `args` would not be trustworthy, or null: a probe x ± h
- * (gradcheck's own) on another side of a kink, a kink within KINK_MARGIN, or huge values.
+ * (gradcheck's own) on another side of a kink, a kink within KINK_MARGIN, huge values, or a
+ * function so steep that the central difference with step h/2 disagrees with gradcheck's
+ * (step h) by half its tolerance: the difference's own error would then be about as large
+ * as what it checks (a loop like `x = (0.5 / (1 + x * x) + x) * x` compounds slopes of 10^3).
  * A tie that holds at the point and at every probe (`Math.max(z, v)` after `v = z`,
  * `x < x`) is structural: the function is smooth along the probes, so it is kept.
  */
@@ -530,24 +604,32 @@ function unsafe(p: Program, args: readonly Arg[]): string | null {
   const at = evaluate(p, args);
   if (at.magnitude > MAX_MAGNITUDE) return "large";
   const probes: Evaluation[] = [];
+  /** Central differences with steps h and h/2, for every component. */
+  const differences: [number, number][] = [];
+  /** Probes `args` with component `k` of argument `i` (k null for a number) moved by ±h and ±h/2. */
+  const probe = (i: number, k: number | null, x: number) => {
+    const h = FD_EPS * Math.max(1, Math.abs(x));
+    const [plus, minus, halfPlus, halfMinus] = [h, -h, h / 2, -h / 2].map((delta) => {
+      const moved = args.map((a, j) => (j !== i ? a : k === null ? x + delta : (a as number[]).map((y, m) => (m === k ? x + delta : y))));
+      const there = evaluate(p, moved);
+      probes.push(there);
+      return there.value;
+    });
+    differences.push([(plus! - minus!) / (2 * h), (halfPlus! - halfMinus!) / h]);
+  };
   for (const name of p.wrt) {
     const i = p.params.findIndex((q) => q.name === name);
     const arg = args[i]!;
-    if (Array.isArray(arg)) {
-      arg.forEach((x, k) => {
-        const h = FD_EPS * Math.max(1, Math.abs(x));
-        for (const delta of [h, -h]) probes.push(evaluate(p, args.map((a, j) => (j === i ? arg.map((y, m) => (m === k ? x + delta : y)) : a))));
-      });
-      continue;
-    }
-    const x = arg as number;
-    const h = FD_EPS * Math.max(1, Math.abs(x));
-    for (const delta of [h, -h]) probes.push(evaluate(p, args.map((a, j) => (j === i ? x + delta : a))));
+    if (Array.isArray(arg)) arg.forEach((x, k) => probe(i, k, x));
+    else probe(i, null, arg as number);
   }
   if (probes.some((there) => there.path !== at.path)) return "a probe crosses a kink";
   if (probes.some((there) => there.magnitude > MAX_MAGNITUDE)) return "large";
   const near = at.distances.some((d, k) => d < KINK_MARGIN && !(d === 0 && probes.every((there) => there.distances[k] === 0)));
-  return near ? "near a kink" : null;
+  if (near) return "near a kink";
+  // the h-difference's error is about 4/3 of how far it is from the h/2-difference
+  const steep = differences.some(([d, half]) => (4 / 3) * Math.abs(d - half) > 0.5 * (TOLERANCES.atol + TOLERANCES.rtol * Math.abs(half)));
+  return steep ? "too steep for finite differences" : null;
 }
 
 // ---- arbitraries -------------------------------------------------------------------------
@@ -601,21 +683,43 @@ const elementWrite = (ops: readonly WriteOp[]): fc.Arbitrary<RawWrite> => fc.rec
   e: node,
 });
 
+/**
+ * What a loop body assigns: a variable, or an element of a local array at the loop's index.
+ * No `*=` or `**=` in loop bodies: repeated squaring makes functions too steep for finite differences.
+ */
+const loopAssign: fc.Arbitrary<RawLoopAssign> = fc.oneof({ weight: 1, arbitrary: loopAssignment }, { weight: 1, arbitrary: elementWrite(["=", "+=", "-="]) });
+
+/** `if (c) { before; jump } else { otherwise }` in a loop body. */
+const jump: fc.Arbitrary<RawJump> = fc.record({
+  k: fc.constant("jump" as const),
+  jump: fc.constantFrom<Jump>("break", "continue", "return"),
+  c: cond,
+  before: fc.array(loopAssign, { maxLength: 1 }),
+  otherwise: fc.array(loopAssign, { maxLength: 1 }),
+  e: node,
+});
+
+const loopForm = fc.constantFrom<LoopForm>("for", "while", "do");
+const innerLoop: fc.Arbitrary<RawLoop> = fc.record({
+  k: fc.constant("loop" as const),
+  form: loopForm,
+  body: fc.array(fc.oneof({ weight: 3, arbitrary: loopAssign }, { weight: 1, arbitrary: jump }), { minLength: 1, maxLength: 3 }),
+});
+const loop: fc.Arbitrary<RawLoop> = fc.record({
+  k: fc.constant("loop" as const),
+  form: loopForm,
+  body: fc.array(
+    fc.oneof({ weight: 3, arbitrary: loopAssign }, { weight: 2, arbitrary: jump }, { weight: 1, arbitrary: innerLoop }),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
 const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("decl" as const), mutable: fc.boolean(), e: node }) },
   { weight: 2, arbitrary: assignment },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("early" as const), c: cond, e: node }) },
-  {
-    weight: 1,
-    // no `*=` or `**=` in loop bodies: repeated squaring makes functions too steep for finite differences
-    arbitrary: fc.record({
-      k: fc.constant("loop" as const),
-      asWhile: fc.boolean(),
-      body: fc.array(loopAssignment, { minLength: 1, maxLength: 2 }),
-      writes: fc.array(elementWrite(["=", "+=", "-="]), { maxLength: 1 }),
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("buffer" as const), typed: fc.boolean(), e: node }) },
+  { weight: 2, arbitrary: loop },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), typed: fc.boolean(), e: node }) },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
   {
     weight: 1,
@@ -686,19 +790,69 @@ function describeBatch(cases: readonly Case[]): string {
   return cases.map((c) => `${IMPORTS}\n${c.program.text}// points: ${JSON.stringify(c.points)}`).join("\n\n");
 }
 
+/** tsc --strict's complaints about generated modules, checked as one program: the first module's, with its source. */
+function typeErrors(modules: readonly { source: string; output: string }[]): string | null {
+  const options = {
+    strict: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true, skipLibCheck: true, types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  // a folder beside runtime/, as fixtures/ is, where the generated `../runtime/index.ts` import resolves
+  const dir = new URL("../generated/", import.meta.url).pathname;
+  const files = new Map(modules.map((m, i) => [`${dir}m${i}.grad.ts`, m.output]));
+  const read = host.getSourceFile;
+  host.getSourceFile = (file, version) => (files.has(file) ? ts.createSourceFile(file, files.get(file)!, version) : read(file, version));
+  const exists = host.fileExists;
+  host.fileExists = (file) => files.has(file) || exists(file);
+  const diagnostics = ts.getPreEmitDiagnostics(ts.createProgram([...files.keys()], options, host));
+  if (diagnostics.length === 0) return null;
+  const first = diagnostics[0]!;
+  const module = modules[[...files.keys()].indexOf(first.file?.fileName ?? "")];
+  return `${diagnostics.length} type errors, the first: ${ts.flattenDiagnosticMessageText(first.messageText, "\n")}\n--- source ---\n${module?.source}\n--- generated ---\n${module?.output}`;
+}
+
+/** What a program's loops and arrays hold, for the statistics of a run. */
+const FEATURES = ["loop", "do", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop"] as const;
+type Feature = (typeof FEATURES)[number];
+
+function features(p: Program): Set<Feature> {
+  const found = new Set<Feature>();
+  const inLoop = (l: Loop, depth: number) => {
+    found.add(depth > 0 ? "nested loop" : "loop");
+    if (l.form === "do") found.add("do");
+    for (const item of l.body) {
+      if (item.k === "loop") inLoop(item, depth + 1);
+      else if (item.k === "write") found.add("write in a loop");
+      else if (item.k === "jump") {
+        found.add(item.jump === "return" ? "return in a loop" : item.jump);
+        if ([...item.before, ...item.otherwise].some((a) => a.k === "write")) found.add("write in a loop");
+      }
+    }
+  };
+  for (const s of p.body) {
+    if (s.k === "loop") inLoop(s, 0);
+    if (s.k === "buffer") found.add("local array");
+  }
+  return found;
+}
+
 // ---- the property --------------------------------------------------------------------------
 
-describe("random straight-line programs", () => {
+describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
     const stats = { programs: 0, withCalls: 0, nested: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
+    const modules: { source: string; output: string }[] = [];
     await fc.assert(
       fc.asyncProperty(
         batch.map((cases) => Object.assign(cases, { [fc.toStringMethod]: () => describeBatch(cases) })),
         async (cases) => {
           const source = moduleSource(cases.map((c) => c.program));
           const { original, grad, output } = await compileAndLoad(source);
+          modules.push({ source, output });
           for (const { program, points } of cases) {
             stats.programs++;
+            for (const f of features(program)) counts.set(f, counts.get(f)! + 1);
             // a program calls a helper, and a helper calls another
             // (a helper's name appears once where it is defined, and again where it is called)
             if (program.helpers.some((h) => program.text.split(`${h.name}(`).length > 2)) stats.withCalls++;
@@ -728,10 +882,21 @@ describe("random straight-line programs", () => {
       ),
       { numRuns: NUM_RUNS, seed: SEED },
     );
+    const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
+    console.log(
+      `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}`,
+    );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
     // and must call helpers often enough, nested ones too, for the property to say something about calls
     expect(stats.withCalls, `${stats.withCalls} of ${stats.programs} programs call a helper`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
+    // and must leave loops early, nest them and write arrays in them often enough to say something about those
+    for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop"] as const) {
+      expect(counts.get(f)!, `${counts.get(f)} of ${stats.programs} programs have a ${f}`).toBeGreaterThan(0.03 * stats.programs);
+    }
+    // every generated module type-checks, as the fixtures do
+    expect(typeErrors(modules)).toBeNull();
   }, 300_000);
 });
