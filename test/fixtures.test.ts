@@ -47,11 +47,14 @@ const POINTS = 25;
 
 /** Inputs of the tensor fixtures, by seed: the arguments and, for a Tensor result, the upstream gradient. */
 type TensorCase = { args: unknown[]; dout?: Tensor };
+const scaleBy = (t: Tensor, k: number): Tensor => ({ ...t, data: t.data.map((v) => v * k) });
 const labels = (n: number, classes: number, seed: number) => Int32Array.from(rand([n], seed).data, (u) => Math.floor(u * classes));
 const TENSOR_INPUTS: Record<string, (seed: number) => TensorCase> = {
   product: (s) => ({ args: [randn([5, 10], s), randn([10, 3], s + 1)], dout: randn([5, 3], s + 2) }),
   rectify: (s) => ({ args: [randn([8], s)], dout: randn([8], s + 1) }),
   twoLayer: (s) => ({ args: [randn([3, 5], s), randn([5], s + 1), randn([5, 4], s + 2), randn([4], s + 3), randn([6, 3], s + 4), labels(6, 4, s + 5)] }),
+  deepTanh: (s) => ({ args: [scaleBy(randn([4, 4], s), 0.6), randn([3, 4], s + 1), s % 4] }),
+  residualStack: (s) => ({ args: [scaleBy(randn([4, 4], s), 0.5), randn([4], s + 1), randn([3, 4], s + 2), rand([1], s + 3).data[0]!, 1 + (s % 4)] }),
   svmLoss: (s) => ({ args: [randn([3, 4], s), randn([6, 3], s + 1), labels(6, 4, s + 2), 4] }),
 };
 const TENSOR_POINTS = 4;

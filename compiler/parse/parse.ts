@@ -910,7 +910,7 @@ class Lowerer {
     const binding = this.env.get(name);
     if (!binding) throw errorAt(left, `\`${name}\` is not a local variable of \`${this.frame.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
     if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
-    if (binding.type === "array" || binding.type === "tensor") throw errorAt(left, `reassigning the ${binding.type} \`${name}\` is not supported yet: give the new value its own name`);
+    if (binding.type === "array") throw errorAt(left, `reassigning the array \`${name}\` is not supported: write into its elements, or give the new array its own name`);
     const target: Target = { name, version: this.nextVersion(name), hint: name };
     const r = compute(binding, target);
     if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
