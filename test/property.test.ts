@@ -25,7 +25,8 @@
  * (`=`, `+=`, `-=`, `/=`: no `*=` or `**=`, whose repetition makes functions too steep),
  * may leave the iteration early (`if (c) { ...; break; } else { ... }`, likewise `continue`
  * and `return e`), and may hold a loop of its own (with jumps of its own). Some declare a
- * local array `bK` as long as `xs` (`new Array<number>(n).fill(0)` or `new Float64Array(n)`)
+ * local array `bK` as long as `xs` (`new Array<number>(n).fill(0)`, `new Float64Array(n)`, or
+ * a copy `xs.slice()` that the loop adds to)
  * filled by a loop, whose elements later expressions read (`b0[2]`) and later statements
  * write (`b0[1] *= e`); a loop body after it writes the element at its own index
  * (`b0[i1] += e`, in either arm of a jump too, and an inner loop at the inner index).
@@ -97,6 +98,8 @@ interface Cond {
 type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
 type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
 type WriteOp = "=" | "+=" | "-=" | "*=";
+/** How a local array starts: `new Array<number>(n).fill(0)`, `new Float64Array(n)`, or `xs.slice()`. */
+type BufferMake = "array" | "typed" | "copy";
 /** `bK[at] op= e`: an element write into a local array (`at` a constant, or the loop's index in a loop body). */
 type RawWrite = { readonly k: "write"; readonly target: number; readonly at: number; readonly op: WriteOp; readonly e: Node };
 type Jump = "break" | "continue" | "return";
@@ -112,7 +115,7 @@ type RawLoop = { readonly k: "loop"; readonly form: LoopForm; readonly body: rea
 type RawStmt =
   | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
   /** `const bK = new Array<number>(xs.length).fill(0)` (or a Float64Array), then `bK[j] = e` for each j */
-  | { readonly k: "buffer"; readonly typed: boolean; readonly e: Node }
+  | { readonly k: "buffer"; readonly make: BufferMake; readonly e: Node }
   | RawWrite
   | RawAssign
   /** `if (c) { assignments } else { assignments }` */
@@ -161,7 +164,7 @@ type JumpStmt = {
 type Loop = { readonly k: "loop"; readonly index: string; readonly form: LoopForm; readonly body: readonly (Assign | Write | JumpStmt | Loop)[] };
 type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
-  | { readonly k: "buffer"; readonly name: string; readonly typed: boolean; readonly index: string; readonly e: Ex }
+  | { readonly k: "buffer"; readonly name: string; readonly make: BufferMake; readonly index: string; readonly e: Ex }
   | Write
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
@@ -297,7 +300,7 @@ function resolveBody(
       const name = `b${buffers.length}`;
       const index = `j${buffers.length}`;
       scope.push(`xs[${index}]`, index);
-      body.push({ k: "buffer", name, typed: s.typed, index, e: ex(s.e) });
+      body.push({ k: "buffer", name, make: s.make, index, e: ex(s.e) });
       scope.splice(scope.length - 2, 2);
       buffers.push(name);
       scope.push(`${name}[0]`, `${name}[1]`, `${name}[2]`);
@@ -363,8 +366,10 @@ function renderStmt(s: Stmt | JumpStmt): string {
     return `if (${renderCond(s.c)}) {\n${then}\n}${otherwise}`;
   }
   if (s.k === "buffer") {
-    const make = s.typed ? "new Float64Array(xs.length)" : "new Array<number>(xs.length).fill(0)";
-    return `const ${s.name} = ${make};\nfor (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n  ${s.name}[${s.index}] = ${render(s.e)};\n}`;
+    const make = s.make === "typed" ? "new Float64Array(xs.length)" : s.make === "copy" ? "xs.slice()" : "new Array<number>(xs.length).fill(0)";
+    // a copy of xs is added to, a new array filled
+    const fill = s.make === "copy" ? "+=" : "=";
+    return `const ${s.name} = ${make};\nfor (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n  ${s.name}[${s.index}] ${fill} ${render(s.e)};\n}`;
   }
   if (s.k === "write") return `${s.array}[${s.at}] ${s.op} ${render(s.e)};`;
   if (s.k === "early") return `if (${renderCond(s.c)}) {\n  return ${render(s.e)};\n}`;
@@ -555,11 +560,11 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
       }
       if (s.k === "buffer") {
         const xs = env.get("xs") as number[];
-        const b = new Array<number>(xs.length).fill(0);
+        const b = s.make === "copy" ? xs.slice() : new Array<number>(xs.length).fill(0);
         env.set(s.name, b);
         for (let j = 0; j < xs.length; j++) {
           env.set(s.index, j);
-          b[j] = ev(s.e);
+          b[j] = s.make === "copy" ? b[j]! + ev(s.e) : ev(s.e);
         }
         return;
       }
@@ -719,7 +724,7 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: assignment },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("early" as const), c: cond, e: node }) },
   { weight: 2, arbitrary: loop },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), typed: fc.boolean(), e: node }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy"), e: node }) },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
   {
     weight: 1,

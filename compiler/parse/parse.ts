@@ -968,7 +968,7 @@ class Lowerer {
     // an array a called function receives belongs to its caller: it has no root here
     const root = binding.root === undefined ? null : this.values[binding.root]!;
     if (!root || root.param) {
-      throw errorAt(whole, `writing into the parameter \`${name}\` is not supported: it would change the caller's array. Write into a local array instead (\`const y = new Array<number>(${name}.length).fill(0)\`)`);
+      throw errorAt(whole, `writing into the parameter \`${name}\` is not supported: it would change the caller's array. Write into a copy instead (\`const y = ${name}.slice()\`)`);
     }
     return { name, binding };
   }
@@ -1035,6 +1035,15 @@ class Lowerer {
     if (Node.isCallExpression(node)) {
       const callee = node.getExpression();
       if (Node.isPropertyAccessExpression(callee) && callee.getName() === "fill") return this.filledArray(node, callee, target);
+      if (Node.isPropertyAccessExpression(callee) && callee.getName() === "slice") {
+        // `x.slice()` copies an array variable: a new array, of the same kind
+        const source = Node.isIdentifier(callee.getExpression()) ? this.env.get(callee.getExpression().getText()) : undefined;
+        if (source?.type === "array") {
+          if (node.getArguments().length > 0) throw errorAt(node, "`slice` copies a whole array here: `x.slice()`; copy a part with a loop");
+          const kind = source.root === undefined ? "number[]" : this.values[source.root]!.typeText;
+          return this.op("array.copy", [{ atom: source.atom, type: source.type }], node, target, kind === "Float64Array" ? "Float64Array" : "number[]");
+        }
+      }
       return this.call(node, target);
     }
     if (Node.isElementAccessExpression(node)) {

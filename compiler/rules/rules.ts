@@ -182,6 +182,13 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     forward: ([n], kind) => (kind === "Float64Array" ? newOf("Float64Array", n!) : method(newOf("Array<number>", n!), "fill", num(0))),
     domain: [ANY],
   },
+  /** `x.slice()`: a new array with x's elements; every element's gradient goes back to x's. */
+  "array.copy": {
+    kind: "linear", arity: 1, signature: ["array"], hint: "copy", result: "array",
+    forward: ([a]) => method(a!, "slice"),
+    vjp: ({ dout }) => [dout],
+    domain: [ANY],
+  },
   "array.of": {
     kind: "linear", arity: "variadic", hint: "items", result: "array",
     forward: (items) => list(...items),

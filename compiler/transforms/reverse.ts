@@ -243,7 +243,7 @@ class Reverser {
       if (s.kind === "op") {
         // an array's writes are undone whenever the array is active: in a loop, what reads it
         // may come earlier in the body and be reversed after them
-        if (!cx.isActive(s.out) || !(cx.isArray(s.out) || this.contributed.has(s.out))) continue;
+        if (!cx.activity.isActive(s.out) || !(cx.isArray(s.out) || this.contributed.has(s.out))) continue;
         const rule = ruleOf(s);
         if (!rule.vjp) continue; // a new array of zeros
         this.settle(s.out);
@@ -423,7 +423,9 @@ class Reverser {
           const expr = this.contributed.has(c.start) ? this.adjointEx(c.start) : this.cx.zeroFor(c.phi);
           body.push({ k: "assign", op: "=", sym: this.adjointSym(c.phi), expr, role: "backward", origin: r.loc });
         }
-        out.push({ k: "loop", cond: bool(true), body: foldCarries(body, r.carried.length), role: "backward", origin: r.loc, source: r.loop });
+        const folded = foldCarries(body, r.carried.length);
+        // a loop whose reversal does nothing (it only adds constants to an array) is left out
+        if (folded.length > 0) out.push({ k: "loop", cond: bool(true), body: folded, role: "backward", origin: r.loc, source: r.loop });
         continue;
       }
       const split = new Set<number>();

@@ -258,3 +258,25 @@ export function f(x: number, xs: number[]): number {
       .toEqual(["const a_next = b", "b = a", "a = a_next"]);
   });
 });
+
+describe("local arrays", () => {
+  it("undo no write that nothing reads afterwards, and no loop that only adds constants", async () => {
+    const output = await check(`
+/**
+ * @differentiable
+ * @wrt x xs
+ */
+export function f(x: number, xs: number[]): number {
+  const b = xs.slice();
+  for (let j = 0; j < xs.length; j++) {
+    b[j] += -1;
+  }
+  const s = b[2] / (1 + x * x);
+  b[2] -= s;
+  return s;
+}
+`, "f", (seed) => [uniform(1, seed + 50)[0], uniform(4, seed)]);
+    expect(output).not.toContain("db[2] -= ");
+    expect(output).not.toMatch(/for \(let j = xs\.length - 1; j >= 0; j--\)/);
+  });
+});
