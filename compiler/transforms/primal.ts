@@ -233,12 +233,18 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       // An `if` statement: what its arms compute for later (the merged outputs and the
       // values the backward pass reads) is declared before it.
       const hoisted = new Set<number>(outs.map((o) => o.out));
+      // variables declared before the `if` (a loop in an arm may share one, directly or
+      // through an earlier loop's variable in the same arm)
+      let before: Set<Sym> | undefined;
+      const declaredBefore = (sym: Sym) => {
+        before ??= new Set(fn.values.filter((v) => !cx.innerOf.get(s)!.has(v.id)).map((v) => cx.valueSym(v.id)));
+        return before.has(sym);
+      };
       for (const id of cx.innerOf.get(s)!) {
         // a loop's phis inside an arm are hoisted too, unless the loop variable is one from
         // before the `if`, which is visible already
         const def = cx.defs.get(id);
-        const init = def?.kind === "loop" ? def.carried.find((c) => c.phi === id)?.init : undefined;
-        const outer = init?.kind === "value" && cx.valueSym(init.id) === cx.valueSym(id) && !cx.innerOf.get(s)!.has(init.id);
+        const outer = def?.kind === "loop" && declaredBefore(cx.valueSym(id));
         // a counted loop's index is declared in its own header
         const header = def?.kind === "loop" && plans.get(def)!.counted && cx.countedIndex(def) === id;
         if (needed.has(id) && !outer && !header) hoisted.add(id);

@@ -279,7 +279,9 @@ class Reverser {
         out.push(...this.loop(s));
       } else {
         const live = s.outs.filter((o) => cx.activity.isActive(o.out) && this.contributed.has(o.out) && !cx.isArray(o.out));
-        const writesArray = [...cx.innerOf.get(s)!].some((id) => cx.isArray(id) && cx.isActive(id) && this.contributed.has(cx.root(id)));
+        // an arm that writes an active array is reversed even before anything has read the
+        // array (in a loop, the read may come earlier in the body and be reversed later)
+        const writesArray = [...cx.innerOf.get(s)!].some((id) => cx.isArray(id) && cx.activity.isActive(id));
         if (live.length === 0 && !writesArray) continue;
         const arm = (which: "then" | "else") => {
           const id = cx.branchIds.get(s[which])!;

@@ -279,4 +279,54 @@ export function f(x: number, xs: number[]): number {
     expect(output).not.toContain("db[2] -= ");
     expect(output).not.toMatch(/for \(let j = xs\.length - 1; j >= 0; j--\)/);
   });
+
+  it("undo a write in a branch of an inner loop, which an earlier read of the outer body sees next time round", async () => {
+    const output = await check(`
+/** @differentiable */
+export function f(x: number, xs: number[]): number {
+  const b = new Array<number>(xs.length).fill(0);
+  for (let j = 0; j < xs.length; j++) b[j] = 0.8 * x;
+  let h = 0.5;
+  for (let i = 0; i < xs.length; i++) {
+    h = b[0];
+    for (let k = 0; k < xs.length; k++) {
+      if (h > xs[k]) {
+        break;
+      } else {
+        b[k] += h;
+      }
+    }
+  }
+  return h;
+}
+`, "f", (seed) => [-0.2 - uniform(1, seed + 50, 0, 1)[0]!, uniform(3, seed, 0.5, 1)]);
+    expect(output).toMatch(/dh \+= db\[k\]/);
+  });
+});
+
+describe("loops in the arm an early return leaves", () => {
+  it("declare a variable two loops share only once, before the branch", async () => {
+    const output = await check(`
+/** @differentiable */
+export function f(x: number, xs: number[]): number {
+  let v = x + 1;
+  if (x > 10) {
+    return x;
+  }
+  for (let i = 0; i < xs.length; i++) {
+    v = 0.5 * xs[i];
+    if (x > 1) break;
+  }
+  for (let k = 0; k < xs.length; k++) {
+    if (v > x) {
+      v = x;
+      break;
+    }
+    x = 0.5 > x ? x : 0.4;
+  }
+  return v;
+}
+`, "f", (seed) => [uniform(1, seed + 50, -1, 2)[0], uniform(3, seed)]);
+    expect(output.match(/let v\b/g)).toHaveLength(1);
+  });
 });
