@@ -1,7 +1,8 @@
 /**
  * Naming: the user's names are kept exactly; every other variable gets its hint (`dout`,
  * `value`, `d` + the name it is the adjoint of, a temporary's hint), with a counter suffix
- * (`dx_1`) only when that name is already taken. Deterministic: names are handed out in
+ * (`dx_1`) only when that name is already taken, except that a user's variable `out` has
+ * the gradient `d_out`, beside the upstream `dout`. Deterministic: names are handed out in
  * the order the symbols first appear in the emitted code.
  */
 import { forEachSym, type Sym } from "../ir/expr.ts";
@@ -23,10 +24,19 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
     taken.add(name);
     return name;
   };
+  /** `dx`, else `dx_1`, ...; but a user's variable `out` has the gradient `d_out`, as `dout` is the upstream gradient. */
+  const pickAdjoint = (of: string) => {
+    const name = adjointName(of);
+    if (name === names.get(fn.dout.sym) && !taken.has(`d_${of}`)) {
+      taken.add(`d_${of}`);
+      return `d_${of}`;
+    }
+    return pick(name);
+  };
   const nameOf = (s: Sym): string => {
     let name = names.get(s);
     if (name === undefined) {
-      name = s.user ? s.hint : pick(s.adjointOf ? adjointName(nameOf(s.adjointOf)) : s.hint);
+      name = s.user ? s.hint : s.adjointOf ? pickAdjoint(nameOf(s.adjointOf)) : pick(s.hint);
       names.set(s, name);
     }
     return name;
