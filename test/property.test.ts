@@ -35,7 +35,9 @@
  * inlined): one or two number parameters named like the program's own, a few statements
  * (branches and early returns too) and a `return`. Any expression of the program may call
  * them, a helper may call the ones defined before it (chains of nested calls), and calls
- * land inside loop bodies and branches as expressions do.
+ * land inside loop bodies and branches as expressions do. Expressions may also call two
+ * functions of the module with hand-written backwards (`@gradient`, see CUSTOM), whose
+ * calls the gradient keeps, calling the backwards.
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
@@ -68,6 +70,8 @@ const MAX_MAGNITUDE = 1e3;
 
 const UNARY = [
   "sin", "cos", "tanh", "atan", "sigmoid", "relu", "abs", "expTanh", "logSq", "sqrtSq", "sq", "cube", "powSq", "hypot1",
+  // functions of the module with a custom gradient (`@gradient`, see CUSTOM)
+  "cubed", "softSign",
 ] as const;
 type Unary = (typeof UNARY)[number];
 type Cmp = ">" | "<" | ">=" | "<=";
@@ -339,6 +343,7 @@ function render(e: Ex): string {
         case "cube": return `(${a}) ** 3`;
         case "powSq": return `Math.pow(${a}, 2)`;
         case "hypot1": return `Math.hypot(${a}, 1)`;
+        case "cubed": case "softSign": return `${e.f}(${a})`;
         default: return `Math.${e.f}(${a})`;
       }
     }
@@ -415,7 +420,29 @@ function renderFunction(p: Omit<Program, "text">): string {
 }
 
 const IMPORTS = `import { sigmoid, relu } from "../runtime/index.ts";\n`;
-const moduleSource = (programs: readonly Program[]) => [IMPORTS, ...programs.map((p) => p.text)].join("\n");
+/**
+ * Two functions with hand-written backwards, which programs call like Math functions: the
+ * generated gradients call the backwards (imported from the module itself) instead of
+ * differentiating the bodies.
+ */
+const CUSTOM = `
+/** @gradient cubedBackward */
+export function cubed(v: number): number {
+  return v * v * v;
+}
+export function cubedBackward(v: number, out: number, dout: number): number {
+  return 3 * v * v * dout;
+}
+
+/** @gradient softSignBackward */
+export function softSign(v: number): number {
+  return v / (1 + Math.abs(v));
+}
+export function softSignBackward(v: number, out: number, dout: number): number {
+  return dout / (1 + Math.abs(v)) ** 2;
+}
+`;
+const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.map((p) => p.text)].join("\n");
 
 // ---- interpreter ---------------------------------------------------------------------------
 
@@ -496,6 +523,8 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
             case "cube": return seen(a ** 3);
             case "powSq": return seen(Math.pow(a, 2));
             case "hypot1": return seen(Math.hypot(a, 1));
+            case "cubed": return seen(a * a * a);
+            case "softSign": return a / (1 + Math.abs(a));
           }
         }
       }
@@ -792,7 +821,7 @@ const batch: fc.Arbitrary<Case[]> = fc
 
 /** Shown by fast-check for a counterexample: the sources, ready to paste into a file. */
 function describeBatch(cases: readonly Case[]): string {
-  return cases.map((c) => `${IMPORTS}\n${c.program.text}// points: ${JSON.stringify(c.points)}`).join("\n\n");
+  return cases.map((c) => `${IMPORTS}${CUSTOM}\n${c.program.text}// points: ${JSON.stringify(c.points)}`).join("\n\n");
 }
 
 /** tsc --strict's complaints about generated modules, checked as one program: the first module's, with its source. */
@@ -804,15 +833,23 @@ function typeErrors(modules: readonly { source: string; output: string }[]): str
   const host = ts.createCompilerHost(options);
   // a folder beside runtime/, as fixtures/ is, where the generated `../runtime/index.ts` import resolves
   const dir = new URL("../generated/", import.meta.url).pathname;
-  const files = new Map(modules.map((m, i) => [`${dir}m${i}.grad.ts`, m.output]));
+  // each generated module imports its custom gradients from its source, `./model.ts`: here `./mK.ts`
+  const files = new Map<string, string>(modules.flatMap((m, i) => [
+    [`${dir}m${i}.grad.ts`, m.output.replaceAll(`from "./model.ts"`, `from "./m${i}.ts"`)] as const,
+    [`${dir}m${i}.ts`, m.source] as const,
+  ]));
   const read = host.getSourceFile;
   host.getSourceFile = (file, version) => (files.has(file) ? ts.createSourceFile(file, files.get(file)!, version) : read(file, version));
   const exists = host.fileExists;
   host.fileExists = (file) => files.has(file) || exists(file);
-  const diagnostics = ts.getPreEmitDiagnostics(ts.createProgram([...files.keys()], options, host));
+  const dirExists = host.directoryExists?.bind(host);
+  host.directoryExists = (d) => `${d}/` === dir || d === dir || (dirExists?.(d) ?? false);
+  // only the generated code is judged (a source may leave `relu` unused)
+  const diagnostics = ts.getPreEmitDiagnostics(ts.createProgram([...files.keys()], options, host))
+    .filter((d) => d.file?.fileName.endsWith(".grad.ts"));
   if (diagnostics.length === 0) return null;
   const first = diagnostics[0]!;
-  const module = modules[[...files.keys()].indexOf(first.file?.fileName ?? "")];
+  const module = modules[Number(/m(\d+)\.grad\.ts$/.exec(first.file!.fileName)![1])];
   return `${diagnostics.length} type errors, the first: ${ts.flattenDiagnosticMessageText(first.messageText, "\n")}\n--- source ---\n${module?.source}\n--- generated ---\n${module?.output}`;
 }
 
@@ -845,7 +882,7 @@ function features(p: Program): Set<Feature> {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -862,12 +899,13 @@ describe("random programs", () => {
             // (a helper's name appears once where it is defined, and again where it is called)
             if (program.helpers.some((h) => program.text.split(`${h.name}(`).length > 2)) stats.withCalls++;
             if (program.helpers.some((h) => program.helpers.some((g) => g !== h && g.text.includes(`${h.name}(`)))) stats.nested++;
+            if (/\b(cubed|softSign)\(/.test(program.text)) stats.custom++;
             const f = original[program.name]!;
             const fGrad = grad[`${program.name}_grad`]!;
             for (const args of points) {
               stats.points++;
               const where = `${program.name}(${JSON.stringify(args).slice(1, -1)})`;
-              const context = () => `at ${where}\n--- source ---\n${IMPORTS}\n${program.text}--- generated ---\n${output}`;
+              const context = () => `at ${where}\n--- source ---\n${IMPORTS}${CUSTOM}\n${program.text}--- generated ---\n${output}`;
               // the interpreter must agree with JavaScript, or its kink analysis means nothing
               expect(evaluate(program, args).value, `test interpreter disagrees with the original ${context()}`).toBe(f(...args));
               const why = unsafe(program, args);
@@ -890,12 +928,13 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
     // and must call helpers often enough, nested ones too, for the property to say something about calls
     expect(stats.withCalls, `${stats.withCalls} of ${stats.programs} programs call a helper`).toBeGreaterThan(0.15 * stats.programs);
+    expect(stats.custom, `${stats.custom} of ${stats.programs} programs call a function with a custom gradient`).toBeGreaterThan(0.05 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop"] as const) {
