@@ -80,6 +80,7 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   // where the loop breaks depends only on the costs, which are not differentiated
   budgetedReturn: (s) => [0.8 + 0.2 * uniform(1, s, 0, 1)[0]!, uniform(8, s + 1), uniform(8, s + 2, 0, 1), 1 + 4 * uniform(1, s + 3, 0, 1)[0]!],
   positiveEnergy: (s) => [Float64Array.from(uniform(8, s, -1, 1)), 0.5 + 1.5 * uniform(1, s + 1, 0, 1)[0]!],
+  weightedSquares: (s) => [uniform(6, s, -2, 2), uniform(1, s + 1)[0]],
   firstCrossing: (s) => [uniform(8, s, -1, 1), uniform(1, s + 1, -0.5, 0.5)[0]!],
 };
 

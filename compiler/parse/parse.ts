@@ -134,10 +134,10 @@ interface Target {
   readonly hint: string;
 }
 
-type LoopNode = ForStatement | WhileStatement | DoStatement;
+type LoopNode = ForStatement | WhileStatement | DoStatement | import("ts-morph").ForOfStatement;
 
 const isLoopNode = (node: Node): node is LoopNode =>
-  Node.isForStatement(node) || Node.isWhileStatement(node) || Node.isDoStatement(node);
+  Node.isForStatement(node) || Node.isWhileStatement(node) || Node.isDoStatement(node) || Node.isForOfStatement(node);
 
 const isJump = (node: Node): node is BreakStatement | ContinueStatement | ReturnStatement =>
   Node.isBreakStatement(node) || Node.isContinueStatement(node) || Node.isReturnStatement(node);
@@ -198,6 +198,7 @@ function loopHeader(stmt: LoopNode): string {
   if (Node.isForStatement(stmt)) {
     return `for (${stmt.getInitializer()?.getText() ?? ""}; ${stmt.getCondition()?.getText() ?? ""}; ${stmt.getIncrementor()?.getText() ?? ""})`;
   }
+  if (Node.isForOfStatement(stmt)) return `for (${stmt.getInitializer().getText()} of ${stmt.getExpression().getText()})`;
   return `${Node.isDoStatement(stmt) ? "do ... " : ""}while (${stmt.getExpression().getText()})`;
 }
 
@@ -219,6 +220,11 @@ function runtimeKey(imported: Import): string | null {
   if (!tensorModule && RUNTIME_FUNCTIONS.has(name)) return name;
   if (!SCALAR_MODULE.test(imported.module) && TENSOR_FUNCTIONS.has(name)) return `tensor.${name}`;
   return null;
+}
+
+/** Whether a loop pushes onto the array `name` (its length changes). */
+function pushesOnto(loop: Node, name: string): boolean {
+  return loop.getDescendants().some((n) => isPush(n) && n.getExpression().getFirstChild()?.getText() === name);
 }
 
 /** `a.push(...)`. */
@@ -625,10 +631,13 @@ class Lowerer {
    * without returning.
    */
   private loop(stmt: LoopNode): boolean {
-    const kind = Node.isForStatement(stmt) ? "for" : Node.isWhileStatement(stmt) ? "while" : "do";
+    const kind = Node.isForStatement(stmt) || Node.isForOfStatement(stmt) ? "for" : Node.isWhileStatement(stmt) ? "while" : "do";
     const returns = containsReturn(stmt);
     if (returns) this.enterReturningLoop(stmt);
     const outerNames = new Set(this.env.keys());
+    // `for (const v of xs)` runs as `for (let i = 0; i < xs.length; i++) { const v = xs[i]; ... }`
+    const over = Node.isForOfStatement(stmt) ? this.forOfParts(stmt) : null;
+    if (over) this.env.set(over.index, { atom: constAtom(0), type: "number", mutable: true });
     if (Node.isForStatement(stmt)) {
       const init = stmt.getInitializer();
       if (init && Node.isVariableDeclarationList(init)) {
@@ -638,9 +647,9 @@ class Lowerer {
         this.expressionStatement(init as Expression);
       }
     }
-    const test = Node.isForStatement(stmt) ? stmt.getCondition() : stmt.getExpression();
+    const test = Node.isForStatement(stmt) ? stmt.getCondition() : Node.isForOfStatement(stmt) ? undefined : stmt.getExpression();
     /** No condition (`for (;;)`) or `while (true)`: only a `break` or `return` ends it. */
-    const endless = !test || Node.isTrueLiteral(test);
+    const endless = !over && (!test || Node.isTrueLiteral(test));
     const update = Node.isForStatement(stmt) ? stmt.getIncrementor() : undefined;
     const body = stmt.getStatement();
     const breaks = breaksOut(stmt);
@@ -664,6 +673,7 @@ class Lowerer {
       assigned.add(this.returnVars!.result);
       assigned.add(this.returnVars!.returned);
     }
+    if (over) assigned.add(over.index);
     const again = kind === "do" && !endless ? this.flag("again", true) : null;
     const done = breaks && again === null ? this.flag("done", false) : null;
     for (const name of [again, done]) if (name !== null) assigned.add(name);
@@ -688,6 +698,9 @@ class Lowerer {
     if (done !== null) parts.push(this.op("!", [this.env.get(done)!], where));
     if (again !== null) {
       parts.push(this.env.get(again)!);
+    } else if (over) {
+      const length = this.op("length", [this.expr(over.array)], where);
+      parts.push(this.op("<", [this.env.get(over.index)!, length], where));
     } else if (kind !== "do" && !endless) {
       const c = this.expr(test!);
       if (c.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
@@ -700,6 +713,10 @@ class Lowerer {
     /** The end of an iteration, which `continue` goes to: a `for` update, a `do` test. It sees only the variables the loop sees. */
     const tail = () => this.inScope(before, () => {
       if (update) this.expressionStatement(update);
+      if (over) {
+        const next = this.op("+", [this.env.get(over.index)!, { atom: constAtom(1), type: "number" }], stmt, { name: over.index, version: this.nextVersion(over.index), hint: over.index });
+        this.env.set(over.index, { atom: next.atom, type: "number", mutable: true });
+      }
       if (again !== null) {
         const r = this.assign({ name: again, version: this.nextVersion(again), hint: again }, test!, test!);
         if (r.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
@@ -714,6 +731,11 @@ class Lowerer {
       if (again !== null) this.env.set(again, { atom: constAtom(false), type: "boolean", mutable: true });
       else this.env.set(done!, { atom: constAtom(true), type: "boolean", mutable: true });
     };
+    if (over) {
+      // the element, read at the top of each iteration
+      const element = this.op("index", [this.expr(over.array), this.env.get(over.index)!], over.decl, { name: over.element, version: this.nextVersion(over.element), hint: over.element });
+      this.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
+    }
     this.loopBody(Node.isBlock(body) ? body.getStatements() : [body], { tail: tailInPaths ? tail : null, leave });
     if (!tailInPaths) tail();
     const counterNext = this.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: null, version: 1, hint: "steps" });
@@ -734,11 +756,32 @@ class Lowerer {
       body: bodyBlock,
       carried: loopCarried,
       counter: steps,
-      counted: Node.isForStatement(stmt) ? this.countedBounds(stmt, testBlock, bodyBlock, cond.atom, carried, loopCarried) : null,
+      counted: Node.isForStatement(stmt) ? this.countedBounds(stmt, testBlock, bodyBlock, cond.atom, carried, loopCarried)
+        : over && !breaks && !returns && !pushesOnto(stmt, over.array.getText()) ? { lo: constAtom(0), hi: valueAtom(testBlock.find((t): t is OpStmt => t.kind === "op" && t.op === "length")!.out), inclusive: false } : null,
       loc: headerLoc(stmt, loopHeader(stmt)),
     };
     this.block.push(loop);
     return !endless || breaks;
+  }
+
+  /** `for (const v of xs)`: the element's name, the array (a variable, read afresh where the loop reads it), and a fresh index. */
+  private forOfParts(stmt: import("ts-morph").ForOfStatement) {
+    if (stmt.isAwaited()) throw errorAt(stmt, "`for await` is not supported here");
+    const init = stmt.getInitializer();
+    if (!Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1) {
+      throw errorAt(init, "write `for (const v of xs)`: one new variable for the element");
+    }
+    const decl = init.getDeclarations()[0]!;
+    const nameNode = decl.getNameNode();
+    if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
+    const element = nameNode.getText();
+    if (this.env.has(element)) throw errorAt(nameNode, `\`${element}\` is already declared in this function`);
+    const array = stmt.getExpression();
+    const binding = Node.isIdentifier(array) ? this.env.get(array.getText()) : undefined;
+    if (binding?.type !== "array") {
+      throw errorAt(array, `\`for...of\` runs over an array variable here (\`for (const v of xs)\`), and \`${array.getText()}\` is ${binding ? `a ${binding.type}` : "not one"}`);
+    }
+    return { array, element, index: this.freshName("i"), decl, mutable: init.getDeclarationKind() === "let" };
   }
 
   /**

@@ -6,7 +6,6 @@ import { Node, SyntaxKind } from "ts-morph";
 
 const MESSAGES: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.ForStatement]: "a `for` loop is not supported yet",
-  [SyntaxKind.ForOfStatement]: "a `for...of` loop is not supported yet",
   [SyntaxKind.ForInStatement]: "a `for...in` loop is not supported here",
   [SyntaxKind.WhileStatement]: "a `while` loop is not supported yet",
   [SyntaxKind.DoStatement]: "a `do...while` loop is not supported yet",

@@ -45,6 +45,8 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["an arrow function", "/** @differentiable */\nexport const f = (x: number) => x;\n", /@differentiable on a variable/, 2, 1],
   ["writing into a parameter array", wrap("  x[0] = 1;\n  return x[0];", "x: number[]"), /writing into the parameter `x` is not supported: it would change the caller's array/, 3, 3],
   ["a partial slice", wrap("  const a = x.slice(1);\n  return a[0];", "x: number[]"), /`slice` copies a whole array here: `x.slice\(\)`/, 3, 13],
+  ["for...of over a number", wrap("  let s = 0;\n  for (const v of x) s += v;\n  return s;"), /`for...of` runs over an array variable here/, 4, 19],
+  ["for...of with destructuring", wrap("  let s = 0;\n  for (const [a] of xs) s += a;\n  return s;", "xs: number[]"), /destructuring is not supported yet/, 4, 14],
   ["reassigning an array", wrap("  let a = [x];\n  a = [2 * x];\n  return a[0];"), /reassigning the array `a` is not supported: write into its elements/, 4, 3],
   ["a helper writing into the array it receives", `function put(b: number[], v: number) {\n  b[0] = v;\n  return v;\n}\n${wrap("  const a = [x];\n  return put(a, x);")}`, /writing into the parameter `b` is not supported/, 2, 3],
   ["a second name for an array", wrap("  const a = [x, x];\n  const b = a;\n  return b[0];"), /`b` would be a second name for the array `a`/, 4, 13],
