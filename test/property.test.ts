@@ -20,8 +20,9 @@
  * the function is so steep there that finite differences with steps h and h/2 disagree.
  *
  * Some statements are `if (c) { ... } else { ... }` whose arms assign earlier variables, some
- * an early `if (c) { return e; }`, and some a `for`, `while` or `do ... while` loop over an
- * array parameter `xs` whose body assigns earlier variables from `xs[i]`, `i` and the rest
+ * an early `if (c) { return e; }`, and some a `for`, `while`, `do ... while` or
+ * `for (const eK of xs)` loop over an array parameter `xs` whose body assigns earlier
+ * variables from `xs[i]` (or `eK`), `i` and the rest
  * (`=`, `+=`, `-=`, `/=`: no `*=` or `**=`, whose repetition makes functions too steep),
  * may leave the iteration early (`if (c) { ...; break; } else { ... }`, likewise `continue`
  * and `return e`), and may hold a loop of its own (with jumps of its own). Some declare a
@@ -113,7 +114,7 @@ type RawLoopAssign = RawAssign | RawWrite;
 type RawJump = {
   readonly k: "jump"; readonly jump: Jump; readonly c: Cond; readonly before: readonly RawLoopAssign[]; readonly otherwise: readonly RawLoopAssign[]; readonly e: Node;
 };
-type LoopForm = "for" | "while" | "do";
+type LoopForm = "for" | "while" | "do" | "of";
 /** A loop over the array parameter `xs` (index `iK`), as a `for`, a `while` or a `do ... while`; its body may hold a loop (one level). */
 type RawLoop = { readonly k: "loop"; readonly form: LoopForm; readonly body: readonly (RawLoopAssign | RawJump | RawLoop)[] };
 type RawStmt =
@@ -272,8 +273,10 @@ function resolveBody(
   let loops = 0;
   const loop = (raw: RawLoop): Loop => {
     // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
-    const index = `i${loops++}`;
-    scope.push(`xs[${index}]`, index);
+    const k = loops++;
+    const index = `i${k}`;
+    // a `for...of` loop reads its element `eK`; the others `xs[iK]`
+    scope.push(raw.form === "of" ? `e${k}` : `xs[${index}]`, index);
     const items = raw.body.map((b) => (b.k === "loop" ? loop(b) : b.k === "jump" ? {
       k: "jump" as const, jump: b.jump, c: cond(b.c), before: b.before.map((a) => loopAssign(a, index)), otherwise: b.otherwise.map((a) => loopAssign(a, index)), e: ex(b.e),
     } : loopAssign(b, index)));
@@ -382,6 +385,8 @@ function renderStmt(s: Stmt | JumpStmt): string {
     const body = s.body.map(renderStmt).map(indent).join("\n");
     const i = s.index;
     if (s.form === "for") return `for (let ${i} = 0; ${i} < xs.length; ${i}++) {\n${body}\n}`;
+    // `for (const eK of xs)` keeps its own count in iK, first thing in the body (as `continue` needs)
+    if (s.form === "of") return `let ${i} = -1;\nfor (const e${i.slice(1)} of xs) {\n  ${i} += 1;\n${body}\n}`;
     // a `continue` would skip an increment at the end of the body, so then it comes first
     const continues = s.body.some((b) => b.k === "jump" && b.jump === "continue");
     if (s.form === "while") {
@@ -553,6 +558,7 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
       const xs = env.get("xs") as number[];
       for (let i = 0; i < xs.length; i++) {
         env.set(s.index, i);
+        if (s.form === "of") env.set(`e${s.index.slice(1)}`, xs[i]!);
         let left: Jump | null = null;
         for (const item of s.body) {
           if (item.k === "jump") {
@@ -733,7 +739,7 @@ const jump: fc.Arbitrary<RawJump> = fc.record({
   e: node,
 });
 
-const loopForm = fc.constantFrom<LoopForm>("for", "while", "do");
+const loopForm = fc.constantFrom<LoopForm>("for", "while", "do", "of");
 const innerLoop: fc.Arbitrary<RawLoop> = fc.record({
   k: fc.constant("loop" as const),
   form: loopForm,
@@ -854,7 +860,7 @@ function typeErrors(modules: readonly { source: string; output: string }[]): str
 }
 
 /** What a program's loops and arrays hold, for the statistics of a run. */
-const FEATURES = ["loop", "do", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop"] as const;
+const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop"] as const;
 type Feature = (typeof FEATURES)[number];
 
 function features(p: Program): Set<Feature> {
@@ -862,6 +868,7 @@ function features(p: Program): Set<Feature> {
   const inLoop = (l: Loop, depth: number) => {
     found.add(depth > 0 ? "nested loop" : "loop");
     if (l.form === "do") found.add("do");
+    if (l.form === "of") found.add("for...of");
     for (const item of l.body) {
       if (item.k === "loop") inLoop(item, depth + 1);
       else if (item.k === "write") found.add("write in a loop");
