@@ -918,12 +918,11 @@ class Lowerer {
     // hi is fixed: a constant, a value from before the loop, or computed in the test from
     // those; an array the loop writes into but never pushes onto keeps its length
     const phis = new Set(loopCarried.map((c) => c.phi));
-    const pushedHere = new Set(stmt.getDescendants().filter(isPush).map((p) => p.getExpression().getFirstChild()?.getText()));
     const lengthOnly = (def: OpStmt | undefined) => def?.op === "length";
     const fixed = (a: Atom, parent?: OpStmt): boolean => {
       if (a.kind === "const") return true;
       const v = this.values[a.id]!;
-      if (phis.has(a.id) && v.type === "array" && lengthOnly(parent) && !pushedHere.has(v.name ?? "")) return true;
+      if (phis.has(a.id) && v.type === "array" && lengthOnly(parent) && !pushesOnto(stmt, v.name ?? "")) return true;
       if (phis.has(a.id)) return false;
       const def = test.find((t): t is OpStmt => t.kind === "op" && t.out === a.id);
       return def ? def.args.every((x) => fixed(x, def)) : true;
@@ -951,7 +950,7 @@ class Lowerer {
     if (!Node.isIdentifier(left)) throw errorAt(left, "assigning to anything but a local variable or an element of a local array is not supported");
     const name = left.getText();
     const binding = this.env.get(name);
-    if (!binding) throw errorAt(left, `\`${name}\` is not a local variable of \`${this.frame.fn.getName()}\`: writing to state outside the function is not supported (the gradient could not see it)`);
+    if (!binding) throw this.outsideWrite(left, name);
     if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
     if (binding.type === "array") throw errorAt(left, `reassigning the array \`${name}\` is not supported: write into its elements, or give the new array its own name`);
     const target: Target = { name, version: this.nextVersion(name), hint: name };
@@ -998,15 +997,18 @@ class Lowerer {
     this.env.set(name, { ...binding, atom: r.atom });
   }
 
+  /** Writing a variable (or an array's element) that is not the function's own. */
+  private outsideWrite(node: Node, name: string): CompileError {
+    const where = this.frame.file.getVariableDeclaration(name) ? "is a module-level variable" : `is not a local variable of \`${this.frame.fn.getName()}\``;
+    return errorAt(node, `\`${name}\` ${where}: writing to state outside the function is not supported (the gradient could not see it)`);
+  }
+
   /** The local array an element write or a push changes; parameters and outside state are not writable. */
   private writableArray(array: Node, whole: Node): { name: string; binding: Binding } {
     if (!Node.isIdentifier(array)) throw errorAt(array, "only a local array variable can be written into (`a[i] = v`)");
     const name = array.getText();
     const binding = this.env.get(name);
-    if (!binding) {
-      const where = this.frame.file.getVariableDeclaration(name) ? "is a module-level variable" : `is not a local variable of \`${this.frame.fn.getName()}\``;
-      throw errorAt(array, `\`${name}\` ${where}: writing to state outside the function is not supported (the gradient could not see it)`);
-    }
+    if (!binding) throw this.outsideWrite(array, name);
     if (binding.type !== "array") throw errorAt(array, `\`${name}\` is a ${binding.type}, not an array: only arrays of numbers can be written by element`);
     // an array a called function receives belongs to its caller: it has no root here
     const root = binding.root === undefined ? null : this.values[binding.root]!;

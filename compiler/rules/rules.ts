@@ -150,6 +150,11 @@ const powRule = (forward: Rule["forward"]): Rule => ({
   domain: [POSITIVE, [-2, 3]],
 });
 
+/** An element write is a statement, which the forward pass writes itself (primal.ts); it is never an expression. */
+const writeStatement = (): never => {
+  throw new Error("an element write is a statement, not an expression");
+};
+
 const SCALAR_RULES: Readonly<Record<string, Rule>> = {
   // operators
   "+": binary("+", "sum", "linear", ({ dout }) => [dout, dout]),
@@ -199,19 +204,19 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
   // pass walks back; `a[i] = v` takes element i's gradient for v and leaves none behind
   store: {
     kind: "routing", arity: 3, signature: ["array", "number", "number"], hint: "stored", result: "array", write: "=",
-    forward: ([a, i, v]) => call("store", a!, i!, v!),
+    forward: writeStatement,
     vjp: ({ args: [, i], dout }) => [{ at: i!, grad: num(0), set: true }, null, index(dout, i!)],
     domain: [ANY, ANY, ANY],
   },
   storeAdd: {
     kind: "linear", arity: 3, signature: ["array", "number", "number"], hint: "stored", result: "array", write: "+=",
-    forward: ([a, i, v]) => call("storeAdd", a!, i!, v!),
+    forward: writeStatement,
     vjp: ({ args: [, i], dout }) => [null, null, index(dout, i!)],
     domain: [ANY, ANY, ANY],
   },
   storeSub: {
     kind: "linear", arity: 3, signature: ["array", "number", "number"], hint: "stored", result: "array", write: "-=",
-    forward: ([a, i, v]) => call("storeSub", a!, i!, v!),
+    forward: writeStatement,
     vjp: ({ args: [, i], dout }) => [null, null, neg(index(dout, i!))],
     domain: [ANY, ANY, ANY],
   },

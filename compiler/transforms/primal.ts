@@ -10,9 +10,8 @@ import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, OpStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import { tapeInit, type LoopPlan } from "./tape.ts";
-import { ruleOf } from "../rules/rules.ts";
+import { ruleOf, type Rule } from "../rules/rules.ts";
 
-const writeOf = (op: OpStmt) => ruleOf(op).write;
 
 export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): CodeStmt[] {
   const { fn } = cx;
@@ -136,11 +135,11 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
    * allowed only when no write to the array comes in between (`y[i] = y[i - 1] * w` reads
    * before it writes).
    */
-  const readsBeforeWrite = (read: Stmt & { kind: "op" }, by: Stmt): boolean => {
+  const readsBeforeWrite = (read: OpStmt, by: Stmt): boolean => {
     const array = cx.root((read.args[0] as Atom & { kind: "value" }).id);
     let end: Stmt = by;
     while (end.kind === "op" && !cx.isArray(end.out) && uses.get(end.out)?.count === 1 && folds(end.out)) end = uses.get(end.out)!.by;
-    const block = fn.body.includes(read) ? fn.body : blockHolding(read);
+    const block = [...cx.branchIds].find(([, id]) => id === cx.blockOf.get(read.out))![0];
     const from = block.indexOf(read);
     const to = block.indexOf(end);
     if (to < from) return false;
@@ -150,17 +149,6 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     if (s.kind === "op") return !!ruleOf(s).write && cx.root(s.out) === array;
     if (s.kind === "if") return [...s.then, ...s.else].some((t) => writes(t, array));
     return [...s.test, ...s.body].some((t) => writes(t, array));
-  };
-  const blockHolding = (target: Stmt): Stmt[] => {
-    const search = (stmts: Stmt[]): Stmt[] | null => {
-      if (stmts.includes(target)) return stmts;
-      for (const s of stmts) {
-        const found = s.kind === "if" ? search(s.then) ?? search(s.else) : s.kind === "loop" ? search(s.test) ?? search(s.body) : null;
-        if (found) return found;
-      }
-      return null;
-    };
-    return search(fn.body) ?? [];
   };
 
   /**
@@ -275,7 +263,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
   };
 
   /** `a[i] = v` (or `+=`, `-=`), `a.push(v)`: the array is written in place. */
-  const elementWrite = (s: Stmt & { kind: "op" }, write: NonNullable<ReturnType<typeof writeOf>>): CodeStmt => {
+  const elementWrite = (s: OpStmt, write: NonNullable<Rule["write"]>): CodeStmt => {
     const [array, at, value] = s.args as [Atom, Atom, Atom];
     const sym = cx.valueSym((array as Atom & { kind: "value" }).id);
     if (write === "push") return { k: "expr", expr: method(ref(sym), "push", ex(value)), role: "forward", origin: s.loc };

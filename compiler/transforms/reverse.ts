@@ -128,21 +128,13 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     source: fn.name,
     params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText })),
     dout: fn.resultType === "tensor" || fn.resultType === "array"
-      ? { sym: dout, init: null, type: resultTypeText(cx) }
+      ? { sym: dout, init: null, type: fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number" }
       : { sym: dout, init: num(1) },
     runtimeModule: fn.runtimeModule,
     body,
     imports: fn.imports,
     reserved: [...reserved].sort(),
   };
-}
-
-/** How the upstream gradient's type is written: the result's (`Tensor`, `number[]`, `Float64Array`). */
-function resultTypeText(cx: TransformContext): string {
-  const { result } = cx.fn;
-  if (result.kind !== "value") return "number";
-  if (cx.isArray(result.id)) return cx.fn.values[cx.root(result.id)]!.typeText ?? "number[]";
-  return cx.typeText(result.id);
 }
 
 class Reverser {
@@ -160,15 +152,15 @@ class Reverser {
   private nextSynthetic: number;
   /** The phi each iteration-start adjoint belongs to. */
   private readonly startPhi = new Map<number, number>();
-  /** The gradient buffers of arrays. */
-  private readonly arrayAdjoints: ReadonlySet<Sym>;
+  /** The gradient buffer of each active array, and the array (its first value). */
+  private readonly arrayAdjoints: ReadonlyMap<Sym, number>;
 
   constructor(private readonly cx: TransformContext, private readonly dout: Sym) {
     const { result } = cx.fn;
     this.nextSynthetic = cx.fn.values.length;
     // an array's gradient is one buffer, not carried round a loop
     for (const loop of cx.loops) for (const c of loop.carried) if (cx.activity.isActive(c.phi) && !cx.isArray(c.phi)) this.carriedPhis.add(c.phi);
-    this.arrayAdjoints = new Set([...cx.activeArrays].map((id) => cx.adjointSym(id)));
+    this.arrayAdjoints = new Map([...cx.activeArrays].map((id) => [cx.adjointSym(id), id]));
     if (result.kind === "value" && cx.activity.isActive(result.id) && !this.carriedPhis.has(result.id) && !cx.isArray(result.id)) {
       this.alias.set(result.id, ref(dout));
       this.contributed.add(result.id);
@@ -201,7 +193,7 @@ class Reverser {
     target = this.cx.root(this.redirect.get(target) ?? target);
     let reads: number | undefined;
     forEachSym(expr, (sym) => {
-      if (this.arrayAdjoints.has(sym)) reads = [...this.cx.activeArrays].find((id) => this.cx.adjointSym(id) === sym);
+      reads ??= this.arrayAdjoints.get(sym);
     });
     const c: Contribution = { k: "contrib", target, expr, at, set, reads, loc, block, merge, dropped: false };
     out.push(c);
