@@ -289,7 +289,7 @@ class Lowerer {
   private declaredResult: ValueType | null = null;
   /** How many loops the statement being lowered is inside. */
   private loopDepth = 0;
-  /** Every identifier of the module, so the variables tsgrad adds (`done`, `returned`) clash with none. */
+  /** Every identifier of the function, so the variables tsgrad adds (`done`, `returned`, a `for...of` index) clash with none. */
   private identifiers: Set<string> | undefined;
   /** The variables a `return` inside a loop sets, named on first use: the flag and the value. */
   private returnVars: { readonly returned: string; readonly result: string } | null = null;
@@ -868,11 +868,11 @@ class Lowerer {
     return name;
   }
 
-  /** `base`, or `base2`, `base3`, ...: a name no identifier of the module and no variable in scope has. */
+  /** `base`, or `base2`, `base3`, ...: a name no identifier of the function and no variable in scope has. */
   private freshName(base: string): string {
-    // the module being compiled, and the one an inlined function comes from
-    this.identifiers ??= new Set(this.modules.main.getDescendantsOfKind(SyntaxKind.Identifier).map((n) => n.getText()));
-    const here = this.frame.file === this.modules.main ? this.identifiers : new Set(this.frame.file.getDescendantsOfKind(SyntaxKind.Identifier).map((n) => n.getText()));
+    // the function being compiled, and the one being inlined into it
+    this.identifiers ??= new Set(this.fn.getDescendantsOfKind(SyntaxKind.Identifier).map((n) => n.getText()));
+    const here = this.frame.fn === this.fn ? this.identifiers : new Set(this.frame.fn.getDescendantsOfKind(SyntaxKind.Identifier).map((n) => n.getText()));
     let name = base;
     for (let k = 2; this.identifiers.has(name) || here.has(name) || this.env.has(name); k++) name = `${base}${k}`;
     return name;
