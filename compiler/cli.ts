@@ -18,6 +18,9 @@ For each function tagged /** @differentiable */ in <dir>/<name>.ts, writes
 Options:
   --stdout        print the generated code instead of writing files
   --check         write nothing; exit 1 if any <name>.grad.ts is missing or out of date
+  --no-fuse       keep each loop's backward pass a separate loop run in reverse; by default a
+                  loop whose backward pass only sums is fused into the forward loop, as
+                  hand-written code would do (same gradient, up to the order of the sums)
   --dump-ir       print the IR after each stage (${STAGES.join(", ")}) to stderr
   -h, --help      show this help
   -v, --version   show the version
@@ -29,15 +32,17 @@ interface Options {
   stdout: boolean;
   check: boolean;
   dumpIr: boolean;
+  fuse: boolean;
   files: string[];
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
-  const o: Options = { stdout: false, check: false, dumpIr: false, files: [] };
+  const o: Options = { stdout: false, check: false, dumpIr: false, fuse: true, files: [] };
   for (const a of argv) {
     if (a === "--stdout") o.stdout = true;
     else if (a === "--check") o.check = true;
     else if (a === "--dump-ir" || a === "--debug") o.dumpIr = true;
+    else if (a === "--no-fuse") o.fuse = false;
     else if (a.startsWith("-")) return `unknown option '${a}' (see --help)`;
     else o.files.push(a);
   }
@@ -113,7 +118,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
         return undefined;
       }
     };
-    const result = await compile(text, input, { dump, readFile });
+    const result = await compile(text, input, { dump, readFile, fuse: options.fuse });
     for (const d of result.diagnostics) err.write(formatDiagnostic(d, sources.get(d.file)) + "\n");
     if (result.output === null) {
       failed = true;

@@ -1,7 +1,7 @@
 /**
  * The pipeline, top to bottom:
  *
- *   source --parse--> graph IR --activity--> annotated IR --reverse--> code IR --emit--> TypeScript
+ *   source --parse--> graph IR --activity--> annotated IR --reverse--> code IR --fuse--> code IR --emit--> TypeScript
  *
  * `compile` is pure: text in, text and diagnostics out, no file system. The CLI does I/O.
  */
@@ -13,6 +13,7 @@ import { printIR } from "./ir/print.ts";
 import { parse, type ReadFile } from "./parse/parse.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import { reverseMode } from "./transforms/reverse.ts";
+import { fuseLoops } from "./transforms/fuse.ts";
 
 export interface CompileOptions {
   /** Receives a dump of each stage's output (the `--dump-ir` switch). */
@@ -24,6 +25,12 @@ export interface CompileOptions {
    * errors at the import. The CLI reads the file system.
    */
   readonly readFile?: ReadFile;
+  /**
+   * Runs the backward body of a loop that only accumulates inside the forward loop, as
+   * hand-written code does (see transforms/fuse.ts). On by default; `--no-fuse` turns it off
+   * and keeps every loop's backward pass a second loop, in reverse.
+   */
+  readonly fuse?: boolean;
 }
 
 export interface CompileResult {
@@ -34,7 +41,7 @@ export interface CompileResult {
   readonly functions: readonly string[];
 }
 
-export const STAGES = ["parse", "activity", "reverse", "emit"] as const;
+export const STAGES = ["parse", "activity", "reverse", "fuse", "emit"] as const;
 
 export async function compile(text: string, path: string, options: CompileOptions = {}): Promise<CompileResult> {
   const located = (d: Omit<Diagnostic, "file"> & { file?: string }): Diagnostic => ({ ...d, file: d.file ?? path });
@@ -49,8 +56,10 @@ export async function compile(text: string, path: string, options: CompileOption
       const activity = analyseActivity(fn);
       checkCallsWithoutGradient(fn, activity);
       dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
-      const code = reverseMode(fn, activity);
-      dump("reverse", fn.name, printModule([code], basename(path)));
+      const reversed = reverseMode(fn, activity);
+      dump("reverse", fn.name, printModule([reversed], basename(path)));
+      const code = options.fuse === false ? reversed : { ...reversed, body: fuseLoops(reversed.body) };
+      if (options.fuse !== false) dump("fuse", fn.name, printModule([code], basename(path)));
       compiled.push(code);
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));

@@ -127,7 +127,9 @@ type RawStmt =
   | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] }
   | RawLoop
   /** An early `if (c) { return e; }` */
-  | { readonly k: "early"; readonly c: Cond; readonly e: Node };
+  | { readonly k: "early"; readonly c: Cond; readonly e: Node }
+  /** `let v = 0; for (let iK = 0; iK < xs.length; iK++) { v += e; }`: a sum over the array (what loop fusion fuses) */
+  | { readonly k: "reduce"; readonly e: Node };
 
 interface RawHelper {
   readonly nParams: number;
@@ -214,7 +216,7 @@ function resolve(raw: RawProgram, name: string): Program {
   if (raw.flagAt !== null) params.splice(raw.flagAt % (params.length + 1), 0, { name: "flag", type: "boolean" });
   const hasFlag = raw.flagAt !== null;
   // a program with a loop takes the array `xs` last; `@wrt` lists it when bit 3 of the mask is set
-  const hasArray = raw.stmts.some((st) => st.k === "loop" || st.k === "buffer");
+  const hasArray = raw.stmts.some((st) => st.k === "loop" || st.k === "buffer" || st.k === "reduce");
   if (hasArray) params.push({ name: "xs", type: "number[]" });
   const mask = raw.wrtMask === null ? null : raw.wrtMask & ((1 << raw.nParams) - 1) || 1;
   const wrt = mask === null ? [...numberParams] : numberParams.filter((_, i) => mask & (1 << i));
@@ -313,6 +315,18 @@ function resolveBody(
       scope.push(`${name}[0]`, `${name}[1]`, `${name}[2]`);
     } else if (s.k === "write") {
       if (buffers.length > 0) body.push(write(s, String(s.at % 3)));
+    } else if (s.k === "reduce") {
+      // the sum is declared first but only read after its loop
+      const k = body.filter((b) => b.k === "const" || b.k === "let").length;
+      const v = locals[k] ?? `v${k}`;
+      body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
+      const index = `i${loops++}`;
+      scope.push(`xs[${index}]`, index);
+      body.push({ k: "loop", index, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] });
+      scope.splice(scope.length - 2, 2);
+      scope.push(v);
+      assignable.push(v);
+      last = v;
     } else {
       body.push(loop(s));
     }
@@ -761,6 +775,7 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: loop },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy"), e: node }) },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -776,7 +791,7 @@ const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 
 /** A helper's statements: those of a program, but no loops or local arrays (a helper has no array). */
-const helperStmt: fc.Arbitrary<RawStmt> = stmt.filter((st) => st.k !== "loop" && st.k !== "buffer" && st.k !== "write");
+const helperStmt: fc.Arbitrary<RawStmt> = stmt.filter((st) => st.k !== "loop" && st.k !== "buffer" && st.k !== "write" && st.k !== "reduce");
 
 const rawHelper: fc.Arbitrary<RawHelper> = fc.record({
   nParams: fc.integer({ min: 1, max: 2 }),
@@ -889,7 +904,7 @@ function features(p: Program): Set<Feature> {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -898,6 +913,8 @@ describe("random programs", () => {
         async (cases) => {
           const source = moduleSource(cases.map((c) => c.program));
           const { original, grad, output } = await compileAndLoad(source);
+          // loop fusion (on by default) must not change a gradient beyond the order of its sums
+          const unfused = await compileAndLoad(source, "model.ts", { fuse: false });
           modules.push({ source, output });
           for (const { program, points } of cases) {
             stats.programs++;
@@ -909,6 +926,8 @@ describe("random programs", () => {
             if (/\b(cubed|softSign)\(/.test(program.text)) stats.custom++;
             const f = original[program.name]!;
             const fGrad = grad[`${program.name}_grad`]!;
+            const twoLoops = unfused.grad[`${program.name}_grad`]!;
+            if (fGrad.toString() !== twoLoops.toString()) stats.fused++;
             for (const args of points) {
               stats.points++;
               const where = `${program.name}(${JSON.stringify(args).slice(1, -1)})`;
@@ -924,6 +943,12 @@ describe("random programs", () => {
               const result = gradcheck(f, fGrad, args as number[], { ...TOLERANCES, names: program.params.map((q) => q.name) });
               expect(result.ok, `gradient mismatch ${context()}\n${result.report}`).toBe(true);
               const { value, grad: g } = fGrad(...args);
+              const apart = twoLoops(...args);
+              for (const [k, v] of Object.entries(g)) {
+                const [a, b] = [[v].flat(), [apart.grad[k]].flat()] as number[][];
+                const close = a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= 1e-9 * (1 + Math.abs(x)));
+                expect(close, `fused d${k} = ${v}, unfused ${apart.grad[k]} ${context()}\n--- unfused ---\n${unfused.output}`).toBe(true);
+              }
               expect(value === f(...args), `value ${value} differs from the original's ${f(...args)} ${context()}`).toBe(true);
               expect(Object.keys(g), `gradient keys ${context()}`).toEqual(program.wrt);
             }
@@ -935,13 +960,14 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
     // and must call helpers often enough, nested ones too, for the property to say something about calls
     expect(stats.withCalls, `${stats.withCalls} of ${stats.programs} programs call a helper`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.custom, `${stats.custom} of ${stats.programs} programs call a function with a custom gradient`).toBeGreaterThan(0.05 * stats.programs);
+    expect(stats.fused, `${stats.fused} of ${stats.programs} programs have a fused loop`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop"] as const) {

@@ -37,7 +37,7 @@ export type CodeStmt =
       readonly body: CodeStmt[];
       readonly role: Role;
       readonly origin?: SourceLoc;
-      /** The IR loop a backward loop undoes, until its header and restores are filled in. */
+      /** The IR loop this loop runs (forward) or undoes (backward). */
       readonly source?: import("./ir.ts").LoopStmt;
     }
   /** An expression evaluated for its effect (`tape.push(h)`). */
@@ -80,7 +80,7 @@ export function forEachExpr(
       case "loop":
         if (s.index) f(s.index.init, loops);
         f(s.cond, loops);
-        forEachExpr(s.body, f, s.source ? [...loops, s.source] : loops);
+        forEachExpr(s.body, f, s.source && s.role === "backward" ? [...loops, s.source] : loops);
         break;
       case "return": f(s.value, loops); s.grad.forEach(([, g]) => f(g, loops)); break;
       default: break;

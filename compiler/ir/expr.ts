@@ -124,6 +124,23 @@ export function forEachSym(e: Ex, f: (s: Sym) => void): void {
   }
 }
 
+/** Calls `f` on `e` and every expression inside it, outermost first. */
+export function forEachNode(e: Ex, f: (x: Ex) => void): void {
+  f(e);
+  const go = (x: Ex) => forEachNode(x, f);
+  switch (e.k) {
+    case "bin": go(e.a); go(e.b); return;
+    case "neg": case "not": case "prop": case "nonnull": go(e.a); return;
+    case "index": go(e.a); go(e.i); return;
+    case "new": e.args.forEach(go); return;
+    case "list": e.items.forEach(go); return;
+    case "method": go(e.a); e.args.forEach(go); return;
+    case "call": e.args.forEach(go); return;
+    case "cond": go(e.c); go(e.a); go(e.b); return;
+    default: return;
+  }
+}
+
 /** Rebuilds an expression with every symbol reference replaced by `f(sym)` (or kept when undefined). */
 export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
   switch (e.k) {
@@ -138,6 +155,43 @@ export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
     case "method": return { ...e, a: substitute(e.a, f), args: e.args.map((x) => substitute(x, f)) };
     case "call": return { ...e, args: e.args.map((x) => substitute(x, f)) };
     case "cond": return cond(substitute(e.c, f), substitute(e.a, f), substitute(e.b, f));
+    default: return e;
+  }
+}
+
+/** Whether two expressions are the same tree (symbols compared by identity). */
+export function sameEx(a: Ex, b: Ex): boolean {
+  if (a.k !== b.k) return false;
+  const all = (xs: readonly Ex[], ys: readonly Ex[]) => xs.length === ys.length && xs.every((x, i) => sameEx(x, ys[i]!));
+  switch (a.k) {
+    case "num": return b.k === "num" && Object.is(a.value, b.value);
+    case "bool": return b.k === "bool" && a.value === b.value;
+    case "ref": return b.k === "ref" && a.sym === b.sym;
+    case "bin": return b.k === "bin" && a.op === b.op && sameEx(a.a, b.a) && sameEx(a.b, b.b);
+    case "neg": case "not": case "nonnull": return sameEx(a.a, (b as typeof a).a);
+    case "prop": return b.k === "prop" && a.name === b.name && sameEx(a.a, b.a);
+    case "index": return b.k === "index" && sameEx(a.a, b.a) && sameEx(a.i, b.i);
+    case "call": return b.k === "call" && a.fn === b.fn && a.runtime === b.runtime && all(a.args, b.args);
+    case "new": return b.k === "new" && a.ctor === b.ctor && all(a.args, b.args);
+    case "method": return b.k === "method" && a.name === b.name && sameEx(a.a, b.a) && all(a.args, b.args);
+    case "list": return b.k === "list" && all(a.items, b.items);
+    case "cond": return b.k === "cond" && sameEx(a.c, b.c) && sameEx(a.a, b.a) && sameEx(a.b, b.b);
+  }
+}
+
+/** Rebuilds `e` with every subtree equal to `from` replaced by `to`. */
+export function replaceEx(e: Ex, from: Ex, to: Ex): Ex {
+  if (sameEx(e, from)) return to;
+  const r = (x: Ex) => replaceEx(x, from, to);
+  switch (e.k) {
+    case "bin": return { ...e, a: r(e.a), b: r(e.b) };
+    case "neg": case "not": case "prop": case "nonnull": return { ...e, a: r(e.a) };
+    case "index": return { ...e, a: r(e.a), i: r(e.i) };
+    case "new": return { ...e, args: e.args.map(r) };
+    case "list": return { ...e, items: e.items.map(r) };
+    case "method": return { ...e, a: r(e.a), args: e.args.map(r) };
+    case "call": return { ...e, args: e.args.map(r) };
+    case "cond": return { ...e, c: r(e.c), a: r(e.a), b: r(e.b) };
     default: return e;
   }
 }

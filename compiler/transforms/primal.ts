@@ -318,9 +318,9 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     if (plan.counted) {
       const lo = s.counted!.lo;
       const init = lo.kind === "value" && headerInit.has(lo.id) ? cx.loEx(s) : ex(lo);
-      out.push({ k: "loop", index: { sym: cx.valueSym(indexId!), init, step: 1 }, cond: condEx, body, role: "forward", origin: s.loc });
+      out.push({ k: "loop", index: { sym: cx.valueSym(indexId!), init, step: 1 }, cond: condEx, body, role: "forward", origin: s.loc, source: s });
     } else {
-      out.push({ k: "loop", cond: condEx, body, role: "forward", origin: s.loc });
+      out.push({ k: "loop", cond: condEx, body, role: "forward", origin: s.loc, source: s });
     }
     // a value and its next share one array: the last next goes in after the loop
     for (const t of plan.tapes) {

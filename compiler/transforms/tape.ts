@@ -237,8 +237,8 @@ export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonl
     const { hi, inclusive } = loop.counted!;
     const i = cx.valueSym(cx.countedIndex(loop)!);
     const init = inclusive ? cx.atomEx(hi) : sub(cx.atomEx(hi), num(1));
-    return { k: "loop", index: { sym: i, init, step: -1 }, cond: cmp(">=", ref(i), cx.loEx(loop)), body: [...head, ...body], role: "backward", origin };
+    return { k: "loop", index: { sym: i, init, step: -1 }, cond: cmp(">=", ref(i), cx.loEx(loop)), body: [...head, ...body], role: "backward", origin, source: loop };
   }
   const step = cx.fresh("step");
-  return { k: "loop", index: { sym: step, init: ref(cx.valueSym(loop.counter)), step: -1 }, cond: cmp(">", ref(step), num(0)), body: [...head, ...body], role: "backward", origin };
+  return { k: "loop", index: { sym: step, init: ref(cx.valueSym(loop.counter)), step: -1 }, cond: cmp(">", ref(step), num(0)), body: [...head, ...body], role: "backward", origin, source: loop };
 }

@@ -50,8 +50,8 @@ export function loadFile(path: string, cache = new Map<string, Exports>()): Expo
 export const readFixture: CompileOptions["readFile"] = (path) => (existsSync(path) ? readFileSync(path, "utf8") : undefined);
 
 /** Compiles `source` and loads both it and its gradient module; throws with the diagnostics on error. */
-export async function compileAndLoad(source: string, path = "model.ts"): Promise<{ original: Exports; grad: Exports; output: string }> {
-  const result = await compile(source, path);
+export async function compileAndLoad(source: string, path = "model.ts", options: CompileOptions = {}): Promise<{ original: Exports; grad: Exports; output: string }> {
+  const result = await compile(source, path, options);
   if (result.output === null) {
     throw new Error(result.diagnostics.map((d) => formatDiagnostic(d, source)).join("\n"));
   }

@@ -4,37 +4,35 @@
  * Each is compiled, its value compared with the original, and its gradient with finite
  * differences.
  */
-import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { gradcheck } from "../../runtime/gradcheck.ts";
 import { rand } from "../../runtime/index.ts";
 import { ref } from "../../compiler/ir/expr.ts";
 import { inSequence } from "../../compiler/transforms/primal.ts";
 import { compileAndLoad } from "../helpers/load.ts";
+import { typeErrors } from "../helpers/typecheck.ts";
 
 const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 
-/** tsc --strict's complaints about a generated module (with unused locals, as for the fixtures). */
-function typeErrors(output: string): string[] {
-  const options = { strict: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, types: [] };
-  const host = ts.createCompilerHost(options);
-  const read = host.getSourceFile;
-  host.getSourceFile = (file, version) => (file === "m.grad.ts" ? ts.createSourceFile(file, output, version) : read(file, version));
-  const program = ts.createProgram(["m.grad.ts"], options, host);
-  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-}
-
+/**
+ * Compiles `source` with loop fusion and without, checks both, and returns the unfused
+ * output: these cases are about what the backward loops save and restore.
+ */
 async function check(source: string, name: string, args: (seed: number) => unknown[]) {
-  const { original, grad, output } = await compileAndLoad(source);
-  expect(typeErrors(output), output).toEqual([]);
-  const params = /\(([^)]*)\)/.exec(source.slice(source.indexOf(`function ${name}(`)))![1]!.split(",").map((p) => p.split(":")[0]!.trim());
-  for (let seed = 1; seed <= 10; seed++) {
-    const a = args(seed);
-    expect(grad[`${name}_grad`]!(...a).value, output).toBe(original[name]!(...a));
-    const result = gradcheck(original[name]!, grad[`${name}_grad`]!, a as number[], { names: params });
-    expect(result.ok, `${result.report}\n${output}`).toBe(true);
+  let twoLoops = "";
+  for (const fuse of [false, true]) {
+    const { original, grad, output } = await compileAndLoad(source, "model.ts", { fuse });
+    expect(typeErrors(output), output).toEqual([]);
+    const params = /\(([^)]*)\)/.exec(source.slice(source.indexOf(`function ${name}(`)))![1]!.split(",").map((p) => p.split(":")[0]!.trim());
+    for (let seed = 1; seed <= 10; seed++) {
+      const a = args(seed);
+      expect(grad[`${name}_grad`]!(...a).value, output).toBe(original[name]!(...a));
+      const result = gradcheck(original[name]!, grad[`${name}_grad`]!, a as number[], { names: params });
+      expect(result.ok, `${result.report}\n${output}`).toBe(true);
+    }
+    if (!fuse) twoLoops = output;
   }
-  return output;
+  return twoLoops;
 }
 
 const matrix = (seed: number) => [Float64Array.from(uniform(12, seed, 0, 1)), 0.5 + uniform(1, seed + 50, 0, 1)[0]!, 3];
