@@ -146,6 +146,7 @@ interface RawProgram {
   readonly flagAt: number | null;
   /** Bit mask of the number parameters listed by `@wrt`, or null for no tag. */
   readonly wrtMask: number | null;
+  readonly into: boolean;
   readonly stmts: readonly RawStmt[];
   readonly ret: { readonly k: "last" | "expr" | "sum"; readonly e: Node };
 }
@@ -195,6 +196,8 @@ interface Program {
   /** The parameters the gradient is taken with respect to. */
   readonly wrt: readonly string[];
   readonly wrtTag: boolean;
+  /** Tagged `@into`: the gradient of `xs` can be written into an array the caller passes. */
+  readonly into: boolean;
   readonly body: readonly Stmt[];
   readonly ret: Ex;
   /** The function's source text. */
@@ -231,7 +234,8 @@ function resolve(raw: RawProgram, name: string): Program {
     helpers.push({ ...helper, text: renderHelper(helper) });
   });
   const { body, ret } = resolveBody(raw.stmts, raw.ret.e, numberParams, names.locals, hasFlag, helpers, raw.ret.k);
-  const program = { name, helpers, params, wrt, wrtTag: mask !== null, body, ret };
+  // about half the programs that differentiate xs take `@into`
+  const program = { name, helpers, params, wrt, wrtTag: mask !== null, into: raw.into && wrt.includes("xs"), body, ret };
   return { ...program, text: [...helpers.map((h) => h.text), renderFunction(program)].join("\n") };
 }
 
@@ -432,7 +436,8 @@ function renderHelper(h: Omit<Helper, "text">): string {
 }
 
 function renderFunction(p: Omit<Program, "text">): string {
-  const doc = p.wrtTag ? `/**\n * @differentiable\n * @wrt ${p.wrt.join(" ")}\n */` : "/** @differentiable */";
+  const tags = ["@differentiable", ...(p.wrtTag ? [`@wrt ${p.wrt.join(" ")}`] : []), ...(p.into ? ["@into"] : [])];
+  const doc = tags.length === 1 ? "/** @differentiable */" : `/**\n${tags.map((t) => ` * ${t}\n`).join("")} */`;
   const params = p.params.map((q) => `${q.name}: ${q.type}`).join(", ");
   const body = [...p.body.map(renderStmt), `return ${render(p.ret)};`].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
   return `${doc}\nexport function ${p.name}(${params}): number {\n${body}\n}\n`;
@@ -807,6 +812,7 @@ const rawProgram: fc.Arbitrary<RawProgram> = fc.record({
   // about one program in three has a boolean parameter, and one in three a `@wrt` tag
   flagAt: sometimes(fc.nat({ max: 3 })),
   wrtMask: sometimes(fc.integer({ min: 1, max: 15 })),
+  into: fc.boolean(),
   stmts: fc.array(stmt, { minLength: 1, maxLength: 6 }),
   ret: fc.record({ k: fc.constantFrom("last" as const, "expr" as const, "sum" as const), e: node }),
 });
@@ -904,7 +910,7 @@ function features(p: Program): Set<Feature> {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, into: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -928,6 +934,7 @@ describe("random programs", () => {
             const fGrad = grad[`${program.name}_grad`]!;
             const twoLoops = unfused.grad[`${program.name}_grad`]!;
             if (fGrad.toString() !== twoLoops.toString()) stats.fused++;
+            if (program.into) stats.into++;
             for (const args of points) {
               stats.points++;
               const where = `${program.name}(${JSON.stringify(args).slice(1, -1)})`;
@@ -944,6 +951,13 @@ describe("random programs", () => {
               expect(result.ok, `gradient mismatch ${context()}\n${result.report}`).toBe(true);
               const { value, grad: g } = fGrad(...args);
               const apart = twoLoops(...args);
+              if (program.into) {
+                // an array from an earlier step, full of garbage, receives the same gradient
+                const xs = args[args.length - 1] as number[];
+                const given = xs.map(() => 1e300);
+                const written = fGrad(...args, 1, { xs: given }).grad.xs;
+                expect(written === given && written.every((v: number, i: number) => Object.is(v, g.xs[i])), `@into: ${written} against ${g.xs} ${context()}`).toBe(true);
+              }
               for (const [k, v] of Object.entries(g)) {
                 const [a, b] = [[v].flat(), [apart.grad[k]].flat()] as number[][];
                 const close = a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= 1e-9 * (1 + Math.abs(x)));
@@ -960,7 +974,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)}, @into ${percent(stats.into)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -968,6 +982,7 @@ describe("random programs", () => {
     expect(stats.withCalls, `${stats.withCalls} of ${stats.programs} programs call a helper`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.custom, `${stats.custom} of ${stats.programs} programs call a function with a custom gradient`).toBeGreaterThan(0.05 * stats.programs);
     expect(stats.fused, `${stats.fused} of ${stats.programs} programs have a fused loop`).toBeGreaterThan(0.03 * stats.programs);
+    expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop"] as const) {

@@ -112,11 +112,17 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
   const ex = (e: Ex) => printEx(e, name, runtime);
   const wrt = fn.body.flatMap((s) => (s.k === "return" ? s.grad.map(([k]) => `\`${k}\``) : []));
   const dout = fn.dout.init ? `${name(fn.dout.sym)} = ${ex(fn.dout.init)}` : `${name(fn.dout.sym)}: ${fn.dout.type}`;
-  const params = [...fn.params.map((p) => `${name(p.sym)}: ${p.type}`), dout];
+  const into = fn.into && { name: name(fn.into.sym), arrays: fn.into.arrays };
+  const params = [
+    ...fn.params.map((p) => `${name(p.sym)}: ${p.type}`),
+    dout,
+    ...(into ? [`${into.name}?: { ${into.arrays.map((a) => `${a.name}?: ${a.type}`).join("; ")} }`] : []),
+  ];
   const out: string[] = [
     "/**",
     ` * \`${fn.source}\` and its gradient with respect to ${wrt.length > 0 ? wrt.join(", ") : "no parameter"}.`,
     ` * \`${name(fn.dout.sym)}\` is the gradient flowing in from whatever consumes the result.`,
+    ...(into ? into.arrays.map((a) => ` * If given, \`${into.name}.${a.name}\` is overwritten with the gradient of \`${a.name}\` and returned, instead of a new array.`) : []),
     " */",
     `export function ${fn.name}(${params.join(", ")}) {`,
   ];

@@ -43,6 +43,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
   };
   for (const p of fn.params) nameOf(p.sym);
   nameOf(fn.dout.sym);
+  if (fn.into) nameOf(fn.into.sym);
   const visit = (stmts: readonly CodeStmt[]) => {
     for (const s of stmts) {
       switch (s.k) {

@@ -54,6 +54,8 @@ export interface CodeFunction {
   readonly params: readonly { readonly sym: Sym; readonly type: string }[];
   /** The upstream-gradient parameter and its default (none for a Tensor result: it is required). */
   readonly dout: { readonly sym: Sym; readonly init: Ex | null; readonly type?: string };
+  /** `@into`: the last, optional parameter holding arrays for the array parameters' gradients (by name, with their types). */
+  readonly into: { readonly sym: Sym; readonly arrays: readonly { readonly name: string; readonly type: string }[] } | null;
   /** The runtime module to import the backward pass's tensor helpers from. */
   readonly runtimeModule: string | null;
   readonly body: readonly CodeStmt[];

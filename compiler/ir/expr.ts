@@ -19,7 +19,7 @@ export interface Sym {
 export type BinaryOp =
   | "+" | "-" | "*" | "/" | "%" | "**"
   | "<" | "<=" | ">" | ">=" | "===" | "!=="
-  | "&&" | "||";
+  | "&&" | "||" | "??";
 
 export type Ex =
   | { readonly k: "num"; readonly value: number; readonly text?: string }
@@ -30,11 +30,12 @@ export type Ex =
   | { readonly k: "not"; readonly a: Ex }
   /** A call; `runtime` marks a tsgrad runtime export, whose local name emit decides. */
   | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[]; readonly runtime?: boolean }
-  | { readonly k: "prop"; readonly a: Ex; readonly name: string }
+  /** `a.name`, or `a?.name` when `optional`. */
+  | { readonly k: "prop"; readonly a: Ex; readonly name: string; readonly optional?: boolean }
   | { readonly k: "index"; readonly a: Ex; readonly i: Ex }
   /** `new Float64Array(n)`, or `a.fill(0)`-style method calls (`method` set, `a` the receiver). */
   | { readonly k: "new"; readonly ctor: string; readonly args: readonly Ex[] }
-  | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[] }
+  | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[]; readonly optional?: boolean }
   /** An array literal `[a, b]`; `[]` is an empty stack. */
   | { readonly k: "list"; readonly items: readonly Ex[] }
   /** `a!`: a stack's `pop()` in a loop that pushed as often. */
@@ -169,11 +170,11 @@ export function sameEx(a: Ex, b: Ex): boolean {
     case "ref": return b.k === "ref" && a.sym === b.sym;
     case "bin": return b.k === "bin" && a.op === b.op && sameEx(a.a, b.a) && sameEx(a.b, b.b);
     case "neg": case "not": case "nonnull": return sameEx(a.a, (b as typeof a).a);
-    case "prop": return b.k === "prop" && a.name === b.name && sameEx(a.a, b.a);
+    case "prop": return b.k === "prop" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a);
     case "index": return b.k === "index" && sameEx(a.a, b.a) && sameEx(a.i, b.i);
     case "call": return b.k === "call" && a.fn === b.fn && a.runtime === b.runtime && all(a.args, b.args);
     case "new": return b.k === "new" && a.ctor === b.ctor && all(a.args, b.args);
-    case "method": return b.k === "method" && a.name === b.name && sameEx(a.a, b.a) && all(a.args, b.args);
+    case "method": return b.k === "method" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a) && all(a.args, b.args);
     case "list": return b.k === "list" && all(a.items, b.items);
     case "cond": return b.k === "cond" && sameEx(a.c, b.c) && sameEx(a.a, b.a) && sameEx(a.b, b.b);
   }
@@ -199,7 +200,7 @@ export function replaceEx(e: Ex, from: Ex, to: Ex): Ex {
 // ---- printing ------------------------------------------------------------------------
 
 const PRECEDENCE: Record<BinaryOp, number> = {
-  "||": 4, "&&": 5, "===": 9, "!==": 9, "<": 10, "<=": 10, ">": 10, ">=": 10,
+  "??": 4, "||": 4, "&&": 5, "===": 9, "!==": 9, "<": 10, "<=": 10, ">": 10, ">=": 10,
   "+": 12, "-": 12, "*": 13, "/": 13, "%": 13, "**": 14,
 };
 const UNARY = 15;
@@ -256,12 +257,12 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
     case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (literal(e.a) ?? 0) < 0 ? 1 : 0))}`;
     case "not": return `!${wrap(e.a, UNARY)}`;
     case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
-    case "prop": return `${wrap(e.a, PRIMARY)}.${e.name}`;
+    case "prop": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}`;
     case "index": return `${wrap(e.a, PRIMARY)}[${p(e.i)}]`;
     case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
     case "list": return `[${e.items.map(p).join(", ")}]`;
     case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
-    case "method": return `${wrap(e.a, PRIMARY)}.${e.name}(${e.args.map(p).join(", ")})`;
+    case "method": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}(${e.args.map(p).join(", ")})`;
     case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;
     case "bin": {
       const prec = PRECEDENCE[e.op];

@@ -139,6 +139,8 @@ export interface FunctionIR {
   readonly loc: SourceLoc;
   /** Imports of the user's module that the function's calls resolve to. */
   readonly imports: readonly Import[];
+  /** `@into`: the gradient may write array parameters' gradients into arrays the caller passes. */
+  readonly into: boolean;
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });

@@ -317,6 +317,7 @@ class Lowerer {
     if (!bodyNode || !Node.isBlock(bodyNode)) throw errorAt(nameNode, `\`${name}\` has no body to differentiate`);
 
     const params = this.lowerParams();
+    const into = this.intoTag(params);
     const returnType = fn.getReturnTypeNode();
     const declaredResult = returnType ? this.valueType(returnType, "the result") : null;
     if (declaredResult === "boolean") {
@@ -342,7 +343,22 @@ class Lowerer {
       returnLoc: result.loc,
       loc: locOf(nameNode),
       imports: [...this.usedImports.values()],
+      into,
     };
+  }
+
+  /**
+   * `@into`: the gradient takes a last, optional argument of arrays to write the array
+   * parameters' gradients into, so that a training loop allocates nothing per step.
+   */
+  private intoTag(params: readonly Param[]): boolean {
+    const tag = this.fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "into");
+    if (!tag) return false;
+    if (!params.some((p) => p.wrt && p.type === "array")) {
+      throw errorAt(tag, `@into writes the gradients of array parameters into arrays the caller passes, but \`${this.fn.getName()}\` differentiates no \`number[]\` or \`Float64Array\` parameter`);
+    }
+    if ((tag.getCommentText() ?? "").trim() !== "") throw errorAt(tag, "@into takes no names: it applies to every differentiated array parameter");
+    return true;
   }
 
   /** What no function tsgrad lowers may be: async, a generator, generic. */

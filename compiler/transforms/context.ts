@@ -336,15 +336,39 @@ export class TransformContext {
     return id < this.fn.values.length && this.fn.values[id]!.type === "tensor";
   }
 
-  /** The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, a zero array for an array. */
+  /** `@into`'s argument: the arrays to write the array parameters' gradients into. */
+  private intoSym: Sym | null = null;
+
+  /** The `into` parameter of a function tagged `@into`, or null. */
+  get into(): Sym | null {
+    if (!this.fn.into) return null;
+    return (this.intoSym ??= this.fresh("into"));
+  }
+
+  /** Under `@into`, the differentiated array parameter whose gradient buffer the caller may give (the value is its first). */
+  intoParam(id: number): import("../ir/ir.ts").Param | null {
+    if (!this.fn.into) return null;
+    return this.fn.params.find((p) => p.value === id && p.wrt && p.type === "array") ?? null;
+  }
+
+  /**
+   * The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, a zero array
+   * for an array; under `@into`, a parameter's array comes from the caller when given
+   * (`into?.x?.fill(0) ?? new Array<number>(x.length).fill(0)`).
+   */
   zeroFor(id: number): Ex {
-    const v = this.fn.values[this.root(id)]!;
+    const root = this.root(id);
+    const v = this.fn.values[root]!;
     const x = this.atomEx({ kind: "value", id });
     if (v.type === "tensor") return rt("zerosLike", x);
     if (v.type === "array") {
-      return /Float64Array/.test(v.typeText ?? "")
+      const fresh = /Float64Array/.test(v.typeText ?? "")
         ? newOf("Float64Array", prop(x, "length"))
         : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+      const param = this.intoParam(root);
+      if (!param || !this.into) return fresh;
+      const given: Ex = { k: "method", a: { k: "prop", a: ref(this.into), name: param.name, optional: true }, name: "fill", args: [num(0)], optional: true };
+      return { k: "bin", op: "??", a: given, b: fresh };
     }
     return num(0);
   }

@@ -130,6 +130,10 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     dout: fn.resultType === "tensor" || fn.resultType === "array"
       ? { sym: dout, init: null, type: fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number" }
       : { sym: dout, init: num(1) },
+    into: cx.into === null ? null : {
+      sym: cx.into,
+      arrays: fn.params.filter((p) => p.wrt && p.type === "array").map((p) => ({ name: p.name, type: p.typeText.replace(/^readonly\s+/, "") })),
+    },
     runtimeModule: fn.runtimeModule,
     body,
     imports: fn.imports,
@@ -381,7 +385,8 @@ class Reverser {
         const count = this.byTarget.get(r.target)!.filter((c) => !c.dropped).length;
         // (an array result's gradient starts as a copy of dout, which later writes may change)
         const fresh = r.expr.k === "method" && r.expr.name === "slice";
-        if (!declared.has(r.target) && (count === 1 || fresh)) {
+        // (under `@into`, a parameter's gradient goes into the caller's array: added, not taken)
+        if (!declared.has(r.target) && (count === 1 || fresh) && this.cx.intoParam(base(r.target)) === null) {
           declared.add(r.target);
           out.push({ k: "decl", mutable: false, sym, init: r.expr, role: "backward", origin: r.loc });
           continue;
