@@ -100,14 +100,19 @@ function twoLayerCase(): Case {
   };
 }
 
-/** (c) Rosenbrock's function over 100 000 inputs, a `number[]` loop (fixtures/loops.ts). */
-function rosenbrockCase(): Case {
+/**
+ * (c) Rosenbrock's function over 100 000 inputs, a `number[]` loop (fixtures/loops.ts).
+ * Twice: each gradient in a new array, as a one-off call makes it; and each written into
+ * the same array every call (`@into`), as a minimisation loop would. The hand-written
+ * gradient does the same in each.
+ */
+function rosenbrockCases(): Case[] {
   const n = 100_000;
   const x = Array.from({ length: n }, (_, i) => Math.sin(i) * 1.5);
   // by hand: one pass over the terms, each adding to two elements of the gradient
-  const handGrad = (x: number[]) => {
+  const handGrad = (x: number[], into?: number[]) => {
     let s = 0;
-    const dx = new Array<number>(x.length).fill(0);
+    const dx = into?.fill(0) ?? new Array<number>(x.length).fill(0);
     for (let i = 0; i < x.length - 1; i++) {
       const a = x[i + 1]! - x[i]! * x[i]!;
       const b = 1 - x[i]!;
@@ -117,13 +122,23 @@ function rosenbrockCase(): Case {
     }
     return { value: s, grad: { x: dx } };
   };
-  return {
-    name: "(c) Rosenbrock, number[] of 10^5",
-    reps: 20,
-    forward: () => rosenbrock(x),
-    generated: () => { const r = rosenbrock_grad(x); return r.value + r.grad.x[7]!; },
-    hand: () => { const r = handGrad(x); return r.value + r.grad.x[7]!; },
-  };
+  const [mine, theirs] = [new Array<number>(n).fill(0), new Array<number>(n).fill(0)];
+  return [
+    {
+      name: "(c) Rosenbrock, number[] of 10^5, new gradient array",
+      reps: 20,
+      forward: () => rosenbrock(x),
+      generated: () => { const r = rosenbrock_grad(x); return r.value + r.grad.x[7]!; },
+      hand: () => { const r = handGrad(x); return r.value + r.grad.x[7]!; },
+    },
+    {
+      name: "(c) Rosenbrock, number[] of 10^5, gradient @into one array",
+      reps: 20,
+      forward: () => rosenbrock(x),
+      generated: () => { const r = rosenbrock_grad(x, 1, { x: mine }); return r.value + r.grad.x[7]!; },
+      hand: () => { const r = handGrad(x, theirs); return r.value + r.grad.x[7]!; },
+    },
+  ];
 }
 
 /** (d) the recurrence h = tanh(w·h + u·x[t] + b) over 100 000 steps (fixtures/loops.ts). */
@@ -173,7 +188,7 @@ function time(f: () => number, reps = 1): number {
   return t;
 }
 
-const cases = [stagedCase(), twoLayerCase(), rosenbrockCase(), recurrenceCase()];
+const cases = [stagedCase(), twoLayerCase(), ...rosenbrockCases(), recurrenceCase()];
 console.log(`tsgrad bench: medians of ${REPEATS} interleaved runs (Node ${process.version})\n`);
 const header = ["case", "forward ms", "generated ms", "hand ms", "generated/hand", "gradient/forward"];
 const rows: string[][] = [header];
