@@ -227,7 +227,11 @@ function share(forward: readonly CodeStmt[], backward: readonly CodeStmt[]): Cod
       const reads = usesOf([s]).reads;
       if (![...reads].some((r) => stayed.has(r))) {
         let at = floor;
-        fwd.forEach((t, k) => { if (t.k === "decl" && reads.has(t.sym)) at = Math.max(at, k + 1); });
+        // after whatever declares or changes what it reads (`acc` after the loop summing it)
+        fwd.forEach((t, k) => {
+          const u = usesOf([t]);
+          if ([...u.decls, ...u.writes, ...u.sums].some((d) => reads.has(d))) at = Math.max(at, k + 1);
+        });
         const init = s.init;
         let used = false;
         const later = mapExprs(fwd.slice(at), (e) => {
