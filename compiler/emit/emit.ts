@@ -158,9 +158,12 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
           const written = (op: string) => op === "+" || op === "-" || new RegExp(`^[\\w$]+ \\${op}= `).test(s.origin?.text ?? "");
           const compound = s.op === "=" && !s.index && s.expr.k === "bin" && ["+", "-", "*", "/"].includes(s.expr.op) && written(s.expr.op) &&
             s.expr.a.k === "ref" && s.expr.a.sym === s.sym;
+          // and a negative contribution is subtracted: `dx -= dsum`, not `dx += -dsum`
           const line = compound && s.expr.k === "bin"
             ? `${target} ${s.expr.op}= ${ex(s.expr.b)}`
-            : `${target} ${s.op} ${ex(s.expr)}`;
+            : s.op === "+=" && s.expr.k === "neg"
+              ? `${target} -= ${ex(s.expr.a)}`
+              : `${target} ${s.op} ${ex(s.expr)}`;
           out.push(`${indent}${line};${comment(s)}`);
           break;
         }
