@@ -22,7 +22,7 @@
  *   anything the loop computes. A reduction returned through `Math.log(s)` does, and stays
  *   two loops.
  */
-import { forEachNode, forEachSym, ref, replaceEx, type Ex, type Sym } from "../ir/expr.ts";
+import { forEachNode, forEachSym, num, ref, replaceEx, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeStmt } from "../ir/code.ts";
 
 type Loop = Extract<CodeStmt, { k: "loop" }>;
@@ -108,6 +108,12 @@ function stacksOf(before: readonly CodeStmt[], forward: readonly CodeStmt[], bac
   return stacks;
 }
 
+/** Whether `stmts` add into an element of `sym` (`dx[i] += ...`): an array, not a number. */
+function hasElementSum(stmts: readonly CodeStmt[], sym: Sym): boolean {
+  return stmts.some((s) => (s.k === "assign" && s.sym === sym && s.index !== undefined) || (s.k === "if" && (hasElementSum(s.then, sym) || hasElementSum(s.else, sym))) ||
+    (s.k === "loop" && hasElementSum(s.body, sym)));
+}
+
 function assignsWhole(stmts: readonly CodeStmt[], sym: Sym): boolean {
   return stmts.some((s) => (s.k === "assign" && s.sym === sym) || (s.k === "if" && (assignsWhole(s.then, sym) || assignsWhole(s.else, sym))) ||
     (s.k === "loop" && assignsWhole(s.body, sym)));
@@ -164,13 +170,30 @@ function fusePair(body: readonly CodeStmt[], f: number, b: number): CodeStmt[] |
     return [...u.reads].every((r) => !fChanges.has(r) && !mChanges.has(r) && !fUses.decls.has(r) && need(r));
   };
   for (const s of reads) if (mChanges.has(s) || !need(s)) return null;
+  // a scalar sum whose first value between the loops depends on the loop (`let dw = s * dout`)
+  // starts at zero above the loop instead, and that value is added where it was
+  const split = new Map<number, CodeStmt[]>();
   for (const s of sums) {
-    if (!need(s)) return null;
+    const tried = new Set(hoist);
+    if (need(s)) continue;
+    hoist.clear();
+    tried.forEach((k) => hoist.add(k));
+    const k = declaredBetween.get(s);
+    const d = k === undefined ? null : (between[k] as Decl);
+    const scalar = !hasElementSum(bBody, s);
+    if (k === undefined || !d || !d.mutable || !d.init || !scalar) return null;
+    split.set(k, [
+      { k: "decl", mutable: true, sym: s, init: num(0), role: "backward" },
+      { k: "assign", op: "+=", sym: s, expr: d.init, role: "backward", ...(d.origin ? { origin: d.origin } : {}) },
+    ]);
+    hoist.add(k);
+  }
+  for (const s of sums) {
     // between the loops a sum may only be added to (its order changes, not its value)
     const u = usesOf(between.filter((_, k) => !hoist.has(k)));
     if (u.reads.has(s) || u.writes.has(s)) return null;
   }
-  const hoisted = between.filter((_, k) => hoist.has(k));
+  const hoisted = between.flatMap((st, k) => (!hoist.has(k) ? [] : split.has(k) ? [split.get(k)![0]!] : [st]));
   if (hoisted.some((d) => d.k === "decl" && fUses.reads.has(d.sym))) return null;
 
   // a tape (an array declared before the loop, written once per iteration at the top level
@@ -187,7 +210,7 @@ function fusePair(body: readonly CodeStmt[], f: number, b: number): CodeStmt[] |
     ...body.slice(0, f).filter((s) => !isTapeDecl(s)),
     ...hoisted,
     fused,
-    ...between.filter((s, k) => !hoist.has(k) && !isTapeWrite(s)),
+    ...between.flatMap((s, k) => (split.has(k) ? [split.get(k)![1]!] : hoist.has(k) || isTapeWrite(s) ? [] : [s])),
     ...body.slice(b + 1),
   ];
   // a carried adjoint the backward body never changed is a constant now

@@ -118,6 +118,20 @@ export function f(a: Float64Array, rows: number): number {
     expect(code(fused).indexOf("= acc * 2")).toBeGreaterThan(code(fused).indexOf("acc += tanh"));
   });
 
+  it("starts a gradient at zero above the loop when its first value needs the loop's result (w * sum)", async () => {
+    const { fused } = await both(`/** @differentiable */
+export function f(w: number, xs: number[]): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) {
+    s += Math.sin(w * xs[i]);
+  }
+  return w * s;
+}
+`, "f", (seed) => [uniform(1, seed)[0]!, uniform(5, seed + 4)]);
+    expect(loops(fused)).toBe(1);
+    expect(code(fused)).toMatch(/let dw = 0;[\s\S]*for \([\s\S]*dw \+= xs\[i\] \* dprod;[\s\S]*\}[\s\S]*dw \+= s \* dout;/);
+  });
+
   it("keeps two loops when the sum's gradient depends on the sum (log of a sum)", async () => {
     const { fused } = await both(`/** @differentiable */
 export function f(xs: number[]): number {
