@@ -20,7 +20,8 @@
  * - what the backward body reads from the code between the loops (`ds = dout`, a zeroed
  *   gradient buffer) can be computed before the forward loop: it does not depend on
  *   anything the loop computes. A reduction returned through `Math.log(s)` does, and stays
- *   two loops.
+ *   two loops; a number gradient whose first value does (`dw = s * dout` for `w * s`)
+ *   starts at zero above the loop and has that value added after it.
  */
 import { forEachNode, forEachSym, num, ref, replaceEx, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeStmt } from "../ir/code.ts";
