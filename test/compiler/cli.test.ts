@@ -118,8 +118,19 @@ describe("tsgrad CLI", () => {
 
   it("--dump-ir prints the IR after every stage", async () => {
     const r = await run("--dump-ir", "--stdout", file("model.ts", GOOD));
-    for (const stage of ["parse", "activity", "reverse", "emit"]) expect(r.stderr).toContain(`=== ${stage}: `);
+    for (const stage of ["parse", "activity", "reverse", "fuse", "emit"]) expect(r.stderr).toContain(`=== ${stage}: `);
     expect(r.stderr).toContain("function f(x: number wrt, y: number wrt)");
+  });
+
+  it("--no-fuse keeps a sum's backward pass a second loop", async () => {
+    const sum = "/** @differentiable */\nexport function f(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) {\n    s += xs[i] * xs[i];\n  }\n  return s;\n}\n";
+    const input = file("sum.ts", sum);
+    const loops = (text: string) => text.match(/\bfor \(/g)?.length;
+    expect(loops((await run("--stdout", input)).stdout)).toBe(1);
+    const apart = await run("--no-fuse", "--stdout", input);
+    expect(apart.code).toBe(0);
+    expect(loops(apart.stdout)).toBe(2);
+    expect((await run("--help")).stdout).toContain("--no-fuse");
   });
 
   it("--help explains usage; bad usage exits 2; a missing file exits 1", async () => {
