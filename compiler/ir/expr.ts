@@ -109,20 +109,9 @@ export const not = (a: Ex): Ex => (a.k === "not" ? a.a : { k: "not", a });
 export const cmp = (op: BinaryOp, a: Ex, b: Ex): Ex => ({ k: "bin", op, a, b });
 export const cond = (c: Ex, a: Ex, b: Ex): Ex => ({ k: "cond", c, a, b });
 
-/** Calls `f` on every symbol an expression reads. */
+/** Calls `f` on every symbol an expression reads, left to right. */
 export function forEachSym(e: Ex, f: (s: Sym) => void): void {
-  switch (e.k) {
-    case "ref": f(e.sym); return;
-    case "bin": forEachSym(e.a, f); forEachSym(e.b, f); return;
-    case "neg": case "not": case "prop": case "nonnull": forEachSym(e.a, f); return;
-    case "index": forEachSym(e.a, f); forEachSym(e.i, f); return;
-    case "new": e.args.forEach((x) => forEachSym(x, f)); return;
-    case "list": e.items.forEach((x) => forEachSym(x, f)); return;
-    case "method": forEachSym(e.a, f); e.args.forEach((x) => forEachSym(x, f)); return;
-    case "call": e.args.forEach((x) => forEachSym(x, f)); return;
-    case "cond": forEachSym(e.c, f); forEachSym(e.a, f); forEachSym(e.b, f); return;
-    default: return;
-  }
+  forEachNode(e, (x) => { if (x.k === "ref") f(x.sym); });
 }
 
 /** Calls `f` on `e` and every expression inside it, outermost first. */
@@ -230,17 +219,7 @@ export function forEachRuntimeCall(e: Ex, f: (fn: string) => void): void {
 
 /** Every function an expression calls, and whether it is a runtime export (named by emit) or called as the user spelled it. */
 export function forEachCall(e: Ex, f: (fn: string, runtime: boolean) => void): void {
-  switch (e.k) {
-    case "bin": forEachCall(e.a, f); forEachCall(e.b, f); return;
-    case "neg": case "not": case "prop": case "nonnull": forEachCall(e.a, f); return;
-    case "index": forEachCall(e.a, f); forEachCall(e.i, f); return;
-    case "new": e.args.forEach((x) => forEachCall(x, f)); return;
-    case "list": e.items.forEach((x) => forEachCall(x, f)); return;
-    case "method": forEachCall(e.a, f); e.args.forEach((x) => forEachCall(x, f)); return;
-    case "call": f(e.fn, e.runtime ?? false); e.args.forEach((x) => forEachCall(x, f)); return;
-    case "cond": forEachCall(e.c, f); forEachCall(e.a, f); forEachCall(e.b, f); return;
-    default: return;
-  }
+  forEachNode(e, (x) => { if (x.k === "call") f(x.fn, x.runtime ?? false); });
 }
 
 /**

@@ -104,20 +104,15 @@ function stacksOf(before: readonly CodeStmt[], forward: readonly CodeStmt[], bac
   // a declaration or assignment of the stack itself is more than a push or a pop
   for (const stmts of [forward, backward, rest]) {
     const u = usesOf(stmts);
-    for (const t of [...stacks]) if (u.decls.has(t) || assignsWhole(stmts, t)) stacks.delete(t);
+    for (const t of [...stacks]) if (u.decls.has(t) || someAssign(stmts, (a) => a.sym === t)) stacks.delete(t);
   }
   return stacks;
 }
 
-/** Whether `stmts` add into an element of `sym` (`dx[i] += ...`): an array, not a number. */
-function hasElementSum(stmts: readonly CodeStmt[], sym: Sym): boolean {
-  return stmts.some((s) => (s.k === "assign" && s.sym === sym && s.index !== undefined) || (s.k === "if" && (hasElementSum(s.then, sym) || hasElementSum(s.else, sym))) ||
-    (s.k === "loop" && hasElementSum(s.body, sym)));
-}
-
-function assignsWhole(stmts: readonly CodeStmt[], sym: Sym): boolean {
-  return stmts.some((s) => (s.k === "assign" && s.sym === sym) || (s.k === "if" && (assignsWhole(s.then, sym) || assignsWhole(s.else, sym))) ||
-    (s.k === "loop" && assignsWhole(s.body, sym)));
+/** Whether some assignment in `stmts` (nested blocks included) satisfies `test`. */
+function someAssign(stmts: readonly CodeStmt[], test: (a: Extract<CodeStmt, { k: "assign" }>) => boolean): boolean {
+  return stmts.some((s) => (s.k === "assign" && test(s)) || (s.k === "if" && (someAssign(s.then, test) || someAssign(s.else, test))) ||
+    (s.k === "loop" && someAssign(s.body, test)));
 }
 
 const free = (u: Uses, s: Sym) => !u.decls.has(s);
@@ -181,7 +176,8 @@ function fusePair(body: readonly CodeStmt[], f: number, b: number): CodeStmt[] |
     tried.forEach((k) => hoist.add(k));
     const k = declaredBetween.get(s);
     const d = k === undefined ? null : (between[k] as Decl);
-    const scalar = !hasElementSum(bBody, s);
+    // (an array's gradient is summed by element: `dx[i] += ...`)
+    const scalar = !someAssign(bBody, (a) => a.sym === s && a.index !== undefined);
     if (k === undefined || !d || !d.mutable || !d.init || !scalar) return null;
     split.set(k, [
       { k: "decl", mutable: true, sym: s, init: num(0), role: "backward" },

@@ -132,7 +132,7 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
       : { sym: dout, init: num(1) },
     into: cx.into === null ? null : {
       sym: cx.into,
-      arrays: fn.params.filter((p) => p.wrt && p.type === "array").map((p) => ({ name: p.name, type: p.typeText.replace(/^readonly\s+/, "") })),
+      arrays: fn.params.filter((p) => cx.intoParam(p.value) !== null).map((p) => ({ name: p.name, type: p.typeText.replace(/^readonly\s+/, "") })),
     },
     runtimeModule: fn.runtimeModule,
     body,

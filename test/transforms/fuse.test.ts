@@ -96,28 +96,6 @@ export function f(a: Float64Array, rows: number): number {
     expect(fused).not.toContain("accs");
   });
 
-  it("computes what reads a nested loop's result after that loop, fused", async () => {
-    const { fused } = await both(`/**
- * @differentiable
- * @wrt a
- */
-export function f(a: Float64Array, rows: number): number {
-  const cols = a.length / rows;
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    let acc = 0;
-    for (let c = 0; c < cols; c++) {
-      acc += Math.tanh(a[r * cols + c]);
-    }
-    total += (acc * 2) * Math.sin(acc * 2);
-  }
-  return total;
-}
-`, "f", (seed) => [Float64Array.from(uniform(12, seed)), 3]);
-    expect(loops(fused)).toBe(3);
-    expect(code(fused).indexOf("= acc * 2")).toBeGreaterThan(code(fused).indexOf("acc += tanh"));
-  });
-
   it("starts a gradient at zero above the loop when its first value needs the loop's result (w * sum)", async () => {
     const { fused } = await both(`/** @differentiable */
 export function f(w: number, xs: number[]): number {
