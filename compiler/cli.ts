@@ -21,6 +21,9 @@ Options:
   --no-fuse       keep each loop's backward pass a separate loop run in reverse; by default a
                   loop whose backward pass only sums is fused into the forward loop, as
                   hand-written code would do (same gradient, up to the order of the sums)
+  --no-combine    keep one statement per contribution to an array element; by default the
+                  contributions one source line makes to one element are added in one
+                  statement (dx[i] += a - b), one load and store instead of several
   --dump-ir       print the IR after each stage (${STAGES.join(", ")}) to stderr
   -h, --help      show this help
   -v, --version   show the version
@@ -33,16 +36,18 @@ interface Options {
   check: boolean;
   dumpIr: boolean;
   fuse: boolean;
+  combine: boolean;
   files: string[];
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
-  const o: Options = { stdout: false, check: false, dumpIr: false, fuse: true, files: [] };
+  const o: Options = { stdout: false, check: false, dumpIr: false, fuse: true, combine: true, files: [] };
   for (const a of argv) {
     if (a === "--stdout") o.stdout = true;
     else if (a === "--check") o.check = true;
     else if (a === "--dump-ir" || a === "--debug") o.dumpIr = true;
     else if (a === "--no-fuse") o.fuse = false;
+    else if (a === "--no-combine") o.combine = false;
     else if (a.startsWith("-")) return `unknown option '${a}' (see --help)`;
     else o.files.push(a);
   }
@@ -118,7 +123,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
         return undefined;
       }
     };
-    const result = await compile(text, input, { dump, readFile, fuse: options.fuse });
+    const result = await compile(text, input, { dump, readFile, fuse: options.fuse, combine: options.combine });
     for (const d of result.diagnostics) err.write(formatDiagnostic(d, sources.get(d.file)) + "\n");
     if (result.output === null) {
       failed = true;

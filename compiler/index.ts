@@ -14,6 +14,7 @@ import { parse, type ReadFile } from "./parse/parse.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import { reverseMode } from "./transforms/reverse.ts";
 import { fuseLoops } from "./transforms/fuse.ts";
+import { combineSums } from "./transforms/combine.ts";
 
 export interface CompileOptions {
   /** Receives a dump of each stage's output (the `--dump-ir` switch). */
@@ -31,6 +32,12 @@ export interface CompileOptions {
    * and keeps every loop's backward pass a second loop, in reverse.
    */
   readonly fuse?: boolean;
+  /**
+   * Adds the contributions one source line makes to one array element in one statement
+   * (`dx[i] += a - b`), one load and store instead of several (see transforms/combine.ts).
+   * On by default; `--no-combine` turns it off.
+   */
+  readonly combine?: boolean;
 }
 
 export interface CompileResult {
@@ -41,7 +48,7 @@ export interface CompileResult {
   readonly functions: readonly string[];
 }
 
-export const STAGES = ["parse", "activity", "reverse", "fuse", "emit"] as const;
+export const STAGES = ["parse", "activity", "reverse", "fuse", "combine", "emit"] as const;
 
 export async function compile(text: string, path: string, options: CompileOptions = {}): Promise<CompileResult> {
   const located = (d: Omit<Diagnostic, "file"> & { file?: string }): Diagnostic => ({ ...d, file: d.file ?? path });
@@ -58,8 +65,10 @@ export async function compile(text: string, path: string, options: CompileOption
       dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
       const reversed = reverseMode(fn, activity);
       dump("reverse", fn.name, printModule([reversed], basename(path)));
-      const code = options.fuse === false ? reversed : { ...reversed, body: fuseLoops(reversed.body) };
-      if (options.fuse !== false) dump("fuse", fn.name, printModule([code], basename(path)));
+      const fused = options.fuse === false ? reversed : { ...reversed, body: fuseLoops(reversed.body) };
+      if (options.fuse !== false) dump("fuse", fn.name, printModule([fused], basename(path)));
+      const code = options.combine === false ? fused : { ...fused, body: combineSums(fused.body) };
+      if (options.combine !== false) dump("combine", fn.name, printModule([code], basename(path)));
       compiled.push(code);
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));

@@ -910,7 +910,7 @@ function features(p: Program): Set<Feature> {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, into: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, combined: 0, into: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -918,9 +918,12 @@ describe("random programs", () => {
         batch.map((cases) => Object.assign(cases, { [fc.toStringMethod]: () => describeBatch(cases) })),
         async (cases) => {
           const source = moduleSource(cases.map((c) => c.program));
-          const { original, grad, output } = await compileAndLoad(source);
-          // loop fusion (on by default) must not change a gradient beyond the order of its sums
-          const unfused = await compileAndLoad(source, "model.ts", { fuse: false });
+          // each function's code after each stage: what fusion and combining changed
+          const stages = new Map<string, string>();
+          const dump = (stage: string, fn: string, text: string) => stages.set(`${stage} ${fn}`, text);
+          const { original, grad, output } = await compileAndLoad(source, "model.ts", { dump });
+          // loop fusion and combined sums (on by default) must not change a gradient beyond the order of its sums
+          const unfused = await compileAndLoad(source, "model.ts", { fuse: false, combine: false });
           modules.push({ source, output });
           for (const { program, points } of cases) {
             stats.programs++;
@@ -933,7 +936,8 @@ describe("random programs", () => {
             const f = original[program.name]!;
             const fGrad = grad[`${program.name}_grad`]!;
             const twoLoops = unfused.grad[`${program.name}_grad`]!;
-            if (fGrad.toString() !== twoLoops.toString()) stats.fused++;
+            if (stages.get(`reverse ${program.name}`) !== stages.get(`fuse ${program.name}`)) stats.fused++;
+            if (stages.get(`fuse ${program.name}`) !== stages.get(`combine ${program.name}`)) stats.combined++;
             if (program.into) stats.into++;
             for (const args of points) {
               stats.points++;
@@ -961,7 +965,7 @@ describe("random programs", () => {
               for (const [k, v] of Object.entries(g)) {
                 const [a, b] = [[v].flat(), [apart.grad[k]].flat()] as number[][];
                 const close = a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= 1e-9 * (1 + Math.abs(x)));
-                expect(close, `fused d${k} = ${v}, unfused ${apart.grad[k]} ${context()}\n--- unfused ---\n${unfused.output}`).toBe(true);
+                expect(close, `fused and combined d${k} = ${v}, neither ${apart.grad[k]} ${context()}\n--- neither ---\n${unfused.output}`).toBe(true);
               }
               expect(value === f(...args), `value ${value} differs from the original's ${f(...args)} ${context()}`).toBe(true);
               expect(Object.keys(g), `gradient keys ${context()}`).toEqual(program.wrt);
@@ -974,7 +978,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)}, @into ${percent(stats.into)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)}, combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -982,6 +986,7 @@ describe("random programs", () => {
     expect(stats.withCalls, `${stats.withCalls} of ${stats.programs} programs call a helper`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.custom, `${stats.custom} of ${stats.programs} programs call a function with a custom gradient`).toBeGreaterThan(0.05 * stats.programs);
     expect(stats.fused, `${stats.fused} of ${stats.programs} programs have a fused loop`).toBeGreaterThan(0.03 * stats.programs);
+    expect(stats.combined, `${stats.combined} of ${stats.programs} programs have element sums combined`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those

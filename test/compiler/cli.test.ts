@@ -118,7 +118,7 @@ describe("tsgrad CLI", () => {
 
   it("--dump-ir prints the IR after every stage", async () => {
     const r = await run("--dump-ir", "--stdout", file("model.ts", GOOD));
-    for (const stage of ["parse", "activity", "reverse", "fuse", "emit"]) expect(r.stderr).toContain(`=== ${stage}: `);
+    for (const stage of ["parse", "activity", "reverse", "fuse", "combine", "emit"]) expect(r.stderr).toContain(`=== ${stage}: `);
     expect(r.stderr).toContain("function f(x: number wrt, y: number wrt)");
   });
 
