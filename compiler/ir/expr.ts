@@ -87,6 +87,11 @@ export function mul(a: Ex, b: Ex): Ex {
   return { k: "bin", op: "*", a, b };
 }
 
+/** `2 * e`, written `2 * x * d` rather than `2 * (x * d)` (doubling is exact, so the two are equal). */
+export function twice(e: Ex): Ex {
+  return e.k === "bin" && e.op === "*" ? mul(mul(num(2), e.a), e.b) : mul(num(2), e);
+}
+
 export function div(a: Ex, b: Ex): Ex {
   if (isNum(b, 1)) return a;
   if (isNum(a) && isNum(b) && Number.isInteger(literal(a)! / literal(b)!)) return num(literal(a)! / literal(b)!);

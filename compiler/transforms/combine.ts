@@ -12,10 +12,10 @@
  * from the same source line are joined, so each line still points at the line it came
  * from. An earlier contribution moves down to the last one, so nothing between them may
  * read the array or change what the earlier contribution reads; sums into other elements
- * of the array may sit between (sums commute). The value can change only in the last bits,
- * from the order of the additions.
+ * of the array may sit between (sums commute). Equal contributions are added once and
+ * doubled. The value can change only in the last bits, from the order of the additions.
  */
-import { add, neg, sameEx, type Ex } from "../ir/expr.ts";
+import { add, mul, neg, num, sameEx, twice, type Ex } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { usesOf } from "../analyses/uses.ts";
@@ -49,7 +49,7 @@ export function combineSums(stmts: readonly CodeStmt[]): CodeStmt[] {
       if ([...u.writes, ...u.sums].some((s) => s !== first.sym && moved.has(s))) break;
     }
     if (joined.length === 1) continue;
-    const terms = joined.map((k) => signed(out[k] as Assign));
+    const terms = alike(joined.map((k) => signed(out[k] as Assign)));
     const plus = terms.filter((t) => !t.negative).map((t) => t.e);
     const minus = terms.filter((t) => t.negative).map((t) => t.e);
     const sum = (es: Ex[]) => es.reduce((x, y) => add(x, y));
@@ -70,6 +70,17 @@ function signed(s: Assign): { e: Ex; negative: boolean } {
   const negated = s.expr.k === "neg";
   const e = s.expr.k === "neg" ? s.expr.a : s.expr;
   return { e, negative: negated !== (s.op === "-=") };
+}
+
+/** Equal terms added once and multiplied: `y[i] * ds + y[i] * ds` is `2 * y[i] * ds`. */
+function alike(terms: readonly { e: Ex; negative: boolean }[]): { e: Ex; negative: boolean }[] {
+  const groups: { e: Ex; negative: boolean; n: number }[] = [];
+  for (const t of terms) {
+    const g = groups.find((h) => h.negative === t.negative && sameEx(h.e, t.e));
+    if (g) g.n++;
+    else groups.push({ ...t, n: 1 });
+  }
+  return groups.map(({ e, negative, n }) => ({ e: n === 1 ? e : n === 2 ? twice(e) : mul(num(n), e), negative }));
 }
 
 function sameLine(a: SourceLoc | undefined, b: SourceLoc | undefined): boolean {

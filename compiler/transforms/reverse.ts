@@ -5,9 +5,9 @@
  * becomes `const dx = ...` (or `let` when more follow), later ones `dx += ...`. A branch is
  * reversed as a branch. The forward half comes from ./primal.ts.
  */
-import { bool, cmp, forEachSym, index, method, num, printEx, prop, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cmp, forEachSym, index, method, num, printEx, prop, ref, rt, sameEx, twice, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
-import type { FunctionIR, LoopStmt, SourceLoc, Stmt } from "../ir/ir.ts";
+import type { FunctionIR, LoopStmt, OpStmt, SourceLoc, Stmt, ValueType } from "../ir/ir.ts";
 import { ruleOf, type ElementGrad } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
@@ -257,7 +257,7 @@ class Reverser {
           out.push({ k: "shared", sym, expr: rule.shared(p), loc: s.loc });
           shared = ref(sym);
         }
-        const parts = rule.vjp!({ ...p, shared });
+        const parts = twiceOnce(s, rule.vjp!({ ...p, shared }), p.types);
         // a rule with optional inputs answers for all of them
         if (parts.length !== (rule.arity === "variadic" ? s.args.length : rule.arity) || parts.length < s.args.length) {
           throw new Error(`rule '${s.op}' returned ${parts.length} gradients for ${s.args.length} inputs`);
@@ -594,4 +594,23 @@ function reads(s: CodeStmt, sym: Sym): boolean {
     default: break;
   }
   return found;
+}
+
+/**
+ * An operation that reads one value twice (`x * x`, `mul(W, W)`) gets the same
+ * contribution from both inputs: it is computed once and doubled (`2 * x * dprod`,
+ * `scale(mul(dprod, W), 2)`), one tensor computation instead of two and an add.
+ */
+function twiceOnce(s: OpStmt, parts: readonly (Ex | ElementGrad | null)[], types: readonly ValueType[]): (Ex | ElementGrad | null)[] {
+  const out = [...parts];
+  for (let j = 1; j < s.args.length; j++) {
+    for (let i = 0; i < j; i++) {
+      const [a, b] = [s.args[i]!, s.args[j]!];
+      const [p, q] = [out[i], out[j]];
+      if (a.kind !== "value" || b.kind !== "value" || a.id !== b.id || !p || !q || isElement(p) || isElement(q) || !sameEx(p, q)) continue;
+      out[i] = types[i] === "tensor" ? rt("scale", p, num(2)) : twice(p);
+      out[j] = null;
+    }
+  }
+  return out;
 }

@@ -17,6 +17,7 @@ import {
   exp,
   full,
   mask,
+  scale,
   scatter,
   sub,
   sumTo,
@@ -57,12 +58,10 @@ export function loss_grad(
   const dsum_1 = 0.5 * reg * dregLoss; // line 14: 0.5 * reg * (item(sum(mul(W1, W1))) + item(sum(mul(W2, W2))…
   const dtotal_1 = full(total_1.shape, dsum_1); // line 14: item(sum(mul(W2, W2)))
   const dprod_1 = broadcastTo(dtotal_1, prod_1.shape); // line 14: sum(mul(W2, W2))
-  let dW2 = sumTo(mul(dprod_1, W2), W2.shape); // line 14: mul(W2, W2)
-  dW2 = add(dW2, sumTo(mul(dprod_1, W2), W2.shape)); // line 14
+  let dW2 = scale(sumTo(mul(dprod_1, W2), W2.shape), 2); // line 14: mul(W2, W2)
   const dtotal = full(total.shape, dsum_1); // line 14: item(sum(mul(W1, W1)))
   const dprod = broadcastTo(dtotal, prod.shape); // line 14: sum(mul(W1, W1))
-  let dW1 = sumTo(mul(dprod, W1), W1.shape); // line 14: mul(W1, W1)
-  dW1 = add(dW1, sumTo(mul(dprod, W1), W1.shape)); // line 14
+  let dW1 = scale(sumTo(mul(dprod, W1), W1.shape), 2); // line 14: mul(W1, W1)
   const dval = -ddataLoss; // line 13: -item(mean(gather(logp, y)))
   const davg = full(avg.shape, dval); // line 13: item(mean(gather(logp, y)))
   const dpicked = div(broadcastTo(davg, picked.shape), axisSize(picked.shape)); // line 13: mean(gather(logp, y))

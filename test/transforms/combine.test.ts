@@ -107,6 +107,8 @@ describe("combining element sums, the rules", () => {
   it("joins three contributions, positive terms first", () => {
     expect(print(combineSums([sum(dx, "-=", ref(a)), sum(dx, "+=", ref(b)), sum(dx, "+=", neg(ref(c)))]))).toEqual(["dx[i] += b - a - c"]);
     expect(print(combineSums([sum(dx, "+=", ref(a)), sum(dx, "+=", mul(num(2), ref(b)))]))).toEqual(["dx[i] += a + 2 * b"]);
+    // equal contributions are added once and doubled
+    expect(print(combineSums([sum(dx, "+=", mul(ref(a), ref(b))), sum(dx, "-=", ref(c)), sum(dx, "+=", mul(ref(a), ref(b)))]))).toEqual(["dx[i] += 2 * a * b - c"]);
   });
 
   it("moves an earlier contribution past sums into other elements and other arrays", () => {

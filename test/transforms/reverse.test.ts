@@ -11,6 +11,13 @@ async function gradOf(body: string, params = "x: number, y: number", doc = "@dif
   return { source, output, backward: output.slice(output.indexOf("\n\n", output.indexOf("export function"))) };
 }
 
+async function compileTensor(body: string) {
+  const source = `import { Tensor, item, mul, sum } from "../runtime/index.ts";\n/** @differentiable */\nexport function f(W: Tensor): number {\n${body}\n}\n`;
+  const { output, diagnostics } = await compile(source, "m.ts");
+  if (!output) throw new Error(diagnostics.map((d) => d.message).join("\n"));
+  return { output };
+}
+
 describe("reverse mode", () => {
   it("gives a parameter nobody asked for no adjoint code at all", async () => {
     const { output } = await gradOf("  const q = x * y;\n  return Math.sin(q) * y;", "x: number, y: number", "@differentiable\n * @wrt y");
@@ -28,6 +35,16 @@ describe("reverse mode", () => {
     expect(backward).toMatch(/let da = .*\n[\s\S]*da \+= /);
     expect(backward.match(/let dx = /g)).toHaveLength(1);
     expect(backward.match(/dx \+= /g)!.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("gives a value one operation reads twice its contribution once, doubled", async () => {
+    const { backward } = await gradOf("  const s = x * x + y;\n  return s * y;");
+    expect(backward).toMatch(/const dx = 2 \* x \* ds;/);
+    expect(backward).not.toContain("dx +=");
+    // a tensor's once, scaled: one product and one sumTo instead of two and an add
+    const { output } = await compileTensor("  return item(sum(mul(W, W)));");
+    expect(output).toMatch(/const dW = scale\(sumTo\(mul\(dprod, W\), W\.shape\), 2\);/);
+    expect(output.match(/mul\(dprod, W\)/g)).toHaveLength(1);
   });
 
   it("writes no zero initialisation and no multiplication by one in straight-line code", async () => {
@@ -64,7 +81,7 @@ describe("reverse mode", () => {
 
   it("routes a ternary's gradient only into the branch taken", async () => {
     const { output } = await gradOf("  return x > y ? x * x : y;");
-    expect(output).toMatch(/if \(x > y\) \{\n\s+dx \+= x \* dout;.*\n\s+dx \+= x \* dout;.*\n\s+\} else \{\n\s+dy \+= dout;/);
+    expect(output).toMatch(/if \(x > y\) \{\n\s+dx \+= 2 \* x \* dout;.*\n\s+\} else \{\n\s+dy \+= dout;/);
   });
 });
 
