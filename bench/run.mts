@@ -27,6 +27,8 @@ interface Case {
   readonly forward: () => number;
   readonly generated: () => number;
   readonly hand: () => number;
+  /** Work any gradient of this case must do (a fresh result array), timed alongside, as a floor. */
+  readonly floor?: { readonly what: string; readonly run: () => number };
 }
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
@@ -130,6 +132,14 @@ function rosenbrockCases(): Case[] {
       forward: () => rosenbrock(x),
       generated: () => { const r = rosenbrock_grad(x); return r.value + r.grad.x[7]!; },
       hand: () => { const r = handGrad(x); return r.value + r.grad.x[7]!; },
+      floor: {
+        what: "a new number[] of 10^5, zeroed and each element written once",
+        run: () => {
+          const d = new Array<number>(n).fill(0);
+          for (let i = 0; i < n; i++) d[i] += x[i]!;
+          return d[7]!;
+        },
+      },
     },
     {
       name: "(c) Rosenbrock, number[] of 10^5, gradient @into one array",
@@ -192,20 +202,25 @@ const cases = [stagedCase(), twoLayerCase(), ...rosenbrockCases(), recurrenceCas
 console.log(`tsgrad bench: medians of ${REPEATS} interleaved runs (Node ${process.version})\n`);
 const header = ["case", "forward ms", "generated ms", "hand ms", "generated/hand", "gradient/forward"];
 const rows: string[][] = [header];
+const floors: string[] = [];
 for (const c of cases) {
-  for (let i = 0; i < 3; i++) [c.forward, c.generated, c.hand].forEach((f) => time(f, c.reps)); // warm up
-  const t = { forward: [] as number[], generated: [] as number[], hand: [] as number[] };
+  const floor = c.floor?.run ?? (() => 0);
+  for (let i = 0; i < 3; i++) [c.forward, c.generated, c.hand, floor].forEach((f) => time(f, c.reps)); // warm up
+  const t = { forward: [] as number[], generated: [] as number[], hand: [] as number[], floor: [] as number[] };
   for (let r = 0; r < REPEATS; r++) {
     t.forward.push(time(c.forward, c.reps));
     t.generated.push(time(c.generated, c.reps));
     t.hand.push(time(c.hand, c.reps));
+    if (c.floor) t.floor.push(time(floor, c.reps));
   }
   const [f, g, h] = [median(t.forward), median(t.generated), median(t.hand)];
   rows.push([c.name, f.toFixed(2), g.toFixed(2), h.toFixed(2), (g / h).toFixed(3), (g / f).toFixed(3)]);
+  if (c.floor) floors.push(`${c.name}: ${c.floor.what} takes ${median(t.floor).toFixed(2)} ms alone, ${(median(t.floor) / f).toFixed(3)} × forward`);
 }
 const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
 console.log("\ntargets: generated/hand <= 1.10 and gradient/forward <= 3 on each case");
+if (floors.length > 0) console.log(`floor, the least any gradient of the case can take:\n${floors.map((l) => `  ${l}`).join("\n")}`);
 
 /**
  * (e) a chain of nested calls (bench/chain.ts): depth 8, each level calling the next once,
