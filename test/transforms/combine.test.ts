@@ -5,49 +5,21 @@
  * when a contribution may move are checked on the code IR directly.
  */
 import { describe, expect, it } from "vitest";
-import { gradcheck } from "../../runtime/gradcheck.ts";
-import { rand } from "../../runtime/index.ts";
 import { combineSums } from "../../compiler/transforms/combine.ts";
 import { printEx, ref, index, num, neg, mul, type Ex, type Sym } from "../../compiler/ir/expr.ts";
 import type { CodeStmt } from "../../compiler/ir/code.ts";
 import type { SourceLoc } from "../../compiler/ir/ir.ts";
-import { compileAndLoad } from "../helpers/load.ts";
-import { typeErrors } from "../helpers/typecheck.ts";
-
-const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
-const flat = (g: unknown): number[] => (typeof g === "number" ? [g] : Array.from(g as ArrayLike<number>));
+import { bothWays, ROSENBROCK, uniform } from "../helpers/both.ts";
 
 /** Compiles `source` with and without combining; checks both; returns both outputs. */
 async function both(source: string, name: string, args: (seed: number) => unknown[]) {
-  const joined = await compileAndLoad(source);
-  const apart = await compileAndLoad(source, "model.ts", { combine: false });
-  expect(typeErrors(joined.output), joined.output).toEqual([]);
-  for (let seed = 1; seed <= 6; seed++) {
-    const a = args(seed);
-    const g = joined.grad[`${name}_grad`]!(...a);
-    const h = apart.grad[`${name}_grad`]!(...a);
-    expect(g.value).toBe(joined.original[name]!(...a));
-    const result = gradcheck(joined.original[name]!, joined.grad[`${name}_grad`]!, a as number[]);
-    expect(result.ok, `${result.report}\n${joined.output}`).toBe(true);
-    for (const k of Object.keys(h.grad)) {
-      const [x, y] = [flat(g.grad[k]), flat(h.grad[k])];
-      x.forEach((v, i) => expect(v, `d${k}[${i}]\n${joined.output}`).toBeCloseTo(y[i]!, 12));
-    }
-  }
-  return { joined: joined.output, apart: apart.output };
+  const { on, off } = await bothWays(source, name, args, { combine: false });
+  return { joined: on, apart: off };
 }
 
 describe("combining element sums, on whole programs", () => {
   it("adds Rosenbrock's two contributions to dx[i] in one statement", async () => {
-    const { joined, apart } = await both(`/** @differentiable */
-export function rosenbrock(x: number[]): number {
-  let s = 0;
-  for (let i = 0; i < x.length - 1; i++) {
-    s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
-  }
-  return s;
-}
-`, "rosenbrock", (seed) => [uniform(7, seed, -1.5, 1.5)]);
+    const { joined, apart } = await both(ROSENBROCK, "rosenbrock", (seed) => [uniform(7, seed, -1.5, 1.5)]);
     expect(joined).toMatch(/dx\[i\] \+= 2 \* x\[i\] \* dpow - ddiff_1; \/\/ line 5: x\[i\]\n/);
     expect(joined.match(/dx\[i\] [+-]=/g)?.length).toBe(1);
     expect(apart).toContain("dx[i] -= ddiff_1; // line 5: x[i]");

@@ -5,37 +5,16 @@
  * and against each other.
  */
 import { describe, expect, it } from "vitest";
-import { gradcheck } from "../../runtime/gradcheck.ts";
-import { rand } from "../../runtime/index.ts";
-import { compileAndLoad } from "../helpers/load.ts";
-import { typeErrors } from "../helpers/typecheck.ts";
+import { bothWays, ROSENBROCK, uniform } from "../helpers/both.ts";
 
-const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 /** The code without its comments. */
 const code = (output: string) => output.replace(/\/\/.*$/gm, "");
 const loops = (output: string) => code(output).match(/\bfor \(/g)?.length ?? 0;
-const flat = (g: unknown): number[] => (typeof g === "number" ? [g] : Array.from(g as ArrayLike<number>));
 
 /** Compiles `source` fused and not; checks both; returns both outputs. */
 async function both(source: string, name: string, args: (seed: number) => unknown[]) {
-  const fused = await compileAndLoad(source);
-  const apart = await compileAndLoad(source, "model.ts", { fuse: false });
-  expect(typeErrors(fused.output), fused.output).toEqual([]);
-  const params = /\(([^)]*)\)/.exec(source.slice(source.indexOf(`function ${name}(`)))![1]!.split(",").map((p) => p.split(":")[0]!.trim());
-  for (let seed = 1; seed <= 8; seed++) {
-    const a = args(seed);
-    const g = fused.grad[`${name}_grad`]!(...a);
-    const h = apart.grad[`${name}_grad`]!(...a);
-    expect(g.value, fused.output).toBe(fused.original[name]!(...a));
-    const result = gradcheck(fused.original[name]!, fused.grad[`${name}_grad`]!, a as number[], { names: params });
-    expect(result.ok, `${result.report}\n${fused.output}`).toBe(true);
-    for (const k of Object.keys(h.grad)) {
-      const [x, y] = [flat(g.grad[k]), flat(h.grad[k])];
-      expect(x.length).toBe(y.length);
-      x.forEach((v, i) => expect(v, `d${k}[${i}]\n${fused.output}`).toBeCloseTo(y[i]!, 12));
-    }
-  }
-  return { fused: fused.output, apart: apart.output };
+  const { on, off } = await bothWays(source, name, args, { fuse: false });
+  return { fused: on, apart: off };
 }
 
 describe("loop fusion", () => {
@@ -61,15 +40,7 @@ export function f(w: number, xs: number[]): number {
   });
 
   it("shares the backward body's recomputed values with the forward expression (Rosenbrock)", async () => {
-    const { fused } = await both(`/** @differentiable */
-export function rosenbrock(x: number[]): number {
-  let s = 0;
-  for (let i = 0; i < x.length - 1; i++) {
-    s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
-  }
-  return s;
-}
-`, "rosenbrock", (seed) => [uniform(7, seed, -1.5, 1.5)]);
+    const { fused } = await both(ROSENBROCK, "rosenbrock", (seed) => [uniform(7, seed, -1.5, 1.5)]);
     expect(fused).toContain("s += 100 * diff ** 2 + diff_1 ** 2;");
     expect(code(fused).match(/x\[i\] \*\* 2/g)?.length).toBe(1);
   });
