@@ -129,7 +129,7 @@ type RawStmt =
   /** An early `if (c) { return e; }` */
   | { readonly k: "early"; readonly c: Cond; readonly e: Node }
   /** `let v = 0; for (let iK = 0; iK < xs.length; iK++) { v += e; }`: a sum over the array (what loop fusion fuses) */
-  | { readonly k: "reduce"; readonly e: Node };
+  | { readonly k: "reduce"; readonly e: Node; readonly nested: boolean };
 
 interface RawHelper {
   readonly nParams: number;
@@ -326,7 +326,15 @@ function resolveBody(
       body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
       const index = `i${loops++}`;
       scope.push(`xs[${index}]`, index);
-      body.push({ k: "loop", index, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] });
+      if (s.nested) {
+        // a double sum, `for (iK) for (iL) v += e`: both loop pairs fuse, the inner one inside the outer
+        const inner = `i${loops++}`;
+        scope.push(`xs[${inner}]`, inner);
+        body.push({ k: "loop", index, form: "for", body: [{ k: "loop", index: inner, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] }] });
+        scope.splice(scope.length - 2, 2);
+      } else {
+        body.push({ k: "loop", index, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] });
+      }
       scope.splice(scope.length - 2, 2);
       scope.push(v);
       assignable.push(v);
@@ -780,7 +788,7 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: loop },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy"), e: node }) },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node, nested: fc.boolean() }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -906,11 +914,26 @@ function features(p: Program): Set<Feature> {
   return found;
 }
 
+/**
+ * Whether printed code (before prettier, two spaces an indent) has a fused loop inside a
+ * loop or branch: a forward loop indented past the function's body whose own body holds
+ * the blank line fusion puts between the forward and backward parts.
+ */
+function fusedInside(text: string): boolean {
+  const lines = text.split("\n");
+  return lines.some((line, k) => {
+    const m = /^( {4,})for \(.*\+\+\) \{$/.exec(line);
+    if (!m) return false;
+    const end = lines.indexOf(`${m[1]}}`, k + 1);
+    return lines.slice(k + 1, end).includes("");
+  });
+}
+
 // ---- the property --------------------------------------------------------------------------
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, combined: 0, into: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -938,6 +961,7 @@ describe("random programs", () => {
             const twoLoops = unfused.grad[`${program.name}_grad`]!;
             if (stages.get(`reverse ${program.name}`) !== stages.get(`fuse ${program.name}`)) stats.fused++;
             if (stages.get(`fuse ${program.name}`) !== stages.get(`combine ${program.name}`)) stats.combined++;
+            if (fusedInside(stages.get(`fuse ${program.name}`) ?? "")) stats.nestedFused++;
             if (program.into) stats.into++;
             for (const args of points) {
               stats.points++;
@@ -978,7 +1002,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)}, combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -986,6 +1010,7 @@ describe("random programs", () => {
     expect(stats.withCalls, `${stats.withCalls} of ${stats.programs} programs call a helper`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.custom, `${stats.custom} of ${stats.programs} programs call a function with a custom gradient`).toBeGreaterThan(0.05 * stats.programs);
     expect(stats.fused, `${stats.fused} of ${stats.programs} programs have a fused loop`).toBeGreaterThan(0.03 * stats.programs);
+    expect(stats.nestedFused, `${stats.nestedFused} of ${stats.programs} programs have a fused loop inside another`).toBeGreaterThan(0.01 * stats.programs);
     expect(stats.combined, `${stats.combined} of ${stats.programs} programs have element sums combined`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);

@@ -12,7 +12,8 @@
  *
  * It works on the code IR after reverse mode, and only where the result cannot change
  * (beyond the order in which floating-point contributions are summed):
- * - both loops sit at the top level of the function and come from one IR loop, counted;
+ * - both loops sit in one block and come from one IR loop, counted: at the top level of the
+ *   function, or, once an outer loop has fused, a nested loop's pair inside its body;
  * - the backward body writes nothing but sums (`dx[i] += e`, `dw += e`) it never reads,
  *   and reads nothing the forward loop writes (a carried variable, an array written in the
  *   loop) except values saved per iteration, which it then takes straight from the
@@ -30,8 +31,23 @@ import { mutated, usesOf, type Uses } from "../analyses/uses.ts";
 type Loop = Extract<CodeStmt, { k: "loop" }>;
 type Decl = Extract<CodeStmt, { k: "decl" }>;
 
-/** Fuses every pair it can, first pair first, until none is left. */
+/**
+ * Fuses every pair it can, first pair first, until none is left; then, inside each loop and
+ * branch, the pairs there (a nested loop's forward and backward loops, once the outer loop
+ * has fused, sit in the same body).
+ */
 export function fuseLoops(body: readonly CodeStmt[]): CodeStmt[] {
+  return fuseBlock(body).map((s): CodeStmt => {
+    switch (s.k) {
+      case "loop": return { ...s, body: fuseLoops(s.body) };
+      case "if": return { ...s, then: fuseLoops(s.then), else: fuseLoops(s.else) };
+      default: return s;
+    }
+  });
+}
+
+/** Fuses the pairs of one block. */
+function fuseBlock(body: readonly CodeStmt[]): CodeStmt[] {
   let current = [...body];
   for (;;) {
     let next: CodeStmt[] | null = null;

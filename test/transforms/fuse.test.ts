@@ -81,6 +81,48 @@ export function f(w: number, xs: number[]): number {
     expect(code(fused)).toMatch(/let dw = 0;[\s\S]*for \([\s\S]*dw \+= xs\[i\] \* dprod;[\s\S]*\}[\s\S]*dw \+= s \* dout;/);
   });
 
+  it("fuses a nested loop's pair too, inside the fused outer loop (a weighted sum of a matrix times a vector)", async () => {
+    const { fused, apart } = await both(`/** @differentiable */
+export function f(W: number[], x: number[], w: number[]): number {
+  const n = x.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    let y = 0;
+    for (let j = 0; j < n; j++) {
+      y += W[i * n + j] * x[j];
+    }
+    s += w[i] * y;
+  }
+  return s;
+}
+`, "f", (seed) => [uniform(9, seed), uniform(3, seed + 20), uniform(3, seed + 40)]);
+    expect(loops(apart)).toBe(4);
+    expect(loops(fused)).toBe(2);
+    // no loop runs backwards: each backward body runs inside its forward loop, and the
+    // inner one's gradient, known before it starts, is computed above it
+    expect(code(fused)).not.toMatch(/--\)/);
+    expect(code(fused)).toMatch(/const dy = w\[i\] \* ds; *\n\s+for \(let j = 0; j < n; j\+\+\) \{\n\s+y \+= W\[i \* n \+ j\] \* x\[j\]; *\n\n\s+dx\[j\] \+=/);
+  });
+
+  it("keeps the inner loop's two loops when its gradient needs the inner result (the sine of a row sum)", async () => {
+    const { fused } = await both(`/** @differentiable */
+export function f(W: number[], x: number[]): number {
+  const n = x.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    let y = 0;
+    for (let j = 0; j < n; j++) {
+      y += W[i * n + j] * x[j];
+    }
+    s += Math.sin(y);
+  }
+  return s;
+}
+`, "f", (seed) => [uniform(9, seed), uniform(3, seed + 20)]);
+    expect(loops(fused)).toBe(3);
+    expect(code(fused)).toMatch(/for \(let j = n - 1; j >= 0; j--\)/);
+  });
+
   it("keeps two loops when the sum's gradient depends on the sum (log of a sum)", async () => {
     const { fused } = await both(`/** @differentiable */
 export function f(xs: number[]): number {
