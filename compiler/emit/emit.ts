@@ -4,7 +4,7 @@
  */
 import { posix } from "node:path";
 import * as prettier from "prettier";
-import { forEachCall, forEachRuntimeCall, printEx, type Ex } from "../ir/expr.ts";
+import { forEachCall, forEachRuntimeCall, printEx, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { assignNames } from "./names.ts";
@@ -126,6 +126,7 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
     " */",
     `export function ${fn.name}(${params.join(", ")}) {`,
   ];
+  const rebound = reassigned(fn.body);
   let previous: SourceLoc | undefined;
   // code inlined from a function the source calls names it: `line 5 (helper)`, `line 5 (helper, helpers.ts)`
   const line = (o: SourceLoc) => {
@@ -149,7 +150,9 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         case "decl": {
           const type = s.type && (!s.init || s.typed) ? `: ${s.type}` : "";
           const init = s.init ? ` = ${ex(s.init)}` : "";
-          out.push(`${indent}${s.mutable ? "let" : "const"} ${name(s.sym)}${type}${init};${comment(s)}`);
+          // an adjoint that is never assigned again is a constant (its elements may still be summed into)
+          const mutable = s.mutable && (!s.init || s.role !== "backward" || rebound.has(s.sym));
+          out.push(`${indent}${mutable ? "let" : "const"} ${name(s.sym)}${type}${init};${comment(s)}`);
           break;
         }
         case "assign": {
@@ -219,3 +222,13 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
   return out.join("\n");
 }
 
+
+/** The variables some statement assigns as a whole (`x = ...`, `x += ...`; not `x[i] += ...`). */
+function reassigned(stmts: readonly CodeStmt[], out = new Set<Sym>()): Set<Sym> {
+  for (const s of stmts) {
+    if (s.k === "assign" && !s.index) out.add(s.sym);
+    if (s.k === "loop") reassigned(s.body, out);
+    if (s.k === "if") { reassigned(s.then, out); reassigned(s.else, out); }
+  }
+  return out;
+}
