@@ -1,4 +1,4 @@
-/** What the emitted module holds besides the functions: its imports. */
+/** What the emitted module holds besides the adjoint arithmetic: its imports, how it declares variables. */
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 
@@ -15,5 +15,17 @@ describe("imports", () => {
   it("keeps a Tensor import that is used only as a type, beside the helpers the backward pass calls", async () => {
     const source = `import { Tensor, sum } from "../runtime/tensor.ts";\n/** @differentiable */\nexport function f(t: Tensor): number {\n  return 1;\n}\n`;
     expect(importsOf((await compile(source, "m.ts")).output)).toEqual(['import { Tensor, zerosLike } from "../runtime/tensor.ts";']);
+  });
+});
+
+describe("declarations", () => {
+  it("declares an adjoint const when nothing assigns it again", async () => {
+    const source = `/** @differentiable */\nexport function f(xs: number[]): number {\n  let total = 0;\n  for (let i = 0; i < xs.length; i++) {\n    total += Math.exp(xs[i]);\n  }\n  let unused = 2;\n  return Math.log(total) * unused;\n}\n`;
+    const { output } = await compile(source, "m.ts");
+    // the loop's carried adjoint: its backward body sums into dxs[i] but never changes dtotal
+    expect(output).toMatch(/const dtotal = /);
+    expect(output).toMatch(/let total = 0;/);
+    // summed into by element, never rebound
+    expect(output).toMatch(/const dxs = new Array<number>\(xs\.length\)\.fill\(0\);/);
   });
 });
