@@ -17,6 +17,22 @@ async function both(source: string, name: string, args: (seed: number) => unknow
   return { fused: on, apart: off };
 }
 
+/** `s`, summed over the rows of W·x (`y`, each row's sum) of `term`, a function of `y`. */
+const rowSums = (params: string, term: string) => `/** @differentiable */
+export function f(${params}): number {
+  const n = x.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    let y = 0;
+    for (let j = 0; j < n; j++) {
+      y += W[i * n + j] * x[j];
+    }
+    s += ${term};
+  }
+  return s;
+}
+`;
+
 describe("loop fusion", () => {
   it("fuses a sum over an array, takes the forward body's values instead of recomputing them, and drops the tape", async () => {
     const { fused, apart } = await both(`/** @differentiable */
@@ -82,20 +98,7 @@ export function f(w: number, xs: number[]): number {
   });
 
   it("fuses a nested loop's pair too, inside the fused outer loop (a weighted sum of a matrix times a vector)", async () => {
-    const { fused, apart } = await both(`/** @differentiable */
-export function f(W: number[], x: number[], w: number[]): number {
-  const n = x.length;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    let y = 0;
-    for (let j = 0; j < n; j++) {
-      y += W[i * n + j] * x[j];
-    }
-    s += w[i] * y;
-  }
-  return s;
-}
-`, "f", (seed) => [uniform(9, seed), uniform(3, seed + 20), uniform(3, seed + 40)]);
+    const { fused, apart } = await both(rowSums("W: number[], x: number[], w: number[]", "w[i] * y"), "f", (seed) => [uniform(9, seed), uniform(3, seed + 20), uniform(3, seed + 40)]);
     expect(loops(apart)).toBe(4);
     expect(loops(fused)).toBe(2);
     // no loop runs backwards: each backward body runs inside its forward loop, and the
@@ -105,20 +108,7 @@ export function f(W: number[], x: number[], w: number[]): number {
   });
 
   it("keeps the inner loop's two loops when its gradient needs the inner result (the sine of a row sum)", async () => {
-    const { fused } = await both(`/** @differentiable */
-export function f(W: number[], x: number[]): number {
-  const n = x.length;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    let y = 0;
-    for (let j = 0; j < n; j++) {
-      y += W[i * n + j] * x[j];
-    }
-    s += Math.sin(y);
-  }
-  return s;
-}
-`, "f", (seed) => [uniform(9, seed), uniform(3, seed + 20)]);
+    const { fused } = await both(rowSums("W: number[], x: number[]", "Math.sin(y)"), "f", (seed) => [uniform(9, seed), uniform(3, seed + 20)]);
     expect(loops(fused)).toBe(3);
     expect(code(fused)).toMatch(/for \(let j = n - 1; j >= 0; j--\)/);
   });
