@@ -133,6 +133,17 @@ describe("tsgrad CLI", () => {
     expect((await run("--help")).stdout).toContain("--no-fuse");
   });
 
+  it("--no-combine keeps one statement per contribution to an element", async () => {
+    const squares = "/** @differentiable */\nexport function f(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) {\n    s += Math.sin(xs[i]) * xs[i];\n  }\n  return s;\n}\n";
+    const input = file("squares.ts", squares);
+    const sums = (text: string) => text.match(/dxs\[i\] \+=/g)?.length;
+    expect(sums((await run("--stdout", input)).stdout)).toBe(1);
+    const apart = await run("--no-combine", "--stdout", input);
+    expect(apart.code).toBe(0);
+    expect(sums(apart.stdout)).toBe(2);
+    expect((await run("--help")).stdout).toContain("--no-combine");
+  });
+
   it("--help explains usage; bad usage exits 2; a missing file exits 1", async () => {
     const help = await run("--help");
     expect(help.code).toBe(0);
