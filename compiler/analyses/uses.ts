@@ -45,3 +45,10 @@ export function usesOf(stmts: readonly CodeStmt[], u: Uses = { reads: new Set(),
 export function mutated(e: Ex, f: (s: Sym) => void): void {
   forEachNode(e, (x) => { if (x.k === "method" && x.a.k === "ref" && x.name !== "slice") f(x.a.sym); });
 }
+
+/** Whether evaluating `e` changes an array (`stack.pop()`), so that it must run as often as written. */
+export function mutates(e: Ex): boolean {
+  let found = false;
+  mutated(e, () => { found = true; });
+  return found;
+}

@@ -18,7 +18,7 @@
 import { add, mul, neg, num, sameEx, twice, type Ex } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
-import { usesOf } from "../analyses/uses.ts";
+import { mutates, usesOf } from "../analyses/uses.ts";
 
 type Assign = Extract<CodeStmt, { k: "assign" }>;
 
@@ -61,8 +61,12 @@ export function combineSums(stmts: readonly CodeStmt[]): CodeStmt[] {
   return out.filter((_, k) => !gone.has(k));
 }
 
+/**
+ * `a[i] += e` or `a[i] -= e`, where `e` changes nothing (a `stack.pop()` must run as often
+ * as written, and in its place).
+ */
 function isElementSum(s: CodeStmt): s is Assign & { index: Ex } {
-  return s.k === "assign" && s.index !== undefined && (s.op === "+=" || s.op === "-=");
+  return s.k === "assign" && s.index !== undefined && (s.op === "+=" || s.op === "-=") && !mutates(s.expr) && !mutates(s.index);
 }
 
 /** A contribution as a term of the sum: `dx[i] -= e` and `dx[i] += -e` both add `e` negated. */

@@ -26,7 +26,7 @@
  */
 import { forEachNode, num, ref, replaceEx, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeStmt } from "../ir/code.ts";
-import { mutated, usesOf, type Uses } from "../analyses/uses.ts";
+import { mutates, usesOf, type Uses } from "../analyses/uses.ts";
 
 type Loop = Extract<CodeStmt, { k: "loop" }>;
 type Decl = Extract<CodeStmt, { k: "decl" }>;
@@ -274,7 +274,5 @@ function dropUnread(stmts: readonly CodeStmt[]): CodeStmt[] {
 }
 
 function pure(d: Decl): boolean {
-  let ok = true;
-  if (d.init) mutated(d.init, () => { ok = false; });
-  return ok;
+  return !d.init || !mutates(d.init);
 }

@@ -11,6 +11,7 @@ import type { FunctionIR, LoopStmt, OpStmt, SourceLoc, Stmt, ValueType } from ".
 import { ruleOf, type ElementGrad } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
+import { mutates } from "../analyses/uses.ts";
 import { primal } from "./primal.ts";
 import { backwardLoop, planLoops, runsCounted } from "./tape.ts";
 
@@ -608,6 +609,7 @@ function twiceOnce(s: OpStmt, parts: readonly (Ex | ElementGrad | null)[], types
       const [a, b] = [s.args[i]!, s.args[j]!];
       const [p, q] = [out[i], out[j]];
       if (a.kind !== "value" || b.kind !== "value" || a.id !== b.id || !p || !q || isElement(p) || isElement(q) || !sameEx(p, q)) continue;
+      if (mutates(p)) continue; // each `stack.pop()` must run
       out[i] = types[i] === "tensor" ? rt("scale", p, num(2)) : twice(p);
       out[j] = null;
     }

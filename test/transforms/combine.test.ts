@@ -88,6 +88,12 @@ describe("combining element sums, the rules", () => {
     expect(print(out)).toEqual(["dx[c[0]] += b", "dy[i] += a", "dx[i] += a + c"]);
   });
 
+  it("leaves a contribution that pops a stack where it is", () => {
+    const pop = (): Ex => ({ k: "method", a: ref(b), name: "pop", args: [] });
+    const stmts = [sum(dx, "-=", pop()), sum(dx, "+=", pop())];
+    expect(print(combineSums(stmts))).toEqual(["dx[i] -= b.pop()", "dx[i] += b.pop()"]);
+  });
+
   it("does not join different elements or different lines", () => {
     const stmts = [sum(dx, "+=", ref(a)), sum(dx, "+=", ref(b), 1, num(0)), sum(dx, "+=", ref(c), 2)];
     expect(print(combineSums(stmts))).toEqual(["dx[i] += a", "dx[0] += b", "dx[i] += c"]);
