@@ -52,3 +52,21 @@ export function mutates(e: Ex): boolean {
   mutated(e, () => { found = true; });
   return found;
 }
+
+type Assign = Extract<CodeStmt, { k: "assign" }>;
+
+/** Calls `f` on every assignment in `stmts`, nested blocks included. */
+export function forEachAssign(stmts: readonly CodeStmt[], f: (a: Assign) => void): void {
+  for (const s of stmts) {
+    if (s.k === "assign") f(s);
+    else if (s.k === "loop") forEachAssign(s.body, f);
+    else if (s.k === "if") { forEachAssign(s.then, f); forEachAssign(s.else, f); }
+  }
+}
+
+/** Whether some assignment in `stmts` (nested blocks included) satisfies `test`. */
+export function someAssign(stmts: readonly CodeStmt[], test: (a: Assign) => boolean): boolean {
+  let found = false;
+  forEachAssign(stmts, (a) => { if (test(a)) found = true; });
+  return found;
+}

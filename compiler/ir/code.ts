@@ -89,3 +89,14 @@ export function forEachExpr(
     }
   }
 }
+
+/** `stmts` with `f` applied to the body of each loop and each arm of each branch (one level; `f` recurses if it wants). */
+export function mapBlocks(stmts: readonly CodeStmt[], f: (block: readonly CodeStmt[]) => CodeStmt[]): CodeStmt[] {
+  return stmts.map((s): CodeStmt => {
+    switch (s.k) {
+      case "loop": return { ...s, body: f(s.body) };
+      case "if": return { ...s, then: f(s.then), else: f(s.else) };
+      default: return s;
+    }
+  });
+}

@@ -16,20 +16,14 @@
  * doubled. The value can change only in the last bits, from the order of the additions.
  */
 import { add, mul, neg, num, sameEx, twice, type Ex } from "../ir/expr.ts";
-import type { CodeStmt } from "../ir/code.ts";
+import { mapBlocks, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { mutates, usesOf } from "../analyses/uses.ts";
 
 type Assign = Extract<CodeStmt, { k: "assign" }>;
 
 export function combineSums(stmts: readonly CodeStmt[]): CodeStmt[] {
-  const out = stmts.map((s): CodeStmt => {
-    switch (s.k) {
-      case "loop": return { ...s, body: combineSums(s.body) };
-      case "if": return { ...s, then: combineSums(s.then), else: combineSums(s.else) };
-      default: return s;
-    }
-  });
+  const out = mapBlocks(stmts, combineSums);
   const gone = new Set<number>();
   for (let a = 0; a < out.length; a++) {
     const first = out[a]!;

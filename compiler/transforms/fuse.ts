@@ -25,8 +25,8 @@
  *   starts at zero above the loop and has that value added after it.
  */
 import { forEachNode, num, ref, replaceEx, type Ex, type Sym } from "../ir/expr.ts";
-import { forEachExpr, type CodeStmt } from "../ir/code.ts";
-import { mutates, usesOf, type Uses } from "../analyses/uses.ts";
+import { forEachExpr, mapBlocks, type CodeStmt } from "../ir/code.ts";
+import { mutates, someAssign, usesOf, type Uses } from "../analyses/uses.ts";
 
 type Loop = Extract<CodeStmt, { k: "loop" }>;
 type Decl = Extract<CodeStmt, { k: "decl" }>;
@@ -37,13 +37,7 @@ type Decl = Extract<CodeStmt, { k: "decl" }>;
  * has fused, sit in the same body).
  */
 export function fuseLoops(body: readonly CodeStmt[]): CodeStmt[] {
-  return fuseBlock(body).map((s): CodeStmt => {
-    switch (s.k) {
-      case "loop": return { ...s, body: fuseLoops(s.body) };
-      case "if": return { ...s, then: fuseLoops(s.then), else: fuseLoops(s.else) };
-      default: return s;
-    }
-  });
+  return mapBlocks(fuseBlock(body), fuseLoops);
 }
 
 /** Fuses the pairs of one block. */
@@ -86,11 +80,6 @@ function stacksOf(before: readonly CodeStmt[], forward: readonly CodeStmt[], bac
   return stacks;
 }
 
-/** Whether some assignment in `stmts` (nested blocks included) satisfies `test`. */
-function someAssign(stmts: readonly CodeStmt[], test: (a: Extract<CodeStmt, { k: "assign" }>) => boolean): boolean {
-  return stmts.some((s) => (s.k === "assign" && test(s)) || (s.k === "if" && (someAssign(s.then, test) || someAssign(s.else, test))) ||
-    (s.k === "loop" && someAssign(s.body, test)));
-}
 
 const free = (u: Uses, s: Sym) => !u.decls.has(s);
 
@@ -187,9 +176,7 @@ function fusePair(body: readonly CodeStmt[], f: number, b: number): CodeStmt[] |
     ...between.flatMap((s, k) => (split.has(k) ? [split.get(k)![1]!] : hoist.has(k) || isTapeWrite(s) ? [] : [s])),
     ...body.slice(b + 1),
   ];
-  // a carried adjoint the backward body never changed is a constant now
-  const changed = usesOf(out);
-  return out.map((s) => (s.k === "decl" && s.mutable && hoisted.includes(s) && !changed.writes.has(s.sym) && !changed.sums.has(s.sym) ? { ...s, mutable: false } : s));
+  return out;
 }
 
 /**

@@ -122,27 +122,20 @@ describe("tsgrad CLI", () => {
     expect(r.stderr).toContain("function f(x: number wrt, y: number wrt)");
   });
 
-  it("--no-fuse keeps a sum's backward pass a second loop", async () => {
-    const sum = "/** @differentiable */\nexport function f(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) {\n    s += xs[i] * xs[i];\n  }\n  return s;\n}\n";
-    const input = file("sum.ts", sum);
-    const loops = (text: string) => text.match(/\bfor \(/g)?.length;
-    expect(loops((await run("--stdout", input)).stdout)).toBe(1);
-    const apart = await run("--no-fuse", "--stdout", input);
-    expect(apart.code).toBe(0);
-    expect(loops(apart.stdout)).toBe(2);
-    expect((await run("--help")).stdout).toContain("--no-fuse");
-  });
-
-  it("--no-combine keeps one statement per contribution to an element", async () => {
-    const squares = "/** @differentiable */\nexport function f(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) {\n    s += Math.sin(xs[i]) * xs[i];\n  }\n  return s;\n}\n";
-    const input = file("squares.ts", squares);
-    const sums = (text: string) => text.match(/dxs\[i\] \+=/g)?.length;
-    expect(sums((await run("--stdout", input)).stdout)).toBe(1);
-    const apart = await run("--no-combine", "--stdout", input);
-    expect(apart.code).toBe(0);
-    expect(sums(apart.stdout)).toBe(2);
-    expect((await run("--help")).stdout).toContain("--no-combine");
-  });
+  // each switch that turns an optimisation off doubles what it counts in a loop `s += term`: one loop or statement becomes two
+  for (const { option, term, count, what } of [
+    { option: "--no-fuse", term: "xs[i] * xs[i]", count: /\bfor \(/g, what: "keeps a sum's backward pass a second loop" },
+    { option: "--no-combine", term: "Math.sin(xs[i]) * xs[i]", count: /dxs\[i\] \+=/g, what: "keeps one statement per contribution to an element" },
+  ]) {
+    it(`${option} ${what}`, async () => {
+      const input = file(`${option.slice(2)}.ts`, `/** @differentiable */\nexport function f(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) {\n    s += ${term};\n  }\n  return s;\n}\n`);
+      expect((await run("--stdout", input)).stdout.match(count)?.length).toBe(1);
+      const apart = await run(option, "--stdout", input);
+      expect(apart.code).toBe(0);
+      expect(apart.stdout.match(count)?.length).toBe(2);
+      expect((await run("--help")).stdout).toContain(option);
+    });
+  }
 
   it("--help explains usage; bad usage exits 2; a missing file exits 1", async () => {
     const help = await run("--help");
