@@ -93,7 +93,7 @@ function stagedCase(): Case {
  */
 function twoLayerCase(): Case {
   const { W1, b1, W2, b2, X, y, reg } = makeTwoLayerProblem(256, 100, 256, 10, 1);
-  const checksum = (r: { value: number; grad: { W1: { data: Float64Array } } }) => r.value + r.grad.W1.data[0]!;
+  const checksum = (r: { value: number; grad: { W1: { data: ArrayLike<number> } } }) => r.value + r.grad.W1.data[0]!;
   return {
     name: "(b) two-layer net, N=256 D=100 H=256 C=10",
     forward: () => loss(W1, b1, W2, b2, X, y, reg),
