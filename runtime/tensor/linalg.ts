@@ -90,7 +90,15 @@ export function transpose(a: Tensor): Tensor {
   }
   const [rows, cols] = a.shape;
   const src = a.data;
-  const out = alloc(resultDtype(a), rows * cols);
+  const dtype = resultDtype(a);
+  const kernels = kernelsFor(src.length);
+  if (kernels) {
+    const ps = kernels.put(src, dtype);
+    const pd = kernels.slot(src.length, dtype);
+    kernels.fn(dtype === "float32" ? "transpose_f32" : "transpose_f64")(ps, rows, cols, pd);
+    return make(kernels.take(pd, src.length, dtype), [cols, rows]);
+  }
+  const out = alloc(dtype, rows * cols);
   for (let i = 0; i < rows; i++) {
     const row = i * cols;
     for (let j = 0; j < cols; j++) out[j * rows + i] = src[row + j];

@@ -192,6 +192,45 @@
         (br $row))))
 
   ;; ---------------------------------------------------------------------------
+  ;; Transpose: dst[j * rows + i] = src[i * cols + j]. In bands of 8 source rows, so the
+  ;; 8 destination elements each column step writes are contiguous, and the 8 source rows
+  ;; a band reads stay in cache.
+  (func (export "transpose_{T}") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
+    (local $i i32) (local $band i32) (local $j i32) (local $s i32) (local $d i32)
+    (local $srcRow i32) (local $dstRow i32)
+    (local.set $srcRow (i32.shl (local.get $cols) (i32.const {SHIFT})))
+    (local.set $dstRow (i32.shl (local.get $rows) (i32.const {SHIFT})))
+    (block $bandsDone
+      (loop $bands
+        (br_if $bandsDone (i32.ge_s (local.get $band) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $eachCol
+            (br_if $colsDone (i32.ge_s (local.get $j) (local.get $cols)))
+            ;; s walks down column j from row `band`, d along destination row j
+            (local.set $s
+              (i32.add (local.get $src)
+                (i32.shl (i32.add (i32.mul (local.get $band) (local.get $cols)) (local.get $j)) (i32.const {SHIFT}))))
+            (local.set $d
+              (i32.add (local.get $dst)
+                (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $band)) (i32.const {SHIFT}))))
+            (local.set $i (i32.add (local.get $band) (i32.const 8)))
+            (if (i32.gt_s (local.get $i) (local.get $rows)) (then (local.set $i (local.get $rows))))
+            (local.set $i (i32.sub (local.get $i) (local.get $band)))
+            (block $rowsDone
+              (loop $eachRow
+                (br_if $rowsDone (i32.eqz (local.get $i)))
+                ({T}.store (local.get $d) ({T}.load (local.get $s)))
+                (local.set $s (i32.add (local.get $s) (local.get $srcRow)))
+                (local.set $d (i32.add (local.get $d) (i32.const {E})))
+                (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+                (br $eachRow)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $eachCol)))
+        (local.set $band (i32.add (local.get $band) (i32.const 8)))
+        (br $bands))))
+
+  ;; ---------------------------------------------------------------------------
   ;; Matrix product C = A·B, the hot loop of every dense layer and its gradient.
   ;;
   ;; A's element (i, p) is at a + (i * rsA + p * csA) elements, so the same kernel reads A
