@@ -1,0 +1,100 @@
+// float32 beside float64: how a dtype is chosen, that every op keeps it, and the rule for mixing.
+import { describe, expect, it } from "vitest";
+import * as T from "../../../runtime/tensor.ts";
+
+const f32 = (shape: number[], seed = 1) => T.randn(shape, seed, "float32");
+
+describe("dtypes", () => {
+  it("are float64 unless a float32 is asked for, or given as a Float32Array", () => {
+    expect(T.dtypeOf(T.tensor([1, 2, 3]))).toBe("float64");
+    expect(T.dtypeOf(T.tensor([1, 2, 3], [3], "float32"))).toBe("float32");
+    expect(T.dtypeOf(T.tensor([[1, 2]], undefined, "float32"))).toBe("float32");
+    expect(T.dtypeOf(T.tensor(new Float32Array([1, 2]), [2]))).toBe("float32");
+    expect(T.dtypeOf(T.tensor(new Float32Array([1, 2]), [2], "float64"))).toBe("float64");
+    for (const make of [T.zeros, T.ones]) {
+      expect(T.dtypeOf(make([2, 3]))).toBe("float64");
+      expect(make([2, 3], "float32").data).toBeInstanceOf(Float32Array);
+    }
+    expect(T.full([2], 7, "float32").data).toEqual(new Float32Array([7, 7]));
+    expect(T.dtypeOf(T.oneHot([0, 1], 2, "float32"))).toBe("float32");
+    expect(T.dtypeOf(T.rand([3], 1, "float32"))).toBe("float32");
+    expect(T.isTensor(f32([2]))).toBe(true);
+  });
+
+  it("draw the same random numbers in either dtype, rounded to float32", () => {
+    const a = T.randn([101], 9);
+    const b = T.randn([101], 9, "float32");
+    expect(Array.from(b.data)).toEqual(Array.from(a.data, Math.fround));
+  });
+
+  it("convert with astype, which always copies", () => {
+    const x = T.tensor([0.1, 1 / 3]);
+    const y = T.astype(x, "float32");
+    expect(Array.from(y.data)).toEqual([Math.fround(0.1), Math.fround(1 / 3)]);
+    const z = T.astype(y, "float32");
+    expect(z.data).not.toBe(y.data);
+    expect(T.dtypeOf(T.astype(y, "float64"))).toBe("float64");
+  });
+
+  it("reject an unknown dtype, naming the op", () => {
+    expect(() => T.zeros([2], "float16" as T.DType)).toThrow(/zeros: unknown dtype "float16"/);
+    expect(() => T.tensor([1], [1], "int32" as T.DType)).toThrow(/tensor: unknown dtype/);
+  });
+
+  it("are kept by every op", () => {
+    const x = f32([4, 5], 1);
+    const w = f32([5, 3], 2);
+    const b = f32([3], 3);
+    const labels = [0, 2, 1, 1];
+    const results: Record<string, T.Tensor> = {
+      matmul: T.matmul(x, w),
+      transpose: T.transpose(x),
+      reshape: T.reshape(x, [20]),
+      add: T.add(T.matmul(x, w), b),
+      sub: T.sub(2, x),
+      mul: T.mul(x, 0.5),
+      div: T.div(x, 3),
+      maximum: T.maximum(x, 0),
+      gt: T.gt(x, 0),
+      mask: T.mask(x, x),
+      neg: T.neg(x),
+      scale: T.scale(x, 2),
+      exp: T.exp(x),
+      log: T.log(T.exp(x)),
+      tanh: T.tanh(x),
+      sigmoid: T.sigmoid(x),
+      relu: T.relu(x),
+      sum: T.sum(x),
+      sumAxis: T.sum(x, 1, true),
+      mean: T.mean(x, 0),
+      softmax: T.softmax(x),
+      logSoftmax: T.logSoftmax(x, 1),
+      sumTo: T.sumTo(x, [5]),
+      broadcastTo: T.broadcastTo(T.sum(x, 0), [4, 5], 0),
+      gather: T.gather(T.matmul(x, w), labels),
+      scatter: T.scatter(T.sum(x, 1), labels, [4, 3]),
+      zerosLike: T.zerosLike(x),
+      onesLike: T.onesLike(x),
+    };
+    for (const [name, t] of Object.entries(results)) expect([name, T.dtypeOf(t)]).toEqual([name, "float32"]);
+  });
+
+  it("compute in float32 when float32 and float64 tensors meet, rounding the float64 values", () => {
+    const a = T.tensor([1, 2, 3], [3], "float32");
+    const b = T.tensor([0.1, 0.2, 0.3]);
+    for (const r of [T.add(a, b), T.add(b, a), T.mul(b, a), T.mask(b, a), T.matmul(T.reshape(b, [1, 3]), T.reshape(a, [3, 1]))]) {
+      expect(T.dtypeOf(r)).toBe("float32");
+    }
+    expect(Array.from(T.add(a, b).data)).toEqual([1, 2, 3].map((v, i) => Math.fround(v + Math.fround([0.1, 0.2, 0.3][i]!))));
+    // float64 with float64, and float64 with plain numbers, stays float64
+    expect(T.dtypeOf(T.add(b, b))).toBe("float64");
+    expect(T.dtypeOf(T.mul(b, 2))).toBe("float64");
+    expect(T.dtypeOf(T.add(a, 2))).toBe("float32");
+  });
+
+  it("give float32 results of float32 precision: 1 + 1e-8 is 1", () => {
+    const one = T.ones([64], "float32");
+    expect(T.add(one, 1e-8).data[0]).toBe(1);
+    expect(T.add(T.ones([64]), 1e-8).data[0]).toBe(1 + 1e-8);
+  });
+});
