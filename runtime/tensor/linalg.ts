@@ -2,7 +2,7 @@
 
 import type { Kernels } from "../wasm/kernels.ts";
 import { kernelsFor } from "./backend.ts";
-import { alloc, formatShape, make, resultDtype, size, TensorShapeError, type DType, type Shape, type Tensor, type TensorData } from "./shape.ts";
+import { alloc, formatShape, make, size, TensorShapeError, type DType, type Shape, type Tensor, type TensorData } from "./shape.ts";
 
 /** Matrix product of [m, k] and [k, n] → [m, n]. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -18,33 +18,47 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       `matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)}: inner dimensions ${k} and ${k2} differ`,
     );
   }
-  const dtype = resultDtype(a, b);
+  // A transpose still holding its source's rows is read as such: no transpose is laid out.
+  const at = untransposed.get(a);
+  const bt = untransposed.get(b);
+  const A: Operand = at ? { data: at.data, transposed: true } : { data: a.data, transposed: false };
+  const B: Operand = bt ? { data: bt.data, transposed: true } : { data: b.data, transposed: false };
+  const dtype = A.data instanceof Float32Array || B.data instanceof Float32Array ? "float32" : "float64";
   const kernels = m * n > 0 && k > 0 ? kernelsFor(m * n * k) : null;
-  const C = kernels ? matmulKernel(kernels, dtype, a.data, b.data, m, k, n) : matmulLoops(dtype, a.data, b.data, m, k, n);
+  const C = kernels ? matmulKernel(kernels, dtype, A, B, m, k, n) : matmulLoops(dtype, a.data, b.data, m, k, n);
   return make(C, [m, n]);
 }
 
-/** B's column panels are cut so that one panel set (k rows) stays within about this many bytes (L2). */
-const PANEL_BYTES = 128 * 1024;
+/** A matmul operand: its data, stored as itself or as its transpose. */
+interface Operand {
+  readonly data: TensorData;
+  readonly transposed: boolean;
+}
 
 /**
- * C = A·B with the `matmul_f32` / `matmul_f64` kernel: A padded to whole 4-row tiles, C's
- * rows padded to whole 2-vector column tiles, B's columns taken in panels that fit the cache.
+ * C = A·B with the kernels (kernels.wat): A packed in blocks of 4 rows and B in panels of
+ * one 2-vector column tile (`pack_a`, `pack_b`), then `matmul` over the packed operands.
+ * A's rows are rounded up to a whole block, C's rows to whole tiles (the padding is not
+ * copied out).
  */
-function matmulKernel(kernels: Kernels, dtype: DType, A: TensorData, B: TensorData, m: number, k: number, n: number): TensorData {
+function matmulKernel(kernels: Kernels, dtype: DType, A: Operand, B: Operand, m: number, k: number, n: number): TensorData {
   const e = dtype === "float32" ? 4 : 8;
+  const t = dtype === "float32" ? "f32" : "f64";
   const tileCols = 32 / e;
   const tiles = Math.ceil(n / tileCols);
   const ldc = tiles * tileCols;
   const rows = Math.ceil(m / 4) * 4;
-  const pa = kernels.put(A, dtype, rows * k);
-  const pb = kernels.put(B, dtype);
+  // room for the padding rows of A (stored as [m, k]) and of Bt (stored as [n, k])
+  const pa = kernels.put(A.data, dtype, A.transposed ? m * k : rows * k);
+  const pb = kernels.put(B.data, dtype, B.transposed ? ldc * k : k * n);
+  const packedA = kernels.slot(rows * k, dtype);
+  const packedB = kernels.slot(ldc * k, dtype);
   const pc = kernels.slot(rows * ldc, dtype);
-  const kernel = kernels.fn(dtype === "float32" ? "matmul_f32" : "matmul_f64");
-  const panel = Math.max(1, Math.floor(PANEL_BYTES / (k * 32)));
-  for (let t = 0; t < tiles; t += panel) {
-    kernel(pa, k, 1, pb + t * 32, n, pc + t * 32, ldc, m, k, Math.min(panel, tiles - t));
-  }
+  if (A.transposed) kernels.fn(`pack_a_${t}`)(pa, 1, m, m, k, packedA);
+  else kernels.fn(`pack_a_${t}`)(pa, k, 1, m, k, packedA);
+  if (B.transposed) kernels.fn(`pack_bt_${t}`)(pb, k, tiles, packedB);
+  else kernels.fn(`pack_b_${t}`)(pb, n, k, tiles, packedB);
+  kernels.fn(`matmul_${t}`)(packedA, packedB, pc, ldc, m, k, tiles);
   if (ldc === n) return kernels.take(pc, m * n, dtype);
   const out = alloc(dtype, m * n);
   const view = kernels.view(dtype);
@@ -83,27 +97,59 @@ function matmulLoops(dtype: DType, A: TensorData, B: TensorData, m: number, k: n
   return C;
 }
 
-/** Transpose of a 2-D tensor. */
+/** A transpose's source rows, kept until something reads the transpose's data. */
+interface Untransposed {
+  readonly data: TensorData;
+  readonly rows: number;
+  readonly cols: number;
+}
+const untransposed = new WeakMap<Tensor, Untransposed>();
+
+/**
+ * Transpose of a 2-D tensor. Its data is laid out the first time it is read: until then it
+ * holds a copy of `a`'s rows, which `matmul` reads as the transposed operand, so
+ * `matmul(transpose(X), dmm)` and `matmul(dscores, transpose(W2))` lay out no transpose.
+ * (The copy keeps the result independent of later in-place updates of `a`, such as sgd's.)
+ */
 export function transpose(a: Tensor): Tensor {
   if (a.shape.length !== 2) {
     throw new TensorShapeError(`transpose: expected a 2-D tensor, got ${formatShape(a.shape)}`);
   }
   const [rows, cols] = a.shape;
-  const src = a.data;
-  const dtype = resultDtype(a);
+  const inner = untransposed.get(a);
+  if (inner) return make(inner.data.slice(), [inner.rows, inner.cols]);
+  const source: Untransposed = { data: a.data.slice(), rows, cols };
+  let laid: TensorData | undefined;
+  const t: Tensor = {
+    get data(): TensorData {
+      if (laid === undefined) {
+        laid = transposeData(source.data, rows, cols);
+        untransposed.delete(t);
+      }
+      return laid;
+    },
+    shape: [cols, rows],
+  };
+  untransposed.set(t, source);
+  return t;
+}
+
+/** `src` [rows, cols] laid out transposed, [cols, rows]. */
+function transposeData(src: TensorData, rows: number, cols: number): TensorData {
+  const dtype: DType = src instanceof Float32Array ? "float32" : "float64";
   const kernels = kernelsFor(src.length);
   if (kernels) {
     const ps = kernels.put(src, dtype);
     const pd = kernels.slot(src.length, dtype);
     kernels.fn(dtype === "float32" ? "transpose_f32" : "transpose_f64")(ps, rows, cols, pd);
-    return make(kernels.take(pd, src.length, dtype), [cols, rows]);
+    return kernels.take(pd, src.length, dtype);
   }
   const out = alloc(dtype, rows * cols);
   for (let i = 0; i < rows; i++) {
     const row = i * cols;
     for (let j = 0; j < cols; j++) out[j * rows + i] = src[row + j];
   }
-  return make(out, [cols, rows]);
+  return out;
 }
 
 /** Copy of `a` with a new shape of the same size; one dimension may be -1 (inferred). */

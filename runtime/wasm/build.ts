@@ -18,8 +18,8 @@ const OUTPUT = here("./kernels.bytes.ts");
 
 /** What each template placeholder becomes, per element type. */
 const DTYPES: readonly Readonly<Record<string, string>>[] = [
-  { T: "f32", V: "f32x4", L: "4", E: "4", SHIFT: "2", SPLAT: "v128.load32_splat", ONES: "f32x4 1 1 1 1", TO_T: "f32.demote_f64" },
-  { T: "f64", V: "f64x2", L: "2", E: "8", SHIFT: "3", SPLAT: "v128.load64_splat", ONES: "f64x2 1 1", TO_T: "" },
+  { T: "f32", V: "f32x4", L: "4", E: "4", E2: "8", E3: "12", E4: "16", SHIFT: "2", TILE: "8", SPLAT: "v128.load32_splat", ONES: "f32x4 1 1 1 1", TO_T: "f32.demote_f64" },
+  { T: "f64", V: "f64x2", L: "2", E: "8", E2: "16", E3: "24", E4: "32", SHIFT: "3", TILE: "4", SPLAT: "v128.load64_splat", ONES: "f64x2 1 1", TO_T: "" },
 ];
 
 /**

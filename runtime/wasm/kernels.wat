@@ -7,7 +7,8 @@
 ;;   {V}      f32x4          f64x2          the vector shape (always 16 bytes, {L} lanes)
 ;;   {L}      4              2              lanes per vector
 ;;   {SHIFT}  2              3              log2 of the element size in bytes
-;;   {E}      4              8              bytes per element
+;;   {TILE}   8              4              columns in matmul's tile of 2 vectors
+;;   {E}      4              8              bytes per element ({E2}, {E3}, {E4}: 2, 3, 4 elements)
 ;;   {SPLAT}  v128.load32_splat  v128.load64_splat   one element loaded into every lane
 ;;   {ONES}   f32x4 1 1 1 1  f64x2 1 1      a vector of ones
 ;;   {TO_T}   f32.demote_f64 (nothing)      the f64 on the stack as a {T}
@@ -231,75 +232,148 @@
         (br $bands))))
 
   ;; ---------------------------------------------------------------------------
-  ;; Matrix product C = A·B, the hot loop of every dense layer and its gradient.
-  ;;
-  ;; A's element (i, p) is at a + (i * rsA + p * csA) elements, so the same kernel reads A
-  ;; stored as itself (rsA = k, csA = 1) or as its transpose (rsA = 1, csA = m): the
-  ;; gradient's matmul(transpose(X), dmm) never builds the transpose. B is row-major with
-  ;; row stride ldb, C row-major with row stride ldc.
+  ;; Matrix product C = A·B: both operands packed into the order the product reads them.
+
+  ;; Packs A for matmul: each block of 4 rows becomes k groups of 4 elements (one
+  ;; from each row: A(i, p), A(i+1, p), A(i+2, p), A(i+3, p)), so the product reads a block
+  ;; front to back. A's element (i, p) is at a + (i * rsA + p * csA) elements: A stored as
+  ;; itself (rsA = k, csA = 1) or as its transpose (rsA = 1, csA = m), which is how
+  ;; matmul(transpose(X), dmm) never builds the transpose. Rows past m read padding.
+  (func (export "pack_a_{T}") (param $a i32) (param $rsA i32) (param $csA i32) (param $m i32) (param $k i32) (param $dst i32)
+    (local $i i32) (local $p i32) (local $src i32) (local $rowBytes i32) (local $stepBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $rsA) (i32.const {SHIFT})))
+    (local.set $stepBytes (i32.shl (local.get $csA) (i32.const {SHIFT})))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_s (local.get $i) (local.get $m)))
+        (local.set $src (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $p (local.get $k))
+        (block $stepsDone
+          (loop $steps
+            (br_if $stepsDone (i32.eqz (local.get $p)))
+            ({T}.store offset=0 (local.get $dst) ({T}.load (local.get $src)))
+            ({T}.store offset={E} (local.get $dst) ({T}.load (i32.add (local.get $src) (local.get $rowBytes))))
+            ({T}.store offset={E2} (local.get $dst)
+              ({T}.load (i32.add (local.get $src) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+            ({T}.store offset={E3} (local.get $dst)
+              ({T}.load (i32.add (local.get $src) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+            (local.set $src (i32.add (local.get $src) (local.get $stepBytes)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const {E4})))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $steps)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $blocks))))
+
+  ;; Packs B [k, n] (row stride ldb) into column panels for matmul: panel t holds
+  ;; B's columns 8t .. 8t+7 (float32; 4t .. 4t+3 for float64) of every row, 32 bytes a row,
+  ;; one row after another, so the product reads it front to back.
+  (func (export "pack_b_{T}") (param $b i32) (param $ldb i32) (param $k i32) (param $tiles i32) (param $dst i32)
+    (local $tile i32) (local $bp i32) (local $bEnd i32) (local $bRow i32)
+    (local.set $bRow (i32.shl (local.get $ldb) (i32.const {SHIFT})))
+    (block $done
+      (loop $eachTile
+        (br_if $done (i32.ge_s (local.get $tile) (local.get $tiles)))
+        (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $tile) (i32.const 5))))
+        (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $bRow))))
+        (block $rowsDone
+          (loop $eachRow
+            (br_if $rowsDone (i32.ge_u (local.get $bp) (local.get $bEnd)))
+            (v128.store (local.get $dst) (v128.load (local.get $bp)))
+            (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $bp)))
+            (local.set $bp (i32.add (local.get $bp) (local.get $bRow)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+            (br $eachRow)))
+        (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+        (br $eachTile))))
+
+  ;; Packs B for matmul when what is stored is its transpose Bt [n, k] (row stride k): panel t
+  ;; gets B(p, j) = Bt[j * k + p] for its columns j, gathered one element at a time. The
+  ;; caller gives Bt room for whole tiles of rows (rows past n read padding).
+  (func (export "pack_bt_{T}") (param $bt i32) (param $k i32) (param $tiles i32) (param $dst i32)
+    (local $tile i32) (local $p i32) (local $col i32) (local $src i32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $k) (i32.const {SHIFT})))
+    (block $done
+      (loop $eachTile
+        (br_if $done (i32.ge_s (local.get $tile) (local.get $tiles)))
+        (local.set $p (i32.const 0))
+        (block $stepsDone
+          (loop $steps
+            (br_if $stepsDone (i32.ge_s (local.get $p) (local.get $k)))
+            ;; Bt's row (first column of this tile), element p
+            (local.set $src
+              (i32.add (local.get $bt)
+                (i32.add (i32.mul (i32.mul (local.get $tile) (i32.const {TILE})) (local.get $rowBytes))
+                         (i32.shl (local.get $p) (i32.const {SHIFT})))))
+            (local.set $col (i32.const {TILE}))
+            (block $colsDone
+              (loop $cols
+                (br_if $colsDone (i32.eqz (local.get $col)))
+                ({T}.store (local.get $dst) ({T}.load (local.get $src)))
+                (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const {E})))
+                (local.set $col (i32.sub (local.get $col) (i32.const 1)))
+                (br $cols)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $steps)))
+        (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+        (br $eachTile))))
+
+  ;; C = A·B, with A packed by pack_a_{T} and B by pack_b_{T}: the hot loop of every dense
+  ;; layer and its gradient.
   ;;
   ;; C is computed in tiles of 4 rows by 2 vectors (8 float32 or 4 float64 columns), whose
   ;; 8 accumulators stay in registers while p runs over all of k: per step, two vectors of
-  ;; a row of B, and one element of each of A's 4 rows splatted across a vector. The caller
-  ;; rounds m up to a multiple of 4 (A's extra rows are padding, their C rows unread) and
-  ;; passes `tiles` = the number of column tiles; columns past n land in C's row padding
-  ;; (ldc is n rounded up to a whole tile).
+  ;; a row of B's panel, and A's 4 elements of that step, each loaded into every lane of a
+  ;; vector. Both operands are read front to back. Panels are the outer loop, so one panel
+  ;; (k × 32 bytes) stays in the L1 cache while every row block of A runs over it. m is
+  ;; rounded up to whole blocks (their extra C rows are never read); columns past n land
+  ;; in C's row padding (ldc is n rounded up to whole tiles).
   (func (export "matmul_{T}")
-    (param $a i32) (param $rsA i32) (param $csA i32)
-    (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
+    (param $a i32) (param $b i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $k i32) (param $tiles i32)
-    (local $i i32) (local $tile i32) (local $aRow i32) (local $aStep i32) (local $bRow i32) (local $cRow i32)
-    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $i i32) (local $tile i32) (local $ap i32) (local $aBlock i32) (local $cRow i32) (local $panel i32)
     (local $bp i32) (local $bEnd i32) (local $cp i32) (local $s v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $aRow (i32.shl (local.get $rsA) (i32.const {SHIFT})))
-    (local.set $aStep (i32.shl (local.get $csA) (i32.const {SHIFT})))
-    (local.set $bRow (i32.shl (local.get $ldb) (i32.const {SHIFT})))
+    ;; bytes of one packed block of A: k steps of 4 elements
+    (local.set $aBlock (i32.mul (local.get $k) (i32.const {E4})))
     (local.set $cRow (i32.shl (local.get $ldc) (i32.const {SHIFT})))
-    (block $rowsDone
-      (loop $rows
-        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
-        (local.set $tile (i32.const 0))
-        (block $tilesDone
-          (loop $eachTile
-            (br_if $tilesDone (i32.ge_s (local.get $tile) (local.get $tiles)))
+    (local.set $panel (local.get $b))
+    (block $tilesDone
+      (loop $eachTile
+        (br_if $tilesDone (i32.ge_s (local.get $tile) (local.get $tiles)))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
             (local.set $c00 (v128.const i64x2 0 0)) (local.set $c01 (v128.const i64x2 0 0))
             (local.set $c10 (v128.const i64x2 0 0)) (local.set $c11 (v128.const i64x2 0 0))
             (local.set $c20 (v128.const i64x2 0 0)) (local.set $c21 (v128.const i64x2 0 0))
             (local.set $c30 (v128.const i64x2 0 0)) (local.set $c31 (v128.const i64x2 0 0))
-            ;; A's rows i .. i+3 at p = 0
-            (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRow))))
-            (local.set $a1 (i32.add (local.get $a0) (local.get $aRow)))
-            (local.set $a2 (i32.add (local.get $a1) (local.get $aRow)))
-            (local.set $a3 (i32.add (local.get $a2) (local.get $aRow)))
-            ;; B's row 0 at this tile's first column; the tile is 32 bytes wide
-            (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $tile) (i32.const 5))))
-            (local.set $bEnd (i32.add (local.get $bp) (i32.mul (local.get $k) (local.get $bRow))))
+            ;; block i / 4 of packed A
+            (local.set $ap (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i) (i32.const 2)) (local.get $aBlock))))
+            (local.set $bp (local.get $panel))
+            (local.set $bEnd (i32.add (local.get $panel) (i32.shl (local.get $k) (i32.const 5))))
             (block $kDone
               (loop $steps
                 (br_if $kDone (i32.ge_u (local.get $bp) (local.get $bEnd)))
                 (local.set $b0 (v128.load (local.get $bp)))
                 (local.set $b1 (v128.load offset=16 (local.get $bp)))
-                (local.set $s ({SPLAT} (local.get $a0)))
+                (local.set $s ({SPLAT} offset=0 (local.get $ap)))
                 (local.set $c00 ({V}.add (local.get $c00) ({V}.mul (local.get $s) (local.get $b0))))
                 (local.set $c01 ({V}.add (local.get $c01) ({V}.mul (local.get $s) (local.get $b1))))
-                (local.set $s ({SPLAT} (local.get $a1)))
+                (local.set $s ({SPLAT} offset={E} (local.get $ap)))
                 (local.set $c10 ({V}.add (local.get $c10) ({V}.mul (local.get $s) (local.get $b0))))
                 (local.set $c11 ({V}.add (local.get $c11) ({V}.mul (local.get $s) (local.get $b1))))
-                (local.set $s ({SPLAT} (local.get $a2)))
+                (local.set $s ({SPLAT} offset={E2} (local.get $ap)))
                 (local.set $c20 ({V}.add (local.get $c20) ({V}.mul (local.get $s) (local.get $b0))))
                 (local.set $c21 ({V}.add (local.get $c21) ({V}.mul (local.get $s) (local.get $b1))))
-                (local.set $s ({SPLAT} (local.get $a3)))
+                (local.set $s ({SPLAT} offset={E3} (local.get $ap)))
                 (local.set $c30 ({V}.add (local.get $c30) ({V}.mul (local.get $s) (local.get $b0))))
                 (local.set $c31 ({V}.add (local.get $c31) ({V}.mul (local.get $s) (local.get $b1))))
-                (local.set $a0 (i32.add (local.get $a0) (local.get $aStep)))
-                (local.set $a1 (i32.add (local.get $a1) (local.get $aStep)))
-                (local.set $a2 (i32.add (local.get $a2) (local.get $aStep)))
-                (local.set $a3 (i32.add (local.get $a3) (local.get $aStep)))
-                (local.set $bp (i32.add (local.get $bp) (local.get $bRow)))
+                (local.set $ap (i32.add (local.get $ap) (i32.const {E4})))
+                (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
                 (br $steps)))
-            ;; store the tile: four rows of two vectors
             (local.set $cp
               (i32.add (local.get $c)
                 (i32.add (i32.mul (local.get $i) (local.get $cRow)) (i32.shl (local.get $tile) (i32.const 5)))))
@@ -314,8 +388,9 @@
             (local.set $cp (i32.add (local.get $cp) (local.get $cRow)))
             (v128.store (local.get $cp) (local.get $c30))
             (v128.store offset=16 (local.get $cp) (local.get $c31))
-            (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
-            (br $eachTile)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $rows))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $rows)))
+        (local.set $panel (local.get $bEnd))
+        (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+        (br $eachTile))))
 )

@@ -98,3 +98,33 @@ describe("dtypes", () => {
     expect(T.add(T.ones([64]), 1e-8).data[0]).toBe(1 + 1e-8);
   });
 });
+
+describe("transpose, laid out when read", () => {
+  it("reads as the transpose, in every way a tensor is read", () => {
+    const a = T.tensor([[1, 2, 3], [4, 5, 6]], undefined, "float32");
+    const t = T.transpose(a);
+    expect(t.shape).toEqual([3, 2]);
+    expect(T.dtypeOf(t)).toBe("float32");
+    expect(T.toArray(t)).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect({ ...t }.data).toEqual(new Float32Array([1, 4, 2, 5, 3, 6]));
+    expect(JSON.parse(JSON.stringify(T.transpose(a)))).toEqual({ data: { 0: 1, 1: 4, 2: 2, 3: 5, 4: 3, 5: 6 }, shape: [3, 2] });
+    expect(T.toArray(T.transpose(T.transpose(a)))).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(T.isTensor(T.transpose(a))).toBe(true);
+  });
+
+  it("keeps the values its source had, when the source is updated in place afterwards", () => {
+    const w = T.tensor([[1, 2], [3, 4]]);
+    const wt = T.transpose(w);
+    const x = T.tensor([[1, 0], [0, 1]]);
+    w.data.fill(0); // what sgd does to a parameter
+    expect(T.toArray(T.matmul(x, wt))).toEqual([[1, 3], [2, 4]]);
+    expect(T.toArray(wt)).toEqual([[1, 3], [2, 4]]);
+    // the same on the kernels (big enough to run them), for either operand
+    const big = T.randn([24, 16], 5, "float32");
+    const [left, right] = [T.transpose(big), T.transpose(big)];
+    const [wantLeft, wantRight] = [T.matmul(T.transpose(big), big), T.matmul(big, T.transpose(big))];
+    big.data.fill(0);
+    expect(T.matmul(left, T.randn([24, 16], 5, "float32")).data).toEqual(wantLeft.data);
+    expect(T.matmul(T.randn([24, 16], 5, "float32"), right).data).toEqual(wantRight.data);
+  });
+});
