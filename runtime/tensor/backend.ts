@@ -46,12 +46,17 @@ export function kernelMemoryBytes(): number {
   return loaded ? loaded.memoryBytes : 0;
 }
 
+/** Ops whose operands hold more elements than this run in JavaScript: the kernels' memory is 32-bit (4 GB). */
+const WASM_MAX_ELEMENTS = 2 ** 27;
+
 /**
- * The kernels, staging reset, when an op over `n` elements should run them; null when it
- * should run its JavaScript loop.
+ * The kernels, staging reset, when an op doing `work` (its element count, or a matmul's
+ * m·k·n) on operands of `elements` elements in all should run them; null when it should run
+ * its JavaScript loop. An op reads every operand's `data` before calling this: reading a
+ * transpose's data for the first time runs a kernel, which resets the staging.
  */
-export function kernelsFor(n: number): Kernels | null {
-  if (wanted !== "wasm" || n < WASM_MIN_ELEMENTS) return null;
+export function kernelsFor(work: number, elements = work): Kernels | null {
+  if (wanted !== "wasm" || work < WASM_MIN_ELEMENTS || elements > WASM_MAX_ELEMENTS) return null;
   const k = kernelsOrNull();
   k?.begin();
   return k;

@@ -24,7 +24,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const A: Operand = at ? { data: at.data, transposed: true } : { data: a.data, transposed: false };
   const B: Operand = bt ? { data: bt.data, transposed: true } : { data: b.data, transposed: false };
   const dtype = A.data instanceof Float32Array || B.data instanceof Float32Array ? "float32" : "float64";
-  const kernels = m * n > 0 && k > 0 ? kernelsFor(m * n * k) : null;
+  const kernels = m * n > 0 && k > 0 ? kernelsFor(m * n * k, 2 * (m + 4) * (k + 8) + 2 * k * (n + 8) + (m + 4) * (n + 8)) : null;
   const C = kernels ? matmulKernel(kernels, dtype, A, B, m, k, n) : matmulLoops(dtype, a.data, b.data, m, k, n);
   return make(C, [m, n]);
 }
