@@ -14,8 +14,9 @@ let loaded: Kernels | null | undefined;
 let wanted: TensorBackend = initialBackend();
 
 function initialBackend(): TensorBackend {
-  const env = typeof process === "object" ? process.env?.TSGRAD_TENSOR_BACKEND : undefined;
-  return env === "js" ? "js" : "wasm";
+  // read through globalThis: outside Node there is no `process`
+  const host = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return host.process?.env?.TSGRAD_TENSOR_BACKEND === "js" ? "js" : "wasm";
 }
 
 function kernelsOrNull(): Kernels | null {
