@@ -38,6 +38,7 @@ const seed = fc.integer({ min: 0, max: 2 ** 30 });
 
 describe("the WebAssembly kernels", () => {
   it("are what the ops run on this Node, and setTensorBackend('js') switches to the loops", () => {
+    expect(T.setTensorBackend("wasm")).toBe("wasm");
     expect(T.tensorBackend()).toBe("wasm");
     expect(T.setTensorBackend("js")).toBe("js");
     expect(T.tensorBackend()).toBe("js");
