@@ -8,6 +8,9 @@ import type { Kernels } from "../wasm/kernels.ts";
 import { kernelsFor } from "./backend.ts";
 import {
   alloc,
+  deferred,
+  layOutFill,
+  pendingOf,
   broadcastShapes,
   broadcastStrides,
   dtypeOf,
@@ -48,11 +51,12 @@ const gtRow: RowKernel = (out, o, a, ai, as, b, bi, bs, n) => {
   for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] > b[bi] ? 1 : 0;
 };
 
-/** A binary op: its name in messages, its kernel family in kernels.wat, its JavaScript loop. */
+/** A binary op: its name in messages, its kernel family in kernels.wat, its JavaScript loop, and on two values. */
 interface BinaryOp {
   readonly name: string;
   readonly kernel: string;
   readonly row: RowKernel;
+  readonly values: (a: number, b: number) => number;
 }
 
 const suffix = (dtype: DType) => (dtype === "float32" ? "f32" : "f64");
@@ -67,6 +71,8 @@ function binary(op: BinaryOp, left: Tensor | number, right: Tensor | number): Te
   const dtype = resultDtype(left, right);
   const aShape = operandShape(left);
   const bShape = operandShape(right);
+  const withFill = fillBinary(op, dtype, left, aShape, right, bShape);
+  if (withFill) return withFill;
   const a = operandData(left);
   const b = operandData(right);
   const aN = a.length;
@@ -101,6 +107,34 @@ function binary(op: BinaryOp, left: Tensor | number, right: Tensor | number): Te
   return make(out, shape);
 }
 
+/** The value of a number, or of a tensor that is one value spread out and not laid out yet. */
+function fillValue(x: Tensor | number): number | undefined {
+  if (typeof x === "number") return x;
+  const pending = pendingOf(x);
+  return pending?.kind === "fill" ? pending.value : undefined;
+}
+
+/**
+ * `a ∘ b` when a side is a fill (one value everywhere, such as broadcastTo of a sum's seed)
+ * that does not make the result bigger than the other side: that side's values with the one
+ * value, without laying the fill out. Two fills give a fill. Undefined when neither applies.
+ */
+function fillBinary(op: BinaryOp, dtype: DType, a: Tensor | number, aShape: Shape, b: Tensor | number, bShape: Shape): Tensor | undefined {
+  const [va, vb] = [fillValue(a), fillValue(b)];
+  const aFill = typeof a === "object" && va !== undefined;
+  const bFill = typeof b === "object" && vb !== undefined;
+  if (!aFill && !bFill) return undefined;
+  const shape = broadcastShapes(aShape, bShape, op.name);
+  if (va !== undefined && vb !== undefined) {
+    const value = op.values(va, vb);
+    return size(shape) > 1 ? deferred(shape, { kind: "fill", dtype, value }, layOutFill(size(shape))) : make(alloc(dtype, 1).fill(value), shape);
+  }
+  const n = size(shape);
+  if (aFill && shapeEq(shape, bShape)) return flat(op, dtype, new Float64Array([va!]), 0, (b as Tensor).data, 1, n, shape);
+  if (bFill && shapeEq(shape, aShape)) return flat(op, dtype, (a as Tensor).data, 1, new Float64Array([vb!]), 0, n, shape);
+  return undefined;
+}
+
 /** `n` results of `a ∘ b` where each side is read with stride 1 (a vector) or 0 (one value). */
 function flat(op: BinaryOp, dtype: DType, a: Data, as: 0 | 1, b: Data, bs: 0 | 1, n: number, shape: Shape): Tensor {
   const k = kernelsFor(n);
@@ -118,12 +152,12 @@ function runFlat(k: Kernels, kernel: string, dtype: DType, a: Data, as: 0 | 1, b
   return k.take(po, n, dtype);
 }
 
-const ADD: BinaryOp = { name: "add", kernel: "add", row: addRow };
-const SUB: BinaryOp = { name: "sub", kernel: "sub", row: subRow };
-const MUL: BinaryOp = { name: "mul", kernel: "mul", row: mulRow };
-const DIV: BinaryOp = { name: "div", kernel: "div", row: divRow };
-const MAXIMUM: BinaryOp = { name: "maximum", kernel: "max", row: maxRow };
-const GT: BinaryOp = { name: "gt", kernel: "gt", row: gtRow };
+const ADD: BinaryOp = { name: "add", kernel: "add", row: addRow, values: (a, b) => a + b };
+const SUB: BinaryOp = { name: "sub", kernel: "sub", row: subRow, values: (a, b) => a - b };
+const MUL: BinaryOp = { name: "mul", kernel: "mul", row: mulRow, values: (a, b) => a * b };
+const DIV: BinaryOp = { name: "div", kernel: "div", row: divRow, values: (a, b) => a / b };
+const MAXIMUM: BinaryOp = { name: "maximum", kernel: "max", row: maxRow, values: Math.max };
+const GT: BinaryOp = { name: "gt", kernel: "gt", row: gtRow, values: (a, b) => (a > b ? 1 : 0) };
 
 /** Elementwise a + b with NumPy broadcasting. */
 export function add(a: Tensor | number, b: Tensor | number): Tensor {

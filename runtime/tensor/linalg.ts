@@ -2,7 +2,7 @@
 
 import type { Kernels } from "../wasm/kernels.ts";
 import { kernelsFor } from "./backend.ts";
-import { alloc, formatShape, make, size, TensorShapeError, type DType, type Shape, type Tensor, type TensorData } from "./shape.ts";
+import { alloc, deferred, dtypeOf, formatShape, make, pendingOf, size, type Pending, TensorShapeError, type DType, type Shape, type Tensor, type TensorData } from "./shape.ts";
 
 /** Matrix product of [m, k] and [k, n] → [m, n]. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -19,10 +19,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     );
   }
   // A transpose still holding its source's rows is read as such: no transpose is laid out.
-  const at = untransposed.get(a);
-  const bt = untransposed.get(b);
-  const A: Operand = at ? { data: at.data, transposed: true } : { data: a.data, transposed: false };
-  const B: Operand = bt ? { data: bt.data, transposed: true } : { data: b.data, transposed: false };
+  const A = operand(a);
+  const B = operand(b);
   const dtype = A.data instanceof Float32Array || B.data instanceof Float32Array ? "float32" : "float64";
   const kernels = m * n > 0 && k > 0 ? kernelsFor(m * n * k, 2 * (m + 4) * (k + 8) + 2 * k * (n + 8) + (m + 4) * (n + 8)) : null;
   const C = kernels ? matmulKernel(kernels, dtype, A, B, m, k, n) : matmulLoops(dtype, a.data, b.data, m, k, n);
@@ -33,6 +31,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 interface Operand {
   readonly data: TensorData;
   readonly transposed: boolean;
+}
+
+function operand(t: Tensor): Operand {
+  const pending = pendingOf(t);
+  return pending?.kind === "transpose" ? { data: pending.source, transposed: true } : { data: t.data, transposed: false };
 }
 
 /**
@@ -97,14 +100,6 @@ function matmulLoops(dtype: DType, A: TensorData, B: TensorData, m: number, k: n
   return C;
 }
 
-/** A transpose's source rows, kept until something reads the transpose's data. */
-interface Untransposed {
-  readonly data: TensorData;
-  readonly rows: number;
-  readonly cols: number;
-}
-const untransposed = new WeakMap<Tensor, Untransposed>();
-
 /**
  * Transpose of a 2-D tensor. Its data is laid out the first time it is read: until then it
  * holds a copy of `a`'s rows, which `matmul` reads as the transposed operand, so
@@ -116,22 +111,15 @@ export function transpose(a: Tensor): Tensor {
     throw new TensorShapeError(`transpose: expected a 2-D tensor, got ${formatShape(a.shape)}`);
   }
   const [rows, cols] = a.shape;
-  const inner = untransposed.get(a);
-  if (inner) return make(inner.data.slice(), [inner.rows, inner.cols]);
-  const source: Untransposed = { data: a.data.slice(), rows, cols };
-  let laid: TensorData | undefined;
-  const t: Tensor = {
-    get data(): TensorData {
-      if (laid === undefined) {
-        laid = transposeData(source.data, rows, cols);
-        untransposed.delete(t);
-      }
-      return laid;
-    },
-    shape: [cols, rows],
-  };
-  untransposed.set(t, source);
-  return t;
+  const inner = pendingOf(a);
+  if (inner?.kind === "transpose") return make(inner.source.slice(), [inner.rows, inner.cols]);
+  const what: Pending = { kind: "transpose", dtype: dtypeOf(a), source: a.data.slice(), rows, cols };
+  return deferred([cols, rows], what, layOutTranspose);
+}
+
+function layOutTranspose(what: Pending): TensorData {
+  if (what.kind !== "transpose") throw new Error("layOutTranspose: not a transpose");
+  return transposeData(what.source, what.rows, what.cols);
 }
 
 /** `src` [rows, cols] laid out transposed, [cols, rows]. */

@@ -5,6 +5,9 @@ import { kernelsFor } from "./backend.ts";
 import {
   alloc,
   axisLayout,
+  deferred,
+  layOutFill,
+  pendingOf,
   broadcastShapes,
   broadcastStrides,
   checkShape,
@@ -146,8 +149,16 @@ export function broadcastTo(t: Tensor, shape: Shape, axis?: number): Tensor {
   if (!shapeEq(out, target)) {
     throw new TensorShapeError(`broadcastTo: cannot spread ${formatShape(t.shape)} over ${formatShape(target)}`);
   }
+  const dtype = dtypeOf(t);
+  // One value spread everywhere (a sum's VJP seed): laid out only if something reads it, since
+  // elementwise ops take it as that one value.
+  if (size(target) > 1 && size(t.shape) === 1) {
+    const fill = pendingOf(t);
+    const value = fill?.kind === "fill" ? fill.value : t.data[0];
+    return deferred(target, { kind: "fill", dtype, value }, layOutFill(size(target)));
+  }
   const src = t.data;
-  const data = alloc(dtypeOf(t), size(target));
+  const data = alloc(dtype, size(target));
   if (data.length === 0) return make(data, target);
   if (src.length === 1) return make(data.fill(src[0]), target);
   const strides = broadcastStrides(from, target);

@@ -33,8 +33,58 @@ export class TensorShapeError extends Error {
   }
 }
 
-/** The dtype of a tensor: the type of its data. */
+// ---------------------------------------------------------------------------
+// Deferred tensors: data laid out the first time it is read
+
+/**
+ * What a deferred tensor stands for until its data is read, which ops may use instead of
+ * the data: a transpose (the source's rows, copied when the transpose was made), or one
+ * value everywhere (what broadcasting a single value gives, e.g. the seed of a sum's VJP).
+ */
+export type Pending =
+  | { readonly kind: "transpose"; readonly dtype: DType; readonly source: TensorData; readonly rows: number; readonly cols: number }
+  | { readonly kind: "fill"; readonly dtype: DType; readonly value: number };
+
+const pendings = new WeakMap<Tensor, Pending>();
+
+/**
+ * A tensor of `shape` whose data `layOut` makes the first time anything reads it; until then
+ * `pendingOf` gives `what` it stands for. To everything else it is an ordinary tensor:
+ * `data` is an own enumerable property (a getter), so spreading, JSON and `isTensor` see it.
+ */
+export function deferred(shape: Shape, what: Pending, layOut: (what: Pending) => TensorData): Tensor {
+  let data: TensorData | undefined;
+  const t: Tensor = {
+    get data(): TensorData {
+      if (data === undefined) {
+        data = layOut(what);
+        pendings.delete(t);
+      }
+      return data;
+    },
+    shape,
+  };
+  pendings.set(t, what);
+  return t;
+}
+
+/** Lays out a fill of `n` elements (for `deferred`). */
+export function layOutFill(n: number): (what: Pending) => TensorData {
+  return (what) => {
+    if (what.kind !== "fill") throw new Error("layOutFill: not a fill");
+    return alloc(what.dtype, n).fill(what.value);
+  };
+}
+
+/** What `x` stands for while its data is not laid out yet; undefined for ordinary tensors and numbers. */
+export function pendingOf(x: Tensor | number): Pending | undefined {
+  return typeof x === "object" ? pendings.get(x) : undefined;
+}
+
+/** The dtype of a tensor: the type of its data (read without laying out a deferred tensor's). */
 export function dtypeOf(t: Tensor): DType {
+  const pending = pendings.get(t);
+  if (pending) return pending.dtype;
   return t.data instanceof Float32Array ? "float32" : "float64";
 }
 
@@ -45,7 +95,7 @@ export function dtypeOf(t: Tensor): DType {
  * from float64 tensors the runtime builds from plain numbers (`full(shape, dout)`).
  */
 export function resultDtype(a: Tensor | number, b?: Tensor | number): DType {
-  const isF32 = (x: Tensor | number | undefined) => typeof x === "object" && x.data instanceof Float32Array;
+  const isF32 = (x: Tensor | number | undefined) => typeof x === "object" && dtypeOf(x) === "float32";
   return isF32(a) || isF32(b) ? "float32" : "float64";
 }
 

@@ -128,3 +128,40 @@ describe("transpose, laid out when read", () => {
     expect(T.matmul(T.randn([24, 16], 5, "float32"), right).data).toEqual(wantRight.data);
   });
 });
+
+describe("one value broadcast (a fill), laid out when read", () => {
+  const ops = [T.add, T.sub, T.mul, T.div, T.maximum, T.gt] as ((a: T.Tensor | number, b: T.Tensor | number) => T.Tensor)[];
+
+  it("reads as the value everywhere, in its dtype", () => {
+    const fill = T.broadcastTo(T.full([], 0.1, "float32"), [2, 3]);
+    expect(T.dtypeOf(fill)).toBe("float32");
+    expect(Array.from(fill.data)).toEqual(new Array(6).fill(Math.fround(0.1)));
+    expect(T.toArray(T.broadcastTo(T.tensor([[7]]), [2, 2]))).toEqual([[7, 7], [7, 7]]);
+  });
+
+  it("gives every binary op the result of the laid-out tensor, on either side, with tensors, numbers and fills", () => {
+    for (const dtype of ["float64", "float32"] as const) {
+      const t = T.randn([40, 3], 7, dtype);
+      const row = T.randn([3], 8, dtype);
+      const fill = () => T.broadcastTo(T.full([], -0.75), [40, 3]);
+      const laid = T.full([40, 3], -0.75);
+      for (const op of ops) {
+        expect(op(fill(), t).data).toEqual(op(laid, t).data);
+        expect(op(t, fill()).data).toEqual(op(t, laid).data);
+        expect(op(fill(), row).data).toEqual(op(laid, row).data); // the fill is bigger: laid out
+        expect(op(fill(), 2).data).toEqual(op(laid, 2).data);
+        expect(op(3, fill()).data).toEqual(op(3, laid).data);
+        expect(op(fill(), fill()).data).toEqual(op(laid, laid).data);
+        expect(T.dtypeOf(op(fill(), t))).toBe(dtype);
+      }
+    }
+  });
+
+  it("is what a sum's backward pass multiplies by, and its gradient is unchanged", () => {
+    const w = T.randn([30, 20], 3, "float32");
+    const seed = T.broadcastTo(T.full([], 0.5), w.shape); // float64, as generated code makes it
+    const grad = T.mul(seed, w);
+    expect(T.dtypeOf(grad)).toBe("float32");
+    expect(grad.data).toEqual(T.mul(w, 0.5).data);
+  });
+});

@@ -19,7 +19,8 @@ describe("loadKernels", () => {
   });
 
   it("gives none where the engine rejects the module (no SIMD)", () => {
-    vi.spyOn(WebAssembly, "validate").mockReturnValue(false);
+    const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+    vi.spyOn(wasm, "validate").mockReturnValue(false);
     expect(loadKernels()).toBeNull();
   });
 
