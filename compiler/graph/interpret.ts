@@ -25,13 +25,20 @@ const MATH = Math as unknown as Record<string, Callable>;
 /** The function a call names: `Math.exp`, the runtime's `sigmoid`, a tensor op (`tensor.matmul`, or a runtime call `sumTo`), or a user's. */
 function callee(e: Extract<Ex, { k: "call" }>, scope: Scope): Callable {
   const name = e.fn;
-  const user = e.runtime ? undefined : scope.external(name);
-  if (user) return user;
   if (name.startsWith("Math.") && typeof MATH[name.slice(5)] === "function") return MATH[name.slice(5)]!;
   if (name.startsWith("tensor.") && TENSOR[name.slice(7)]) return TENSOR[name.slice(7)]!;
   if (e.runtime && TENSOR[name]) return TENSOR[name]!;
+  const user = e.runtime ? undefined : scope.external(name);
+  if (user) return user;
   if (SCALAR[name]) return SCALAR[name]!;
-  throw new Error(`the graph cannot run \`${name}\`: it is neither a Math function, a runtime function nor a function of the module`);
+  throw new MissingFunction(name);
+}
+
+/** A call of a function the graph was not given (a custom gradient's, a package's). */
+export class MissingFunction extends Error {
+  constructor(readonly name: string) {
+    super(`the graph cannot run \`${name}\`: it is neither a Math function, a runtime function nor a function of the module it was given`);
+  }
 }
 
 export function run(e: Ex, scope: Scope): unknown {
