@@ -31,6 +31,8 @@ export interface GraphOptions {
   readonly readFile?: ReadFile;
   /** Functions of the module that the graph must call (custom gradients, package functions). */
   readonly external?: (name: string) => Callable | undefined;
+  /** Lay out and write the SVG (default); false stops at the scene. */
+  readonly svg?: boolean;
 }
 
 export interface GraphResult {
@@ -74,7 +76,7 @@ export function drawGraph(text: string, path: string, options: GraphOptions): Gr
     const point = fn.params.map((p, i) => `${p.name} = ${formatValue(args[i])}`).join(", ");
     const caption = `${fn.name}(${point}) = ${formatValue(evaluation.value)}` +
       (evaluation.dout === undefined ? "" : `, upstream gradient ${formatValue(evaluation.dout)}`);
-    return { svg: renderSvg(scene, { caption }), diagnostics: [], errors: [], scene, evaluation };
+    return { svg: options.svg === false ? null : renderSvg(scene, { caption }), diagnostics: [], errors: [], scene, evaluation };
   } catch (e) {
     if (e instanceof PointError || e instanceof EvaluationError) return { svg: null, diagnostics: [], errors: [e.message] };
     throw e;

@@ -28,7 +28,7 @@ export function formatValue(v: unknown): string {
   if (typeof v === "boolean") return String(v);
   if (isTensor(v)) {
     const shape = v.shape.length === 0 ? "scalar" : v.shape.join("×");
-    if (v.data.length > SMALL) return shape;
+    if (v.data.length > 4) return shape;
     return `${shape} ${nested(Array.from(v.data), v.shape)}`;
   }
   if (isNumberArray(v)) {

@@ -88,7 +88,7 @@ export function layout(scene: Scene): Layout {
   scene.wires.forEach((w, i) => {
     const { top, bottom } = texts[i]!;
     const width = Math.max(textWidth(top), textWidth(bottom)) + 8;
-    g.setEdge({ v: w.from, w: w.to, name: w.id }, { width, height: top || bottom ? 34 : 0, labelpos: "c", minlen: 1, weight: w.role === "branch" ? 1 : 2 });
+    g.setEdge({ v: w.from, w: w.to, name: w.id }, { width, height: top && bottom ? 34 : 18, labelpos: "c", minlen: 1, weight: w.role === "branch" ? 1 : 2 });
   });
   dagre.layout(g);
 
@@ -100,10 +100,13 @@ export function layout(scene: Scene): Layout {
     return { x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height };
   };
   for (const n of scene.nodes) nodes.set(n.id, boxOf(n.id));
+  // room for each box's name above its contents, and above the names of the boxes inside it
+  const inside = (id: string): number => Math.max(0, ...scene.clusters.filter((c) => c.parent === id).map((c) => 1 + inside(c.id)));
   for (const c of scene.clusters) {
     const b = boxOf(c.id);
-    // room for the box's name above its contents
-    clusters.set(c.id, { x: b.x, y: b.y - 16, width: b.width, height: b.height + 16 });
+    const room = 16 * (1 + inside(c.id));
+    const side = 6 * inside(c.id);
+    clusters.set(c.id, { x: b.x - side, y: b.y - room, width: b.width + 2 * side, height: b.height + room + side });
   }
   const wires = scene.wires.map((w, i): PlacedWire => {
     const e = g.edge({ v: w.from, w: w.to, name: w.id }) as { points: { x: number; y: number }[]; x: number; y: number; width: number };

@@ -113,7 +113,9 @@ export function buildScene(ev: Evaluation, options: SceneOptions): Scene {
 
   // the uses of every drawn value, in order: its readers' gates, boxes, and the output
   const uses = new Map<number, Use[]>();
-  const use = (inst: number, to: string, grad: Grad | undefined, merge: boolean) => {
+  const use = (inst: number, to: string, given: Grad | undefined, merge: boolean) => {
+    // no gradient flows into a value that does not depend on the differentiated inputs (a merge may start from one)
+    const grad = active(inst) ? given : undefined;
     const list = uses.get(inst) ?? [];
     uses.set(inst, list);
     const same = merge ? list.find((u) => u.to === to) : undefined;

@@ -69,6 +69,8 @@ function wire(w: PlacedWire): string {
   const data = [
     `data-instance="${sw.instance}"`,
     `data-role="${sw.role}"`,
+    `data-from="${esc(sw.from)}"`,
+    `data-to="${esc(sw.to)}"`,
     sw.name ? `data-name="${esc(sw.name)}"` : "",
     `data-value="${esc(JSON.stringify(numbersOf(sw.value)))}"`,
     sw.grad === undefined ? "" : `data-grad="${esc(JSON.stringify(numbersOf(sw.grad)))}"`,
