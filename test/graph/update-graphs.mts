@@ -1,7 +1,7 @@
 /**
- * Regenerates the golden pictures in fixtures/graphs/ (npm run graphs:update), with a PNG
- * of each beside it in docs/graphs/ when rsvg-convert is installed. Run it only after a
- * deliberate change to the drawing, and look at every picture it changed.
+ * Regenerates the golden pictures in fixtures/graphs/ (npm run graphs:update). Run it only
+ * after a deliberate change to the drawing, and look at every picture it changed (render
+ * one to PNG with `rsvg-convert fixtures/graphs/NAME.svg -o NAME.png`).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { drawGraph } from "../../compiler/graph/index.ts";
