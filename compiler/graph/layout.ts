@@ -57,7 +57,7 @@ export function gradText(w: SceneWire): string {
   if (w.grad === undefined) return "";
   const total = formatValue(w.grad);
   const parts = w.parts ?? [];
-  if (w.role === "trunk" && typeof w.grad === "number" && parts.length <= 4 && parts.every((p) => typeof p === "number")) {
+  if (w.role === "trunk" && typeof w.grad === "number" && parts.length <= 6 && parts.every((p) => typeof p === "number")) {
     return `${total} = ${parts.map((p) => formatNumber(p as number)).join(" + ").replace(/\+ -/g, "- ")}`;
   }
   return w.role === "trunk" ? `${total} (sum)` : total;
