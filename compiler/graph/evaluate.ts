@@ -156,7 +156,8 @@ class Evaluator {
     for (const s of stmts) {
       if (s.kind === "op") this.op(s);
       else if (s.kind === "if") this.branch(s);
-      else this.loop(s);
+      else if (s.kind === "loop") this.loop(s);
+      else throw new EvaluationError(`the graph cannot run a \`${(s as { kind: string }).kind}\` statement yet (line ${(s as Stmt).loc.line})`);
     }
   }
 

@@ -74,10 +74,10 @@ beforeAll(async () => {
   });
   const start = Date.now();
   await page.goto(base);
-  await page.waitForSelector("#graph svg", { timeout: 60_000 });
+  await page.waitForSelector("#graph svg", { timeout: 120_000 });
   firstLoadMs = Date.now() - start;
   mkdirSync(shots, { recursive: true });
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
