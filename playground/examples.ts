@@ -17,5 +17,6 @@ export const EXAMPLES: readonly Example[] = [
   { title: "neuron, squared error", file: "fixtures/neuron_mse.ts", fn: "neuronLoss", at: "w0=0.5,w1=-0.3,w2=0.8,x0=1,x1=2,x2=-1,t=1" },
   { title: "Swish × 2 (the gear train)", file: "fixtures/swish.ts", fn: "swishTimesTwo", at: "x=1", dout: "0.5" },
   { title: "flat chain", file: "fixtures/flat_chain.ts", fn: "flatChain", at: "x=3" },
+  { title: "custom gradient (SquareFunction)", file: "fixtures/custom.ts", fn: "square", at: "x=2" },
   { title: "a loop: polynomial fit", file: "fixtures/loops.ts", fn: "polyFit", at: "c0=0.5,c1=-0.3,c2=0.2,xs=[1,-1,2],ys=[0.4,0.9,1.1]", unroll: 8 },
 ];

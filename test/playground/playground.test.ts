@@ -133,12 +133,16 @@ describe("the playground in headless Chromium", () => {
     await page.screenshot({ path: join(shots, "error.png"), fullPage: true });
   });
 
-  it("loads each seed example with one click", async () => {
+  it("loads the seeds' examples with one click, a custom gradient too", async () => {
     await page.click('#examples button[data-fn="gates"]');
     await page.waitForFunction(`document.querySelector('#graph g.wire[data-name="x"]')?.getAttribute("data-grad") === "[-8]"`, undefined, { timeout: 30_000 });
     const wires = await wiresByName(page);
     expect([wires.x![1], wires.y![1], wires.z![1], wires.w![1]]).toEqual([[-8], [6], [2], [0]]);
     expect(await codeText(page)).toContain("export function gates_grad");
+    // the notes' SquareFunction: the graph runs the module's own backward, 2 · x · dout
+    await page.click('#examples button[data-fn="square"]');
+    await page.waitForFunction(`document.querySelector('#graph g.wire[data-name="x"]')?.getAttribute("data-grad") === "[4]"`, undefined, { timeout: 30_000 });
+    expect(await page.textContent("#graph svg")).toContain("square");
     expect(offMachine).toEqual([]);
   });
 });
