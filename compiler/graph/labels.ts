@@ -32,14 +32,15 @@ export function formatValue(v: unknown): string {
     return `${shape} ${nested(Array.from(v.data), v.shape)}`;
   }
   if (isNumberArray(v)) {
-    if (v.length > SMALL) return `${kindOf(v)}[${v.length}]`;
+    if (v.length > SMALL) return Array.isArray(v) ? `number[${v.length}]` : `${kindOf(v)}(${v.length})`;
     return `[${Array.from(v, formatNumber).join(", ")}]`;
   }
   return String(v);
 }
 
+/** `Float64Array`, `Int32Array`, ...: a typed array's kind, as its length is written after it. */
 function kindOf(v: ArrayLike<number>): string {
-  return Array.isArray(v) ? "number" : (v.constructor as { name: string }).name.replace(/Array$/, "Array ");
+  return (v.constructor as { name: string }).name;
 }
 
 function nested(data: number[], shape: readonly number[]): string {
