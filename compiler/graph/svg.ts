@@ -117,7 +117,7 @@ export function renderSvg(scene: Scene, options: SvgOptions = {}): string {
     `<text x="16" y="${n(legendY)}" class="legend val">green: value (forward pass)</text>`,
     `<text x="${n(16 + 30 * 6.7)}" y="${n(legendY)}" class="legend grad">red: gradient of the result (backward pass)</text>`,
     `<circle cx="${n(16 + 76 * 6.7)}" cy="${n(legendY - 4)}" r="3.5" fill="#555"/>`,
-    `<text x="${n(24 + 76 * 6.7)}" y="${n(legendY)}" class="legend">a value used twice or more: its gradient is the sum of its uses'</text>`,
+    `<text x="${n(24 + 76 * 6.7)}" y="${n(legendY)}" class="legend">a value used twice or more: its gradient is the sum of its uses</text>`,
   ];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${n(width)}" height="${n(height)}" viewBox="0 0 ${n(width)} ${n(height)}">`,
