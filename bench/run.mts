@@ -4,185 +4,19 @@
  * Each case times three functions over the same inputs: the forward function alone, the
  * tsgrad-generated gradient, and a gradient written by hand in the style of the notes.
  * Runs are interleaved (forward, generated, hand, forward, ...) so drift in machine speed
- * hits all three alike; the figures are medians over the repeats.
+ * hits all three alike; the figures are medians over the repeats. The cases are in
+ * bench/cases.ts. Then the memory figures (bench/memory.mts): each function's peak RSS in a
+ * process of its own, and the bytes each gradient's tape keeps (BENCH_MEMORY=0 skips them).
  */
-import { staged } from "../fixtures/staged.ts";
-import { staged_grad } from "../fixtures/staged.grad.ts";
-import { sigmoid } from "../runtime/index.ts";
-import { loss } from "../examples/spiral/model.ts";
-import { loss_grad } from "../examples/spiral/model.grad.ts";
-import { loss_grad as twoLayerHandGrad } from "../examples/spiral/hand.ts";
-import { makeTwoLayerProblem } from "./twolayer.ts";
-import { recurrence, rosenbrock } from "../fixtures/loops.ts";
-import { recurrence_grad, rosenbrock_grad } from "../fixtures/loops.grad.ts";
 import { readFileSync } from "node:fs";
+import { tensorBackend } from "../runtime/tensor.ts";
+import { CASES } from "./cases.ts";
+import { measureMemory } from "./memory.mts";
 import { compile } from "../compiler/index.ts";
 import { flat, nested } from "./chain.ts";
 import { flat_grad, nested_grad } from "./chain.grad.ts";
 
-interface Case {
-  readonly name: string;
-  /** Calls per timed sample, for cases too quick to time one call at a time (figures are per call). */
-  readonly reps?: number;
-  readonly forward: () => number;
-  readonly generated: () => number;
-  readonly hand: () => number;
-  /** Work any gradient of this case must do (a fresh result array), timed alongside, as a floor. */
-  readonly floor?: { readonly what: string; readonly run: () => number };
-}
-
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
-
-/** (a) the staged scalar function of the notes over 10^6 points. */
-function stagedCase(): Case {
-  const n = 1_000_000;
-  const xs = new Float64Array(n);
-  const ys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    xs[i] = Math.sin(i) * 3;
-    ys[i] = Math.cos(i * 0.7) * 3;
-  }
-  // the notes' flat backward code, by hand
-  const handGrad = (x: number, y: number) => {
-    const sigy = sigmoid(y);
-    const num = x + sigy;
-    const sigx = sigmoid(x);
-    const xpy = x + y;
-    const xpysqr = xpy ** 2;
-    const den = sigx + xpysqr;
-    const invden = 1 / den;
-    const f = num * invden;
-    const dnum = invden;
-    const dinvden = num;
-    const dden = (-1 / den ** 2) * dinvden;
-    const dxpy = 2 * xpy * dden;
-    const dx = dxpy + (1 - sigx) * sigx * dden + dnum;
-    const dy = dxpy + (1 - sigy) * sigy * dnum;
-    return { value: f, grad: { x: dx, y: dy } };
-  };
-  return {
-    name: "(a) staged f(x, y), 10^6 points",
-    forward: () => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += staged(xs[i]!, ys[i]!);
-      return s;
-    },
-    generated: () => {
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        const r = staged_grad(xs[i]!, ys[i]!);
-        s += r.value + r.grad.x + r.grad.y;
-      }
-      return s;
-    },
-    hand: () => {
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        const r = handGrad(xs[i]!, ys[i]!);
-        s += r.value + r.grad.x + r.grad.y;
-      }
-      return s;
-    },
-  };
-}
-
-/**
- * (b) the two-layer net of the spiral example (examples/spiral/model.ts) at N=256, D=100,
- * H=256, C=10: forward is the user's `loss`, generated is tsgrad's `loss_grad`, hand is the
- * notes' CS231n backward written with the same runtime ops (examples/spiral/hand.ts).
- */
-function twoLayerCase(): Case {
-  const { W1, b1, W2, b2, X, y, reg } = makeTwoLayerProblem(256, 100, 256, 10, 1);
-  const checksum = (r: { value: number; grad: { W1: { data: Float64Array } } }) => r.value + r.grad.W1.data[0]!;
-  return {
-    name: "(b) two-layer net, N=256 D=100 H=256 C=10",
-    forward: () => loss(W1, b1, W2, b2, X, y, reg),
-    generated: () => checksum(loss_grad(W1, b1, W2, b2, X, y, reg)),
-    hand: () => checksum(twoLayerHandGrad(W1, b1, W2, b2, X, y, reg)),
-  };
-}
-
-/**
- * (c) Rosenbrock's function over 100 000 inputs, a `number[]` loop (fixtures/loops.ts).
- * Twice: each gradient in a new array, as a one-off call makes it; and each written into
- * the same array every call (`@into`), as a minimisation loop would. The hand-written
- * gradient does the same in each.
- */
-function rosenbrockCases(): Case[] {
-  const n = 100_000;
-  const x = Array.from({ length: n }, (_, i) => Math.sin(i) * 1.5);
-  // by hand: one pass over the terms, each adding to two elements of the gradient
-  const handGrad = (x: number[], into?: number[]) => {
-    let s = 0;
-    const dx = into?.fill(0) ?? new Array<number>(x.length).fill(0);
-    for (let i = 0; i < x.length - 1; i++) {
-      const a = x[i + 1]! - x[i]! * x[i]!;
-      const b = 1 - x[i]!;
-      s += 100 * a * a + b * b;
-      dx[i]! += -400 * a * x[i]! - 2 * b;
-      dx[i + 1]! += 200 * a;
-    }
-    return { value: s, grad: { x: dx } };
-  };
-  const [mine, theirs] = [new Array<number>(n).fill(0), new Array<number>(n).fill(0)];
-  return [
-    {
-      name: "(c) Rosenbrock, number[] of 10^5, new gradient array",
-      reps: 20,
-      forward: () => rosenbrock(x),
-      generated: () => { const r = rosenbrock_grad(x); return r.value + r.grad.x[7]!; },
-      hand: () => { const r = handGrad(x); return r.value + r.grad.x[7]!; },
-      floor: {
-        what: "a new number[] of 10^5, zeroed and each element written once",
-        run: () => {
-          const d = new Array<number>(n).fill(0);
-          for (let i = 0; i < n; i++) d[i] += x[i]!;
-          return d[7]!;
-        },
-      },
-    },
-    {
-      name: "(c) Rosenbrock, number[] of 10^5, gradient @into one array",
-      reps: 20,
-      forward: () => rosenbrock(x),
-      generated: () => { const r = rosenbrock_grad(x, 1, { x: mine }); return r.value + r.grad.x[7]!; },
-      hand: () => { const r = handGrad(x, theirs); return r.value + r.grad.x[7]!; },
-    },
-  ];
-}
-
-/** (d) the recurrence h = tanh(w·h + u·x[t] + b) over 100 000 steps (fixtures/loops.ts). */
-function recurrenceCase(): Case {
-  const n = 100_000;
-  const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.1));
-  const [w, u, b] = [0.6, 0.9, -0.1];
-  // by hand: keep every h (n + 1 of them), then walk back
-  const handGrad = (w: number, u: number, b: number, x: Float64Array) => {
-    const hs = new Float64Array(x.length + 1);
-    let h = 0;
-    for (let t = 0; t < x.length; t++) {
-      h = Math.tanh(w * h + u * x[t]! + b);
-      hs[t + 1] = h;
-    }
-    let dh = 1, dw = 0, du = 0, db = 0;
-    const dx = new Float64Array(x.length);
-    for (let t = x.length - 1; t >= 0; t--) {
-      const da = (1 - hs[t + 1]! * hs[t + 1]!) * dh;
-      dw += hs[t]! * da;
-      du += x[t]! * da;
-      db += da;
-      dx[t] = u * da;
-      dh = w * da;
-    }
-    return { value: h, grad: { w: dw, u: du, b: db, x: dx } };
-  };
-  return {
-    name: "(d) recurrence h = tanh(w·h + u·x[t] + b), 10^5 steps",
-    forward: () => recurrence(w, u, b, x),
-    generated: () => { const r = recurrence_grad(w, u, b, x); return r.value + r.grad.w + r.grad.x[3]!; },
-    hand: () => { const r = handGrad(w, u, b, x); return r.value + r.grad.w + r.grad.x[3]!; },
-  };
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -198,8 +32,8 @@ function time(f: () => number, reps = 1): number {
   return t;
 }
 
-const cases = [stagedCase(), twoLayerCase(), ...rosenbrockCases(), recurrenceCase()];
-console.log(`tsgrad bench: medians of ${REPEATS} interleaved runs (Node ${process.version})\n`);
+const cases = CASES.map((make) => make());
+console.log(`tsgrad bench: medians of ${REPEATS} interleaved runs (Node ${process.version}, tensor ops on ${tensorBackend()} unless a row says otherwise)\n`);
 const header = ["case", "forward ms", "generated ms", "hand ms", "generated/hand", "gradient/forward"];
 const rows: string[][] = [header];
 const floors: string[] = [];
@@ -263,3 +97,18 @@ async function chainSection(): Promise<void> {
 }
 
 await chainSection();
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)}`;
+const kept = (bytes: number | undefined) =>
+  bytes === undefined ? "-" : Math.abs(bytes) < 2 ** 10 ? `${Math.max(0, Math.round(bytes))} B` : Math.abs(bytes) < 2 ** 20 ? `${(bytes / 2 ** 10).toFixed(1)} KB` : `${mb(bytes)} MB`;
+if (process.env.BENCH_MEMORY !== "0") {
+  const memory = await measureMemory(cases);
+  console.log("\nmemory: peak RSS (MB) of a process that builds the case and runs one function 8× (setup: builds only);");
+  console.log("tape: bytes alive when the backward pass starts, beyond the inputs (one call, after a full GC)");
+  const head = ["case", "setup", "forward", "generated", "hand", "tape: generated", "tape: hand"];
+  const table = [head, ...memory.map((m, i) => [
+    cases[i]!.name, mb(m.peakRss.setup), mb(m.peakRss.forward), mb(m.peakRss.generated), mb(m.peakRss.hand), kept(m.tape.generated), kept(m.tape.hand),
+  ])];
+  const w = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  for (const r of table) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(w[i]!) : cell.padStart(w[i]!))).join("  "));
+}

@@ -136,11 +136,17 @@ function loopsForward(
   return dataLoss / N + 0.5 * reg * sq;
 }
 
+/** The data of a float64 tensor (the loops are written for float64 only). */
+function f64(t: Tensor): Float64Array {
+  if (!(t.data instanceof Float64Array)) throw new TypeError("the hand-written loops take float64 tensors");
+  return t.data;
+}
+
 /** Forward only, as fused loops over Float64Array. */
 export function twoLayerLoopsForward(W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, X: Tensor, y: ArrayLike<number>, reg: number): number {
   const [N, D] = X.shape;
   const [H, C] = W2.shape;
-  return loopsForward(W1.data, b1.data, W2.data, b2.data, X.data, y, reg, N, D, H, C, workspace(N, H, C), false);
+  return loopsForward(f64(W1), f64(b1), f64(W2), f64(b2), f64(X), y, reg, N, D, H, C, workspace(N, H, C), false);
 }
 
 /** Loss and gradient as fused loops over Float64Array; allocates only the four gradient arrays. */
@@ -156,10 +162,10 @@ export function twoLayerLoopsGrad(
   const [N, D] = X.shape;
   const [H, C] = W2.shape;
   const ws = workspace(N, H, C);
-  const w1 = W1.data;
-  const w2 = W2.data;
-  const x = X.data;
-  const value = loopsForward(w1, b1.data, w2, b2.data, x, y, reg, N, D, H, C, ws, true);
+  const w1 = f64(W1);
+  const w2 = f64(W2);
+  const x = f64(X);
+  const value = loopsForward(w1, f64(b1), w2, f64(b2), x, y, reg, N, D, H, C, ws, true);
   const hidden = ws.hidden;
   const dscores = ws.scores; // probabilities, turned into dscores in place
   const dhidden = ws.dhidden;

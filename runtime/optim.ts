@@ -5,7 +5,7 @@
 // (the same array/tensor objects, a fresh record). Gradients are looked up by key;
 // extra gradient keys (e.g. for data inputs) are ignored, a missing one throws.
 
-import { formatShape, isTensor, shapeEq, TensorShapeError, type Tensor } from "./tensor.ts";
+import { formatShape, isTensor, shapeEq, TensorShapeError, type Tensor, type TensorData } from "./tensor.ts";
 
 /** A trainable value: a tensor, a plain number, or a flat array of numbers. */
 export type Param = Tensor | number | number[] | Float64Array;
@@ -27,13 +27,13 @@ export interface Adam {
 }
 
 /** Flat view of a parameter's values (writable for arrays and tensors, a copy for numbers). */
-function values(value: Param): Float64Array | number[] {
+function values(value: Param): TensorData | number[] {
   if (typeof value === "number") return [value];
   return isTensor(value) ? value.data : value;
 }
 
 /** The gradient for `key` as a flat view, after checking it matches the parameter's size and shape. */
-function gradFor(op: string, key: string, param: Param, grads: Params): Float64Array | number[] {
+function gradFor(op: string, key: string, param: Param, grads: Params): TensorData | number[] {
   const grad = grads[key];
   if (grad === undefined) throw new Error(`${op}: no gradient for parameter "${key}"`);
   const p = values(param);

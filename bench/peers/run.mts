@@ -25,6 +25,7 @@ import type * as TF from "@tensorflow/tfjs";
 const { readFileSync } = await import("node:fs");
 const { makeTwoLayerProblem, twoLayerLoopsForward, twoLayerLoopsGrad } = await import("../twolayer.ts");
 const { loss } = await import("../../examples/spiral/model.ts");
+const { astype } = await import("../../runtime/tensor.ts");
 const { loss_grad } = await import("../../examples/spiral/model.grad.ts");
 const jax = await import("@jax-js/jax");
 const tf = await import("@tensorflow/tfjs");
@@ -55,6 +56,8 @@ interface Impl {
 // tsgrad: runtime tensor ops, and hand-written loops (both float64)
 
 const args = [P.W1, P.b1, P.W2, P.b2, P.X, P.y, reg] as const;
+const f32 = (t: (typeof args)[0]) => astype(t, "float32");
+const args32 = [f32(P.W1), f32(P.b1), f32(P.W2), f32(P.b2), f32(P.X), P.y, reg] as const;
 const fromTensors = (r: ReturnType<typeof loss_grad>): GradOut => ({
   value: r.value,
   grad: { W1: r.grad.W1.data, b1: r.grad.b1.data, W2: r.grad.W2.data, b2: r.grad.b2.data },
@@ -65,6 +68,12 @@ const impls: Impl[] = [
     dtype: "float64",
     forward: () => loss(...args),
     grad: () => fromTensors(loss_grad(...args)),
+  },
+  {
+    name: "tsgrad (generated loss_grad, runtime ops)",
+    dtype: "float32",
+    forward: () => loss(...args32),
+    grad: () => fromTensors(loss_grad(...args32)),
   },
   {
     name: "hand-written loops",

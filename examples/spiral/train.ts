@@ -2,7 +2,10 @@
 // using the gradient tsgrad generated into model.grad.ts. Run it from the repository root:
 //
 //   npx tsx compiler/cli.ts examples/spiral/model.ts   # (re)generate model.grad.ts
-//   npx tsx examples/spiral/train.ts [--steps N] [--out path.svg]
+//   npx tsx examples/spiral/train.ts [--steps N] [--out path.svg] [--dtype float32]
+//
+// With --dtype float32 the weights and the data are float32 tensors, and so is every value
+// the generated gradient computes (the runtime's ops keep their operands' dtype).
 //
 // It prints its progress, the final loss and training accuracy, writes the loss curve as
 // an SVG picture, and exits with status 1 if the accuracy is not above 90%.
@@ -10,7 +13,7 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { sgd } from "../../runtime/optim.ts";
-import { type Tensor, randn, scale, zeros } from "../../runtime/tensor.ts";
+import { type DType, type Tensor, astype, randn, scale, zeros } from "../../runtime/tensor.ts";
 import { spiral } from "./data.ts";
 import { loss, predict } from "./model.ts";
 import { loss_grad } from "./model.grad.ts";
@@ -19,15 +22,17 @@ import { writeCurveSvg } from "./svg.ts";
 // ---------------------------------------------------------------------------
 // Command line
 
-const usage = `usage: npx tsx examples/spiral/train.ts [--steps N] [--out path.svg] [--seed S]
+const usage = `usage: npx tsx examples/spiral/train.ts [--steps N] [--out path.svg] [--seed S] [--dtype D]
   --steps N      number of gradient-descent steps (default 3000)
   --out FILE     where to write the loss curve (default examples/spiral/loss.svg)
-  --seed S       seed of the data noise and the initial weights (default 42)`;
+  --seed S       seed of the data noise and the initial weights (default 42)
+  --dtype D      float64 (default) or float32: the tensors' element type`;
 
 const commandLineOptions = {
   steps: { type: "string", default: "3000" },
   out: { type: "string", default: fileURLToPath(new URL("./loss.svg", import.meta.url)) },
   seed: { type: "string", default: "42" },
+  dtype: { type: "string", default: "float64" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -56,6 +61,11 @@ if (!Number.isInteger(seed)) {
   console.error(`--seed must be an integer, got "${args.seed}"\n${usage}`);
   process.exit(2);
 }
+if (args.dtype !== "float64" && args.dtype !== "float32") {
+  console.error(`--dtype must be float64 or float32, got "${args.dtype}"\n${usage}`);
+  process.exit(2);
+}
+const dtype: DType = args.dtype;
 
 // ---------------------------------------------------------------------------
 // Settings (those of the CS231n case study)
@@ -68,7 +78,9 @@ const reg = 1e-3; // strength of the L2 penalty on the weights
 // Data: 3 classes × 100 points in 2-D, arranged as three interleaved spiral arms.
 
 const numClasses = 3;
-const { X, y } = spiral({ classes: numClasses, pointsPerClass: 100, seed });
+const points = spiral({ classes: numClasses, pointsPerClass: 100, seed });
+const X = astype(points.X, dtype);
+const y = points.y;
 const [, inputSize] = X.shape; // 2: each point is (x, y)
 
 // ---------------------------------------------------------------------------
@@ -76,10 +88,10 @@ const [, inputSize] = X.shape; // 2: each point is (x, y)
 // seeds for W1 and W2 so the two matrices are not built from the same random numbers.
 
 let params: { W1: Tensor; b1: Tensor; W2: Tensor; b2: Tensor } = {
-  W1: scale(randn([inputSize, hiddenSize], seed + 1), 0.01),
-  b1: zeros([hiddenSize]),
-  W2: scale(randn([hiddenSize, numClasses], seed + 2), 0.01),
-  b2: zeros([numClasses]),
+  W1: scale(randn([inputSize, hiddenSize], seed + 1, dtype), 0.01),
+  b1: zeros([hiddenSize], dtype),
+  W2: scale(randn([hiddenSize, numClasses], seed + 2, dtype), 0.01),
+  b2: zeros([numClasses], dtype),
 };
 
 /** Fraction of the training points whose predicted class is their label. */
@@ -133,7 +145,7 @@ const finalLoss = loss(W1, b1, W2, b2, X, y, reg);
 const finalAccuracy = accuracy();
 curveSteps.push(steps);
 curveLosses.push(finalLoss);
-console.log(`trained ${steps} steps in ${seconds.toFixed(2)} s (${((1000 * seconds) / steps).toFixed(3)} ms/step)`);
+console.log(`trained ${steps} steps in ${dtype} in ${seconds.toFixed(2)} s (${((1000 * seconds) / steps).toFixed(3)} ms/step)`);
 console.log(`final loss ${finalLoss.toFixed(4)}`);
 console.log(`training accuracy ${(100 * finalAccuracy).toFixed(1)}%`);
 
@@ -141,7 +153,7 @@ console.log(`training accuracy ${(100 * finalAccuracy).toFixed(1)}%`);
 // The loss curve, as a picture.
 
 writeCurveSvg(args.out, curveSteps, curveLosses, {
-  title: `Spiral: softmax loss of a 2-layer net (${hiddenSize} hidden units)`,
+  title: `Spiral: softmax loss of a 2-layer net (${hiddenSize} hidden units${dtype === "float32" ? ", float32" : ""})`,
   xLabel: "step",
   yLabel: "loss",
 });

@@ -1,0 +1,135 @@
+/**
+ * Builds the tensor runtime's WebAssembly kernels: expands the templates of kernels.wat
+ * (once per element type, and once per op for the elementwise family), assembles them
+ * with wabt's wat2wasm, and writes the module as base64 into kernels.bytes.ts, which the
+ * runtime imports. Run by `npm run build` (and so before `npm test`, the bench and the
+ * example); it does nothing when kernels.bytes.ts already holds the build of the current
+ * sources.
+ *
+ *   npx tsx runtime/wasm/build.ts [--force] [--wat out.wat]   (--wat also writes the expanded text)
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+const SOURCE = here("./kernels.wat");
+const OUTPUT = here("./kernels.bytes.ts");
+
+/** What each template placeholder becomes, per element type. */
+const DTYPES: readonly Readonly<Record<string, string>>[] = [
+  { T: "f32", V: "f32x4", L: "4", E: "4", E2: "8", E3: "12", E4: "16", SHIFT: "2", TILE: "8", SPLAT: "v128.load32_splat", ONES: "f32x4 1 1 1 1", TO_T: "f32.demote_f64" },
+  { T: "f64", V: "f64x2", L: "2", E: "8", E2: "16", E3: "24", E4: "32", SHIFT: "3", TILE: "4", SPLAT: "v128.load64_splat", ONES: "f64x2 1 1", TO_T: "" },
+];
+
+/**
+ * The elementwise binary ops: the instructions that turn vectors a, b on the stack into the
+ * result vector. `gt` gives 1 or 0 (the all-ones lane mask, and-ed with 1.0); `mask` keeps
+ * a where b > 0 (ReLU's backward: upstream where x > 0, else 0).
+ */
+const BINARY_OPS: Readonly<Record<string, string>> = {
+  add: "{V}.add",
+  sub: "{V}.sub",
+  mul: "{V}.mul",
+  div: "{V}.div",
+  max: "{V}.max",
+  gt: "{V}.gt\n        v128.const {ONES}\n        v128.and",
+  mask: "v128.const i64x2 0 0\n        {V}.gt\n        v128.and",
+};
+
+/** Splits module text into top-level-of-module pieces: each `(func ...)` alone, the rest between. */
+function splitFuncs(text: string): { text: string; isFunc: boolean }[] {
+  const pieces: { text: string; isFunc: boolean }[] = [];
+  let depth = 0;
+  let start = 0;
+  let funcStart = -1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === ";" && text[i + 1] === ";") {
+      i = text.indexOf("\n", i);
+      if (i === -1) break;
+    } else if (ch === "(" && text[i + 1] === ";") {
+      i = text.indexOf(";)", i) + 1;
+    } else if (ch === "(") {
+      if (depth === 1 && text.startsWith("(func", i)) {
+        pieces.push({ text: text.slice(start, i), isFunc: false });
+        funcStart = i;
+      }
+      depth++;
+    } else if (ch === ")") {
+      depth--;
+      if (depth === 1 && funcStart !== -1) {
+        pieces.push({ text: text.slice(funcStart, i + 1), isFunc: true });
+        start = i + 1;
+        funcStart = -1;
+      }
+    }
+  }
+  pieces.push({ text: text.slice(start), isFunc: false });
+  return pieces;
+}
+
+function fill(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+/** The module text with every template expanded. */
+export function expand(source: string): string {
+  return splitFuncs(source)
+    .map(({ text, isFunc }) => {
+      if (!isFunc || !/\{\w+\}/.test(text)) return text;
+      const perOp = text.includes("{op}") ? Object.entries(BINARY_OPS) : [["", ""]];
+      const copies: string[] = [];
+      for (const [op, instructions] of perOp) {
+        const withOp = op ? text.replaceAll("{op}", op).replaceAll("{OP}", instructions) : text;
+        for (const dtype of DTYPES) copies.push(fill(withOp, dtype));
+      }
+      const left = copies.join("\n  ").match(/\{\w+\}/);
+      if (left) throw new Error(`kernels.wat: unknown placeholder ${left[0]}`);
+      return copies.join("\n  ");
+    })
+    .join("");
+}
+
+/** The wasm binary of kernels.wat. */
+export async function assemble(source: string): Promise<Uint8Array> {
+  const { default: initWabt } = await import("wabt");
+  const wabt = await initWabt();
+  const module = wabt.parseWat("kernels.wat", expand(source), { simd: true });
+  try {
+    module.validate();
+    return module.toBinary({}).buffer;
+  } finally {
+    module.destroy();
+  }
+}
+
+function fingerprint(source: string): string {
+  const self = readFileSync(fileURLToPath(import.meta.url), "utf8");
+  return createHash("sha256").update(source).update(self).digest("hex").slice(0, 16);
+}
+
+/** Writes kernels.bytes.ts unless it is the build of the current sources; true when it wrote. */
+export async function buildKernels(force = false): Promise<boolean> {
+  const source = readFileSync(SOURCE, "utf8");
+  const stamp = `// source ${fingerprint(source)}`;
+  if (!force && existsSync(OUTPUT) && readFileSync(OUTPUT, "utf8").includes(stamp)) return false;
+  const bytes = await assemble(source);
+  const text = [
+    "// @generated by runtime/wasm/build.ts from kernels.wat (wabt's wat2wasm). Do not edit; not checked in.",
+    stamp,
+    `/** The kernels' WebAssembly module (${bytes.length} bytes), base64. */`,
+    `export const kernelsBase64 =\n  "${Buffer.from(bytes).toString("base64")}";`,
+    "",
+  ].join("\n");
+  writeFileSync(OUTPUT, text);
+  console.log(`runtime/wasm/kernels.bytes.ts: ${bytes.length} bytes of WebAssembly from kernels.wat`);
+  return true;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const watIndex = args.indexOf("--wat");
+  if (watIndex !== -1 && args[watIndex + 1]) writeFileSync(args[watIndex + 1]!, expand(readFileSync(SOURCE, "utf8")));
+  await buildKernels(args.includes("--force"));
+}
