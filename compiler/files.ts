@@ -121,10 +121,13 @@ export function findModules(dir: string): string[] {
   return found;
 }
 
-/** Whether a file's text contains the tag (what makes it a module to compile). */
+/** A doc-comment line holding the tag: `/** @differentiable *\/`, or ` * @differentiable` inside a block. */
+const TAG_LINE = /^[ \t]*(?:\/\*\*|\*)[^\n]*?@differentiable\b/m;
+
+/** Whether a file's text has the tag in a doc comment (a module to compile); a string that mentions it does not count. */
 export function mentionsDifferentiable(path: string): boolean {
   const read = readSource(path);
-  return "text" in read && read.text.includes("@differentiable");
+  return "text" in read && TAG_LINE.test(read.text);
 }
 
 /** A path as a person reads it in a message: relative to the working directory when inside it. */

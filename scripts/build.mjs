@@ -22,13 +22,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "package.json"));
 const dist = join(root, "dist");
 
-/** Packages loaded with require(), not import: CommonJS ones big enough for Node's export scan to show. */
-const REQUIRED = ["ts-morph"];
+/**
+ * Packages loaded with require(), not import: ts-morph, CommonJS big enough for Node's export
+ * scan to show, and prettier's pieces, whose CommonJS builds the bin's code cache can keep
+ * (compiler/compile-cache.ts; Node 20 caches no ES module).
+ */
+const REQUIRED = ["ts-morph", "prettier/standalone", "prettier/plugins/estree", "prettier/plugins/babel"];
 
 const requireInstead = {
   name: "require-commonjs",
   setup(build) {
-    build.onResolve({ filter: new RegExp(`^(${REQUIRED.join("|")})$`) }, (args) => ({ path: args.path, namespace: "required" }));
+    build.onResolve({ filter: new RegExp(`^(${REQUIRED.map((r) => r.replace(/[/]/g, "\\/")).join("|")})$`) }, (args) => ({ path: args.path, namespace: "required" }));
     build.onLoad({ filter: /.*/, namespace: "required" }, (args) => {
       const names = Object.keys(require(args.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
       const lines = [
@@ -48,6 +52,7 @@ await esbuild.build({
   entryPoints: {
     api: "compiler/api.ts",
     cli: "compiler/cli.ts",
+    "compile-cache": "compiler/compile-cache.ts",
     vite: "compiler/plugin/vite.ts",
     rollup: "compiler/plugin/rollup.ts",
     esbuild: "compiler/plugin/esbuild.ts",

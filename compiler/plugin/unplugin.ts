@@ -18,23 +18,26 @@ export const unplugin = createUnplugin<PluginOptions | undefined, false>((option
   let watching = false;
   let build: IncrementalBuild | undefined;
 
+  /** Prints what a build did, hands the bundler the files to watch, and fails a one-off build on errors. */
   const handle = (context: UnpluginBuildContext, reports: readonly ModuleReport[]) => {
+    const failed = reports.filter((r) => r.outcome === "failed");
+    const fatal = failed.length > 0 && (options?.failOnError ?? !watching);
     for (const r of reports) {
-      for (const e of r.errors) process.stderr.write(e + "\n");
+      if (!fatal) for (const e of r.errors) process.stderr.write(e + "\n");
       process.stdout.write(`[tsgrad] ${reportLine(r)}\n`);
     }
-    if (build) {
-      for (const file of build.watched) {
-        try {
-          context.addWatchFile(file);
-        } catch {
-          // esbuild has no watch files outside its resolve/load hooks: it finds changes by rebuilding
-        }
+    for (const file of build?.watched ?? []) {
+      try {
+        context.addWatchFile(file);
+      } catch {
+        // esbuild has no watch files outside its resolve/load hooks: it finds changes by rebuilding
       }
     }
-    const failed = reports.filter((r) => r.outcome === "failed");
-    if (failed.length > 0 && (options?.failOnError ?? !watching)) {
-      throw new Error(`tsgrad: ${failed.map((r) => r.input).join(", ")} did not compile (the errors are above)`);
+    if (fatal) {
+      // the errors are the user's, not the plugin's: no stack trace of tsgrad's own
+      const error = new Error(`tsgrad: ${failed.map((r) => r.input).join(", ")} did not compile:\n${failed.flatMap((r) => r.errors).join("\n")}`);
+      error.stack = error.message;
+      throw error;
     }
   };
 
