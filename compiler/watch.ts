@@ -15,9 +15,8 @@ export interface Output {
   write(text: string): unknown;
 }
 
+/** A running watch, returned once the first build is done and changes are being watched. */
 export interface Watcher {
-  /** Resolves once the first build is done and changes are being watched. */
-  readonly ready: Promise<void>;
   /** Resolves when the watcher has stopped. */
   readonly closed: Promise<void>;
   /** Stops watching. */
@@ -36,8 +35,6 @@ export async function watch(roots: readonly string[], options: FileOptions, out:
     }
   };
   print(await build.buildAll());
-  const modules = build.modules.length;
-  out.write(`tsgrad: watching ${roots.map(shown).join(", ")} (${modules} module${modules === 1 ? "" : "s"} with @differentiable functions); Ctrl-C stops\n`);
 
   const { watch: chokidar } = await import("chokidar");
   const watcher = chokidar(build.watched, {
@@ -55,10 +52,15 @@ export async function watch(roots: readonly string[], options: FileOptions, out:
     const paths = [...pending];
     pending = new Set();
     running = running.then(async () => {
-      const before = new Set(build.watched);
-      print(await build.changed(paths));
-      const added = build.watched.filter((p) => !before.has(p));
-      if (added.length > 0) watcher.add(added);
+      try {
+        const before = new Set(build.watched);
+        print(await build.changed(paths));
+        const added = build.watched.filter((p) => !before.has(p));
+        if (added.length > 0) watcher.add(added);
+      } catch (e) {
+        // a bug in tsgrad: said in one line, and the watch goes on
+        err.write(`tsgrad: internal error: ${e instanceof Error ? e.message : String(e)}. This is a bug in tsgrad; please report it.\n`);
+      }
     });
   };
   watcher.on("all", (event, path) => {
@@ -69,11 +71,14 @@ export async function watch(roots: readonly string[], options: FileOptions, out:
   });
   watcher.on("error", (e) => err.write(`tsgrad: watching failed: ${e instanceof Error ? e.message : String(e)}\n`));
 
+  // said once the watcher is ready: a change before that could go unseen
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  const modules = build.modules.length;
+  out.write(`tsgrad: watching ${roots.map(shown).join(", ")} (${modules} module${modules === 1 ? "" : "s"} with @differentiable functions); Ctrl-C stops\n`);
+
   let stop!: () => void;
   const closed = new Promise<void>((resolve) => (stop = resolve));
-  const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   return {
-    ready,
     closed,
     async close() {
       if (timer) clearTimeout(timer);
