@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT, printed, sh, STAGED, writeProject } from "./project.ts";
+import { PROJECT, printed, sh, shInBackground, STAGED, writeProject, type Ran } from "./project.ts";
 
 const repo = join(import.meta.dirname, "..", "..");
 const NPM_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
@@ -33,6 +33,19 @@ const expectStaged = (got: { value: number; x: number; y: number }, factor = 1) 
   expect(got.y).toBeCloseTo(STAGED.y * factor, 12);
 };
 
+/** The projects that install tsgrad from a path and from a git URL: their npm installs run while the tarball's tests do. */
+const others = new Map<string, Promise<Ran>>();
+
+/** A new project with only tsgrad (from `spec`) and typescript, its install started. */
+function startProject(name: string, spec: string): void {
+  const dir = join(work, name);
+  writeProject(dir, { "package.json": PROJECT["package.json"]!, "tsconfig.json": PROJECT["tsconfig.json"]!, "src/helpers.ts": PROJECT["src/helpers.ts"]!, "src/model.ts": PROJECT["src/model.ts"]! });
+  writeFileSync(join(dir, "src", "main.ts"), `import { staged_grad } from "./model.grad.js";\nconst { value, grad } = staged_grad(3, -4);\nconsole.log(JSON.stringify({ value, x: grad.x, y: grad.y }));\n`);
+  const install = shInBackground("npm", ["install", ...NPM_FLAGS, spec, "typescript@5.9.3"], { cwd: dir });
+  install.catch(() => {}); // awaited by its test
+  others.set(name, install);
+}
+
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "tsgrad-package-"));
   bare = join(work, "bare-path");
@@ -40,6 +53,12 @@ beforeAll(() => {
   symlinkSync(process.execPath, join(bare, "node"));
   sh("npm", ["pack", "--pack-destination", work, "--loglevel=error"], { cwd: repo });
   tarball = join(work, readdirSync(work).find((f) => f.endsWith(".tgz"))!);
+  // a clone of what is committed, as a user's git URL gives it
+  const clone = join(work, "tsgrad.git");
+  sh("git", ["clone", "--quiet", "--no-hardlinks", repo, clone]);
+  startProject("from-git", `git+file://${clone}`);
+  // its prepare rebuilds this repository's dist/, which nothing here reads meanwhile
+  startProject("from-path", repo);
   project = join(work, "project");
   writeProject(project);
   sh("npm", ["install", ...NPM_FLAGS, tarball, ...TOOLS], { cwd: project });
@@ -59,9 +78,10 @@ describe("the packed tarball installed into a user's project", () => {
   });
 
   it("npx tsgrad src/model.ts writes src/model.grad.ts importing the runtime by its package name, and tsc --strict then node run it", () => {
-    const r = bin(project, "src/model.ts", "src/net.ts");
+    const r = bin(project, "src/model.ts", "src/net.ts", "src/custom.ts");
     expect(r.stderr).toBe("");
-    expect(r.stdout).toBe("wrote src/model.grad.ts\nwrote src/net.grad.ts\n");
+    expect(r.stdout).toBe("wrote src/model.grad.ts\nwrote src/net.grad.ts\nwrote src/custom.grad.ts\n");
+    expect(readFileSync(join(project, "src", "custom.grad.ts"), "utf8")).toContain(`import { cube, cubeBackward } from "./custom.js";`);
     const model = readFileSync(join(project, "src", "model.grad.ts"), "utf8");
     expect(model).toContain(`import { sigmoid } from "tsgrad/runtime";`);
     // the backward pass of a broadcast add needs sumTo, imported from where the model's tensor ops came from
@@ -71,6 +91,10 @@ describe("the packed tarball installed into a user's project", () => {
     expectStaged(ran);
     expect(ran.tensorGradcheck).toBe(true);
     expect(ran.db).toHaveLength(2);
+    // d/dx 2 x³ at 2, through the user's own backward
+    expect(ran.custom).toBe(24);
+    // and as the user types it
+    expect(sh("npx", ["tsgrad", "--version"], { cwd: project }).stdout).toMatch(/^tsgrad \d+\.\d+\.\d+\n$/);
   });
 
   it("import { compile } from \"tsgrad\" type-checks and runs", () => {
@@ -145,14 +169,16 @@ describe("the packed tarball installed into a user's project", () => {
   }, 120_000);
 
   it("the Vite plugin writes every model's gradient at build start, and the built bundle gives the gradient's numbers", () => {
-    for (const f of ["model.grad.ts", "net.grad.ts"]) rmSync(join(project, "src", f));
+    for (const f of ["model.grad.ts", "net.grad.ts", "custom.grad.ts"]) rmSync(join(project, "src", f));
     const build = sh(join(project, "node_modules", ".bin", "vite"), ["build", "--logLevel", "warn"], { cwd: project });
     expect(build.stdout).toMatch(/\[tsgrad\] wrote src\/model\.grad\.ts \(\d+ ms\)/);
     expect(build.stdout).toMatch(/\[tsgrad\] wrote src\/net\.grad\.ts \(\d+ ms\)/);
+    expect(build.stdout).toMatch(/\[tsgrad\] wrote src\/custom\.grad\.ts \(\d+ ms\)/);
     expect(build.stdout).not.toMatch(/api\.ts/);
     const ran = printed(sh(process.execPath, ["web/main.js"], { cwd: project }));
     expectStaged(ran);
     expect(ran.tensorGradcheck).toBe(true);
+    expect(ran.custom).toBe(24);
   }, 120_000);
 
   it("the Vite plugin fails a build whose model has an error, with the located message and no stack trace of tsgrad's", () => {
@@ -170,12 +196,10 @@ describe("the packed tarball installed into a user's project", () => {
 });
 
 describe("tsgrad installed from a path and from a git URL", () => {
-  /** A new project with only tsgrad (from `spec`) and typescript: the bin and tsc give the numbers. */
-  const installed = (name: string, spec: string) => {
+  /** The bin and tsc give the numbers in the project `name`, once its install is done. */
+  const check = async (name: string) => {
+    await others.get(name);
     const dir = join(work, name);
-    writeProject(dir, { "package.json": PROJECT["package.json"]!, "tsconfig.json": PROJECT["tsconfig.json"]!, "src/helpers.ts": PROJECT["src/helpers.ts"]!, "src/model.ts": PROJECT["src/model.ts"]! });
-    writeFileSync(join(dir, "src", "main.ts"), `import { staged_grad } from "./model.grad.js";\nconst { value, grad } = staged_grad(3, -4);\nconsole.log(JSON.stringify({ value, x: grad.x, y: grad.y }));\n`);
-    sh("npm", ["install", ...NPM_FLAGS, spec, "typescript@5.9.3"], { cwd: dir });
     const r = bin(dir, "src/model.ts");
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("wrote src/model.grad.ts\n");
@@ -183,14 +207,11 @@ describe("tsgrad installed from a path and from a git URL", () => {
     expectStaged(printed(sh(process.execPath, ["out/main.js"], { cwd: dir })));
   };
 
-  it("from a path (npm links the directory; its dist/ was built on prepare)", () => {
-    installed("from-path", repo);
+  it("from a path (npm links the directory and runs its prepare, which builds dist/)", async () => {
+    await check("from-path");
   }, 300_000);
 
-  it("from a git URL (npm clones it, installs its devDependencies and builds dist/ on prepare)", () => {
-    // a clone of what is committed, as a user's git URL gives it
-    const clone = join(work, "tsgrad.git");
-    sh("git", ["clone", "--quiet", "--no-hardlinks", repo, clone]);
-    installed("from-git", `git+file://${clone}`);
+  it("from a git URL (npm clones it, installs its devDependencies and builds dist/ on prepare)", async () => {
+    await check("from-git");
   }, 600_000);
 });

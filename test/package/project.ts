@@ -3,7 +3,7 @@
  * models that import tsgrad's runtime by its package names, and a program that prints the
  * gradients. Nothing here knows where tsgrad comes from (tarball, path or git).
  */
-import { spawnSync, type SpawnSyncOptions } from "node:child_process";
+import { spawn, spawnSync, type SpawnOptions, type SpawnSyncOptions } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -48,11 +48,27 @@ export function layer(W: Tensor, b: Tensor, X: Tensor, k: number): number {
   return item(mean(h)) * relu(k);
 }
 `,
+  // a custom gradient: the generated module imports this module back, as ./custom.js (NodeNext needs the extension)
+  "src/custom.ts": `/** @gradient cubeBackward */
+export function cube(x: number): number {
+  return x * x * x;
+}
+
+export function cubeBackward(x: number, out: number, dout: number): number {
+  return 3 * x * x * dout;
+}
+
+/** @differentiable */
+export function twiceCube(x: number): number {
+  return 2 * cube(x);
+}
+`,
   "src/main.ts": `import { gradcheck } from "tsgrad/runtime";
 import { tensor } from "tsgrad/tensor";
 import { layer } from "./net.js";
 import { layer_grad } from "./net.grad.js";
 import { staged_grad } from "./model.grad.js";
+import { twiceCube_grad } from "./custom.grad.js";
 
 const { value, grad } = staged_grad(3, -4);
 const W = tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]);
@@ -60,7 +76,7 @@ const b = tensor([0.05, -0.05]);
 const X = tensor([[1, 2, 3], [-1, 0.5, 2]]);
 // names: a bundler may rename the parameters gradcheck would read them from
 const check = gradcheck(layer, layer_grad, [W, b, X, 0.7], { names: ["W", "b", "X", "k"] });
-console.log(JSON.stringify({ value, x: grad.x, y: grad.y, tensorGradcheck: check.ok, db: Array.from(layer_grad(W, b, X, 0.7).grad.b.data) }));
+console.log(JSON.stringify({ value, x: grad.x, y: grad.y, tensorGradcheck: check.ok, db: Array.from(layer_grad(W, b, X, 0.7).grad.b.data), custom: twiceCube_grad(2).grad.x }));
 `,
   "src/api.ts": `import { compile, type CompileResult } from "tsgrad";
 
@@ -100,8 +116,24 @@ export function sh(command: string, args: readonly string[], options: SpawnSyncO
   return ran;
 }
 
+/** Runs a command in the background (an npm install the tests need later); fails as `sh` does. */
+export function shInBackground(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, options);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d) => (stdout += d));
+    child.stderr?.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => {
+      if (status === 0) resolve({ status, stdout, stderr });
+      else reject(new Error(`${command} ${args.join(" ")} exited ${status}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+    });
+  });
+}
+
 /** The JSON line a run of main prints. */
-export function printed(ran: Ran): { value: number; x: number; y: number; tensorGradcheck: boolean; db: number[] } {
+export function printed(ran: Ran): { value: number; x: number; y: number; tensorGradcheck: boolean; db: number[]; custom: number } {
   const line = ran.stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
   if (!line) throw new Error(`no JSON line in:\n${ran.stdout}\n${ran.stderr}`);
   return JSON.parse(line);
