@@ -19,6 +19,8 @@ const NPM_FLAGS = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=er
 /** What the project installs beside tsgrad, pinned as the repository pins them. */
 const TOOLS = ["typescript@5.9.3", "esbuild@0.28.2", "vite@8.3.8"];
 const tsxOfRepo = join(repo, "node_modules", ".bin", "tsx");
+/** Each test's budget: its commands share the machine with the path and git installs running meanwhile. */
+const BUDGET = 300_000;
 
 let work: string;
 let project: string;
@@ -75,7 +77,7 @@ describe("the packed tarball installed into a user's project", () => {
     expect(Object.keys(pkg.dependencies)).not.toContain("tsx");
     expect(readFileSync(join(project, "node_modules", "tsgrad", pkg.bin.tsgrad), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
     expect(existsSync(join(project, "node_modules", "tsx"))).toBe(false);
-  });
+  }, BUDGET);
 
   it("npx tsgrad src/model.ts writes src/model.grad.ts importing the runtime by its package name, and tsc --strict then node run it", () => {
     const r = bin(project, "src/model.ts", "src/net.ts", "src/custom.ts");
@@ -95,16 +97,16 @@ describe("the packed tarball installed into a user's project", () => {
     expect(ran.custom).toBe(24);
     // and as the user types it
     expect(sh("npx", ["tsgrad", "--version"], { cwd: project }).stdout).toMatch(/^tsgrad \d+\.\d+\.\d+\n$/);
-  });
+  }, BUDGET);
 
   it("import { compile } from \"tsgrad\" type-checks and runs", () => {
     const ran = sh(process.execPath, ["out/api.js"], { cwd: project });
     expect(JSON.parse(ran.stdout)).toEqual({ compiled: ["f"], errors: 0, hasGrad: true });
-  });
+  }, BUDGET);
 
   it("the generated modules run under tsx too", () => {
     expectStaged(printed(sh(tsxOfRepo, ["src/main.ts"], { cwd: project })));
-  });
+  }, BUDGET);
 
   it("esbuild bundles them for the browser, and the bundle runs", () => {
     sh(join(project, "node_modules", ".bin", "esbuild"), ["src/main.ts", "--bundle", "--platform=browser", "--format=esm", "--outfile=bundle/main.js", "--log-level=error"], { cwd: project });
@@ -113,7 +115,7 @@ describe("the packed tarball installed into a user's project", () => {
     const ran = printed(sh(process.execPath, ["bundle/main.js"], { cwd: project }));
     expectStaged(ran);
     expect(ran.tensorGradcheck).toBe(true);
-  });
+  }, BUDGET);
 
   it("--help, a missing file and --check behave as the repository's CLI does", () => {
     const repoCli = (...args: string[]) => sh(tsxOfRepo, [join(repo, "compiler", "cli.ts"), ...args], { cwd: project, ok: false });
@@ -133,7 +135,7 @@ describe("the packed tarball installed into a user's project", () => {
     expect(repoCli("--check", "src/model.ts").status).toBe(1);
     writeFileSync(join(project, "src", "model.ts"), PROJECT["src/model.ts"]!);
     expect(bin(project, "--frobnicate").status).toBe(2);
-  });
+  }, BUDGET);
 
   it("--watch src/ recompiles a model when a helper its gradient inlines changes, keeps the last good output on an error, and stops on SIGINT", async () => {
     const child = spawn(join(project, "node_modules", ".bin", "tsgrad"), ["--watch", "src/"], { cwd: project, env: { ...process.env, PATH: bare } });
@@ -166,7 +168,7 @@ describe("the packed tarball installed into a user's project", () => {
       child.kill("SIGINT");
     }
     expect(await exited).toBe(0);
-  }, 120_000);
+  }, BUDGET);
 
   it("the Vite plugin writes every model's gradient at build start, and the built bundle gives the gradient's numbers", () => {
     for (const f of ["model.grad.ts", "net.grad.ts", "custom.grad.ts"]) rmSync(join(project, "src", f));
@@ -179,7 +181,7 @@ describe("the packed tarball installed into a user's project", () => {
     expectStaged(ran);
     expect(ran.tensorGradcheck).toBe(true);
     expect(ran.custom).toBe(24);
-  }, 120_000);
+  }, BUDGET);
 
   it("the Vite plugin fails a build whose model has an error, with the located message and no stack trace of tsgrad's", () => {
     const model = join(project, "src", "model.ts");
@@ -192,7 +194,7 @@ describe("the packed tarball installed into a user's project", () => {
     } finally {
       writeFileSync(model, PROJECT["src/model.ts"]!);
     }
-  }, 120_000);
+  }, BUDGET);
 });
 
 describe("tsgrad installed from a path and from a git URL", () => {
