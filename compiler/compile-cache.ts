@@ -22,6 +22,13 @@ import { Script } from "node:vm";
 /** Modules smaller than this compile faster than their cache loads. */
 const MIN_BYTES = 64 * 1024;
 
+/**
+ * The modules cached: those the command line loads, known to run no `import()` (code
+ * loaded from a cache loses its dynamic-import callback on Node 20, so a module that calls
+ * `import()` must not be).
+ */
+export const CACHED_MODULES = /[\\/]node_modules[\\/](ts-morph|@ts-morph[\\/]common|prettier)[\\/]/;
+
 interface CjsModule {
   exports: unknown;
   filename: string;
@@ -37,8 +44,8 @@ interface ModuleInternals {
   enableCompileCache?: (dir: string) => unknown;
 }
 
-/** Turns the cache on for this process, keeping it in `dir`. */
-export function enableCompileCache(dir: string): void {
+/** Turns the cache on for this process, keeping it in `dir`, for the modules whose path `only` matches. */
+export function enableCompileCache(dir: string, only: RegExp = CACHED_MODULES): void {
   const M = Module as unknown as ModuleInternals;
   if (typeof M.enableCompileCache === "function") {
     M.enableCompileCache(dir);
@@ -47,7 +54,7 @@ export function enableCompileCache(dir: string): void {
   const compile = M.prototype._compile;
   const pending: { path: string; script: Script }[] = [];
   M.prototype._compile = function (this: CjsModule, content: string, filename: string) {
-    if (content.length < MIN_BYTES) return compile.call(this, content, filename);
+    if (content.length < MIN_BYTES || !only.test(filename)) return compile.call(this, content, filename);
     let path: string;
     let cachedData: Buffer | undefined;
     try {
