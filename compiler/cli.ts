@@ -11,7 +11,8 @@ import type { FileOptions } from "./files.ts";
 const usage = (stages: readonly string[]) => `tsgrad: source-to-source reverse-mode automatic differentiation for TypeScript
 
 Usage: tsgrad [options] <file.ts | dir> [more ...]
-       (in tsgrad's own repository: npx tsx compiler/cli.ts [options] <file.ts | dir> ...)
+       tsgrad graph <file.ts> --at x=3,y=-4 [--fn NAME] [-o OUT.svg]   (see graph --help)
+       (in tsgrad's own repository: npx tsx compiler/cli.ts ...)
 
 For each function tagged /** @differentiable */ in <dir>/<name>.ts, writes
 <dir>/<name>.grad.ts exporting <function>_grad(...params, dout = 1), which returns
@@ -80,6 +81,8 @@ const isDirectory = (path: string) => {
 };
 
 export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
+  // `tsgrad graph ...` draws a function's computational graph (compiler/graph/cli.ts)
+  if (argv[0] === "graph") return (await import("./graph/cli.ts")).graphMain(argv.slice(1), out, err);
   if (argv.includes("-h") || argv.includes("--help")) {
     const { STAGES } = await import("./index.ts");
     out.write(usage(STAGES) + "\n");

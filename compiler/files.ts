@@ -9,7 +9,8 @@ import { readdirSync, realpathSync } from "node:fs";
 import { join, relative } from "node:path";
 import { compile, formatDiagnostic, type CompileOptions } from "./index.ts";
 import { outputPath, readSource } from "./io.ts";
-import { projectPrettierOptions, type PrettierOptions } from "./emit/prettier.ts";
+import type { PrettierOptions } from "./emit/prettier.ts";
+import { projectPrettierOptions } from "./prettier-config.ts";
 
 export interface FileOptions {
   readonly fuse?: boolean;

@@ -9,7 +9,7 @@ import * as prettier from "prettier";
 import { beforeEach, describe, expect, it } from "vitest";
 import { compileFiles } from "../../compiler/files.ts";
 import { compile } from "../../compiler/index.ts";
-import { projectPrettierOptions } from "../../compiler/emit/prettier.ts";
+import { projectPrettierOptions } from "../../compiler/prettier-config.ts";
 
 const MODEL = `/** @differentiable */\nexport function f(x: number, y: number): number {\n  const s = Math.sin(x) * Math.exp(y) + x * y * y;\n  return s * s;\n}\n`;
 
