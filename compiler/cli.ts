@@ -1,20 +1,23 @@
-#!/usr/bin/env -S npx tsx
 /**
  * The command line: reads each input, compiles it, and writes `NAME.grad.ts` beside it.
  * All inputs are compiled before anything is written; on any error nothing is written.
+ * `--watch` hands over to watch.ts. The package's bin (bin/tsgrad.js) calls `run`; in the
+ * repository, `npx tsx compiler/cli.ts` runs this file directly.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { compile, formatDiagnostic, GENERATED_MARKER, STAGES } from "./index.ts";
+import { realpathSync, readFileSync, statSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import type { FileOptions } from "./files.ts";
 
-const USAGE = `tsgrad: source-to-source reverse-mode automatic differentiation for TypeScript
+const usage = (stages: readonly string[]) => `tsgrad: source-to-source reverse-mode automatic differentiation for TypeScript
 
-Usage: npx tsx compiler/cli.ts [options] <file.ts> [more.ts ...]
-       npx tsx compiler/cli.ts graph <file.ts> --at x=3,y=-4 [--fn NAME] [-o OUT.svg]   (see graph --help)
+Usage: tsgrad [options] <file.ts | dir> [more ...]
+       tsgrad graph <file.ts> --at x=3,y=-4 [--fn NAME] [-o OUT.svg]   (see graph --help)
+       (in tsgrad's own repository: npx tsx compiler/cli.ts ...)
 
 For each function tagged /** @differentiable */ in <dir>/<name>.ts, writes
 <dir>/<name>.grad.ts exporting <function>_grad(...params, dout = 1), which returns
-{ value, grad: { param: gradient } }.
+{ value, grad: { param: gradient } }. A directory stands for every module under it that
+tags a function @differentiable (node_modules and hidden directories are skipped).
 
 Options:
   --stdout        print the generated code instead of writing files
@@ -25,7 +28,10 @@ Options:
   --no-combine    keep one statement per contribution to an array element; by default the
                   contributions one source line makes to one element are added in one
                   statement (dx[i] += a - b), one load and store instead of several
-  --dump-ir       print the IR after each stage (${STAGES.join(", ")}) to stderr
+  --watch         compile, then recompile each changed module and every module whose
+                  gradient inlines it, until stopped (Ctrl-C); errors are printed and the
+                  last good output stays
+  --dump-ir       print the IR after each stage (${stages.join(", ")}) to stderr
   -h, --help      show this help
   -v, --version   show the version
 
@@ -35,6 +41,7 @@ Exit status: 0 on success, 1 on errors in the input (reported as path:line:col: 
 interface Options {
   stdout: boolean;
   check: boolean;
+  watch: boolean;
   dumpIr: boolean;
   fuse: boolean;
   combine: boolean;
@@ -42,10 +49,11 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
-  const o: Options = { stdout: false, check: false, dumpIr: false, fuse: true, combine: true, files: [] };
+  const o: Options = { stdout: false, check: false, watch: false, dumpIr: false, fuse: true, combine: true, files: [] };
   for (const a of argv) {
     if (a === "--stdout") o.stdout = true;
     else if (a === "--check") o.check = true;
+    else if (a === "--watch" || a === "-w") o.watch = true;
     else if (a === "--dump-ir" || a === "--debug") o.dumpIr = true;
     else if (a === "--no-fuse") o.fuse = false;
     else if (a === "--no-combine") o.combine = false;
@@ -53,39 +61,35 @@ function parseArgs(argv: readonly string[]): Options | string {
     else o.files.push(a);
   }
   if (o.files.length === 0) return "no input files (see --help)";
+  if (o.watch && (o.stdout || o.check)) return `--watch writes files: it does not go with ${o.stdout ? "--stdout" : "--check"}`;
   return o;
 }
 
-export function outputPath(input: string): string {
-  return join(dirname(input), `${basename(input).replace(/\.(m|c)?ts$/, "")}.grad.ts`);
-}
-
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tsgrad-tmp`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
+export { outputPath } from "./io.ts";
 
 /** Where the CLI prints; process.stdout and process.stderr, or a capture in tests. */
 export interface Output {
   write(text: string): unknown;
 }
 
+const isDirectory = (path: string) => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   // `tsgrad graph ...` draws a function's computational graph (compiler/graph/cli.ts)
   if (argv[0] === "graph") return (await import("./graph/cli.ts")).graphMain(argv.slice(1), out, err);
   if (argv.includes("-h") || argv.includes("--help")) {
-    out.write(USAGE + "\n");
+    const { STAGES } = await import("./index.ts");
+    out.write(usage(STAGES) + "\n");
     return 0;
   }
   if (argv.includes("-v") || argv.includes("--version")) {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-    out.write(`tsgrad ${pkg.version}\n`);
+    out.write(`tsgrad ${version()}\n`);
     return 0;
   }
   const options = parseArgs(argv);
@@ -93,82 +97,102 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     err.write(`tsgrad: error: ${options}\n`);
     return 2;
   }
+  const dump = options.dumpIr
+    ? (stage: string, fn: string, ir: string) => err.write(`=== ${stage}: ${fn} ===\n${ir}\n\n`)
+    : undefined;
+  const fileOptions: FileOptions = { dump, fuse: options.fuse, combine: options.combine };
+  if (options.watch) {
+    const { watch } = await import("./watch.ts");
+    const watcher = await watch(options.files, fileOptions, out, err);
+    const stop = () => void watcher.close();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    await watcher.closed;
+    return 0;
+  }
 
-  const results: { input: string; target: string; output: string }[] = [];
+  const { compileFiles, findModules } = await import("./files.ts");
+  const inputs: string[] = [];
   let failed = false;
-  for (const input of options.files) {
-    const fail = (message: string) => {
-      err.write(`${input}: error: ${message}\n`);
+  for (const path of options.files) {
+    if (!isDirectory(path)) {
+      inputs.push(path);
+      continue;
+    }
+    const found = findModules(path);
+    if (found.length === 0) {
+      err.write(`${path}: error: no module under this directory tags a function \`@differentiable\`\n`);
       failed = true;
-    };
-    if (!/\.(m|c)?ts$/.test(input) || /\.grad\.ts$/.test(input)) {
-      fail("expected a TypeScript source file (.ts) that is not itself generated (.grad.ts)");
-      continue;
     }
-    let text: string;
-    try {
-      text = readFileSync(input, "utf8");
-    } catch (e) {
-      fail(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? "unknown error"})`);
-      continue;
-    }
-    const dump = options.dumpIr
-      ? (stage: string, fn: string, ir: string) => err.write(`=== ${stage}: ${fn} ===\n${ir}\n\n`)
-      : undefined;
-    // the modules its calls import, read as the compiler asks for them (kept for code frames)
-    const sources = new Map<string, string>([[input, text]]);
-    const readFile = (path: string) => {
-      try {
-        const source = readFileSync(path, "utf8");
-        sources.set(path, source);
-        return source;
-      } catch {
-        return undefined;
-      }
-    };
-    const result = await compile(text, input, { dump, readFile, fuse: options.fuse, combine: options.combine });
-    for (const d of result.diagnostics) err.write(formatDiagnostic(d, sources.get(d.file)) + "\n");
-    if (result.output === null) {
-      failed = true;
-      continue;
-    }
-    const target = outputPath(input);
-    if (existsSync(target) && !readFileSync(target, "utf8").startsWith(GENERATED_MARKER)) {
-      fail(`refusing to overwrite ${target}: it was not generated by tsgrad (its first line is not '${GENERATED_MARKER} ...'); move it away or delete it`);
-      continue;
-    }
-    results.push({ input, target, output: result.output });
+    inputs.push(...found);
+  }
+  const results = await compileFiles(inputs, fileOptions);
+  for (const r of results) {
+    for (const e of r.errors) err.write(e + "\n");
+    if (r.text === null) failed = true;
   }
   if (failed) {
     err.write(`tsgrad: ${options.check ? "check failed" : "no files written"}: fix the errors above\n`);
     return 1;
   }
+  const outputs = results.map((r) => ({ input: r.input, target: r.target, text: r.text! }));
 
   if (options.stdout) {
-    for (const r of results) out.write(r.output);
+    for (const o of outputs) out.write(o.text);
     return 0;
   }
+  const { formatIoError, readSource, writeOutputs } = await import("./io.ts");
   if (options.check) {
-    const stale = results.filter((r) => !existsSync(r.target) || readFileSync(r.target, "utf8") !== r.output);
-    for (const r of stale) err.write(`${r.target}: error: out of date with ${r.input}; run tsgrad on it\n`);
+    const stale = outputs.filter((o) => {
+      const current = readSource(o.target);
+      return !("text" in current) || current.text !== o.text;
+    });
+    for (const o of stale) err.write(`${o.target}: error: out of date with ${o.input}; run tsgrad on it\n`);
     return stale.length > 0 ? 1 : 0;
   }
-  for (const r of results) {
-    writeAtomically(r.target, r.output);
-    out.write(`wrote ${r.target}\n`);
+  const { written, errors } = writeOutputs(outputs);
+  for (const e of errors) err.write(formatIoError(e) + "\n");
+  for (const target of written) out.write(`wrote ${target}\n`);
+  if (errors.length > 0) {
+    err.write(`tsgrad: ${written.length === 0 ? "no files written" : "some files not written"}: fix the errors above\n`);
+    return 1;
   }
   return 0;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /cli\.(ts|js|mjs)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+function version(): string {
+  return (JSON.parse(readFileSync(new URL(PACKAGE_JSON, import.meta.url), "utf8")) as { version: string }).version;
+}
+
+/** package.json as seen from this module: compiler/cli.ts in the repository, dist/cli.js when built. */
+const PACKAGE_JSON = "../package.json";
+
+/**
+ * Runs the command line as a process: the exit code is main's; anything main throws is a
+ * bug in tsgrad, reported in one line, never as a stack trace (TSGRAD_DEBUG=1 shows it).
+ */
+export function run(argv: readonly string[]): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
     (e: unknown) => {
-      // Never a stack trace for the user; set TSGRAD_DEBUG=1 to see one.
       process.stderr.write(`tsgrad: internal error: ${e instanceof Error ? e.message : String(e)}. This is a bug in tsgrad; please report it.\n`);
       if (process.env.TSGRAD_DEBUG) console.error(e);
-      process.exit(70);
+      process.exitCode = 70;
     },
   );
 }
+
+/** Whether this module is the script node was started with (`npx tsx compiler/cli.ts ...`), not imported. */
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) run(process.argv.slice(2));

@@ -12,6 +12,7 @@ import type { CodeFunction } from "./ir/code.ts";
 import { printIR } from "./ir/print.ts";
 import { parse, type ReadFile } from "./parse/parse.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
+import type { PrettierOptions } from "./emit/prettier.ts";
 import { reverseMode } from "./transforms/reverse.ts";
 import { fuseLoops } from "./transforms/fuse.ts";
 import { combineSums } from "./transforms/combine.ts";
@@ -38,6 +39,11 @@ export interface CompileOptions {
    * On by default; `--no-combine` turns it off.
    */
   readonly combine?: boolean;
+  /**
+   * Prettier options to format the output with (the project's, as prettier.resolveConfig
+   * gives them); by default tsgrad's own style.
+   */
+  readonly prettier?: PrettierOptions | null;
 }
 
 export interface CompileResult {
@@ -82,7 +88,7 @@ export async function compile(text: string, path: string, options: CompileOption
   const unique = diagnostics.filter((d, i) => diagnostics.findIndex((e) => e.file === d.file && e.line === d.line && e.col === d.col && e.message === d.message) === i);
   if (unique.length > 0) return { output: null, diagnostics: unique, functions: [] };
 
-  const output = await formatModule(printModule(compiled, basename(path)));
+  const output = await formatModule(printModule(compiled, basename(path)), options.prettier);
   dump("emit", "*", output);
   return { output, diagnostics, functions: compiled.map((c) => c.source) };
 }

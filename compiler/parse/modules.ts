@@ -103,9 +103,19 @@ export class Modules {
     throw errorAt(binding.decl.getModuleSpecifier(), `cannot read the module '${specifier}' (${how}), so tsgrad cannot see the functions it exports`);
   }
 
-  /** How the generated module, which sits beside the module being compiled, imports `file`. */
+  /**
+   * How the generated module, which sits beside the module being compiled, imports `file`:
+   * written as the module's own relative imports are (`./m.ts`, `./m.js` or `./m`), so it
+   * resolves under the same tsconfig; `./m.js` when it has none, which every resolution
+   * mode and bundler accepts.
+   */
   specifierOf(file: SourceFile): string {
-    return this.relativeToMain(this.pathOf(file));
+    const specifier = this.relativeToMain(this.pathOf(file));
+    const own = this.main.getImportDeclarations().map((d) => d.getModuleSpecifierValue()).find(isRelative);
+    const style = own === undefined || /\.[cm]?js$/.test(own) ? "js" : /\.[cm]?ts$/.test(own) ? "ts" : "none";
+    if (style === "ts") return specifier;
+    if (style === "none" && specifier.endsWith(".ts")) return specifier.slice(0, -".ts".length);
+    return specifier.replace(/\.([cm]?)ts$/, ".$1js");
   }
 
   /** A specifier written in `from`, as the generated module must write it. */

@@ -2,7 +2,7 @@
  * Builds the tensor runtime's WebAssembly kernels: expands the templates of kernels.wat
  * (once per element type, and once per op for the elementwise family), assembles them
  * with wabt's wat2wasm, and writes the module as base64 into kernels.bytes.ts, which the
- * runtime imports. Run by `npm run build` (and so before `npm test`, the bench and the
+ * runtime imports. Run by `npm run build:kernels` (and so by `npm run build`, and before `npm test`, the bench and the
  * example); it does nothing when kernels.bytes.ts already holds the build of the current
  * sources.
  *

@@ -78,7 +78,7 @@ describe("tsgrad graph", () => {
   it("lists the graph command in --help, and graph --help lists its options", async () => {
     let out = "";
     await main(["--help"], { write: (s: string) => (out += s) }, { write: () => 0 });
-    expect(out).toContain("compiler/cli.ts graph <file.ts> --at");
+    expect(out).toContain("tsgrad graph <file.ts> --at");
     const r = await run("--help");
     for (const option of ["--fn", "--at", "--dout", "--unroll", "--depth", "-o"]) expect(r.out).toContain(option);
   });

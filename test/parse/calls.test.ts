@@ -25,9 +25,11 @@ async function build(source: string, others: Record<string, string> = {}, packag
     const name = path.replace(/^src\//, "./");
     modules[name] = exports;
     modules[name.replace(/\.ts$/, "")] = exports;
+    modules[name.replace(/\.ts$/, ".js")] = exports;
   }
   const original: Exports = load(source, modules);
   modules["./model.ts"] = original;
+  modules["./model.js"] = original;
   return { original, grad: load(result.output, modules) as Exports, output: result.output };
 }
 
