@@ -73,7 +73,7 @@ export function readSource(path: string, limit = MAX_SOURCE_BYTES): ReadResult {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { error: `it is ${kindOf(st)}, not a regular file` };
-    if (st.size > limit) return { error: `it is ${megabytes(st.size)}, more than the ${megabytes(limit)} tsgrad reads` };
+    if (st.size > limit) return { error: `it is ${st.size} bytes, more than the ${megabytes(limit)} tsgrad reads` };
     // the size can be wrong (a file growing, /proc): read until the end, or one byte past the limit
     const chunks: Buffer[] = [];
     let total = 0;
@@ -93,7 +93,7 @@ export function readSource(path: string, limit = MAX_SOURCE_BYTES): ReadResult {
   }
 }
 
-const megabytes = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 1)} MiB`;
+const megabytes = (bytes: number) => (bytes % 1024 === 0 ? `${bytes / 1024 ** 2} MiB` : `${bytes} bytes`);
 
 /** Where the gradient of `input` goes: `<dir>/<name>.grad.ts` beside it. */
 export function outputPath(input: string): string {

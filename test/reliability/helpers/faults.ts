@@ -116,5 +116,5 @@ export function runProcess(args: readonly string[], options: ProcessOptions = {}
   const [command, argv] = options.asNobody
     ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...node]]
     : [process.execPath, node];
-  return spawnSync(command, argv, { encoding: "utf8", env: { ...env, HOME: tmpdir() }, timeout: 60_000 });
+  return spawnSync(command, argv, { encoding: "utf8", env: { ...env, HOME: tmpdir() }, timeout: 45_000 });
 }
