@@ -7,8 +7,9 @@
  */
 import { posix } from "node:path";
 import { Node, type ImportDeclaration, type Project, type SourceFile } from "ts-morph";
-import type { CompileError } from "../diagnostics.ts";
+import { CompileError } from "../diagnostics.ts";
 import type { Import } from "../ir/ir.ts";
+import { nestingError } from "./depth.ts";
 import { errorAt, importedPath, registerImported } from "./locate.ts";
 
 /**
@@ -93,6 +94,8 @@ export class Modules {
         throw errorAt(binding.decl.getModuleSpecifier(), `cannot read the module '${specifier}' (${path}): ${e instanceof Error ? e.message : String(e)}`);
       }
       if (text === undefined) continue;
+      const deep = nestingError(text, path);
+      if (deep) throw new CompileError({ ...deep, file: path });
       const file = this.project.createSourceFile(`/tsgrad-imported/${++loadedCount}/${posix.basename(path)}`, text, { overwrite: true });
       registerImported(file, path);
       this.loaded.push(file);

@@ -9,7 +9,7 @@ import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_SOURCE_BYTES, readSource } from "../../compiler/io.ts";
-import { GOOD, removeDir, run, runProcess, tempDir, writeFile } from "./helpers/faults.ts";
+import { removeDir, run, runProcess, tempDir, writeFile } from "./helpers/faults.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
