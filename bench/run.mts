@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { compile } from "../compiler/index.ts";
 import { flat, nested } from "./chain.ts";
 import { flat_grad, nested_grad } from "./chain.grad.ts";
+import { intoCheckSection } from "./into-check.mts";
 
 interface Case {
   readonly name: string;
@@ -263,3 +264,4 @@ async function chainSection(): Promise<void> {
 }
 
 await chainSection();
+await intoCheckSection(time, median, REPEATS);

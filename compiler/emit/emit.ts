@@ -8,6 +8,7 @@ import { forEachCall, forEachRuntimeCall, printEx, type Ex, type Sym } from "../
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import { assignNames } from "./names.ts";
+import { intoGuard, intoHelper, intoHelperName } from "./into.ts";
 import { forEachAssign } from "../analyses/uses.ts";
 
 /** First line of every file tsgrad writes; the CLI only overwrites files that start with it. */
@@ -52,7 +53,8 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
   }
   const runtime = runtimeNames(functions, byModule, importSpec);
   const moduleNames = [...functions.map((f) => f.name), ...[...byModule.values()].flatMap((m) => [...m.keys()])];
-  const printed = functions.map((f) => printFunction(f, moduleNames, runtime));
+  const helper = functions.some((f) => f.into) ? intoHelperName([...moduleNames, ...functions.flatMap((f) => f.reserved)]) : null;
+  const printed = functions.map((f) => printFunction(f, moduleNames, runtime, helper ?? ""));
   // an import the code does not mention (a call the forward pass dropped) is left out
   const code = printed.join("\n").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
   const mentioned = (local: string) => new RegExp(`(^|[^\\w$.])${local.replace(/\$/g, "\\$")}(?![\\w$])`).test(code);
@@ -65,6 +67,7 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
   }
   if (imports > 0) lines.push("");
   for (const f of printed) lines.push(f, "");
+  if (helper) lines.push(intoHelper(helper));
   return lines.join("\n");
 }
 
@@ -124,7 +127,7 @@ export async function formatModule(text: string): Promise<string> {
   return prettier.format(text, { parser: "typescript", printWidth: 100 });
 }
 
-function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime: (fn: string) => string): string {
+function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime: (fn: string) => string, intoHelperName: string): string {
   const name = assignNames(fn, moduleNames);
   const ex = (e: Ex) => printEx(e, name, runtime);
   const wrt = fn.body.flatMap((s) => (s.k === "return" ? s.grad.map(([k]) => `\`${k}\``) : []));
@@ -142,6 +145,7 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
     ...(into ? into.arrays.map((a) => ` * If given, \`${into.name}.${a.name}\` is overwritten with the gradient of \`${a.name}\` and returned, instead of a new array.`) : []),
     " */",
     `export function ${fn.name}(${params.join(", ")}) {`,
+    ...intoGuard(fn, name, intoHelperName),
   ];
   // the variables some statement assigns as a whole (`x = ...`, `x += ...`; not `x[i] += ...`)
   const rebound = new Set<Sym>();
