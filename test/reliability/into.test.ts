@@ -50,7 +50,7 @@ describe("@into buffers", () => {
   it("the same array given for two parameters is refused", async () => {
     const { grad } = await compileAndLoad(SOURCE.replace("ys: Float64Array", "ys: number[]"), "model.ts");
     const shared = [9, 9, 9];
-    expect(() => grad.f_grad!(0.5, [1, 2, 3], [4, 5, 6], [0, 0, 0], 1, { xs: shared, ys: shared })).toThrow(/into\.ys .*: it is also an argument or another buffer/);
+    expect(() => grad.f_grad!(0.5, [1, 2, 3], [4, 5, 6], [0, 0, 0], 1, { xs: shared, ys: shared })).toThrow(/into\.xs .*: it is also an argument or another buffer/);
   });
 
   it("good buffers, null or undefined for some, and no into at all give the same gradient as before", async () => {
