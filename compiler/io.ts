@@ -16,7 +16,7 @@ import {
   closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, readSync, realpathSync, renameSync, unlinkSync, writeSync,
   accessSync, type Stats,
 } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { generatedHeader, generatedSource } from "./emit/emit.ts";
 
@@ -116,8 +116,20 @@ export interface WriteResult {
 /** A temporary file: `.<target name>.<pid>-<16 random hex digits>.tsgrad-tmp` beside the target. */
 const TEMP = /^\.(.+)\.(\d+)(?:-[0-9a-f]+)?\.tsgrad-tmp$/;
 
+/**
+ * How a target's temporary files start: its name, or for a name so long that the temporary
+ * name would pass the file system's 255 bytes, its first 100 bytes and a hash of the rest.
+ */
+function tempPrefix(target: string): string {
+  const name = basename(target);
+  if (Buffer.byteLength(name) <= 200) return name;
+  let head = name.slice(0, 100);
+  while (Buffer.byteLength(head) > 100) head = head.slice(0, -1);
+  return `${head}~${createHash("sha256").update(name).digest("hex").slice(0, 16)}`;
+}
+
 function tempName(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(8).toString("hex")}.tsgrad-tmp`);
+  return join(dirname(target), `.${tempPrefix(target)}.${process.pid}-${randomBytes(8).toString("hex")}.tsgrad-tmp`);
 }
 
 /**
@@ -158,8 +170,8 @@ export function writeOutputs(outputs: readonly Output[]): WriteResult {
       written.push(p.target);
     } catch (e) {
       // only a change to the directory since the checks gets here; say what was replaced
-      errors.push({ path: p.target, message: `cannot write ${p.target}: ${describeError(e)}${written.length > 0 ? ` (already replaced: ${written.join(", ")})` : ""}` });
-      for (const rest of prepared.slice(i)) removeQuietly(rest.temp);
+      const left = prepared.slice(i).map((rest) => removeQuietly(rest.temp)).join("");
+      errors.push({ path: p.target, message: `cannot write ${p.target}: ${describeError(e)}${written.length > 0 ? ` (already replaced: ${written.join(", ")})` : ""}${left}` });
       break;
     }
   }
@@ -281,7 +293,7 @@ function removeStaleTemps(target: string): void {
   }
   for (const name of names) {
     const m = TEMP.exec(name);
-    if (!m || m[1] !== basename(target) || isRunning(Number(m[2]))) continue;
+    if (!m || m[1] !== tempPrefix(target) || isRunning(Number(m[2]))) continue;
     const path = join(dirname(target), name);
     try {
       // unlink removes a link itself, never what it points to
@@ -302,10 +314,12 @@ function isRunning(pid: number): boolean {
   }
 }
 
-function removeQuietly(path: string): void {
+/** Removes a temporary file; says why not when it cannot (an append-only directory), or "" . */
+function removeQuietly(path: string): string {
   try {
     unlinkSync(path);
-  } catch {
-    // already gone
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return ` (and cannot remove the temporary file ${path}: ${describeError(e)}; the next run removes it)`;
   }
+  return "";
 }

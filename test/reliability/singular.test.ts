@@ -9,17 +9,18 @@
 import { describe, expect, it } from "vitest";
 import { compileAndLoad } from "../helpers/load.ts";
 
-const cache = new Map<string, (...args: number[]) => { value: number; grad: Record<string, number> }>();
+type Grad = (...args: number[]) => { value: number; grad: Record<string, number> };
+const cache = new Map<string, Grad>();
 
 /** f_grad of `return <body>` over number parameters `params`. */
 async function gradOf(body: string, params = ["x", "y"]) {
   const source = `import { relu } from "../runtime/index.ts";\n\n/** @differentiable */\nexport function f(${params.map((p) => `${p}: number`).join(", ")}): number {\n  return ${body};\n}\n`;
   let g = cache.get(source);
   if (!g) {
-    g = (await compileAndLoad(source, "fixtures/singular.ts")).grad.f_grad! as typeof g;
-    cache.set(source, g!);
+    g = (await compileAndLoad(source, "fixtures/singular.ts")).grad.f_grad! as Grad;
+    cache.set(source, g);
   }
-  return g!;
+  return g;
 }
 
 /** [body, point, value, gradient by parameter] */

@@ -80,6 +80,17 @@ describe("temporary files", () => {
     expect(temps(dir)).toEqual([]);
   });
 
+  it("an output whose name is near the file system's 255 bytes gets a temporary name that fits", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const long = `${"é".repeat(60)}${"x".repeat(120)}`; // 240 bytes + ".grad.ts"
+    const input = writeFile(dir, `${long}.ts`, GOOD);
+    const r = await run(input);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([`${long}.grad.ts`, `${long}.ts`]);
+  });
+
   it("a temporary file of a process that is still running is left alone", async () => {
     const { dir, input } = await compiledOnce();
     const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
