@@ -10,6 +10,7 @@ import { formatIoError, outputPath, readSource, writeOutputs, type Output as Out
 const USAGE = `tsgrad: source-to-source reverse-mode automatic differentiation for TypeScript
 
 Usage: npx tsx compiler/cli.ts [options] <file.ts> [more.ts ...]
+       npx tsx compiler/cli.ts graph <file.ts> --at x=3,y=-4 [--fn NAME] [-o OUT.svg]   (see graph --help)
 
 For each function tagged /** @differentiable */ in <dir>/<name>.ts, writes
 <dir>/<name>.grad.ts exporting <function>_grad(...params, dout = 1), which returns
@@ -79,6 +80,8 @@ export interface Output {
 }
 
 export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
+  // `tsgrad graph ...` draws a function's computational graph (compiler/graph/cli.ts)
+  if (argv[0] === "graph") return (await import("./graph/cli.ts")).graphMain(argv.slice(1), out, err);
   if (argv.includes("-h") || argv.includes("--help")) {
     out.write(USAGE + "\n");
     return 0;
