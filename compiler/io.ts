@@ -100,9 +100,12 @@ export function outputPath(input: string): string {
   return join(dirname(input), `${basename(input).replace(/\.(m|c)?ts$/, "")}.grad.ts`);
 }
 
-/** One file to write: the generated text of `input` for `target`. */
+/**
+ * One file to write: the generated text of `input` for `target`. Without `input` (a picture,
+ * not a generated module) there is no header to match: any regular, writable file is replaced.
+ */
 export interface Output {
-  readonly input: string;
+  readonly input?: string;
   readonly target: string;
   readonly text: string;
 }
@@ -189,9 +192,10 @@ function collisions(outputs: readonly Output[]): IoError[] {
       byTarget.set(key, o);
       continue;
     }
+    const [a, b] = [first.input ?? first.target, o.input ?? o.target];
     errors.push({
-      path: o.input,
-      message: `${first.input} and ${o.input} would both be written to ${o.target}; rename one of them, or compile them in separate directories`,
+      path: b,
+      message: `${a} and ${b} would both be written to ${o.target}; rename one of them, or compile them in separate directories`,
     });
   }
   return errors;
@@ -216,10 +220,10 @@ function checkTarget(o: Output): string | null {
     return `cannot write ${o.target}: ${describeError(e)}`;
   }
   if (!st.isFile()) return `refusing to replace ${o.target}: it is ${kindOf(st)}; tsgrad replaces only a regular file it generated (move it away or delete it)`;
-  const first = firstLine(o.target);
-  if (first === null) return `cannot read ${o.target} to see whether tsgrad generated it`;
-  const expected = generatedHeader(basename(o.input));
-  if (first !== expected) {
+  const first = o.input === undefined ? null : firstLine(o.target);
+  if (o.input !== undefined && first === null) return `cannot read ${o.target} to see whether tsgrad generated it`;
+  const expected = o.input === undefined ? null : generatedHeader(basename(o.input));
+  if (first !== null && o.input !== undefined && first !== expected) {
     const other = generatedSource(first);
     return other !== null
       ? `refusing to overwrite ${o.target}: it was generated from ${other}, not ${basename(o.input)}; delete it if ${other} is gone`

@@ -91,6 +91,16 @@ describe("temporary files", () => {
     expect(readdirSync(dir).sort()).toEqual([`${long}.grad.ts`, `${long}.ts`]);
   });
 
+  it("the graph command writes its picture the same way: a link at the name it used to write through is not followed", async () => {
+    const { dir, input, victim } = await compiledOnce();
+    symlinkSync(victim, join(dir, `.a.f.graph.svg.${process.pid}.tsgrad-tmp`));
+    const r = await run("graph", input, "--at", "x=3,y=-4");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
+    expect(readFileSync(join(dir, "a.f.graph.svg"), "utf8")).toMatch(/^<svg/);
+  });
+
   it("a temporary file of a process that is still running is left alone", async () => {
     const { dir, input } = await compiledOnce();
     const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
