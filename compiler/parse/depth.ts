@@ -21,8 +21,8 @@ export const MAX_EXPRESSION = 256;
 
 const OPEN = new Set([ts.SyntaxKind.OpenParenToken, ts.SyntaxKind.OpenBracketToken, ts.SyntaxKind.OpenBraceToken, ts.SyntaxKind.TemplateHead]);
 const CLOSE = new Set([ts.SyntaxKind.CloseParenToken, ts.SyntaxKind.CloseBracketToken, ts.SyntaxKind.CloseBraceToken]);
-/** Tokens TypeScript's parser recurses on without brackets: `a ? b : c ? ...`, `a => b => ...`, `A<B<...>>`. */
-const CHAINS = new Set([ts.SyntaxKind.QuestionToken, ts.SyntaxKind.EqualsGreaterThanToken]);
+/** Tokens TypeScript's parser recurses on without brackets: `a ? b : c ? ...`, `a => b => ...`, `a ** b ** ...`, `a = b = ...`, `A<B<...>>`. */
+const CHAINS = new Set([ts.SyntaxKind.QuestionToken, ts.SyntaxKind.EqualsGreaterThanToken, ts.SyntaxKind.AsteriskAsteriskToken, ts.SyntaxKind.EqualsToken]);
 /** Tokens that end or start a statement or a list item, where such a chain ends. */
 const CHAIN_ENDS = new Set([
   ts.SyntaxKind.SemicolonToken, ts.SyntaxKind.CommaToken, ts.SyntaxKind.OpenBraceToken, ts.SyntaxKind.CloseBraceToken,
@@ -66,7 +66,7 @@ function bracketError(text: string): LocalDiagnostic | null {
     else if (CHAINS.has(token)) chain++;
     if (chain + angles > MAX_EXPRESSION) {
       return at(text, scanner.getTokenStart(), 1,
-        `this expression chains more than ${MAX_EXPRESSION} \`? :\`, \`=>\` or \`<\` here: tsgrad reads at most ${MAX_EXPRESSION} in one expression; split it into steps with \`const\``);
+        `this expression chains more than ${MAX_EXPRESSION} of \`? :\`, \`=>\`, \`**\`, \`=\` or \`<\` here: tsgrad reads at most ${MAX_EXPRESSION} in one expression; split it into steps with \`const\``);
     }
     if ((token === ts.SyntaxKind.SlashToken || token === ts.SyntaxKind.SlashEqualsToken) && BEFORE_OPERAND.has(previous)) {
       token = scanner.reScanSlashToken();

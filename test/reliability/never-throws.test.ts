@@ -28,12 +28,13 @@ const SHAPES: Record<string, { source: (n: number) => string; supported: number 
     source: (n) => fn("  let y = x;\n  if (x > 10) { y = 2 * x; }\n" + Array.from({ length: n }, (_, i) => `  else if (x > ${-i}) { y = y * x + ${i}; }\n`).join("") + "  return y;"),
     supported: MAX_BLOCKS - 1,
   },
+  "a chain of ** (right to left)": { source: (n) => fn(`  return x${" ** 1".repeat(n)};`), supported: 100 },
   "nested ternaries": { source: (n) => fn(`  return ${"x > 0 ? ".repeat(n)}x * x${" : x".repeat(n)};`), supported: MAX_BLOCKS },
   // not supported yet at any depth: a located error all the way
   "nested blocks": { source: (n) => fn("  let y = x;\n" + "  {\n".repeat(n) + "  y = y * x;\n" + "  }\n".repeat(n) + "  return y;"), supported: 0 },
 };
 
-const DEPTHS = [1, 10, 50, 99, 100, 101, 127, 128, 200, 256, 257, 300, 400, 800, 1000, 1500, 2000];
+const DEPTHS = [1, 10, 50, 99, 100, 101, 127, 128, 200, 256, 257, 300, 400, 800, 1000, 1500, 2000, 3000];
 /** Past this depth every shape is over one of the limits. */
 const HARD = Math.max(MAX_BLOCKS, MAX_EXPRESSION);
 
@@ -53,7 +54,7 @@ function expectCompiledOrLocated(r: CompileResult, source: string) {
 
 describe("compile() never throws", () => {
   for (const [shape, { source, supported }] of Object.entries(SHAPES)) {
-    it(`${shape}: every depth up to 2,000 compiles (at least up to ${supported}) or is a located limit, and past a limit stays past it`, async () => {
+    it(`${shape}: every depth up to 3,000 compiles (at least up to ${supported}) or is a located limit, and past a limit stays past it`, async () => {
       let failedAt: number | null = null;
       let deepest: { n: number; text: string; output: string } | null = null;
       for (const n of DEPTHS) {
