@@ -116,11 +116,13 @@ describe("compile() never throws", () => {
     const odd: unknown[][] = [
       ["", "m.ts"], ["\u0000\u0001\u0002", "m.ts"], ["\uFEFF" + GOOD, "m.ts"], ["\uD800" + GOOD, "m.ts"], [`// ${"x".repeat(1 << 20)}\n${GOOD}`, "m.ts"],
       [GOOD, ""], [undefined, "m.ts"], [GOOD, 42], [GOOD.replace("x * y", "x * /[(((((]/.source.length"), "m.ts"],
+      // operators without operands: TypeScript's parser recovers from each, one level deeper
+      [GOOD.replace("x * y", `x ${"** ".repeat(3000)}y`), "m.ts"], [GOOD.replace("x * y", `x ${"? ".repeat(3000)}y`), "m.ts"],
     ];
     for (const [text, path] of odd) {
       const r = await (compile as (t: unknown, p: unknown) => Promise<CompileResult>)(text, path);
       expect(r.output !== null || r.diagnostics.length > 0).toBe(true);
-      for (const d of r.diagnostics) expect(d.message).not.toMatch(/internal error/);
+      for (const d of r.diagnostics) expect(d.message).not.toMatch(/internal error|ran out of stack/);
     }
   });
 });
