@@ -44,6 +44,13 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
 /** A bug in tsgrad, reported at the function being compiled instead of as a crash. */
 export function internalError(at: { line: number; col: number }, name: string, e: unknown): Omit<Diagnostic, "file"> {
   const message = e instanceof Error ? e.message : String(e);
+  // the nesting limits (parse/depth.ts) keep this from happening; should it still, it is the input's depth, not a bug
+  if (e instanceof RangeError && /call stack/i.test(message)) {
+    return {
+      line: at.line, col: at.col, length: Math.max(1, name.length),
+      message: `\`${name}\` is nested too deeply for tsgrad to compile (it ran out of stack); flatten it: fewer branches, loops and expressions inside one another`,
+    };
+  }
   return {
     line: at.line, col: at.col, length: Math.max(1, name.length),
     message: `internal error while compiling \`${name}\`: ${message}. This is a bug in tsgrad, not in your code; please report it with this function.`,

@@ -11,6 +11,7 @@ import { analyseActivity, checkCallsWithoutGradient } from "./analyses/activity.
 import type { CodeFunction } from "./ir/code.ts";
 import { printIR } from "./ir/print.ts";
 import { parse, type ReadFile } from "./parse/parse.ts";
+import { nestingError } from "./parse/depth.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import type { PrettierOptions } from "./emit/prettier.ts";
 import { reverseMode } from "./transforms/reverse.ts";
@@ -56,7 +57,21 @@ export interface CompileResult {
 
 export const STAGES = ["parse", "activity", "reverse", "fuse", "combine", "emit"] as const;
 
+/** Never throws: whatever the input, the result is an output or diagnostics. */
 export async function compile(text: string, path: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const failed = (d: Omit<Diagnostic, "file">): CompileResult => ({ output: null, diagnostics: [{ ...d, file: String(path) }], functions: [] });
+  if (typeof text !== "string" || typeof path !== "string") {
+    return failed({ line: 1, col: 1, length: 1, message: "compile(text, path) takes the module's text and its path as strings" });
+  }
+  try {
+    const deep = nestingError(text, path);
+    return deep ? failed(deep) : await compileModule(text, path, options);
+  } catch (e) {
+    return failed(internalError({ line: 1, col: 1 }, basename(path) || "the module", e));
+  }
+}
+
+async function compileModule(text: string, path: string, options: CompileOptions): Promise<CompileResult> {
   const located = (d: Omit<Diagnostic, "file"> & { file?: string }): Diagnostic => ({ ...d, file: d.file ?? path });
   const parsed = parse(text, path, options.readFile);
   const diagnostics = parsed.diagnostics.map(located);

@@ -12,5 +12,6 @@ export function sigmoid(x: number): number {
 
 /** max(0, x). */
 export function relu(x: number): number {
-  return x > 0 ? x : 0;
+  // NaN stays NaN, as in PyTorch: a NaN is never turned into a plausible 0
+  return x <= 0 ? 0 : x;
 }

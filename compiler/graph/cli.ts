@@ -4,7 +4,7 @@
  * as SVG. The pure work is in index.ts; this reads the file, loads the module when the
  * graph must call its functions (custom gradients), and writes the picture.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { formatIoError, readSource, writeOutputs } from "../io.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { formatDiagnostic } from "../diagnostics.ts";
@@ -106,22 +106,22 @@ export async function graphMain(argv: readonly string[], out: Output = process.s
     return 2;
   }
   const file = args.file!;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    err.write(`${file}: error: cannot read the file (${(e as NodeJS.ErrnoException).code ?? "unknown error"})\n`);
+  // read and written as the compiler's CLI does (compiler/io.ts): regular files only, all or nothing
+  const read = readSource(file);
+  if ("error" in read) {
+    err.write(`${file}: error: cannot read the file: ${read.error}\n`);
     return 1;
   }
+  const text = read.text;
   const sources = new Map<string, string>([[file, text]]);
   const readFile = (p: string) => {
-    try {
-      const s = readFileSync(p, "utf8");
-      sources.set(p, s);
-      return s;
-    } catch {
-      return undefined;
+    const source = readSource(p);
+    if ("text" in source) {
+      sources.set(p, source.text);
+      return source.text;
     }
+    if (source.missing) return undefined;
+    throw new Error(source.error);
   };
   const module = lazyModule(file);
   const options = { fn: args.fn, at: args.at!, dout: args.dout, unroll: args.unroll, depth: args.depth, readFile, external: module.external };
@@ -148,16 +148,9 @@ export async function graphMain(argv: readonly string[], out: Output = process.s
     out.write(result.svg);
     return 0;
   }
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tsgrad-tmp`);
-  try {
-    writeFileSync(tmp, result.svg);
-    renameSync(tmp, target);
-  } catch (e) {
-    err.write(`${target}: error: cannot write the picture (${(e as NodeJS.ErrnoException).code ?? "unknown error"})\n`);
-    return 1;
-  } finally {
-    if (existsSync(tmp)) rmSync(tmp, { force: true });
-  }
+  const { errors } = writeOutputs([{ target, text: result.svg }]);
+  for (const e of errors) err.write(formatIoError(e) + "\n");
+  if (errors.length > 0) return 1;
   out.write(`wrote ${target}\n`);
   return 0;
 }

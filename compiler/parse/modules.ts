@@ -7,11 +7,15 @@
  */
 import { posix } from "node:path";
 import { Node, type ImportDeclaration, type Project, type SourceFile } from "ts-morph";
-import type { CompileError } from "../diagnostics.ts";
+import { CompileError } from "../diagnostics.ts";
 import type { Import } from "../ir/ir.ts";
+import { nestingError } from "./depth.ts";
 import { errorAt, importedPath, registerImported } from "./locate.ts";
 
-/** Reads a module's text by its path, or gives undefined when there is none. */
+/**
+ * Reads a module's text by its path, or gives undefined when there is none; throws an Error
+ * saying why for a file it will not read (a FIFO, one too large), reported at the import.
+ */
 export type ReadFile = (path: string) => string | undefined;
 
 export interface ImportBinding {
@@ -83,8 +87,15 @@ export class Modules {
       return known;
     }
     for (const path of candidates) {
-      const text = this.readFile?.(path);
+      let text: string | undefined;
+      try {
+        text = this.readFile?.(path);
+      } catch (e) {
+        throw errorAt(binding.decl.getModuleSpecifier(), `cannot read the module '${specifier}' (${path}): ${e instanceof Error ? e.message : String(e)}`);
+      }
       if (text === undefined) continue;
+      const deep = nestingError(text, path);
+      if (deep) throw new CompileError({ ...deep, file: path });
       const file = this.project.createSourceFile(`/tsgrad-imported/${++loadedCount}/${posix.basename(path)}`, text, { overwrite: true });
       registerImported(file, path);
       this.loaded.push(file);

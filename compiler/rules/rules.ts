@@ -118,7 +118,9 @@ function logic(op: BinaryOp): Rule {
 
 /**
  * max/min route the gradient to the first input that attains the extreme (the seeds' max
- * gate): input i wins when it beats every earlier input strictly and every later one or ties.
+ * gate, torch.max over a dimension): input i gets it unless an earlier input ties or beats
+ * it, or a later one beats it. NaN beats nothing and is beaten by nothing, so a NaN input
+ * gets the gradient and the NaN reaches whatever uses it (README "Singular points").
  */
 function extreme(strict: BinaryOp, loose: BinaryOp, hint: string): Rule {
   return {
@@ -129,13 +131,15 @@ function extreme(strict: BinaryOp, loose: BinaryOp, hint: string): Rule {
     forward: callForward,
     vjp: ({ args, dout }) =>
       args.map((xi, i) => {
-        const tests = args.flatMap((xj, j) => (j === i ? [] : [cmp(j < i ? strict : loose, xi, xj)]));
-        const wins = tests.reduce((acc, t) => cmp("&&", acc, t));
-        return cond(wins, dout, num(0));
+        const tests = args.flatMap((xj, j) => (j === i ? [] : [cmp(j < i ? loose : strict, xj, xi)]));
+        const beaten = tests.reduce((acc, t) => cmp("||", acc, t));
+        return cond(beaten, num(0), dout);
       }),
     domain: [ANY, ANY, ANY],
   };
 }
+
+const isLiteral = (e: Ex): e is Extract<Ex, { k: "num" }> => e.k === "num";
 
 const powRule = (forward: Rule["forward"]): Rule => ({
   kind: "elementary",
@@ -143,9 +147,13 @@ const powRule = (forward: Rule["forward"]): Rule => ({
   hint: "pow",
   result: "number",
   forward,
+  // at the singular points, PyTorch's convention (README "Singular points"): no gradient to x
+  // where y is 0 (0 ** 0 too), none to y where x is 0 and y >= 0; Infinity or NaN elsewhere as the formula gives
   vjp: ({ args: [x, y], out, dout }) => [
-    mul(mul(y!, pow(x!, sub(y!, num(1)))), dout),
-    mul(mul(out, call("Math.log", x!)), dout),
+    isLiteral(y!) ? (y!.value === 0 ? null : mul(mul(y!, pow(x!, sub(y!, num(1)))), dout))
+      : mul(cond(cmp("===", y!, num(0)), num(0), mul(y!, pow(x!, sub(y!, num(1))))), dout),
+    isLiteral(x!) && x!.value !== 0 ? mul(mul(out, call("Math.log", x!)), dout)
+      : mul(cond(cmp("&&", cmp("===", x!, num(0)), cmp(">=", y!, num(0))), num(0), mul(out, call("Math.log", x!))), dout),
   ],
   domain: [POSITIVE, [-2, 3]],
 });
@@ -278,8 +286,8 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
 
   // runtime scalar helpers (runtime/scalar.ts)
   sigmoid: unary("sig", (_x, out, dout) => mul(mul(sub(num(1), out), out), dout), { kind: "uses-output" }),
-  // relu'(0) is taken as 0, as PyTorch does
-  relu: unary("act", (x, _out, dout) => cond(cmp(">", x, num(0)), dout, num(0)), { kind: "routing" }),
+  // relu'(0) is taken as 0, as PyTorch does; at NaN the gradient passes, as in PyTorch, so the NaN is seen
+  relu: unary("act", (x, _out, dout) => cond(cmp("<=", x, num(0)), num(0), dout), { kind: "routing" }),
 
   // comparisons and logic: they steer branches and carry no gradient
   "<": logic("<"),

@@ -145,7 +145,7 @@ describe("tsgrad CLI", () => {
     expect((await run()).code).toBe(2);
     const missing = await run(join(dir, "nope.ts"));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.ts: error: cannot read the file \(ENOENT\)/);
+    expect(missing.stderr).toMatch(/nope\.ts: error: cannot read the file: no such file or directory \(ENOENT\)/);
     const generated = await run(join(dir, "x.grad.ts"));
     expect(generated.code).toBe(1);
   });

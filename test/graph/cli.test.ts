@@ -56,7 +56,7 @@ describe("tsgrad graph", () => {
     [["fixtures/arrays.ts", "--fn", "softmax", "--at", "z=3", "--dout", "[1,0]"], 1, "is written as a flat array of numbers"],
     [["fixtures/staged.ts", "--at", "x=1,y=2", "--depth", "two"], 2, "--depth takes a whole number"],
     [["fixtures/staged.ts", "--at", "x=1,y=2", "--colour"], 2, "unknown option '--colour'"],
-    [["missing.ts", "--at", "x=1"], 1, "cannot read the file (ENOENT)"],
+    [["missing.ts", "--at", "x=1"], 1, "cannot read the file: no such file or directory (ENOENT)"],
   ])("%j exits %i saying what to do: %s", async (argv, code, message) => {
     const target = join(dir, "never.svg");
     const r = await run(...argv, ...(argv.includes("-o") ? [] : ["-o", target]));
