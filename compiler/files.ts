@@ -71,7 +71,7 @@ async function compileFile(input: string, options: FileOptions): Promise<FileRes
     return done(null, [`${input}: error: expected a TypeScript source file (.ts) that is not itself generated (.grad.ts)`], []);
   }
   const read = readSource(input);
-  if ("error" in read) return done(null, [`${input}: error: cannot read the file ${read.error}`], read.missing ? [] : [input]);
+  if ("error" in read) return done(null, [`${input}: error: cannot read the file: ${read.error}`], read.missing ? [] : [input]);
   // the modules its calls import, read as the compiler asks for them (kept for code frames)
   const sources = new Map<string, string>([[input, read.text]]);
   const readFile = (path: string) => {

@@ -40,7 +40,8 @@ describe("reads", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${join(dir, "fifo.ts")}: error: cannot read the file: it is a FIFO (named pipe), not a regular file`);
     expect(r.stderr).toContain(`${join(dir, "zero.ts")}: error: cannot read the file: it is a character device, not a regular file`);
-    expect(r.stderr).toContain(`${join(dir, "folder.ts")}: error: cannot read the file: it is a directory, not a regular file`);
+    // a directory given as an input stands for the modules under it (see the README's CLI section)
+    expect(r.stderr).toContain(`${join(dir, "folder.ts")}: error: no module under this directory tags a function \`@differentiable\``);
     expect(r.stderr).toContain(`${join(dir, "huge.ts")}: error: cannot read the file: it is 8388609 bytes, more than the 8 MiB tsgrad reads`);
     expect(r.stderr).toMatch(new RegExp(`${join(dir, "uses-fifo.ts")}:1:\\d+: error: cannot read the module './pipe.ts' \\(.*pipe\\.ts\\): it is a FIFO \\(named pipe\\), not a regular file`));
     expect(r.stderr).toMatch(new RegExp(`${join(dir, "uses-zero.ts")}:1:\\d+: error: cannot read the module './zeros.ts' \\(.*zeros\\.ts\\): it is a character device, not a regular file`));
