@@ -16,7 +16,8 @@ Usage: tsgrad [options] <file.ts | dir> [more ...]
 
 For each function tagged /** @differentiable */ in <dir>/<name>.ts, writes
 <dir>/<name>.grad.ts exporting <function>_grad(...params, dout = 1), which returns
-{ value, grad: { param: gradient } }. A directory stands for every module under it that
+{ value, grad: { param: gradient } }; a function also tagged @jvp gets
+<function>_jvp(...params, tangents), forward mode, returning { value, tangent }. A directory stands for every module under it that
 tags a function @differentiable (node_modules and hidden directories are skipped).
 
 Options:
@@ -28,6 +29,7 @@ Options:
   --no-combine    keep one statement per contribution to an array element; by default the
                   contributions one source line makes to one element are added in one
                   statement (dx[i] += a - b), one load and store instead of several
+  --jvp           give every function its forward-mode <function>_jvp too, as @jvp does
   --watch         compile, then recompile each changed module and every module whose
                   gradient inlines it, until stopped (Ctrl-C); errors are printed and the
                   last good output stays
@@ -45,17 +47,19 @@ interface Options {
   dumpIr: boolean;
   fuse: boolean;
   combine: boolean;
+  jvp: boolean;
   files: string[];
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
-  const o: Options = { stdout: false, check: false, watch: false, dumpIr: false, fuse: true, combine: true, files: [] };
+  const o: Options = { stdout: false, check: false, watch: false, dumpIr: false, fuse: true, combine: true, jvp: false, files: [] };
   for (const a of argv) {
     if (a === "--stdout") o.stdout = true;
     else if (a === "--check") o.check = true;
     else if (a === "--watch" || a === "-w") o.watch = true;
     else if (a === "--dump-ir" || a === "--debug") o.dumpIr = true;
     else if (a === "--no-fuse") o.fuse = false;
+    else if (a === "--jvp") o.jvp = true;
     else if (a === "--no-combine") o.combine = false;
     else if (a.startsWith("-")) return `unknown option '${a}' (see --help)`;
     else o.files.push(a);
@@ -100,7 +104,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
   const dump = options.dumpIr
     ? (stage: string, fn: string, ir: string) => err.write(`=== ${stage}: ${fn} ===\n${ir}\n\n`)
     : undefined;
-  const fileOptions: FileOptions = { dump, fuse: options.fuse, combine: options.combine };
+  const fileOptions: FileOptions = { dump, fuse: options.fuse, combine: options.combine, jvp: options.jvp };
   if (options.watch) {
     const { watch } = await import("./watch.ts");
     const watcher = await watch(options.files, fileOptions, out, err);

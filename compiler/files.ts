@@ -15,6 +15,8 @@ import { projectPrettierOptions } from "./prettier-config.ts";
 export interface FileOptions {
   readonly fuse?: boolean;
   readonly combine?: boolean;
+  /** As `--jvp`: every function also gets its forward-mode `f_jvp`. */
+  readonly jvp?: boolean;
   readonly dump?: CompileOptions["dump"];
   /** Format with the project's prettier configuration when it has one (on by default). */
   readonly projectPrettier?: boolean;
@@ -89,7 +91,7 @@ async function compileFile(input: string, options: FileOptions): Promise<FileRes
   } catch (e) {
     return done(null, [`${target}: error: cannot read the project's prettier configuration for it: ${e instanceof Error ? e.message : String(e)}`], [input]);
   }
-  const result = await compile(read.text, input, { dump: options.dump, readFile, fuse: options.fuse, combine: options.combine, prettier });
+  const result = await compile(read.text, input, { dump: options.dump, readFile, fuse: options.fuse, combine: options.combine, jvp: options.jvp, prettier });
   const errors = result.diagnostics.map((d) => formatDiagnostic(d, sources.get(d.file)));
   return done(result.output, errors, [...sources.keys()]);
 }

@@ -2,6 +2,7 @@
  * The pipeline, top to bottom:
  *
  *   source --parse--> graph IR --activity--> annotated IR --reverse--> code IR --fuse--> code IR --emit--> TypeScript
+ *                                                          \--forward (`@jvp`)--> code IR ------------------/
  *
  * `compile` is pure: text in, text and diagnostics out, no file system. The CLI does I/O.
  */
@@ -17,6 +18,7 @@ import type { PrettierOptions } from "./emit/prettier.ts";
 import { reverseMode } from "./transforms/reverse.ts";
 import { fuseLoops } from "./transforms/fuse.ts";
 import { combineSums } from "./transforms/combine.ts";
+import { forwardMode } from "./transforms/forward.ts";
 
 export interface CompileOptions {
   /** Receives a dump of each stage's output (the `--dump-ir` switch). */
@@ -45,6 +47,8 @@ export interface CompileOptions {
    * gives them); by default tsgrad's own style.
    */
   readonly prettier?: PrettierOptions | null;
+  /** Also emits the forward-mode `f_jvp` of every function, as `@jvp` does for one (the `--jvp` switch). */
+  readonly jvp?: boolean;
 }
 
 export interface CompileResult {
@@ -55,7 +59,7 @@ export interface CompileResult {
   readonly functions: readonly string[];
 }
 
-export const STAGES = ["parse", "activity", "reverse", "fuse", "combine", "emit"] as const;
+export const STAGES = ["parse", "activity", "reverse", "fuse", "combine", "forward", "emit"] as const;
 
 /** Never throws: whatever the input, the result is an output or diagnostics. */
 export async function compile(text: string, path: string, options: CompileOptions = {}): Promise<CompileResult> {
@@ -91,6 +95,11 @@ async function compileModule(text: string, path: string, options: CompileOptions
       const code = options.combine === false ? fused : { ...fused, body: combineSums(fused.body) };
       if (options.combine !== false) dump("combine", fn.name, printModule([code], basename(path)));
       compiled.push(code);
+      if (fn.jvp || options.jvp) {
+        const tangent = forwardMode(fn, activity);
+        dump("forward", fn.name, printModule([tangent], basename(path)));
+        compiled.push(tangent);
+      }
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));
       else diagnostics.push(located(internalError(fn.loc, fn.name, e)));
@@ -105,7 +114,7 @@ async function compileModule(text: string, path: string, options: CompileOptions
 
   const output = await formatModule(printModule(compiled, basename(path)), options.prettier);
   dump("emit", "*", output);
-  return { output, diagnostics, functions: compiled.map((c) => c.source) };
+  return { output, diagnostics, functions: [...new Set(compiled.map((c) => c.source))] };
 }
 
 export { formatDiagnostic, type Diagnostic } from "./diagnostics.ts";

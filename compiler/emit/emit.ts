@@ -139,10 +139,19 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
     dout,
     ...(into ? [`${into.name}?: { ${into.arrays.map((a) => `${a.name}?: ${a.type}`).join("; ")} }`] : []),
   ];
+  const tangents = fn.mode === "jvp" ? fn.params.filter((p) => fn.dout.type?.includes(` ${name(p.sym)}?:`)).map((p) => `\`${name(p.sym)}\``) : [];
+  const doc = fn.mode === "jvp"
+    ? [
+      ` * \`${fn.source}\` and its derivative along \`${name(fn.dout.sym)}\` (J·t, forward mode): one tangent per parameter ${tangents.length > 0 ? tangents.join(", ") : "(none is differentiated)"},`,
+      " * shaped like it; a missing one is zero. `tangent` is shaped like the result.",
+    ]
+    : [
+      ` * \`${fn.source}\` and its gradient with respect to ${wrt.length > 0 ? wrt.join(", ") : "no parameter"}.`,
+      ` * \`${name(fn.dout.sym)}\` is the gradient flowing in from whatever consumes the result.`,
+    ];
   const out: string[] = [
     "/**",
-    ` * \`${fn.source}\` and its gradient with respect to ${wrt.length > 0 ? wrt.join(", ") : "no parameter"}.`,
-    ` * \`${name(fn.dout.sym)}\` is the gradient flowing in from whatever consumes the result.`,
+    ...doc,
     ...(into ? into.arrays.map((a) => ` * If given, \`${into.name}.${a.name}\` is overwritten with the gradient of \`${a.name}\` and returned, instead of a new array.`) : []),
     " */",
     `export function ${fn.name}(${params.join(", ")}) {`,
@@ -235,7 +244,8 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         case "return": {
           const field = (key: string, e: Ex) => (e.k === "ref" && name(e.sym) === key ? key : `${key}: ${ex(e)}`);
           const grad = s.grad.map(([k, g]) => field(k, g)).join(", ");
-          out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} } };`);
+          if (s.tangent) out.push(`${indent}return { ${field("value", s.value)}, ${field("tangent", s.tangent)} };`);
+          else out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} } };`);
           break;
         }
       }

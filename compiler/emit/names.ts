@@ -36,7 +36,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
   const nameOf = (s: Sym): string => {
     let name = names.get(s);
     if (name === undefined) {
-      name = s.user ? s.hint : s.adjointOf ? pickAdjoint(nameOf(s.adjointOf)) : pick(s.hint);
+      name = s.user ? s.hint : s.adjointOf ? pickAdjoint(nameOf(s.adjointOf)) : s.tangentOf ? pick(`${nameOf(s.tangentOf)}_dot`) : pick(s.hint);
       names.set(s, name);
     }
     return name;
@@ -52,7 +52,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
         case "expr": forEachSym(s.expr, nameOf); break;
         case "loop": if (s.index) { nameOf(s.index.sym); forEachSym(s.index.init, nameOf); } forEachSym(s.cond, nameOf); visit(s.body); break;
         case "if": forEachSym(s.cond, nameOf); visit(s.then); visit(s.else); break;
-        case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); break;
+        case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); if (s.tangent) forEachSym(s.tangent, nameOf); break;
         default: break;
       }
     }

@@ -44,7 +44,8 @@ export type CodeStmt =
   | { readonly k: "expr"; readonly expr: Ex; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "if"; readonly cond: Ex; readonly then: CodeStmt[]; readonly else: CodeStmt[]; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "blank" }
-  | { readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex])[] };
+  /** `return { value, grad: { ... } }`, or in forward mode (`tangent` set) `return { value, tangent }`. */
+  | { readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex])[]; readonly tangent?: Ex };
 
 export interface CodeFunction {
   /** The emitted function's name (`f_grad`). */
@@ -56,6 +57,8 @@ export interface CodeFunction {
   readonly dout: { readonly sym: Sym; readonly init: Ex | null; readonly type?: string };
   /** `@into`: the last, optional parameter holding arrays for the array parameters' gradients (by name, with their types). */
   readonly into: { readonly sym: Sym; readonly arrays: readonly { readonly name: string; readonly type: string }[] } | null;
+  /** Forward mode (`f_jvp`): `dout` is then the `tangents` record, and the result `{ value, tangent }`. */
+  readonly mode?: "jvp";
   /** The runtime module to import the backward pass's tensor helpers from. */
   readonly runtimeModule: string | null;
   readonly body: readonly CodeStmt[];
@@ -84,7 +87,7 @@ export function forEachExpr(
         f(s.cond, loops);
         forEachExpr(s.body, f, s.source && s.role === "backward" ? [...loops, s.source] : loops);
         break;
-      case "return": f(s.value, loops); s.grad.forEach(([, g]) => f(g, loops)); break;
+      case "return": f(s.value, loops); s.grad.forEach(([, g]) => f(g, loops)); if (s.tangent) f(s.tangent, loops); break;
       default: break;
     }
   }

@@ -14,6 +14,8 @@ export interface Sym {
   readonly user: boolean;
   /** For an adjoint: the variable it is the gradient of (named `d` + that variable's name). */
   readonly adjointOf?: Sym;
+  /** For a tangent (forward mode): the variable it is the tangent of (named that variable's name + `_dot`). */
+  readonly tangentOf?: Sym;
 }
 
 export type BinaryOp =

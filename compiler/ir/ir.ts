@@ -141,6 +141,8 @@ export interface FunctionIR {
   readonly imports: readonly Import[];
   /** `@into`: the gradient may write array parameters' gradients into arrays the caller passes. */
   readonly into: boolean;
+  /** `@jvp`: the generated module also has the forward-mode derivative `f_jvp` (transforms/forward.ts). */
+  readonly jvp?: boolean;
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });

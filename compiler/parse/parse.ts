@@ -346,6 +346,7 @@ class Lowerer {
       loc: locOf(nameNode),
       imports: [...this.usedImports.values()],
       into,
+      jvp: this.fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "jvp")),
     };
   }
 

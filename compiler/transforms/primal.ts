@@ -13,7 +13,22 @@ import { tapeInit, type LoopPlan } from "./tape.ts";
 import { ruleOf, type Rule } from "../rules/rules.ts";
 
 
-export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): CodeStmt[] {
+/**
+ * What a second mode writes beside the primal statements, inside the same blocks (forward
+ * mode's tangents, ./forward.ts); reverse mode passes none.
+ */
+export interface Beside {
+  /** Around the statement an operation became: its result's definition, or an element write. */
+  op(s: OpStmt, stmt: CodeStmt): { readonly before: CodeStmt[]; readonly after: CodeStmt[] };
+  /** After a copy of `from` into `to`'s variable: a merge at the end of an arm, a loop variable's first or next value (assignments only, for merges and next values). */
+  copy(to: number, from: Atom, stmt: CodeStmt): CodeStmt[];
+  /** Around a branch written as `c ? a : b`, defining `out`. */
+  ternary(s: IfStmt, out: IfStmt["outs"][number], stmt: CodeStmt): { readonly before: CodeStmt[]; readonly after: CodeStmt[] };
+  /** After the declaration of `id`'s variable before an `if`. */
+  hoist(id: number, stmt: CodeStmt): CodeStmt[];
+}
+
+export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>, beside?: Beside): CodeStmt[] {
   const { fn } = cx;
   const live = new Set<number>(needed);
   if (fn.result.kind === "value") live.add(fn.result.id);
@@ -194,14 +209,16 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       if (s.kind === "op") {
         if (!live.has(s.out) || folds(s.out) || cx.isRematerialised(s.out) || headerInit.has(s.out)) continue;
         const write = ruleOf(s).write;
-        if (write) {
-          out.push(elementWrite(s, write));
-          continue;
-        }
-        define(s.out, cx.opEx(s, ex), s.loc);
+        if (write) out.push(elementWrite(s, write));
+        else define(s.out, cx.opEx(s, ex), s.loc);
         // `const out: number[] = []`: an empty literal needs its type
         const last = out[out.length - 1]!;
         if (s.op === "array.of" && s.args.length === 0 && last.k === "decl") out[out.length - 1] = { ...last, type: "number[]", typed: true };
+        if (beside) {
+          const { before, after } = beside.op(s, out[out.length - 1]!);
+          out.splice(out.length - 1, 0, ...before);
+          out.push(...after);
+        }
         continue;
       }
       if (s.kind === "loop") {
@@ -215,7 +232,14 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       if (outs.length === 0 && !innerLive) continue;
       // one merged value is a ternary; several would repeat the condition in each
       if (outs.length === 1 && inline(s) && !innerLive) {
-        for (const o of outs) define(o.out, cond(ex(s.cond), ex(o.then), ex(o.else)), s.loc);
+        for (const o of outs) {
+          define(o.out, cond(ex(s.cond), ex(o.then), ex(o.else)), s.loc);
+          if (beside) {
+            const { before, after } = beside.ternary(s, o, out[out.length - 1]!);
+            out.splice(out.length - 1, 0, ...before);
+            out.push(...after);
+          }
+        }
         continue;
       }
       // An `if` statement: what its arms compute for later (the merged outputs and the
@@ -247,16 +271,19 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
           : !cx.isArray(id) ? null : /Float64Array/.test(type) ? newOf("Float64Array", num(0)) : list();
         hoistedSyms.add(cx.valueSym(id));
         out.push({ k: "decl", mutable: true, sym: cx.valueSym(id), init: inner ? zero : null, type, typed: cx.isArray(id), role: "forward" });
+        if (beside) out.push(...beside.hoist(id, out[out.length - 1]!));
       }
-      const arm = (which: "then" | "else") => [
-        ...emit(s[which], hoisted),
-        ...inSequence(
-          outs
-            .map((o): Assign => ({ k: "assign", op: "=", sym: cx.forwardSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc }))
-            .filter((t) => !(t.expr.k === "ref" && t.expr.sym === t.sym)),
-          (hint) => cx.fresh(hint),
-        ),
-      ];
+      const arm = (which: "then" | "else") => {
+        const merges = outs
+          .map((o): [Assign, IfStmt["outs"][number]] => [{ k: "assign", op: "=", sym: cx.forwardSym(o.out), expr: ex(o[which]), role: "forward", origin: originOf(o[which]) ?? s.loc }, o])
+          .filter(([t]) => !(t.expr.k === "ref" && t.expr.sym === t.sym));
+        const besides = beside ? merges.flatMap(([t, o]) => beside.copy(o.out, o[which], t)) : [];
+        return [
+          ...emit(s[which], hoisted),
+          // one sequence: a tangent's copy may read what a merge overwrites (`x_dot[i]`, then `i = ...`)
+          ...inSequence([...merges.map(([t]) => t), ...besides.filter((t): t is Assign => t.k === "assign")], (hint) => cx.fresh(hint)),
+        ];
+      };
       out.push({ k: "if", cond: ex(s.cond), then: arm("then"), else: arm("else"), role: "forward", origin: s.loc });
     }
     return out;
@@ -286,6 +313,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       out.push(hoistedSyms.has(sym)
         ? { k: "assign", op: "=", sym, expr: init, role: "forward", origin: s.loc }
         : { k: "decl", mutable: true, sym, init, type: typed ? "boolean" : undefined, typed, role: "forward", origin: s.loc });
+      if (beside) out.push(...beside.copy(c.phi, c.init, out[out.length - 1]!));
     }
     for (const tape of plan.tapes) {
       tapeDecls.push({ k: "decl", mutable: false, sym: tape.sym, init: tapeInit(tape, plan), type: plan.indexed ? undefined : `${tape.type}[]`, typed: !plan.indexed, role: "forward", origin: s.loc });
@@ -301,14 +329,17 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     for (const t of plan.tapes) if (t.phi !== null) body.push(save(t.phi, plan.slot));
     body.push(...emit(s.body.filter((b) => !(indexId !== null && b.kind === "op" && cx.carriedBy.get(b.out) === indexId)), new Set()));
     const carries: Assign[] = [];
+    const besides: CodeStmt[] = [];
     for (const c of s.carried) {
       if (!live.has(c.phi) || c.phi === indexId) continue;
       if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) === c.phi) continue;
       const sym = cx.valueSym(c.phi);
       const value = ex(c.next);
-      if (!(value.k === "ref" && value.sym === sym)) carries.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
+      if (value.k === "ref" && value.sym === sym) continue;
+      carries.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
+      if (beside) besides.push(...beside.copy(c.phi, c.next, carries[carries.length - 1]!));
     }
-    body.push(...inSequence(carries, (hint) => cx.fresh(hint)));
+    body.push(...inSequence([...carries, ...besides.filter((t): t is Assign => t.k === "assign")], (hint) => cx.fresh(hint)));
     for (const t of plan.tapes) {
       if (t.end === null) continue;
       if (t.phi !== null) continue; // shared with the phi's array: saved after the loop
