@@ -131,6 +131,85 @@ export function gradcheck(
   return { ok, rows, maxAbsError, report: formatReport(f.name, names, args, rows, ok, maxAbsError) };
 }
 
+export interface JvpcheckOptions extends Omit<GradcheckOptions, "dout"> {
+  /**
+   * Also checks `f_jvp` against the gradient `fGrad` by the dot-product test
+   * ⟨t, fGrad(x, c).grad⟩ = ⟨f_jvp(x, t).tangent, c⟩, with `c` the given cotangent (shaped
+   * like the result: a number, an array or a Tensor).
+   */
+  readonly grad?: { readonly fGrad: (...args: any[]) => { value: Result; grad: Record<string, Grad> }; readonly dout: number | Tensor | ArrayLike<number> };
+}
+
+/** The numbers of a result, a tangent or a gradient (a number, an array, or a Tensor's data). */
+const flat = (y: Result | Grad): ArrayLike<number> => (typeof y === "number" ? [y] : isTensor(y) ? y.data : y);
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let total = 0;
+  for (let k = 0; k < a.length; k++) total += a[k]! * b[k]!;
+  return total;
+};
+
+/**
+ * Checks a forward-mode derivative `fJvp(...args, tangents)` (tsgrad's `f_jvp`): its value
+ * against `f`, and each component of its tangent against the central difference of `f`
+ * along the tangents, (f(x + h·t) − f(x − h·t)) / 2h; with `options.grad`, also the
+ * dot-product test against the gradient. `tangents` is keyed by parameter name, as f_jvp
+ * takes it (a missing key: a zero tangent).
+ */
+export function jvpcheck(
+  f: (...args: any[]) => Result,
+  fJvp: (...args: any[]) => { value: Result; tangent: Result },
+  args: readonly Arg[],
+  tangents: Readonly<Record<string, Grad>>,
+  options: JvpcheckOptions = {},
+): GradcheckResult {
+  const { eps = 1e-6, atol = 1e-6, rtol = 1e-5 } = options;
+  const names = options.names ?? parameterNames(f);
+  for (const key of Object.keys(tangents)) {
+    if (!names.includes(key)) throw new Error(`jvpcheck: the tangents have key '${key}', which is not a parameter (${names.join(", ")})`);
+  }
+  const { value, tangent } = fJvp(...args, tangents);
+  const rows: GradcheckRow[] = [];
+  const check = (name: string, analytic: number, numeric: number) => {
+    const absError = Math.abs(analytic - numeric);
+    rows.push({ name, analytic, numeric, absError, ok: absError <= atol + rtol * Math.abs(numeric) });
+  };
+  // one step for every direction: relative to the largest input it moves
+  let scale = 1;
+  args.forEach((a, i) => {
+    const t = tangents[names[i]!];
+    if (t === undefined || typeof a === "boolean") return;
+    const xs = flat(a as Result);
+    for (let k = 0; k < xs.length; k++) scale = Math.max(scale, Math.abs(xs[k]!));
+  });
+  const h = eps * scale;
+  const moved = (delta: number) => f(...args.map((a, i) => {
+    const t = tangents[names[i]!];
+    if (t === undefined) return a;
+    if (typeof a === "number") return a + delta * (t as number);
+    const td = flat(t);
+    if (isTensor(a)) return { ...a, data: Float64Array.from(a.data, (v, k) => v + delta * td[k]!) } as Tensor;
+    const arr = a as ArrayLike<number>;
+    const copy = Array.isArray(arr) ? [...arr] : new Float64Array(arr);
+    for (let k = 0; k < copy.length; k++) copy[k] = arr[k]! + delta * td[k]!;
+    return copy as Arg;
+  }));
+  const [expected, plus, minus] = [flat(f(...args)), flat(moved(h)), flat(moved(-h))];
+  const got = flat(value);
+  const dir = flat(tangent);
+  if (got.length !== expected.length || dir.length !== expected.length) throw new Error("jvpcheck: the value or the tangent is not shaped like f's result");
+  const many = expected.length > 1;
+  for (let k = 0; k < expected.length; k++) check(many ? `value[${k}]` : "value", got[k]!, expected[k]!);
+  for (let k = 0; k < expected.length; k++) check(many ? `tangent[${k}]` : "tangent", dir[k]!, (plus[k]! - minus[k]!) / (2 * h));
+  if (options.grad) {
+    const { grad } = options.grad.fGrad(...args, options.grad.dout);
+    const left = Object.entries(tangents).reduce((acc, [key, t]) => acc + (grad[key] === undefined ? 0 : dot(flat(t), flat(grad[key]!))), 0);
+    check("⟨t, vjp(c)⟩ = ⟨jvp(t), c⟩", left, dot(dir, flat(options.grad.dout as Result)));
+  }
+  const ok = rows.every((r) => r.ok);
+  const maxAbsError = Math.max(0, ...rows.map((r) => r.absError));
+  return { ok, rows, maxAbsError, report: formatReport(f.name, names, args, rows, ok, maxAbsError) };
+}
+
 function formatReport(fname: string, names: readonly string[], args: readonly Arg[], rows: readonly GradcheckRow[], ok: boolean, maxErr: number): string {
   const show = (a: Arg) => (isTensor(a) ? `Tensor[${a.shape.join(", ")}]` : typeof a === "object" ? `[${Array.from(a).join(", ")}]` : String(a));
   const at = args.map((a, i) => `${names[i] ?? i}=${show(a)}`).join(", ");

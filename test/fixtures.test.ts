@@ -8,9 +8,9 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { compile } from "../compiler/index.ts";
 import { outputPath } from "../compiler/cli.ts";
-import { gradcheck, rand, randn, type Tensor } from "../runtime/index.ts";
+import { gradcheck, jvpcheck, rand, randn, type Tensor } from "../runtime/index.ts";
 import { fixtureInputs } from "./helpers/fixtures.ts";
-import { loadFile, readFixture } from "./helpers/load.ts";
+import { loadBeside, loadFile, readFixture } from "./helpers/load.ts";
 
 type Sampler = (u: number) => number | boolean;
 const range = (lo: number, hi: number): Sampler => (u) => lo + (hi - lo) * u;
@@ -144,6 +144,59 @@ describe.each(fixtureInputs())("fixture %s", (input) => {
         const result = gradcheck(f, fGrad, args, { names: params });
         expect(result.ok, result.report).toBe(true);
       }
+    });
+  });
+});
+
+/** Random tangents for the differentiated parameters (the gradient's keys), shaped like them. */
+function tangentsFor(args: readonly unknown[], params: readonly string[], wrt: readonly string[], seed: number): Record<string, number | number[] | Float64Array | Tensor> {
+  const out: Record<string, number | number[] | Float64Array | Tensor> = {};
+  wrt.forEach((key, j) => {
+    const a = args[params.indexOf(key)];
+    const s = seed + 31 * j;
+    if (typeof a === "number") out[key] = uniform(1, s)[0]!;
+    else if (a instanceof Float64Array) out[key] = Float64Array.from(uniform(a.length, s));
+    else if (Array.isArray(a)) out[key] = uniform(a.length, s);
+    else out[key] = randn((a as Tensor).shape, s);
+  });
+  return out;
+}
+
+const CUSTOM_GRADIENTS = /(^|\/)custom\.ts$/;
+
+describe.each(fixtureInputs().filter((f) => !CUSTOM_GRADIENTS.test(f)))("fixture %s in forward mode (--jvp)", (input) => {
+  it("has f_jvp matching central differences along random tangents, and its gradient by the dot-product test", async () => {
+    const source = readFileSync(input, "utf8");
+    const { output, diagnostics } = await compile(source, input, { readFile: readFixture, jvp: true });
+    expect(diagnostics).toEqual([]);
+    const modules = new Map();
+    const original = loadFile(input, modules);
+    const generated = loadBeside(output!, input, modules);
+    const names = Object.keys(generated).filter((k) => k.endsWith("_jvp")).map((k) => k.slice(0, -4));
+    expect(names.length).toBeGreaterThan(0);
+    names.forEach((name, fi) => {
+      const f = original[name]!;
+      const params = paramNames(source, name);
+      const fGrad = generated[`${name}_grad`]!;
+      const fJvp = generated[`${name}_jvp`]!;
+      const cases: { args: unknown[]; tol?: { atol: number; rtol: number } }[] = [];
+      if (ARRAY_INPUTS[name]) for (let p = 0; p < 8; p++) cases.push({ args: ARRAY_INPUTS[name]!(100 * p + fi + 1) });
+      else if (TENSOR_INPUTS[name]) for (let p = 0; p < TENSOR_POINTS; p++) cases.push({ args: TENSOR_INPUTS[name]!(100 * p + fi).args, tol: { atol: 1e-5, rtol: 1e-4 } });
+      else {
+        const u = rand([POINTS * params.length], 1000 + fi).data;
+        for (let p = 0; p < POINTS; p++) cases.push({ args: params.map((param, j) => (DOMAINS[name]?.[param] ?? ANY)(u[p * params.length + j]!)) });
+      }
+      cases.forEach(({ args, tol }, p) => {
+        const y = f(...(args as number[])) as number | ArrayLike<number> | Tensor;
+        const dout = typeof y === "number" ? uniform(1, 7 * p + 3)[0]! : "shape" in y ? randn(y.shape, 7 * p + 3) : uniform(y.length, 7 * p + 3);
+        const wrt = Object.keys(fGrad(...args, dout).grad);
+        const tangents = tangentsFor(args, params, wrt, 1 + 13 * p + fi);
+        // a straight-through estimator's derivative is by design not its function's: only the dot-product test holds
+        const fd = SURROGATES[name] ? null : f;
+        const result = jvpcheck(fd ?? ((...a: unknown[]) => fJvp(...a, tangents).value), fJvp, args as number[], tangents, { names: params, grad: { fGrad, dout }, ...tol });
+        const failed = fd ? result.rows.filter((r) => !r.ok) : result.rows.filter((r) => !r.ok && !r.name.startsWith("tangent"));
+        expect(failed, result.report).toEqual([]);
+      });
     });
   });
 });

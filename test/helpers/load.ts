@@ -60,3 +60,13 @@ export async function compileAndLoad(source: string, path = "model.ts", options:
   const self = `./${path.split("/").pop()}`;
   return { original, grad: load(result.output, { [self]: original }), output: result.output };
 }
+
+/** Runs generated code as if it were written beside `path` (its relative imports read from disk). */
+export function loadBeside(source: string, path: string, cache = new Map<string, Exports>()): Exports {
+  return run(source, (spec) => {
+    if (!spec.startsWith(".")) return undefined;
+    const base = join(dirname(resolve(path)), spec);
+    const found = [base, `${base}.ts`, join(base, "index.ts")].find((p) => p.endsWith(".ts") && existsSync(p));
+    return found === undefined ? undefined : loadFile(found, cache);
+  });
+}
