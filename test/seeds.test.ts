@@ -8,7 +8,8 @@ import { addMul_grad } from "../fixtures/add_mul.grad.ts";
 import { addProduct_grad } from "../fixtures/add_product.grad.ts";
 import { gates_grad, maxGate_grad } from "../fixtures/max_gate.grad.ts";
 import { neuron_grad } from "../fixtures/neuron.grad.ts";
-import { staged_grad } from "../fixtures/staged.grad.ts";
+import { staged_grad, staged_jvp } from "../fixtures/staged.grad.ts";
+import { addMul_jvp } from "../fixtures/add_mul.grad.ts";
 import { flatChain_grad } from "../fixtures/flat_chain.grad.ts";
 import { swishTimesTwo_grad } from "../fixtures/swish.grad.ts";
 import { neuronLoss_grad } from "../fixtures/neuron_mse.grad.ts";
@@ -115,5 +116,19 @@ describe("the seeds' scalar examples", () => {
     expect(grad.w0).toBeCloseTo((O - t) * O * (1 - O) * x[0]!, 15);
     expect(grad.w1).toBeCloseTo((O - t) * O * (1 - O) * x[1]!, 15);
     expect(grad.w2).toBeCloseTo((O - t) * O * (1 - O) * x[2]!, 15);
+  });
+});
+
+describe("the seeds' scalar examples in forward mode: one input direction at a time, the gradient's numbers", () => {
+  it("(x + y) · z at (2, 3, 4): the tangents along x, y, z are 4, 4, 5", () => {
+    expect([{ x: 1 }, { y: 1 }, { z: 1 }].map((t) => addMul_jvp(2, 3, 4, t))).toEqual([4, 4, 5].map((d) => ({ value: 20, tangent: d })));
+  });
+
+  it("staged_jvp(3, -4, { x: 1 }) is ∂f/∂x at (3, -4), and along y ∂f/∂y, as staged_grad gives them", () => {
+    const { value, grad } = staged_grad(3, -4);
+    expect(staged_jvp(3, -4, { x: 1 }).value).toBe(value);
+    expect(staged_jvp(3, -4, { x: 1 }).tangent).toBeCloseTo(grad.x, 14);
+    expect(staged_jvp(3, -4, { y: 1 }).tangent).toBeCloseTo(grad.y, 14);
+    expect(staged_jvp(3, -4, {}).tangent).toBe(0);
   });
 });

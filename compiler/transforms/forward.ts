@@ -85,8 +85,8 @@ function rejectCustomGradients(fn: FunctionIR, activity: Activity): void {
       throw new CompileError({
         line: s.loc.line, col: s.loc.col, length: Math.max(1, s.loc.text.length), ...(s.loc.file ? { file: s.loc.file } : {}),
         message: `\`${name}\` has a custom gradient (\`@gradient ${s.custom.backward}\`), which is a backward pass only, so \`${fn.name}_jvp\` (forward mode, \`@jvp\`) ` +
-          `cannot differentiate this call: give \`${name}\` its forward derivative as well, \`@tangent ${name}Tangent\` beside \`@gradient\`, naming an exported ` +
-          `function that takes ${name}'s parameters, its result and one tangent per parameter and returns the tangent of the result (see the README), or leave \`@jvp\` off \`${fn.name}\``,
+          `cannot differentiate this call (a hand-written forward rule, \`@tangent\`, is not supported yet): leave \`@jvp\` off \`${fn.name}\`, ` +
+          `or drop \`@gradient\` from \`${name}\` so that tsgrad differentiates its body`,
       });
     }
   };
