@@ -1,0 +1,78 @@
+/**
+ * Branches: `if` statements and `?:`. Each arm is lowered on its own copy of the variables
+ * and into its own block; a variable either arm assigns gets a merged value after the
+ * branch (a phi node). An `if` through which a path leaves early is split by walk.ts.
+ */
+import type { Expression, IfStatement, Node, Statement } from "ts-morph";
+import { valueAtom, type Atom, type SourceLoc, type Stmt } from "../ir/ir.ts";
+import { errorAt, headerLoc, locOf } from "./locate.ts";
+import { expr } from "./expressions.ts";
+import type { Binding, Target, Typed } from "./frame.ts";
+import type { Lowerer } from "./lowerer.ts";
+import { statementsOf } from "./syntax.ts";
+import { plainLevel, walk } from "./walk.ts";
+
+const sameAtom = (a: Atom, b: Atom) =>
+  a.kind === "value" ? b.kind === "value" && a.id === b.id : b.kind === "const" && Object.is(a.value, b.value);
+
+/** `if (c) A else B` that no path leaves early. */
+export function ifStatement(cx: Lowerer, stmt: IfStatement): void {
+  const before = cx.env;
+  const { cond, then, otherwise, loc } = branch(cx, stmt, (own) => walk(cx, own, plainLevel));
+  merge(cx, before, cond, then, otherwise, loc);
+}
+
+/** Pushes a branch whose arms were lowered from the variables `before`, merging what they assign (phi nodes). */
+export function merge(
+  cx: Lowerer,
+  before: ReadonlyMap<string, Binding>,
+  cond: Atom,
+  then: { block: Stmt[]; env: ReadonlyMap<string, Binding> },
+  otherwise: { block: Stmt[]; env: ReadonlyMap<string, Binding> },
+  loc: SourceLoc,
+): void {
+  const outs: { out: number; then: Atom; else: Atom }[] = [];
+  for (const [name, binding] of before) {
+    const a = then.env.get(name)!.atom;
+    const b = otherwise.env.get(name)!.atom;
+    if (sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
+    const out = cx.newValue(name, cx.nextVersion(name), name, binding.type);
+    outs.push({ out, then: a, else: b });
+    cx.env.set(name, { ...binding, atom: valueAtom(out) });
+  }
+  cx.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs, loc });
+}
+
+/**
+ * The shared half of every `if`: the condition, then each arm lowered by `arm` on its own
+ * copy of the variables and into its own block. The variables are restored after.
+ */
+export function branch<T>(cx: Lowerer, stmt: IfStatement, arm: (statements: Statement[], node: Statement | undefined) => T) {
+  const condition = stmt.getExpression();
+  const c = expr(cx, condition);
+  if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
+  const { then, otherwise } = cx.arms(
+    () => arm(statementsOf(stmt.getThenStatement()), stmt.getThenStatement()),
+    () => arm(statementsOf(stmt.getElseStatement()), stmt.getElseStatement()),
+  );
+  return { cond: c.atom, then, otherwise, loc: headerLoc(stmt, `if (${condition.getText()})`) };
+}
+
+/** `c ? a : b`: a branch whose one output is the expression's value. */
+export function conditional(cx: Lowerer, node: Node & { getCondition(): Expression; getWhenTrue(): Expression; getWhenFalse(): Expression }, target?: Target): Typed {
+  const c = expr(cx, node.getCondition());
+  if (c.type !== "boolean") throw errorAt(node.getCondition(), "a condition must be a comparison or another boolean, not a number");
+  const outer = cx.block;
+  const thenBlock: Stmt[] = [];
+  const elseBlock: Stmt[] = [];
+  cx.block = thenBlock;
+  const a = expr(cx, node.getWhenTrue());
+  cx.block = elseBlock;
+  const b = expr(cx, node.getWhenFalse());
+  cx.block = outer;
+  if (a.type !== b.type) throw errorAt(node, `the branches of \`?:\` must have the same type (here ${a.type} and ${b.type})`);
+  if (a.type === "array") throw errorAt(node, "choosing between two arrays with `?:` is not supported: choose between their elements");
+  const out = cx.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? "picked", a.type);
+  cx.block.push({ kind: "if", cond: c.atom, then: thenBlock, else: elseBlock, outs: [{ out, then: a.atom, else: b.atom }], loc: locOf(node) });
+  return { atom: valueAtom(out), type: a.type };
+}

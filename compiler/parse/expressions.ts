@@ -1,0 +1,137 @@
+/**
+ * Expressions: every nested expression becomes an operation with a named or temporary
+ * output (`target`, when the value is a user's variable). Calls are calls.ts's, `?:` is
+ * branches.ts's.
+ */
+import { Node, SyntaxKind, type CallExpression, type Expression, type NewExpression, type PropertyAccessExpression } from "ts-morph";
+import { constAtom } from "../ir/ir.ts";
+import { MATH_CONSTANTS } from "../rules/rules.ts";
+import { errorAt } from "./locate.ts";
+import { conditional } from "./branches.ts";
+import { call } from "./calls.ts";
+import type { Target, Typed } from "./frame.ts";
+import type { Lowerer } from "./lowerer.ts";
+import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
+import { describeUnsupported } from "./unsupported.ts";
+
+export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
+  if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
+  if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
+  if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
+  if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
+  if (Node.isIdentifier(node)) return identifier(cx, node);
+  if (Node.isPropertyAccessExpression(node)) {
+    const member = node.getName();
+    if (member === "length" && Node.isIdentifier(node.getExpression()) && cx.env.get(node.getExpression().getText())?.type === "array") {
+      return cx.op("length", [expr(cx, node.getExpression())], node, target);
+    }
+    if (node.getExpression().getText() === "Math" && member in MATH_CONSTANTS) {
+      return { atom: constAtom(MATH_CONSTANTS[member]!, `Math.${member}`), type: "number" };
+    }
+    throw errorAt(node, `property access \`${node.getText()}\` is not supported yet (objects are outside this version's subset)`);
+  }
+  if (Node.isPrefixUnaryExpression(node)) {
+    const operand = node.getOperand();
+    switch (node.getOperatorToken()) {
+      case SyntaxKind.MinusToken:
+        if (Node.isNumericLiteral(operand)) return { atom: constAtom(-numberOf(operand)), type: "number" };
+        return cx.op("neg", [expr(cx, operand)], node, target);
+      case SyntaxKind.PlusToken:
+        return expr(cx, operand, target);
+      case SyntaxKind.ExclamationToken:
+        return cx.op("!", [expr(cx, operand)], node, target);
+      default:
+        throw errorAt(node, "`++`, `--` and `~` are not supported yet");
+    }
+  }
+  if (Node.isBinaryExpression(node)) {
+    const token = node.getOperatorToken().getText();
+    if (token in ASSIGNMENT_OPS) throw errorAt(node, "an assignment inside an expression is not supported: write it as its own statement");
+    const op = LOOSE_EQUALITY[token] ?? token;
+    if (!BINARY_OPS.has(op)) throw errorAt(node.getOperatorToken(), `the \`${token}\` operator is not supported yet`);
+    return cx.op(op, [expr(cx, node.getLeft()), expr(cx, node.getRight())], node, target);
+  }
+  if (Node.isConditionalExpression(node)) return conditional(cx, node, target);
+  if (Node.isArrayLiteralExpression(node)) {
+    const items = node.getElements().map((e) => {
+      if (Node.isSpreadElement(e) || Node.isOmittedExpression(e)) throw errorAt(e, "an array literal lists its numbers one by one here (no spread, no holes)");
+      return expr(cx, e);
+    });
+    return cx.op("array.of", items, node, target, "number[]");
+  }
+  if (Node.isNewExpression(node)) return newArray(cx, node, target);
+  if (Node.isCallExpression(node)) {
+    const callee = node.getExpression();
+    if (Node.isPropertyAccessExpression(callee) && callee.getName() === "fill") return filledArray(cx, node, callee, target);
+    if (Node.isPropertyAccessExpression(callee) && callee.getName() === "slice") {
+      // `x.slice()` copies an array variable: a new array, of the same kind
+      const source = Node.isIdentifier(callee.getExpression()) ? cx.env.get(callee.getExpression().getText()) : undefined;
+      if (source?.type === "array") {
+        if (node.getArguments().length > 0) throw errorAt(node, "`slice` copies a whole array here: `x.slice()`; copy a part with a loop");
+        const kind = source.root === undefined ? "number[]" : cx.values[source.root]!.typeText;
+        return cx.op("array.copy", [{ atom: source.atom, type: source.type }], node, target, kind === "Float64Array" ? "Float64Array" : "number[]");
+      }
+    }
+    return call(cx, node, target);
+  }
+  if (Node.isElementAccessExpression(node)) {
+    const array = node.getExpression();
+    const arg = node.getArgumentExpression();
+    const a = expr(cx, array);
+    if (a.type !== "array") throw errorAt(array, `only arrays of numbers can be indexed here, and \`${array.getText()}\` is a ${a.type}`);
+    if (!arg) throw errorAt(node, "an element read needs an index");
+    return cx.op("index", [a, expr(cx, arg)], node, target);
+  }
+  throw errorAt(node, describeUnsupported(node));
+}
+
+/** Evaluates `e` into a new value named by `target` (a copy when it is just an atom). */
+export function assign(cx: Lowerer, target: Target, e: Expression, whole: Node): Typed {
+  const r = expr(cx, e, target);
+  const fresh = r.atom.kind === "value" && cx.values[r.atom.id]!.name === target.name && cx.values[r.atom.id]!.version === target.version;
+  if (fresh) return r;
+  if (r.type === "array") {
+    throw errorAt(e, `\`${target.name}\` would be a second name for the array \`${e.getText()}\`: use that name, or build a new array (\`new Array<number>(n).fill(0)\`) and copy into it`);
+  }
+  return cx.op("id", [r], whole, target);
+}
+
+/** `new Float64Array(n)`: n zeros. */
+function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
+  const ctor = node.getExpression().getText();
+  const args = node.getArguments();
+  if (ctor === "Float64Array" && args.length === 1) {
+    const n = expr(cx, args[0] as Expression);
+    if (n.type === "number") return cx.op("array.zeros", [n], node, target, "Float64Array");
+  }
+  if (ctor === "Array") throw errorAt(node, "`new Array(n)` has holes: write `new Array<number>(n).fill(0)`");
+  throw errorAt(node, `\`new ${ctor}(...)\` is not supported: local arrays are \`new Array<number>(n).fill(0)\`, \`new Float64Array(n)\` or a literal \`[a, b, c]\``);
+}
+
+/** `new Array(n).fill(0)` (or `new Array<number>(n)`, `Array(n)`): n zeros in a `number[]`. */
+function filledArray(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, target?: Target): Typed {
+  const made = callee.getExpression();
+  const ctor = Node.isNewExpression(made) || Node.isCallExpression(made) ? made.getExpression().getText() : "";
+  const sizes = Node.isNewExpression(made) || Node.isCallExpression(made) ? made.getArguments() : [];
+  const fill = node.getArguments();
+  if (ctor !== "Array" || sizes.length !== 1) {
+    throw errorAt(node, "`.fill` is supported only as `new Array<number>(n).fill(0)`, which makes a local array of zeros");
+  }
+  if (fill.length !== 1 || !Node.isNumericLiteral(fill[0]!) || Number(fill[0]!.getText()) !== 0) {
+    throw errorAt(fill[0] ?? node, "a new array starts as zeros here: `.fill(0)`, then write its elements");
+  }
+  const n = expr(cx, sizes[0] as Expression);
+  if (n.type !== "number") throw errorAt(sizes[0]!, "an array's length must be a number");
+  return cx.op("array.zeros", [n], node, target, "number[]");
+}
+
+function identifier(cx: Lowerer, node: Node): Typed {
+  const name = node.getText();
+  const binding = cx.env.get(name);
+  if (binding) return { atom: binding.atom, type: binding.type };
+  if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
+  if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
+  const declared = cx.frame.file.getVariableDeclaration(name);
+  if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
+  throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);
+}

@@ -1,0 +1,99 @@
+/**
+ * One `@differentiable` function, lowered to the graph IR: its parameters (`@wrt`,
+ * `@into`), its declared result, and its body walked at the function level (walk.ts), or,
+ * for a function with a custom gradient, its one call (signatures.ts).
+ */
+import { Node, type FunctionDeclaration } from "ts-morph";
+import { valueAtom, type FunctionIR, type Import, type Param } from "../ir/ir.ts";
+import { errorAt, locOf } from "./locate.ts";
+import type { Modules } from "./modules.ts";
+import { Lowerer } from "./lowerer.ts";
+import { checkDeclaration, customCall, signature } from "./signatures.ts";
+import { gradientTag } from "./syntax.ts";
+import { functionLevel, walk } from "./walk.ts";
+
+export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleImports: Map<string, Import>): FunctionIR {
+  const cx = new Lowerer(modules, fn, moduleImports);
+  const nameNode = fn.getNameNode() ?? fn;
+  const name = fn.getName() ?? "";
+  checkDeclaration(fn);
+  const bodyNode = fn.getBody();
+  if (!bodyNode || !Node.isBlock(bodyNode)) throw errorAt(nameNode, `\`${name}\` has no body to differentiate`);
+
+  const params = lowerParams(cx);
+  const into = intoTag(fn, params);
+  const returnType = fn.getReturnTypeNode();
+  const declaredResult = returnType ? cx.valueType(returnType, "the result") : null;
+  if (declaredResult === "boolean") {
+    throw errorAt(returnType!, "a `boolean` result has no gradient: a differentiable function returns a `number`, an array of numbers or a `Tensor`");
+  }
+  cx.frame.declaredResult = declaredResult;
+
+  // a function with a custom gradient is its forward call and the user's backward
+  const args = params.map((p) => ({ atom: valueAtom(p.value), type: p.type }));
+  const result = gradientTag(fn)
+    ? { ...customCall(cx, fn, modules.main, args, nameNode, { name: null, version: 1, hint: "value" }), loc: locOf(nameNode) }
+    : walk(cx, bodyNode.getStatements(), functionLevel(cx, declaredResult, "value"));
+  if (!result) throw errorAt(nameNode, `\`${name}\` must end with \`return <expression>\``);
+
+  return {
+    name,
+    params,
+    values: cx.values,
+    body: cx.block,
+    result: result.atom,
+    resultType: result.type,
+    runtimeModule: cx.runtimeModule,
+    returnLoc: result.loc,
+    loc: locOf(nameNode),
+    imports: [...cx.usedImports.values()],
+    into,
+    jvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "jvp")),
+  };
+}
+
+/**
+ * `@into`: the gradient takes a last, optional argument of arrays to write the array
+ * parameters' gradients into, so that a training loop allocates nothing per step.
+ */
+function intoTag(fn: FunctionDeclaration, params: readonly Param[]): boolean {
+  const tag = fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "into");
+  if (!tag) return false;
+  if (!params.some((p) => p.wrt && p.type === "array")) {
+    throw errorAt(tag, `@into writes the gradients of array parameters into arrays the caller passes, but \`${fn.getName()}\` differentiates no \`number[]\` or \`Float64Array\` parameter`);
+  }
+  if ((tag.getCommentText() ?? "").trim() !== "") throw errorAt(tag, "@into takes no names: it applies to every differentiated array parameter");
+  return true;
+}
+
+function lowerParams(cx: Lowerer): Param[] {
+  const wrt = wrtNames(cx.fn);
+  const params: Param[] = [];
+  for (const { name, type, typeText, differentiable } of signature(cx, cx.fn)) {
+    const isWrt = wrt ? wrt.names.has(name) : differentiable;
+    if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated`);
+    const value = cx.newValue(name, 1, name, type, true, typeText);
+    cx.frame.versions.set(name, 1);
+    cx.env.set(name, { atom: valueAtom(value), type, mutable: true, root: value });
+    params.push({ name, typeText, type, value, wrt: isWrt });
+  }
+  if (wrt) {
+    for (const n of wrt.names) {
+      if (!params.some((p) => p.name === n)) throw errorAt(wrt.tag, `@wrt names \`${n}\`, which is not a parameter of \`${cx.fn.getName()}\``);
+    }
+  }
+  return params;
+}
+
+/** The names listed by `@wrt` (spaces or commas), or null when the tag is absent. */
+function wrtNames(fn: FunctionDeclaration): { names: Set<string>; tag: Node } | null {
+  for (const doc of fn.getJsDocs()) {
+    for (const tag of doc.getTags()) {
+      if (tag.getTagName() !== "wrt") continue;
+      const names = (tag.getCommentText() ?? "").split(/[\s,]+/).filter(Boolean);
+      if (names.length === 0) throw errorAt(tag, "@wrt needs the names of the parameters to differentiate");
+      return { names: new Set(names), tag };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,252 @@
+/**
+ * Loops: `for`, `for...of`, `while`, `do`, as one loop region each. The variables the loop
+ * assigns become loop-carried values (a phi at the top of each iteration); variables
+ * declared inside the loop are local to it. The loop body is walked (walk.ts) at the loop
+ * level defined here: `break`, `continue` and `return` become variables the condition reads.
+ */
+import { Node, SyntaxKind, type Expression, type ForOfStatement, type ReturnStatement, type Statement } from "ts-morph";
+import { constAtom, valueAtom, type Atom, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
+import { countedBounds } from "../analyses/counted.ts";
+import { errorAt, headerLoc } from "./locate.ts";
+import { merge } from "./branches.ts";
+import { assign, expr } from "./expressions.ts";
+import type { Lowerer } from "./lowerer.ts";
+import { declare, expressionStatement } from "./statements.ts";
+import {
+  ASSIGNMENT_OPS, breaksOut, containsReturn, isPush, jumpWord, jumpsInside, loopHeader, pushesOnto, statementsOf, writesAny, type LoopNode,
+} from "./syntax.ts";
+import { unreachable, walk, type Level } from "./walk.ts";
+
+/**
+ * Lowers a loop. Leaving an iteration early becomes variables the condition reads (see
+ * `loopLevel`): `break` sets a flag `done` and the condition becomes `!done && test`; a
+ * `do` loop computes its test at the end of the body into `again`, which is the condition
+ * (and which `break` sets to false); `return` sets `returned` and `result`, which enclosing
+ * loops carry out to where the function level continues. Gives whether the loop can end
+ * without returning.
+ */
+export function loop(cx: Lowerer, stmt: LoopNode): boolean {
+  const kind = Node.isForStatement(stmt) || Node.isForOfStatement(stmt) ? "for" : Node.isWhileStatement(stmt) ? "while" : "do";
+  const returns = containsReturn(stmt);
+  if (returns) enterReturningLoop(cx, stmt);
+  const outerNames = new Set(cx.env.keys());
+  // `for (const v of xs)` runs as `for (let i = 0; i < xs.length; i++) { const v = xs[i]; ... }`
+  const over = Node.isForOfStatement(stmt) ? forOfParts(cx, stmt) : null;
+  if (over) cx.env.set(over.index, { atom: constAtom(0), type: "number", mutable: true });
+  if (Node.isForStatement(stmt)) {
+    const init = stmt.getInitializer();
+    if (init && Node.isVariableDeclarationList(init)) {
+      if (init.getDeclarationKind() !== "let") throw errorAt(init, "declare a `for` loop's variable with `let`");
+      for (const decl of init.getDeclarations()) declare(cx, decl, true);
+    } else if (init) {
+      expressionStatement(cx, init as Expression);
+    }
+  }
+  const test = Node.isForStatement(stmt) ? stmt.getCondition() : Node.isForOfStatement(stmt) ? undefined : stmt.getExpression();
+  /** No condition (`for (;;)`) or `while (true)`: only a `break` or `return` ends it. */
+  const endless = !over && (!test || Node.isTrueLiteral(test));
+  const update = Node.isForStatement(stmt) ? stmt.getIncrementor() : undefined;
+  const body = stmt.getStatement();
+  const breaks = breaksOut(stmt);
+  if (endless && !breaks && !returns) {
+    throw errorAt(stmt, "this loop has no condition and no `break` or `return` inside: it would never end");
+  }
+
+  // what the loop assigns, among the variables that exist before it
+  const assigned = new Set<string>();
+  const noteTarget = (n: Node) => {
+    // an element write or a push changes the array: it is carried round the loop too
+    if (Node.isElementAccessExpression(n) || Node.isPropertyAccessExpression(n)) n = n.getExpression();
+    if (Node.isIdentifier(n) && cx.env.has(n.getText())) assigned.add(n.getText());
+  };
+  stmt.forEachDescendant((n) => {
+    if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
+    if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
+    if (isPush(n)) noteTarget(n.getExpression());
+  });
+  const frame = cx.frame;
+  if (returns) {
+    assigned.add(frame.returnVars!.result);
+    assigned.add(frame.returnVars!.returned);
+  }
+  if (over) assigned.add(over.index);
+  const again = kind === "do" && !endless ? flag(cx, "again", true) : null;
+  const done = breaks && again === null ? flag(cx, "done", false) : null;
+  for (const name of [again, done]) if (name !== null) assigned.add(name);
+  const steps = cx.newValue(null, 1, "steps", "number");
+  const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
+  for (const name of assigned) {
+    const binding = cx.env.get(name)!;
+    if (!binding.mutable && binding.type !== "array") continue; // the assignment reports the error
+    const phi = cx.newValue(name, cx.nextVersion(name), name, binding.type);
+    carried.push({ name, phi, init: binding.atom });
+    cx.env.set(name, { ...binding, atom: valueAtom(phi) });
+  }
+  const before = new Map(cx.env);
+  const outer = cx.block;
+  frame.loopDepth++;
+
+  const testBlock: Stmt[] = [];
+  cx.block = testBlock;
+  const where = test ?? stmt;
+  const parts: { atom: Atom; type: ValueType }[] = [];
+  if (returns) parts.push(cx.op("!", [cx.env.get(frame.returnVars!.returned)!], where));
+  if (done !== null) parts.push(cx.op("!", [cx.env.get(done)!], where));
+  if (again !== null) {
+    parts.push(cx.env.get(again)!);
+  } else if (over) {
+    const length = cx.op("length", [expr(cx, over.array)], where);
+    parts.push(cx.op("<", [cx.env.get(over.index)!, length], where));
+  } else if (kind !== "do" && !endless) {
+    const c = expr(cx, test!);
+    if (c.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
+    parts.push(c);
+  }
+  const cond = parts.reduce((a, b) => cx.op("&&", [a, b], where));
+
+  const bodyBlock: Stmt[] = [];
+  cx.block = bodyBlock;
+  /** The end of an iteration, which `continue` goes to: a `for` update, a `do` test. It sees only the variables the loop sees. */
+  const tail = () => cx.inScope(before, () => {
+    if (update) expressionStatement(cx, update);
+    if (over) {
+      const next = cx.op("+", [cx.env.get(over.index)!, { atom: constAtom(1), type: "number" }], stmt, cx.target(over.index));
+      cx.env.set(over.index, { atom: next.atom, type: "number", mutable: true });
+    }
+    if (again !== null) {
+      const r = assign(cx, cx.target(again), test!, test!);
+      if (r.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
+      cx.env.set(again, { atom: r.atom, type: "boolean", mutable: true });
+    }
+  });
+  // after a `break` the tail must not run when it would change what the loop leaves
+  // behind (an outer variable's update, the `do` test that `break` set to false); else
+  // it follows the whole body once
+  const tailInPaths = breaks && (again !== null || (update !== undefined && writesAny(update, outerNames)));
+  const leave = () => {
+    if (again !== null) cx.env.set(again, { atom: constAtom(false), type: "boolean", mutable: true });
+    else cx.env.set(done!, { atom: constAtom(true), type: "boolean", mutable: true });
+  };
+  if (over) {
+    // the element, read at the top of each iteration
+    const element = cx.op("index", [expr(cx, over.array), cx.env.get(over.index)!], over.decl, cx.target(over.element));
+    cx.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
+  }
+  walk(cx, statementsOf(body), loopLevel(cx, tailInPaths ? tail : null, leave));
+  if (!tailInPaths) tail();
+  const counterNext = cx.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: null, version: 1, hint: "steps" });
+
+  frame.loopDepth--;
+  cx.block = outer;
+  const bodyEnv = cx.env;
+  cx.env = new Map([...before].filter(([name]) => outerNames.has(name)));
+  const loopCarried = carried.map((c) => ({
+    phi: c.phi,
+    init: c.init,
+    next: c.name === null ? counterNext.atom : bodyEnv.get(c.name)!.atom,
+  }));
+  const lengthOp = () => testBlock.find((t): t is OpStmt => t.kind === "op" && t.op === "length")!.out;
+  cx.block.push({
+    kind: "loop" as const,
+    test: testBlock,
+    cond: cond.atom,
+    body: bodyBlock,
+    carried: loopCarried,
+    counter: steps,
+    counted: Node.isForStatement(stmt) ? countedBounds(stmt, cx.values, testBlock, bodyBlock, cond.atom, carried, loopCarried)
+      : over && !breaks && !returns && !pushesOnto(stmt, over.array.getText()) ? { lo: constAtom(0), hi: valueAtom(lengthOp()), inclusive: false } : null,
+    loc: headerLoc(stmt, loopHeader(stmt)),
+  });
+  return !endless || breaks;
+}
+
+/** `for (const v of xs)`: the element's name, the array (a variable, read afresh where the loop reads it), and a fresh index. */
+function forOfParts(cx: Lowerer, stmt: ForOfStatement) {
+  if (stmt.isAwaited()) throw errorAt(stmt, "`for await` is not supported here");
+  const init = stmt.getInitializer();
+  if (!Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1) {
+    throw errorAt(init, "write `for (const v of xs)`: one new variable for the element");
+  }
+  const decl = init.getDeclarations()[0]!;
+  const nameNode = decl.getNameNode();
+  if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
+  const element = nameNode.getText();
+  if (cx.env.has(element)) throw errorAt(nameNode, `\`${element}\` is already declared in this function`);
+  const array = stmt.getExpression();
+  const binding = Node.isIdentifier(array) ? cx.env.get(array.getText()) : undefined;
+  if (binding?.type !== "array") {
+    throw errorAt(array, `\`for...of\` runs over an array variable here (\`for (const v of xs)\`), and \`${array.getText()}\` is ${binding ? `a ${binding.type}` : "not one"}`);
+  }
+  return { array, element, index: cx.freshName("i"), decl, mutable: init.getDeclarationKind() === "let" };
+}
+
+/**
+ * A loop body, where an iteration may end early. Each path ends one way: falling off the
+ * end or `continue` (both run `tail` when it is given: a `for` update or a `do` test that
+ * a `break` must skip), `break` (`leave`), or `return` (`returned` and `result` set).
+ */
+function loopLevel(cx: Lowerer, tail: (() => void) | null, leave: () => void): Level<void> {
+  return {
+    splits: jumpsInside,
+    jump(stmt, rest) {
+      unreachable(stmt, rest);
+      if (!Node.isReturnStatement(stmt) && stmt.getLabel()) {
+        throw errorAt(stmt, `\`${jumpWord(stmt)}\` with a label is not supported yet: set a flag in the inner loop and test it in the outer one`);
+      }
+      if (Node.isBreakStatement(stmt)) leave();
+      else if (Node.isContinueStatement(stmt)) tail?.();
+      else returnFromLoop(cx, stmt);
+    },
+    end: () => tail?.(),
+    arm: () => {},
+    join: (_stmt, cond, then, otherwise, loc, before) => merge(cx, before, cond, then, otherwise, loc),
+    afterReturningLoop(stmt, _exits, rest: readonly Statement[], walkRest) {
+      if (rest.length === 0) return tail?.();
+      // once the inner loop has returned, the rest of this iteration is skipped
+      const before = cx.env;
+      const returned = cx.env.get(cx.frame.returnVars!.returned)!.atom;
+      const { then, otherwise } = cx.arms(() => undefined, walkRest);
+      merge(cx, before, returned, then, otherwise, headerLoc(stmt, loopHeader(stmt)));
+    },
+  };
+}
+
+/** `return e` inside a loop: `result = e; returned = true`, and the loop ends. */
+function returnFromLoop(cx: Lowerer, stmt: ReturnStatement): void {
+  const e = stmt.getExpression();
+  if (!e) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
+  const { returned, result } = cx.frame.returnVars!;
+  const r = assign(cx, cx.target(result), e, e);
+  if (r.type !== "number") {
+    throw errorAt(e, r.type === "tensor"
+      ? "returning a Tensor from inside a loop is not supported yet: assign it to a variable and return that after the loop"
+      : `the result must be a number or a Tensor, not a ${r.type}`);
+  }
+  cx.env.set(result, { atom: r.atom, type: "number", mutable: true });
+  cx.env.set(returned, { atom: constAtom(true), type: "boolean", mutable: true });
+}
+
+/**
+ * Before a loop with a `return` inside: the variables the `return` sets. They start
+ * `false` and `0` wherever a loop starts outside another (the function has not returned
+ * there); a loop inside another carries on the outer loop's.
+ */
+function enterReturningLoop(cx: Lowerer, stmt: LoopNode): void {
+  const frame = cx.frame;
+  if (frame.declaredResult === "tensor") {
+    const first = stmt.getDescendantsOfKind(SyntaxKind.ReturnStatement)[0] ?? stmt;
+    throw errorAt(first, "`return` inside a loop is not supported yet in a function that returns a Tensor: assign the result to a variable and return it after the loop");
+  }
+  frame.returnVars ??= { returned: cx.freshName("returned"), result: cx.freshName("result") };
+  const { returned, result } = frame.returnVars;
+  if (frame.loopDepth > 0 && cx.env.has(returned)) return;
+  cx.env.set(result, { atom: constAtom(0), type: "number", mutable: true });
+  cx.env.set(returned, { atom: constAtom(false), type: "boolean", mutable: true });
+}
+
+/** A boolean variable tsgrad adds for a loop (`done`, `again`), starting at `init`. */
+function flag(cx: Lowerer, base: string, init: boolean): string {
+  const name = cx.freshName(base);
+  cx.env.set(name, { atom: constAtom(init), type: "boolean", mutable: true });
+  return name;
+}

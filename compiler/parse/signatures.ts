@@ -1,0 +1,91 @@
+/**
+ * Declarations as tsgrad reads them: what no lowered function may be (async, a generator,
+ * generic), a function's parameters and their types, and a custom gradient's annotation
+ * (`@gradient fBackward`): its checks and the call it becomes.
+ */
+import { Node, SyntaxKind, type FunctionDeclaration, type SourceFile } from "ts-morph";
+import type { CustomCall, ValueType } from "../ir/ir.ts";
+import { errorAt } from "./locate.ts";
+import type { Target, Typed } from "./frame.ts";
+import type { Lowerer } from "./lowerer.ts";
+import { DIFFERENTIABLE_ARRAY, gradientTag } from "./syntax.ts";
+
+export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array" };
+
+/** What no function tsgrad lowers may be: async, a generator, generic. */
+export function checkDeclaration(fn: FunctionDeclaration): void {
+  const nameNode = fn.getNameNode() ?? fn;
+  if (fn.isAsync()) throw errorAt(fn.getModifiers().find((m) => m.getKind() === SyntaxKind.AsyncKeyword) ?? nameNode, "an `async` function is not supported here: differentiate the synchronous computation");
+  if (fn.isGenerator()) throw errorAt(nameNode, "a generator function is not supported here");
+  if (fn.getTypeParameters().length > 0) throw errorAt(fn.getTypeParameters()[0]!, "generic functions are not supported yet");
+}
+
+/** A function's parameters: plain names with declared types tsgrad knows. */
+export function signature(cx: Lowerer, decl: FunctionDeclaration) {
+  return decl.getParameters().map((p) => {
+    const nameNode = p.getNameNode();
+    if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructured parameters are not supported yet");
+    if (p.isRestParameter()) throw errorAt(p, "rest parameters are not supported yet");
+    if (p.hasQuestionToken() || p.hasInitializer()) throw errorAt(p, "optional and default parameters are not supported yet");
+    const name = nameNode.getText();
+    const typeNode = p.getTypeNode();
+    if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
+    const typeText = typeNode.getText();
+    const type = cx.valueType(typeNode, `parameter \`${name}\``);
+    const differentiable = type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(typeText));
+    return { name, type, typeText, differentiable };
+  });
+}
+
+/**
+ * A call of a function with a custom gradient (`@gradient fBackward`): kept as a call,
+ * `f(x)` in the forward code and `fBackward(x, out, dout)` in the backward code, both
+ * imported from the module that defines them.
+ */
+export function customCall(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, args: Typed[], node: Node, target?: Target): Typed {
+  const { backward, params, result } = customGradient(cx, decl, file);
+  const module = cx.modules.specifierOf(file);
+  const name = decl.getName()!;
+  const forward = cx.useImport({ local: name, imported: name, module }, null);
+  const custom: CustomCall = {
+    forward,
+    backward: cx.useImport({ local: backward, imported: backward, module }, null),
+    params: params.map((p) => ({ type: p.type, differentiable: p.differentiable })),
+    result,
+  };
+  return cx.op(`custom.${name}`, args, node, target, forward, custom);
+}
+
+/** Checks a `@gradient` annotation: both functions exported, the backward's parameters and result fit. */
+function customGradient(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile) {
+  const tag = gradientTag(decl)!;
+  const name = decl.getName()!;
+  const nameNode = decl.getNameNode() ?? decl;
+  const backwardName = (tag.getCommentText() ?? "").trim().split(/\s+/)[0] ?? "";
+  if (!/^[A-Za-z_$][\w$]*$/.test(backwardName)) throw errorAt(tag, `@gradient needs the name of the backward function: \`@gradient ${name}Backward\``);
+  if (!decl.isExported()) throw errorAt(nameNode, `\`${name}\` has a custom gradient, so the generated code calls it: export it (\`export function ${name}\`)`);
+  checkDeclaration(decl);
+  const params = signature(cx, decl);
+  const returnType = decl.getReturnTypeNode();
+  if (!returnType) throw errorAt(nameNode, `\`${name}\` has a custom gradient: declare its result type (\`number\` or \`Tensor\`)`);
+  const result = cx.valueType(returnType, `the result of \`${name}\``);
+  if (result !== "number" && result !== "tensor") throw errorAt(returnType, `a function with a custom gradient returns a \`number\` or a \`Tensor\`, not a \`${returnType.getText()}\``);
+
+  const backward = file.getFunctions().find((f) => f.getName() === backwardName && f.hasBody()) ?? file.getFunction(backwardName);
+  if (!backward) throw errorAt(tag, `@gradient names \`${backwardName}\`, which is not a function declared in this module`);
+  const backwardNode = backward.getNameNode() ?? backward;
+  if (!backward.isExported()) throw errorAt(backwardNode, `\`${backwardName}\` is the backward of \`${name}\`, which the generated code calls: export it (\`export function ${backwardName}\`)`);
+  const wanted = params.length + 2;
+  if (backward.getParameters().length !== wanted) {
+    const inputs = params.length > 0 ? `its parameters (${params.map((p) => p.name).join(", ")}), then ` : "";
+    throw errorAt(backwardNode, `\`${backwardName}\`, the backward of \`${name}\`, takes ${inputs}the result and the upstream gradient: ${wanted} parameters, not ${backward.getParameters().length}`);
+  }
+  if (params.length > 1) {
+    const tuple = backward.getReturnTypeNode();
+    if (!tuple || !Node.isTupleTypeNode(tuple) || tuple.getElements().length !== params.length) {
+      const shape = `[${params.map((p) => (p.differentiable ? p.typeText : "null")).join(", ")}]`;
+      throw errorAt(tuple ?? backwardNode, `\`${backwardName}\` returns one gradient per parameter of \`${name}\`: declare its result as a tuple, \`${shape}\` (entries for parameters that get no gradient are ignored)`);
+    }
+  }
+  return { backward: backwardName, params, result };
+}

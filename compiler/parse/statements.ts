@@ -1,0 +1,165 @@
+/**
+ * Single statements other than jumps (walk.ts lowers lists and what `return`, `break` and
+ * `continue` mean): declarations, assignments to variables and array elements, `i++`,
+ * `a.push(v)`; an `if` goes to branches.ts, a loop to loops.ts.
+ */
+import {
+  Node, SyntaxKind,
+  type CallExpression, type ElementAccessExpression, type Expression, type PropertyAccessExpression, type Statement, type VariableDeclaration,
+} from "ts-morph";
+import { CompileError } from "../diagnostics.ts";
+import { constAtom, type Atom, type ValueType } from "../ir/ir.ts";
+import { errorAt } from "./locate.ts";
+import { ifStatement } from "./branches.ts";
+import { assign, expr } from "./expressions.ts";
+import type { Binding, Target, Typed } from "./frame.ts";
+import { loop } from "./loops.ts";
+import type { Lowerer } from "./lowerer.ts";
+import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, isLoopNode, isPush } from "./syntax.ts";
+import { describeUnsupported } from "./unsupported.ts";
+
+export function statement(cx: Lowerer, stmt: Statement): void {
+  if (Node.isVariableStatement(stmt)) {
+    const kind = stmt.getDeclarationKind();
+    if (kind === "var") throw errorAt(stmt, "`var` is not supported: use `let` or `const`");
+    for (const decl of stmt.getDeclarations()) declare(cx, decl, kind === "let");
+    return;
+  }
+  if (Node.isExpressionStatement(stmt)) return expressionStatement(cx, stmt.getExpression());
+  if (Node.isIfStatement(stmt)) return ifStatement(cx, stmt);
+  if (isLoopNode(stmt)) {
+    loop(cx, stmt);
+    return;
+  }
+  if (Node.isLabeledStatement(stmt)) {
+    throw errorAt(stmt.getLabel(), "a labelled statement is not supported yet: instead of `break outer` or `continue outer`, set a flag in the inner loop and test it in the outer one");
+  }
+  throw errorAt(stmt, describeUnsupported(stmt));
+}
+
+export function declare(cx: Lowerer, decl: VariableDeclaration, mutable: boolean): void {
+  const nameNode = decl.getNameNode();
+  if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
+  const name = nameNode.getText();
+  const init = decl.getInitializer();
+  if (!init) throw errorAt(decl, `\`let ${name}\` without an initial value is not supported yet: write \`let ${name} = ...\``);
+  if (cx.env.has(name)) throw errorAt(nameNode, `\`${name}\` is already declared in this function`);
+  const typeNode = decl.getTypeNode();
+  const declared = typeNode ? cx.valueType(typeNode, `\`${name}\``) : null;
+  const r = assign(cx, cx.target(name), init, init);
+  if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
+  if (r.type === "array" && declared && typeNode && !DIFFERENTIABLE_ARRAY.test(typeNode.getText())) {
+    throw errorAt(typeNode, `a local array is a \`number[]\` or a \`Float64Array\`, not a \`${typeNode.getText()}\``);
+  }
+  cx.env.set(name, { atom: r.atom, type: r.type, mutable, root: r.type === "array" ? (r.atom as Atom & { kind: "value" }).id : undefined });
+}
+
+/** An expression used as a statement: an assignment, `i++`, or a comma list of those (a `for` update). */
+export function expressionStatement(cx: Lowerer, e: Expression): void {
+  if (Node.isParenthesizedExpression(e)) return expressionStatement(cx, e.getExpression());
+  if (Node.isBinaryExpression(e)) {
+    const op = e.getOperatorToken().getText();
+    if (op in ASSIGNMENT_OPS) return assignment(cx, e.getLeft(), op, e.getRight(), e);
+    if (op === ",") {
+      expressionStatement(cx, e.getLeft());
+      return expressionStatement(cx, e.getRight());
+    }
+  }
+  if (Node.isPrefixUnaryExpression(e) || Node.isPostfixUnaryExpression(e)) return increment(cx, e);
+  if (isPush(e)) return push(cx, e);
+  throw errorAt(e, "an expression statement other than an assignment or `a.push(v)` is not supported: its value would be discarded");
+}
+
+/** `i++`, `++i`, `i--`, `--i` as a statement: `i += 1` / `i -= 1`. */
+function increment(cx: Lowerer, e: Node & { getOperand(): Node; getOperatorToken(): SyntaxKind }): void {
+  const operator = e.getOperatorToken();
+  if (operator !== SyntaxKind.PlusPlusToken && operator !== SyntaxKind.MinusMinusToken) {
+    throw errorAt(e, "an expression statement other than an assignment is not supported: its value would be discarded");
+  }
+  const operand = e.getOperand();
+  const one = { atom: constAtom(1), type: "number" as ValueType };
+  if (Node.isElementAccessExpression(operand)) return elementWrite(cx, operand, operator === SyntaxKind.PlusPlusToken ? "+=" : "-=", () => one, e);
+  assignTo(cx, operand, e, (binding, target) =>
+    cx.op(operator === SyntaxKind.PlusPlusToken ? "+" : "-", [{ atom: binding.atom, type: binding.type }, one], e, target));
+}
+
+function assignment(cx: Lowerer, left: Expression, op: string, right: Expression, whole: Expression): void {
+  if (Node.isElementAccessExpression(left)) return elementWrite(cx, left, op, () => expr(cx, right), whole);
+  const binop = ASSIGNMENT_OPS[op];
+  assignTo(cx, left, whole, (binding, target) => {
+    if (!binop) return assign(cx, target, right, whole);
+    return cx.op(binop, [{ atom: binding.atom, type: binding.type }, expr(cx, right)], whole, target);
+  }, right);
+}
+
+/** Writes a new value of the local variable `left`, computed by `compute` from its current binding. */
+function assignTo(cx: Lowerer, left: Node, whole: Node, compute: (binding: Binding, target: Target) => Typed, right: Node = whole): void {
+  if (!Node.isIdentifier(left)) throw errorAt(left, "assigning to anything but a local variable or an element of a local array is not supported");
+  const name = left.getText();
+  const binding = cx.env.get(name);
+  if (!binding) throw outsideWrite(cx, left, name);
+  if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
+  if (binding.type === "array") throw errorAt(left, `reassigning the array \`${name}\` is not supported: write into its elements, or give the new array its own name`);
+  const r = compute(binding, cx.target(name));
+  if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
+  cx.env.set(name, { ...binding, atom: r.atom });
+}
+
+/**
+ * `a[i] = v`, `a[i] += v`, `a[i] -= v` (other operators read the element first): a new
+ * value of the array, written in place by the emitted code.
+ */
+function elementWrite(cx: Lowerer, left: ElementAccessExpression, op: string, right: () => Typed, whole: Node): void {
+  const array = left.getExpression();
+  const at = left.getArgumentExpression();
+  if (!at) throw errorAt(left, "an element write needs an index");
+  const { name, binding } = writableArray(cx, array, whole);
+  const target = cx.target(name);
+  const a = { atom: binding.atom, type: binding.type };
+  const i = expr(cx, at);
+  let key = op === "=" ? "store" : op === "+=" ? "storeAdd" : op === "-=" ? "storeSub" : null;
+  let v = right();
+  if (!key) {
+    const element = cx.op("index", [a, i], left);
+    v = cx.op(ASSIGNMENT_OPS[op]!, [element, v], whole);
+    key = "store";
+  }
+  const r = cx.op(key, [a, i, v], whole, target);
+  cx.env.set(name, { ...binding, atom: r.atom });
+}
+
+/** `a.push(v)`: the value goes in at the array's old length, where the backward pass finds its gradient. */
+function push(cx: Lowerer, call: CallExpression): void {
+  const receiver = (call.getExpression() as PropertyAccessExpression).getExpression();
+  const { name, binding } = writableArray(cx, receiver, call);
+  const root = cx.values[binding.root!]!;
+  if (root.typeText !== "number[]") throw errorAt(call, `\`${name}\` is a ${root.typeText}, whose length is fixed: only a \`number[]\` can grow with \`push\``);
+  const args = call.getArguments();
+  if (args.length !== 1) throw errorAt(call, "`push` takes one value here: push several with one call each");
+  const a = { atom: binding.atom, type: binding.type };
+  const at = cx.op("length", [a], call);
+  const v = expr(cx, args[0] as Expression);
+  const r = cx.op("push", [a, at, v], call, cx.target(name));
+  cx.env.set(name, { ...binding, atom: r.atom });
+}
+
+/** Writing a variable (or an array's element) that is not the function's own. */
+function outsideWrite(cx: Lowerer, node: Node, name: string): CompileError {
+  const where = cx.frame.file.getVariableDeclaration(name) ? "is a module-level variable" : `is not a local variable of \`${cx.frame.fn.getName()}\``;
+  return errorAt(node, `\`${name}\` ${where}: writing to state outside the function is not supported (the gradient could not see it)`);
+}
+
+/** The local array an element write or a push changes; parameters and outside state are not writable. */
+function writableArray(cx: Lowerer, array: Node, whole: Node): { name: string; binding: Binding } {
+  if (!Node.isIdentifier(array)) throw errorAt(array, "only a local array variable can be written into (`a[i] = v`)");
+  const name = array.getText();
+  const binding = cx.env.get(name);
+  if (!binding) throw outsideWrite(cx, array, name);
+  if (binding.type !== "array") throw errorAt(array, `\`${name}\` is a ${binding.type}, not an array: only arrays of numbers can be written by element`);
+  // an array a called function receives belongs to its caller: it has no root here
+  const root = binding.root === undefined ? null : cx.values[binding.root]!;
+  if (!root || root.param) {
+    throw errorAt(whole, `writing into the parameter \`${name}\` is not supported: it would change the caller's array. Write into a copy instead (\`const y = ${name}.slice()\`)`);
+  }
+  return { name, binding };
+}

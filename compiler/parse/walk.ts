@@ -1,0 +1,149 @@
+/**
+ * The one statement-list walker. Every list of statements — a function body, an inlined
+ * call's body, a loop body, an `if` arm — is lowered by `walk`, told by a `Level` what
+ * `return`, `break` and `continue` mean there and what falling off the end means.
+ *
+ * A path through a list ends one way. An `if` through which a path can leave the level
+ * early (the level's `splits`) takes the statements after it into the arm that goes on,
+ * so `if (x < 0) return 0; ...; return y` is one branch whose arms each end the level's
+ * way; the level then joins the two arms (a branch giving the result, or a merge of the
+ * variables). A loop with a `return` inside splits the rest the same way, on the flag the
+ * `return` sets.
+ *
+ * The levels: `functionLevel` (here; a function body and an inlined call's body: `return`
+ * gives the result), `plainLevel` (here; an `if` arm no path leaves early), and the loop
+ * body's (loops.ts: `break` leaves, `continue` runs the update). A `switch` is one more
+ * level: its `break` leaves the switch, its `continue` and `return` are its loop's.
+ */
+import { Node, type IfStatement, type Statement } from "ts-morph";
+import { CompileError } from "../diagnostics.ts";
+import { valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
+import { errorAt, headerLoc, locOf } from "./locate.ts";
+import { branch } from "./branches.ts";
+import { expr } from "./expressions.ts";
+import type { Env, Typed } from "./frame.ts";
+import { loop } from "./loops.ts";
+import type { Lowerer } from "./lowerer.ts";
+import { statement } from "./statements.ts";
+import { containsReturn, isJump, isLoopNode, jumpWord, loopHeader, type JumpNode, type LoopNode } from "./syntax.ts";
+import { describeUnsupported } from "./unsupported.ts";
+
+/** One arm of a split: what its path ended with, its block, and the variables at its end. */
+export interface Arm<T> {
+  readonly result: T;
+  readonly block: Stmt[];
+  readonly env: ReadonlyMap<string, import("./frame.ts").Binding>;
+}
+
+export interface Level<T> {
+  /** Whether a path through this `if` can leave the level early, so the rest of the list goes into its arms. */
+  splits(stmt: IfStatement): boolean;
+  /** `return`, `break` or `continue` here; `rest` is what follows it in its list (unreachable). */
+  jump(stmt: JumpNode, rest: readonly Statement[]): T;
+  /** The end of the list, reached by falling off it. */
+  end(): T;
+  /** Checks what one arm of a split `if` ended with (`node` is the arm, undefined for a missing `else`). */
+  arm(result: T, node: Statement | undefined, stmt: IfStatement): T;
+  /** The two arms of a split `if` (or of the split after a returning loop), as one. */
+  join(stmt: Node, cond: Atom, then: Arm<T>, otherwise: Arm<T>, loc: SourceLoc, before: Env): T;
+  /** After a loop with a `return` inside: the rest of the list, which runs only when the loop has not returned. */
+  afterReturningLoop(stmt: LoopNode, exits: boolean, rest: readonly Statement[], walkRest: () => T): T;
+}
+
+export function walk<T>(cx: Lowerer, statements: readonly Statement[], level: Level<T>): T {
+  for (const [i, stmt] of statements.entries()) {
+    const rest = statements.slice(i + 1);
+    if (isJump(stmt)) return level.jump(stmt, rest);
+    if (Node.isIfStatement(stmt) && level.splits(stmt)) {
+      const before = cx.env;
+      const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) => {
+        const last = own[own.length - 1];
+        return level.arm(walk(cx, last && isJump(last) ? own : [...own, ...rest], level), node, stmt);
+      });
+      return level.join(stmt, cond, then, otherwise, loc, before);
+    }
+    if (isLoopNode(stmt) && containsReturn(stmt)) {
+      const exits = loop(cx, stmt);
+      return level.afterReturningLoop(stmt, exits, rest, () => walk(cx, rest, level));
+    }
+    statement(cx, stmt);
+  }
+  return level.end();
+}
+
+/** A jump after which statements follow is an error at the first of them. */
+export function unreachable(stmt: JumpNode, rest: readonly Statement[]): void {
+  if (rest.length > 0) throw errorAt(rest[0]!, `unreachable code after \`${jumpWord(stmt)}\``);
+}
+
+/** A jump where it means nothing (not in a loop). */
+function misplaced(stmt: JumpNode): CompileError {
+  return errorAt(stmt, Node.isReturnStatement(stmt) ? "`return` is not supported here" : describeUnsupported(stmt));
+}
+
+/** An `if` arm that no path leaves early: its statements one after another. */
+export const plainLevel: Level<void> = {
+  splits: () => false,
+  jump: (stmt) => {
+    throw misplaced(stmt);
+  },
+  end: () => {},
+  arm: () => {},
+  join: () => {},
+  afterReturningLoop: (_stmt, _exits, _rest, walkRest) => walkRest(),
+};
+
+export type Result = Typed & { readonly loc: SourceLoc };
+
+/**
+ * A function body, the compiled function's or an inlined call's: its paths end with
+ * `return <expression>`, whose value is the result. `declared` is the declared result
+ * type; `hint` names the result (`value`, or an inlined function's name).
+ */
+export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: string): Level<Result | null> {
+  const level: Level<Result | null> = {
+    splits: containsReturn,
+    jump(stmt, rest) {
+      if (!Node.isReturnStatement(stmt)) throw misplaced(stmt);
+      unreachable(stmt, rest);
+      const e = stmt.getExpression();
+      if (!e) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
+      const r = expr(cx, e, { name: null, version: 1, hint });
+      // a helper that is inlined may return anything its caller can use (a boolean)
+      if (cx.frame.scope === 0 && r.type === "boolean") throw errorAt(e, "the result must be a number, an array of numbers or a Tensor, not a boolean");
+      if (declared && r.type !== declared) throw errorAt(e, `\`${cx.frame.fn.getName()}\` is declared to return a ${declared} but returns a ${r.type}`);
+      return { atom: r.atom, type: r.type, loc: locOf(e) };
+    },
+    end: () => null,
+    arm(result, node, stmt) {
+      if (!result) throw errorAt(node ?? stmt, "this path through the function does not end with `return <expression>`");
+      return result;
+    },
+    join: (stmt, cond, then, otherwise, loc) => returnBranch(cx, stmt, cond, then as Arm<Result>, otherwise as Arm<Result>, loc, hint),
+    afterReturningLoop(stmt, exits, _rest, walkRest) {
+      const { returned, result } = cx.frame.returnVars!;
+      const loc = headerLoc(stmt, loopHeader(stmt));
+      const value: Result = { atom: cx.env.get(result)!.atom, type: "number", loc };
+      // `for (;;)` or `while (true)` without `break` only ends by returning (what follows
+      // it on this path cannot run)
+      if (!exits) return value;
+      const { then, otherwise } = cx.arms(() => value, () => {
+        const r = walkRest();
+        if (!r) throw errorAt(stmt, "the function can leave this loop without returning, and no `return <expression>` follows it");
+        return r;
+      });
+      return returnBranch(cx, stmt, cx.env.get(returned)!.atom, then, otherwise, loc, hint);
+    },
+  };
+  return level;
+}
+
+/** The branch two paths that each return make: its output is the function's result. */
+function returnBranch(cx: Lowerer, stmt: Node, cond: Atom, then: Arm<Typed>, otherwise: Arm<Typed>, loc: SourceLoc, hint: string): Result {
+  if (then.result.type !== otherwise.result.type) {
+    throw errorAt(stmt, `the two paths return different types (${then.result.type} and ${otherwise.result.type})`);
+  }
+  const out = cx.newValue(null, 1, hint, then.result.type);
+  cx.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs: [{ out, then: then.result.atom, else: otherwise.result.atom }], loc });
+  return { atom: valueAtom(out), type: then.result.type, loc };
+}
