@@ -147,3 +147,18 @@ export interface FunctionIR {
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });
 export const constAtom = (value: number | boolean, text?: string): Atom => ({ kind: "const", value, text });
+
+/**
+ * The names a companion of `fn` (its `_grad` or its `_jvp`) keeps as the user wrote them:
+ * the function's own, its parameters, its top-level variables (an inlined function's are
+ * renamed where they clash; the caller's are kept), its imports, and `Math`. Sorted, so
+ * the names picked around them are deterministic.
+ */
+export function reservedNames(fn: FunctionIR): string[] {
+  return [...new Set<string>([
+    fn.name, "Math",
+    ...fn.params.map((p) => p.name),
+    ...fn.values.flatMap((v) => (v.name && v.scope === 0 ? [v.name] : [])),
+    ...fn.imports.map((i) => i.local),
+  ])].sort();
+}

@@ -15,7 +15,7 @@
  */
 import { forEachSym, method, newOf, num, prop, ref, rt, substitute, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
-import type { Atom, FunctionIR, IfStmt, OpStmt, Stmt } from "../ir/ir.ts";
+import { reservedNames, type Atom, type FunctionIR, type IfStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
@@ -58,16 +58,6 @@ export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
     imports: fn.imports,
     reserved: reservedNames(fn),
   };
-}
-
-/** Every name the user's function uses, which generated names must avoid. */
-function reservedNames(fn: FunctionIR): string[] {
-  return [...new Set<string>([
-    fn.name, "Math",
-    ...fn.params.map((p) => p.name),
-    ...fn.values.flatMap((v) => (v.name && v.scope === 0 ? [v.name] : [])),
-    ...fn.imports.map((i) => i.local),
-  ])].sort();
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { bool, cmp, forEachSym, index, method, num, printEx, prop, ref, rt, sameEx, twice, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
-import type { FunctionIR, LoopStmt, OpStmt, SourceLoc, Stmt, ValueType } from "../ir/ir.ts";
+import { reservedNames, type FunctionIR, type LoopStmt, type OpStmt, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
 import { ruleOf, type ElementGrad } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
@@ -117,13 +117,6 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     ...(backward.length > 0 ? [{ k: "blank" } as const, ...finish(backward)] : []),
     { k: "return", value: cx.atomEx(fn.result), grad },
   ];
-  const reserved = new Set<string>([
-    fn.name, "Math",
-    ...fn.params.map((p) => p.name),
-    // an inlined function's variables are renamed where they clash; the caller's are kept
-    ...fn.values.flatMap((v) => (v.name && v.scope === 0 ? [v.name] : [])),
-    ...fn.imports.map((i) => i.local),
-  ]);
   return {
     name: `${fn.name}_grad`,
     source: fn.name,
@@ -138,7 +131,7 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     runtimeModule: fn.runtimeModule,
     body,
     imports: fn.imports,
-    reserved: [...reserved].sort(),
+    reserved: reservedNames(fn),
   };
 }
 
