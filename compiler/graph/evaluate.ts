@@ -147,7 +147,8 @@ class Evaluator {
     }
     const index = this.entries.length;
     const args = atoms.map((a) => (a.kind === "value" ? this.env.get(a.id)! : null));
-    const consts = atoms.map((a) => (a.kind === "const" ? a.value : null));
+    // a string constant (a flag compared with `===`) carries no number to draw
+    const consts = atoms.map((a) => (a.kind === "const" && typeof a.value !== "string" ? a.value : null));
     const instance = this.define(out, val, index);
     this.entries.push({ index, kind, stmt, args, consts, out: instance, frames: this.frames });
   }

@@ -139,6 +139,9 @@ export class Lowerer {
       if (strictEq) return;
       const wants = rule.signature?.[i] ?? fallback;
       if (wants === "static" || wants.split("|").includes(a.type)) return;
+      if (a.type === "data") {
+        throw errorAt(node, `${what} needs ${rule.signature ? `a ${wants.replace("|", " or a ")} as argument ${i + 1}` : `${wants} operands`}, got a constant tsgrad only passes through or compares with \`===\` (a string, a flag, a record that is not differentiated)`);
+      }
       const shown = wants.replace("|", " or a ");
       const hint = a.type === "tensor" && !rule.signature && TENSOR_OPERATORS[key]
         ? `: operators do not apply to tensors, call \`${TENSOR_OPERATORS[key]}\` from the runtime` : "";

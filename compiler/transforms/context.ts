@@ -380,7 +380,7 @@ export class TransformContext {
 
   /** The types of an operation's inputs. */
   argTypes(op: OpStmt): ValueType[] {
-    return op.args.map((a) => (a.kind === "const" ? (typeof a.value === "boolean" ? "boolean" : "number") : this.fn.values[a.id]!.type));
+    return op.args.map((a) => (a.kind === "const" ? (typeof a.value === "boolean" ? "boolean" : typeof a.value === "string" ? "data" : "number") : this.fn.values[a.id]!.type));
   }
 
   isUser(id: number): boolean {
@@ -411,7 +411,10 @@ export class TransformContext {
 
   /** How the emitted code reads an atom: a literal, a variable, or a recomputed comparison. */
   atomEx(a: Atom): Ex {
-    if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : { k: "num", value: a.value, text: a.text };
+    if (a.kind === "const") {
+      if (typeof a.value === "string") return { k: "num", value: NaN, text: JSON.stringify(a.value) };
+      return typeof a.value === "boolean" ? bool(a.value) : { k: "num", value: a.value, text: a.text };
+    }
     if (this.isRematerialised(a.id)) return this.opEx(this.defs.get(a.id) as OpStmt, (x) => this.atomEx(x));
     return ref(this.forwardMode ? this.forwardSym(a.id) : this.valueSym(a.id));
   }
