@@ -148,6 +148,8 @@ export interface FunctionIR {
   readonly body: Stmt[];
   readonly result: Atom;
   readonly resultType: ValueType;
+  /** A tuple result's type as written (`[number, number]`), which `dout` then has. */
+  readonly resultText?: string;
   /** The runtime module tensor operations come from, for the helpers the backward pass calls. */
   readonly runtimeModule: string | null;
   readonly returnLoc: SourceLoc;

@@ -41,6 +41,8 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     name,
     params,
     ...(grouped ? { inputs: grouped } : {}),
+    // a tuple result: `dout` is a tuple too
+    ...(declaredResult === "array" && returnType && !/^(number\[\]|Float64Array)$/.test(returnType.getText()) ? { resultText: tupleText(returnType) } : {}),
     values: cx.values,
     body: cx.block,
     result: result.atom,
@@ -112,4 +114,10 @@ function wrtNames(fn: FunctionDeclaration): { names: Set<string>; tag: Node } | 
     }
   }
   return null;
+}
+
+/** A tuple type as the generated code writes it (an alias spelled out: the module may not export it). */
+function tupleText(typeNode: Node): string {
+  const alias = Node.isTypeReference(typeNode) ? typeNode.getSourceFile().getTypeAlias(typeNode.getTypeName().getText()) : undefined;
+  return (alias?.getTypeNode() ?? typeNode).getText().replace(/\s+/g, " ");
 }

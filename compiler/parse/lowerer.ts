@@ -84,6 +84,11 @@ export class Lowerer {
     if (text === "number") return "number";
     if (text === "boolean") return "boolean";
     if (ARRAY_TYPE.test(text)) return "array";
+    // a tuple of numbers, as a result or a local, is an array of its length
+    if (Node.isTupleTypeNode(typeNode) && typeNode.getElements().every((e) => e.getText() === "number")) return "array";
+    const alias = Node.isTypeReference(typeNode) ? typeNode.getSourceFile().getTypeAlias(typeNode.getTypeName().getText()) : undefined;
+    const aliased = alias?.getTypeNode();
+    if (aliased && Node.isTupleTypeNode(aliased) && aliased.getElements().every((e) => e.getText() === "number")) return "array";
     const file = typeNode.getSourceFile();
     const imported = this.modules.importsOf(file).get(text)?.import;
     if (imported && imported.imported === "Tensor" && RUNTIME_MODULE.test(imported.module)) {

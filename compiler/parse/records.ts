@@ -6,8 +6,8 @@
  * destructuring resolve to those leaves at compile time. An array of records or of arrays
  * (`pts: Point[]`, `X: number[][]`) is constant data: `pts[i].x` is one `read` operation.
  */
-import { Node, type ElementAccessExpression, type Expression, type FunctionDeclaration, type PropertyAccessExpression, type VariableDeclaration } from "ts-morph";
-import { valueAtom, type Param } from "../ir/ir.ts";
+import { Node, type ArrayBindingPattern, type ElementAccessExpression, type Expression, type FunctionDeclaration, type PropertyAccessExpression, type VariableDeclaration } from "ts-morph";
+import { constAtom, valueAtom, type Param } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
 import { expr } from "./expressions.ts";
 import type { Member, Target, Typed } from "./frame.ts";
@@ -174,6 +174,7 @@ export function declareAggregate(cx: Lowerer, decl: VariableDeclaration, mutable
     return true;
   }
   if (!init) throw errorAt(decl, "a destructuring declaration needs a value");
+  if (!source && Node.isArrayBindingPattern(pattern)) return destructureArray(cx, pattern, init, mutable);
   if (!source) throw errorAt(init, `destructuring reads a record or tuple parameter here (\`const { w, b } = params\`); \`${init.getText()}\` is not one`);
   const bind = (name: Node, m: Member) => {
     if (!Node.isIdentifier(name)) throw errorAt(name, "nested destructuring is not supported yet: destructure in two steps");
@@ -218,4 +219,21 @@ export function declareAggregate(cx: Lowerer, decl: VariableDeclaration, mutable
     return true;
   }
   return false;
+}
+
+/** `const [x, y] = polar(r, t)`: the elements of an array value (a tuple a helper returned), one `index` each. */
+function destructureArray(cx: Lowerer, pattern: ArrayBindingPattern, init: Expression, mutable: boolean): boolean {
+  const array = expr(cx, init);
+  if (array.type !== "array") throw errorAt(init, `destructuring with \`[...]\` reads a tuple or an array; \`${init.getText()}\` is a ${array.type}`);
+  pattern.getElements().forEach((el, i) => {
+    if (Node.isOmittedExpression(el)) return;
+    if (el.getDotDotDotToken() || el.getInitializer()) throw errorAt(el, "rest elements and defaults in destructuring are not supported yet");
+    const name = el.getNameNode();
+    if (!Node.isIdentifier(name)) throw errorAt(name, "nested destructuring is not supported yet: destructure in two steps");
+    const n = name.getText();
+    if (cx.env.has(n)) throw errorAt(name, `\`${n}\` is already declared in this function`);
+    const r = cx.op("index", [array, { atom: constAtom(i), type: "number" }], el, cx.target(n));
+    cx.env.set(n, { atom: r.atom, type: r.type, mutable });
+  });
+  return true;
 }

@@ -32,7 +32,7 @@ export function shapeOf(cx: Lowerer, typeNode: Node, what: string, seen: Readonl
   if (Node.isTypeLiteral(typeNode)) return recordOf(cx, typeNode.getMembers(), what, seen) ?? { k: "opaque", text };
   if (Node.isTupleTypeNode(typeNode)) {
     const elements = typeNode.getElements();
-    if (elements.some((e) => !Node.isTypeNode(e) || Node.isNamedTupleMember(e) || Node.isRestTypeNode(e) || Node.isOptionalTypeNode(e))) return { k: "opaque", text };
+    if (elements.some((e) => Node.isNamedTupleMember(e) || Node.isRestTypeNode(e) || Node.isOptionalTypeNode(e))) return { k: "opaque", text };
     const items = elements.map((e) => shapeOf(cx, e, what, seen));
     return { k: "tuple", text: `[${items.map(shapeText).join(", ")}]`, items };
   }

@@ -125,7 +125,7 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     source: fn.name,
     params: edge.params,
     dout: fn.resultType === "tensor" || fn.resultType === "array"
-      ? { sym: dout, init: null, type: fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number" }
+      ? { sym: dout, init: null, type: fn.resultText ?? (fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number") }
       : { sym: dout, init: num(1) },
     into: cx.into === null ? null : {
       sym: cx.into,
