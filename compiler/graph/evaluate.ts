@@ -252,7 +252,7 @@ function bindings(values: readonly unknown[]) {
 
 function forward(s: OpStmt, rule: Rule, vals: readonly unknown[], external: (name: string) => Callable | undefined): unknown {
   // tensor ops and runtime helpers are called by their canonical name, whatever the user's import alias
-  const callee = s.custom ? s.custom.forward : s.op === "array.zeros" ? s.callee ?? "Array" : s.op;
+  const callee = s.custom ? s.custom.forward : s.op === "array.zeros" ? s.callee ?? "Array" : s.op === "read" ? s.callee ?? "" : s.op;
   const b = bindings(vals);
   return run(rule.forward(b.exs, callee), { lookup: (sym) => b.table.get(sym), external });
 }

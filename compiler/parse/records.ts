@@ -27,12 +27,14 @@ export function flattenParam(cx: Lowerer, name: string, shape: Shape, wrt: boole
   const visit = (s: Shape, path: (string | number)[]): Member => {
     if (s.k === "record") return { k: "record", shape: s, fields: new Map(s.fields.map(([f, fs]) => [f, visit(fs, [...path, f])])) };
     if (s.k === "tuple") return { k: "tuple", shape: s, items: s.items.map((it, i) => visit(it, [...path, i])) };
-    const leafName = names.get(pathKey(path)) ?? cx.freshName(`${name}_${path.join("_")}`);
+    // constant data as a whole parameter keeps the parameter's name
+    const whole = path.length === 0;
+    const leafName = whole ? name : names.get(pathKey(path)) ?? cx.freshName(`${name}_${path.join("_")}`);
     const type = s.k === "leaf" ? s.type : s.k === "list" ? "array" : "data";
     const value = cx.newValue(leafName, 1, leafName, type, true, s.text);
     cx.frame.versions.set(leafName, 1);
     const differentiable = s.k === "leaf" && (type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(s.text)));
-    params.push({ name: leafName, typeText: s.text, type, value, wrt: wrt && differentiable, leafOf: { input: name, path } });
+    params.push({ name: leafName, typeText: s.text, type, value, wrt: wrt && differentiable, ...(whole ? {} : { leafOf: { input: name, path } }) });
     const typed: Typed = { atom: valueAtom(value), type };
     return s.k === "list" ? { k: "data", shape: s, base: typed, path: "", indices: [] } : { k: "leaf", typed, root: type === "array" ? value : undefined };
   };
