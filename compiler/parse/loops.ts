@@ -11,6 +11,7 @@ import { errorAt, headerLoc } from "./locate.ts";
 import { merge } from "./branches.ts";
 import { assign, expr } from "./expressions.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { elementOfData } from "./records.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
   ASSIGNMENT_OPS, breaksOut, containsReturn, isPush, jumpWord, jumpsInside, loopHeader, pushesOnto, statementsOf, writesAny, type LoopNode,
@@ -129,8 +130,11 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   };
   if (over) {
     // the element, read at the top of each iteration
-    const element = cx.op("index", [expr(cx, over.array), cx.env.get(over.index)!], over.decl, cx.target(over.element));
-    cx.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
+    // over constant data (`for (const p of pts)`): the element is a place in it (records.ts)
+    if (!elementOfData(cx, over.array, over.element, cx.env.get(over.index)!)) {
+      const element = cx.op("index", [expr(cx, over.array), cx.env.get(over.index)!], over.decl, cx.target(over.element));
+      cx.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
+    }
   }
   walk(cx, statementsOf(body), loopLevel(cx, tailInPaths ? tail : null, leave));
   if (!tailInPaths) tail();

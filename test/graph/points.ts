@@ -57,6 +57,8 @@ const OTHERS: Record<string, Point> = {
   loss: { at: "params_w=[0.5,-0.3],params_b=0.1,X=[[1,2],[-1,0.5],[0.3,-2]],y=[1,0,1]" },
   finalEnergy: { at: "x=1,v=0,k=2,c=0.1,dt=0.1,steps=3" },
   scored: { at: 'w=[0.5,0.8],x=[0.4,0.9],kind="tanh",labels=[1,-1],squared=true,name="n"' },
+  weightedFit: { at: 'a=0.5,b=-0.2,samples=[{"x":1,"y":0.4,"weight":1},{"x":-1,"y":0.9,"weight":0.5}]' },
+  rowsNorm: { at: "v=[0.5,-1,0.3],M=[[1,2,0.5],[-1,0.5,2]]" },
   rotate: { at: "p_0=0.5,p_1=-1,angle=0.3", dout: "[1,-0.5]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
