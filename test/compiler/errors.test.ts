@@ -61,6 +61,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a record read whole", wrap("  const q = p;\n  return q;", "p: { x: number }"), /`q` is a record: read its numbers \(`q.x`\)/, 4, 10],
   ["@wrt naming a nested array", "/**\n * @differentiable\n * @wrt W\n */\nexport function f(W: number[][]): number {\n  return W[0][0];\n}\n", /an array of arrays or records is constant data here, not differentiated yet; store numbers to differentiate flat/, 3, 4],
   ["destructuring a number", wrap("  const { a } = x;\n  return a;"), /destructuring reads a record or tuple parameter here/, 3, 17],
+  ["a parameter of an unexported enum type", "enum Mode { A, B }\n/** @differentiable */\nexport function f(x: number, m: Mode): number {\n  return x;\n}\n", /parameter `m` has type `Mode`, which the generated code names too: export it \(`export enum Mode`\)/, 3, 33],
   ["a missing field", wrap("  return p.y;", "p: { x: number }"), /`p` has no field `y`/, 3, 10],
   ["var", wrap("  var y = x;\n  return y;"), /`var` is not supported: use `let` or `const`/, 3, 3],
   ["writing outside the function", `let total = 0;\n${wrap("  total = x;\n  return x;")}`, /writing to state outside the function is not supported \(the gradient could not see it\)/, 4, 3],

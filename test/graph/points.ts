@@ -59,6 +59,7 @@ const OTHERS: Record<string, Point> = {
   scored: { at: 'w=[0.5,0.8],x=[0.4,0.9],kind="tanh",labels=[1,-1],squared=true,name="n"' },
   weightedFit: { at: 'a=0.5,b=-0.2,samples=[{"x":1,"y":0.4,"weight":1},{"x":-1,"y":0.9,"weight":0.5}]' },
   rowsNorm: { at: "v=[0.5,-1,0.3],M=[[1,2,0.5],[-1,0.5,2]]" },
+  reduced: { at: 'x=[0.5,-1,2],options_label="a",options_scale=1.5,options_reduction=0,how=1' },
   rotate: { at: "p_0=0.5,p_1=-1,angle=0.3", dout: "[1,-0.5]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
