@@ -480,11 +480,12 @@ const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...prog
  * The program with its differentiated numbers in one record parameter, destructured first
  * (`let { x, y } = params;`, then the same body): its gradient's `grad.params` must be the
  * program's gradients of those numbers, and the rest of its gradient the same. Programs
- * tagged `@into` (which takes no records) have none.
+ * tagged `@into` (which takes no records) and programs with one such number have none.
  */
 function recordTwin(p: Program): { name: string; text: string; fields: string[]; args: (args: readonly unknown[]) => unknown[] } | null {
   const fields = p.params.filter((q) => q.type === "number" && p.wrt.includes(q.name));
-  if (p.into || fields.length === 0) return null;
+  // two fields or more (a record of one is the same check, at twice the compile time)
+  if (p.into || fields.length < 2) return null;
   const rest = p.params.filter((q) => !fields.includes(q));
   const name = `${p.name}_rec`;
   const wrt = p.wrtTag ? ["@wrt params", ...rest.filter((q) => p.wrt.includes(q.name)).map((q) => q.name)].join(" ") : null;
@@ -1054,7 +1055,7 @@ describe("random programs", () => {
     expect(stats.nestedFused, `${stats.nestedFused} of ${stats.programs} programs have a fused loop inside another`).toBeGreaterThan(0.01 * stats.programs);
     expect(stats.combined, `${stats.combined} of ${stats.programs} programs have element sums combined`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
-    expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.3 * stats.programs);
+    expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop"] as const) {
