@@ -65,6 +65,7 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
   recurrence: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], Float64Array.from(uniform(7, s + 1, -2, 2))]; },
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
+  scaledLse: (s) => [uniform(1, s, -2, 2)[0], uniform(5, s + 1, -2, 2), uniform(5, s + 2, 0.2, 2)],
   softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],
   growth: (s) => [0.05 + 0.2 * uniform(1, s, 0, 1)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, 3 + (s % 20)],
   matvec: (s) => [Float64Array.from(uniform(12, s)), uniform(4, s + 1, -2, 2), 3],

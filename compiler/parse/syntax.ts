@@ -124,3 +124,8 @@ export function isPush(node: Node): node is CallExpression {
 export function gradientTag(fn: FunctionDeclaration): JSDocTag | undefined {
   return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "gradient");
 }
+
+/** The `@tangent NAME` tag of a function with a hand-written forward derivative, if it has one. */
+export function tangentTag(fn: FunctionDeclaration): JSDocTag | undefined {
+  return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "tangent");
+}
