@@ -12,6 +12,7 @@
 import { Node, Project, ts, type SourceFile } from "ts-morph";
 import { CompileError, internalError, type LocalDiagnostic } from "../diagnostics.ts";
 import type { FunctionIR, Import } from "../ir/ir.ts";
+import { bracketError, depthError } from "./depth.ts";
 import { lowerFunction } from "./function.ts";
 import { errorAt, locOf } from "./locate.ts";
 import { Modules, type ReadFile } from "./modules.ts";
@@ -33,10 +34,14 @@ export interface ParseResult {
 let shared: Project | undefined;
 
 export function parse(text: string, path: string, readFile?: ReadFile): ParseResult {
+  const brackets = bracketError(text);
+  if (brackets) return { functions: [], diagnostics: [brackets] };
   shared ??= new Project({ useInMemoryFileSystem: true, compilerOptions: { target: 99, strict: true, allowJs: false, noLib: true } });
   const file = shared.createSourceFile(path.endsWith(".ts") ? path : `${path}.ts`, text, { overwrite: true });
   const modules = new Modules(shared, file, path, readFile);
   try {
+    const deep = depthError(text, file.compilerNode);
+    if (deep) return { functions: [], diagnostics: [deep] };
     return parseFile(shared, file, modules);
   } finally {
     modules.dispose();
