@@ -91,6 +91,10 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   roughness: (s) => [uniform(s % 7, s, -2, 2)],
   logSumExpSpread: (s) => [uniform(1 + (s % 6), s, -3, 3)],
   spreads: (s) => [uniform(s % 4, s, -2, 2), uniform(3, s + 1, -2, 2), uniform(1, s + 2)[0]],
+  // models written the natural way (fixtures/models/)
+  convLoss: (s) => [uniform(9, s, -2, 2), uniform(1 + (s % 4), s + 1), uniform(1, s + 2)[0], uniform(9, s + 3)],
+  gaussianNll: (s) => [uniform(2 + (s % 7), s, -3, 3), uniform(1, s + 1)[0], uniform(1, s + 2, -1, 1)[0]],
+  loss: (s) => [uniform(12, s, -2, 2), uniform(4, s + 1, -2, 2), s % 3],
 };
 
 describe.each(fixtureInputs())("fixture %s", (input) => {

@@ -110,7 +110,7 @@ export function spreadExtreme(cx: Lowerer, node: CallExpression, key: "Math.max"
       continue;
     }
     const array = spreadArray(cx, a.getExpression());
-    countedLoop(cx, a, `for (const v of ${a.getExpression().getText()})`, indexName(cx), zero(), () => cx.op("length", [array], a), [name], (i) => {
+    countedLoop(cx, a, `for (const v of ${a.getExpression().getText()})`, indexName(cx), zero(), lengthBound(cx, array, a), [name], (i) => {
       fold(cx.op("index", [array, i], a), a);
     });
   }
@@ -137,7 +137,7 @@ export function spreadLiteral(cx: Lowerer, node: Node & { getElements(): Express
       continue;
     }
     const array = spreadArray(cx, e.getExpression());
-    countedLoop(cx, e, `for (const v of ${e.getExpression().getText()})`, indexName(cx), zero(), () => cx.op("length", [array], e), [name], (i) => {
+    countedLoop(cx, e, `for (const v of ${e.getExpression().getText()})`, indexName(cx), zero(), lengthBound(cx, array, e), [name], (i) => {
       push(cx.op("index", [array, i], e), e);
     });
   }
@@ -153,6 +153,17 @@ function spreadArray(cx: Lowerer, e: Expression): Typed {
 }
 
 const zero = (): Typed => ({ atom: constAtom(0), type: "number" });
+
+/**
+ * A loop's bound, `a.length`: read in the loop's test for a named array; computed once
+ * before the loop for a temporary (`new Array(n).fill(0).map(...)`), whose length the
+ * backward loop could not read again.
+ */
+function lengthBound(cx: Lowerer, a: Typed, at: Node): () => Typed {
+  if (a.atom.kind === "value" && cx.values[a.atom.id]!.name !== null) return () => cx.op("length", [a], at);
+  const n = cx.op("length", [a], at);
+  return () => n;
+}
 
 /** The index of a loop tsgrad writes: `i`, unless a variable in scope has that name. */
 const indexName = (cx: Lowerer) => (cx.env.has("i") ? cx.freshName("i") : "i");
@@ -239,8 +250,11 @@ function overElements(
   }
   const header = `${callee.getText()}((${fn.getParameters().map(paramName).join(", ")}) => ...)`;
   const elementNode = fn.getParameters().find((p) => p.getName() === element)!;
-  countedLoop(cx, node, header, index ?? indexName(cx), from, () => cx.op("length", [source], callee), writes, (i) => {
-    const v = cx.op("index", [source, i], elementNode, cx.target(element));
+  // a `.forEach` callback may write the array it runs over: each element is read from its current value
+  const recv = callee.getExpression();
+  const current = () => (Node.isIdentifier(recv) && cx.env.has(recv.getText()) ? cx.env.get(recv.getText())! : source);
+  countedLoop(cx, node, header, index ?? indexName(cx), from, lengthBound(cx, source, callee), writes, (i) => {
+    const v = cx.op("index", [current(), i], elementNode, cx.target(element));
     cx.env.set(element, { atom: v.atom, type: "number", mutable: true });
     body(i);
   });
