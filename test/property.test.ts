@@ -106,8 +106,8 @@ interface Cond {
 type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
 type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
 type WriteOp = "=" | "+=" | "-=" | "*=";
-/** How a local array starts: `new Array<number>(n).fill(0)`, `new Float64Array(n)`, or `xs.slice()`. */
-type BufferMake = "array" | "typed" | "copy";
+/** How a local array starts: `new Array<number>(n).fill(0)`, `new Float64Array(n)`, or `xs.slice()`; or is made by `xs.map((_, jK) => e)`. */
+type BufferMake = "array" | "typed" | "copy" | "map";
 /** `bK[at] op= e`: an element write into a local array (`at` a constant, or the loop's index in a loop body). */
 type RawWrite = { readonly k: "write"; readonly target: number; readonly at: number; readonly op: WriteOp; readonly e: Node };
 type Jump = "break" | "continue" | "return";
@@ -131,8 +131,11 @@ type RawStmt =
   | RawLoop
   /** An early `if (c) { return e; }` */
   | { readonly k: "early"; readonly c: Cond; readonly e: Node }
-  /** `let v = 0; for (let iK = 0; iK < xs.length; iK++) { v += e; }`: a sum over the array (what loop fusion fuses) */
-  | { readonly k: "reduce"; readonly e: Node; readonly nested: boolean };
+  /**
+   * `let v = 0; for (let iK = 0; iK < xs.length; iK++) { v += e; }`: a sum over the array (what loop fusion fuses);
+   * or, `method` (not nested), `let v = xs.reduce((acc, _, iK) => acc + e, 0)`
+   */
+  | { readonly k: "reduce"; readonly e: Node; readonly nested: boolean; readonly method: boolean };
 
 interface RawHelper {
   readonly nParams: number;
@@ -180,7 +183,9 @@ type Stmt =
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
   | Loop
-  | { readonly k: "early"; readonly c: CondEx; readonly e: Ex };
+  | { readonly k: "early"; readonly c: CondEx; readonly e: Ex }
+  /** `let name = xs.reduce((acc, _, index) => acc + e, 0)` */
+  | { readonly k: "sum"; readonly name: string; readonly index: string; readonly e: Ex };
 
 /** A helper function: inlined by the compiler, called by the interpreter. */
 interface Helper {
@@ -297,7 +302,7 @@ function resolveBody(
   for (const s of stmts) {
     if (s.k === "decl") {
       const e = ex(s.e);
-      const k = body.filter((b) => b.k === "const" || b.k === "let").length;
+      const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
       const v = locals[k] ?? `v${k}`;
       body.push({ k: s.mutable ? "let" : "const", name: v, e });
       scope.push(v);
@@ -324,18 +329,21 @@ function resolveBody(
       if (buffers.length > 0) body.push(write(s, String(s.at % 3)));
     } else if (s.k === "reduce") {
       // the sum is declared first but only read after its loop
-      const k = body.filter((b) => b.k === "const" || b.k === "let").length;
+      const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
       const v = locals[k] ?? `v${k}`;
-      body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
       const index = `i${loops++}`;
       scope.push(`xs[${index}]`, index);
-      if (s.nested) {
+      if (s.method && !s.nested) {
+        body.push({ k: "sum", name: v, index, e: ex(s.e) });
+      } else if (s.nested) {
+        body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
         // a double sum, `for (iK) for (iL) v += e`: both loop pairs fuse, the inner one inside the outer
         const inner = `i${loops++}`;
         scope.push(`xs[${inner}]`, inner);
         body.push({ k: "loop", index, form: "for", body: [{ k: "loop", index: inner, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] }] });
         scope.splice(scope.length - 2, 2);
       } else {
+        body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
         body.push({ k: "loop", index, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] });
       }
       scope.splice(scope.length - 2, 2);
@@ -402,7 +410,9 @@ function renderStmt(s: Stmt | JumpStmt): string {
     const otherwise = s.otherwise.length > 0 ? ` else {\n${s.otherwise.map(renderStmt).map(indent).join("\n")}\n}` : "";
     return `if (${renderCond(s.c)}) {\n${then}\n}${otherwise}`;
   }
+  if (s.k === "sum") return `let ${s.name} = xs.reduce((acc, _, ${s.index}) => acc + ${render(s.e)}, 0);`;
   if (s.k === "buffer") {
+    if (s.make === "map") return `const ${s.name} = xs.map((_, ${s.index}) => ${render(s.e)});`;
     const make = s.make === "typed" ? "new Float64Array(xs.length)" : s.make === "copy" ? "xs.slice()" : "new Array<number>(xs.length).fill(0)";
     // a copy of xs is added to, a new array filled
     const fill = s.make === "copy" ? "+=" : "=";
@@ -625,6 +635,16 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
         run(test(s.c) ? s.then : s.else);
         return;
       }
+      if (s.k === "sum") {
+        const xs = env.get("xs") as number[];
+        let acc = 0;
+        for (let j = 0; j < xs.length; j++) {
+          env.set(s.index, j);
+          acc = seen(acc + ev(s.e));
+        }
+        env.set(s.name, acc);
+        return;
+      }
       if (s.k === "buffer") {
         const xs = env.get("xs") as number[];
         const b = s.make === "copy" ? xs.slice() : new Array<number>(xs.length).fill(0);
@@ -791,9 +811,9 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: assignment },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("early" as const), c: cond, e: node }) },
   { weight: 2, arbitrary: loop },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy"), e: node }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy", "map"), e: node }) },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node, nested: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node, nested: fc.boolean(), method: fc.boolean() }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -894,7 +914,7 @@ function typeErrors(modules: readonly { source: string; output: string }[]): str
 }
 
 /** What a program's loops and arrays hold, for the statistics of a run. */
-const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop"] as const;
+const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop", "array method"] as const;
 type Feature = (typeof FEATURES)[number];
 
 function features(p: Program): Set<Feature> {
@@ -915,6 +935,7 @@ function features(p: Program): Set<Feature> {
   for (const s of p.body) {
     if (s.k === "loop") inLoop(s, 0);
     if (s.k === "buffer") found.add("local array");
+    if (s.k === "sum" || (s.k === "buffer" && s.make === "map")) found.add("array method");
   }
   return found;
 }
@@ -1036,7 +1057,7 @@ describe("random programs", () => {
     expect(stats.jvp, `${stats.jvp} of ${stats.checked} checked points in forward mode`).toBeGreaterThan(0.5 * stats.checked);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
-    for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop"] as const) {
+    for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {
       expect(counts.get(f)!, `${counts.get(f)} of ${stats.programs} programs have a ${f}`).toBeGreaterThan(0.03 * stats.programs);
     }
     // every generated module type-checks, as the fixtures do

@@ -10,10 +10,11 @@ import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
 import { merge } from "./branches.ts";
 import { assign, expr } from "./expressions.ts";
+import type { Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
-  ASSIGNMENT_OPS, breaksOut, containsReturn, isPush, jumpWord, jumpsInside, loopHeader, pushesOnto, statementsOf, writesAny, type LoopNode,
+  ASSIGNMENT_OPS, breaksOut, containsReturn, isArrayWrite, jumpWord, jumpsInside, loopHeader, pushesOnto, statementsOf, writesAny, type LoopNode,
 } from "./syntax.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
 
@@ -53,17 +54,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   }
 
   // what the loop assigns, among the variables that exist before it
-  const assigned = new Set<string>();
-  const noteTarget = (n: Node) => {
-    // an element write or a push changes the array: it is carried round the loop too
-    if (Node.isElementAccessExpression(n) || Node.isPropertyAccessExpression(n)) n = n.getExpression();
-    if (Node.isIdentifier(n) && cx.env.has(n.getText())) assigned.add(n.getText());
-  };
-  stmt.forEachDescendant((n) => {
-    if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
-    if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
-    if (isPush(n)) noteTarget(n.getExpression());
-  });
+  const assigned = assignedIn(cx, stmt);
   const frame = cx.frame;
   if (returns) {
     assigned.add(frame.returnVars!.result);
@@ -158,6 +149,80 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
     loc: headerLoc(stmt, loopHeader(stmt)),
   });
   return !endless || breaks;
+}
+
+/**
+ * The variables in scope that `node` assigns: by `=`, `+=`, `++`, or by writing an array's
+ * elements (`a[i] = v`, `a.push(v)`, `a.fill(c)`), at any depth (in callbacks too).
+ */
+export function assignedIn(cx: Lowerer, node: Node): Set<string> {
+  const assigned = new Set<string>();
+  const noteTarget = (n: Node) => {
+    // an element write or a push changes the array: it is carried round the loop too
+    if (Node.isElementAccessExpression(n) || Node.isPropertyAccessExpression(n)) n = n.getExpression();
+    if (Node.isIdentifier(n) && cx.env.has(n.getText())) assigned.add(n.getText());
+  };
+  node.forEachDescendant((n) => {
+    if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
+    if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
+    if (isArrayWrite(n)) noteTarget(n.getExpression());
+  });
+  return assigned;
+}
+
+/**
+ * A counted loop tsgrad writes for a construct that iterates (an array method, a spread):
+ * `for (let index = lo; index < bound(); index++) body(index)`, the bound computed in the
+ * loop's test. `writes` are the variables in scope the body assigns (`assignedIn`), carried
+ * round the loop; variables the body declares are local to it. It is reversed as any
+ * counted `for`.
+ */
+export function countedLoop(
+  cx: Lowerer, node: Node, header: string, index: string, lo: Typed, bound: () => Typed, writes: Iterable<string>, body: (i: Typed) => void,
+): void {
+  const outerNames = new Set(cx.env.keys());
+  const one = { atom: constAtom(1), type: "number" as ValueType };
+  // the index starts as a value of its own, as `let i = 0` makes one: the loop's header declares it
+  const start = cx.op("id", [lo], node, cx.target(index));
+  cx.env.set(index, { atom: start.atom, type: "number", mutable: false });
+  const steps = cx.newValue(null, 1, "steps", "number");
+  const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
+  for (const name of new Set([index, ...writes])) {
+    const binding = cx.env.get(name)!;
+    // an array's phi knows what kind of array it is (a `.map` gives it as its result)
+    const kind = binding.type === "array" && binding.root !== undefined ? cx.values[binding.root]!.typeText : undefined;
+    const phi = cx.newValue(name, cx.nextVersion(name), name, binding.type, false, kind);
+    carried.push({ name, phi, init: binding.atom });
+    cx.env.set(name, { ...binding, atom: valueAtom(phi) });
+  }
+  const before = new Map(cx.env);
+  const outer = cx.block;
+  const frame = cx.frame;
+  frame.loopDepth++;
+  const testBlock: Stmt[] = [];
+  cx.block = testBlock;
+  const hi = bound();
+  const cond = cx.op("<", [cx.env.get(index)!, hi], node);
+  const bodyBlock: Stmt[] = [];
+  cx.block = bodyBlock;
+  body({ atom: cx.env.get(index)!.atom, type: "number" });
+  const next = cx.op("+", [cx.env.get(index)!, one], node, cx.target(index));
+  cx.env.set(index, { atom: next.atom, type: "number", mutable: false });
+  const counterNext = cx.op("+", [{ atom: valueAtom(steps), type: "number" }, one], node, { name: null, version: 1, hint: "steps" });
+  frame.loopDepth--;
+  cx.block = outer;
+  const bodyEnv = cx.env;
+  cx.env = new Map([...before].filter(([name]) => outerNames.has(name)));
+  cx.block.push({
+    kind: "loop",
+    test: testBlock,
+    cond: cond.atom,
+    body: bodyBlock,
+    carried: carried.map((c) => ({ phi: c.phi, init: c.init, next: c.name === null ? counterNext.atom : bodyEnv.get(c.name)!.atom })),
+    counter: steps,
+    counted: { lo: start.atom, hi: hi.atom, inclusive: false },
+    loc: headerLoc(node, header),
+  });
 }
 
 /** `for (const v of xs)`: the element's name, the array (a variable, read afresh where the loop reads it), and a fresh index. */

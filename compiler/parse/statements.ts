@@ -15,6 +15,7 @@ import { assign, expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { ARRAY_METHODS, methodStatement } from "./methods.ts";
 import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, isLoopNode, isPush } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
@@ -67,6 +68,9 @@ export function expressionStatement(cx: Lowerer, e: Expression): void {
   }
   if (Node.isPrefixUnaryExpression(e) || Node.isPostfixUnaryExpression(e)) return increment(cx, e);
   if (isPush(e)) return push(cx, e);
+  if (Node.isCallExpression(e) && Node.isPropertyAccessExpression(e.getExpression()) && ARRAY_METHODS.has((e.getExpression() as PropertyAccessExpression).getName())) {
+    return methodStatement(cx, e);
+  }
   throw errorAt(e, "an expression statement other than an assignment or `a.push(v)` is not supported: its value would be discarded");
 }
 

@@ -120,6 +120,13 @@ export function isPush(node: Node): node is CallExpression {
   return Node.isPropertyAccessExpression(callee) && callee.getName() === "push";
 }
 
+/** `a.push(...)` or `a.fill(...)`: a call that writes the elements of the array it is called on. */
+export function isArrayWrite(node: Node): node is CallExpression {
+  if (!Node.isCallExpression(node)) return false;
+  const callee = node.getExpression();
+  return Node.isPropertyAccessExpression(callee) && (callee.getName() === "push" || callee.getName() === "fill");
+}
+
 /** The `@gradient NAME` tag of a function with a custom gradient, if it has one. */
 export function gradientTag(fn: FunctionDeclaration): JSDocTag | undefined {
   return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "gradient");
