@@ -33,12 +33,17 @@ export function merge(
 ): void {
   const outs: { out: number; then: Atom; else: Atom }[] = [];
   for (const [name, binding] of before) {
-    const a = then.env.get(name)!.atom;
-    const b = otherwise.env.get(name)!.atom;
-    if (sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
+    const thenBinding = then.env.get(name)!;
+    const elseBinding = otherwise.env.get(name)!;
+    // `let x: number;` assigned by one arm only stays unassigned after the branch
+    if (thenBinding.unset || elseBinding.unset) continue;
+    const a = thenBinding.atom;
+    const b = elseBinding.atom;
+    if (!binding.unset && sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
     const out = cx.newValue(name, cx.nextVersion(name), name, binding.type);
     outs.push({ out, then: a, else: b });
-    cx.env.set(name, { ...binding, atom: valueAtom(out) });
+    const { unset: _unset, ...assigned } = binding;
+    cx.env.set(name, { ...assigned, atom: valueAtom(out) });
   }
   cx.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs, loc });
 }

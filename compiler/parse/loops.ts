@@ -78,6 +78,9 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   for (const name of assigned) {
     const binding = cx.env.get(name)!;
     if (!binding.mutable && binding.type !== "array") continue; // the assignment reports the error
+    // `let x: number;` assigned in the body: each iteration assigns it before reading it,
+    // and after the loop (which may not run) it is still unassigned
+    if (binding.unset) continue;
     const phi = cx.newValue(name, cx.nextVersion(name), name, binding.type);
     carried.push({ name, phi, init: binding.atom });
     cx.env.set(name, { ...binding, atom: valueAtom(phi) });
