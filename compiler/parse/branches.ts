@@ -10,7 +10,7 @@ import { expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { statementsOf } from "./syntax.ts";
-import { plainLevel, walk } from "./walk.ts";
+import { armItems, plainLevel, walk } from "./walk.ts";
 
 const sameAtom = (a: Atom, b: Atom) =>
   a.kind === "value" ? b.kind === "value" && a.id === b.id : b.kind === "const" && Object.is(a.value, b.value);
@@ -18,7 +18,7 @@ const sameAtom = (a: Atom, b: Atom) =>
 /** `if (c) A else B` that no path leaves early. */
 export function ifStatement(cx: Lowerer, stmt: IfStatement): void {
   const before = cx.env;
-  const { cond, then, otherwise, loc } = branch(cx, stmt, (own) => walk(cx, own, plainLevel));
+  const { cond, then, otherwise, loc } = branch(cx, stmt, (_own, node) => walk(cx, armItems(node), plainLevel));
   merge(cx, before, cond, then, otherwise, loc);
 }
 

@@ -45,3 +45,18 @@ describe("`let x: number;` assigned later", () => {
     expect(await errorOf("  let y;\n  y = x;\n  return y;")).toMatch(/`let y` without a value needs a type: write `let y: number;`/);
   });
 });
+
+describe("nested blocks", () => {
+  it("let an inner `const` shadow an outer one until the block ends, in loops and arms that leave early too", async () => {
+    const body = [
+      "  const t = x * 2;", "  let s = 0;", "  {", "    const t = x * x;", "    s += t;", "    {", "      const t = Math.sin(s);", "      s += t;", "    }", "    s += t;", "  }",
+      "  for (let i = 0; i < xs.length; i++) {", "    const t = xs[i] * x;", "    if (t > 0) {", "      const x = t * 3;", "      s += x;", "      continue;", "    }",
+      "    for (let i = 0; i < 2; i++) s += t * i;", "    {", "      let x = t;", "      x += 1;", "      s += x;", "      if (s > 3) break;", "    }", "  }", "  return s + t;",
+    ].join("\n");
+    await check(body, "x: number, xs: number[]", [[0.7, [0.5, -1, 2, 0.3]], [-0.4, [0.5, -1, 2, 0.3, 1, 1]], [0.2, []]]);
+  });
+
+  it("keep a name declared twice in one block an error", async () => {
+    expect(await errorOf("  const y = x;\n  {\n    const z = y;\n  }\n  const x = 1;\n  return y;")).toMatch(/^7:9: `x` is already declared in this function/);
+  });
+});
