@@ -13,6 +13,7 @@ import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { ARRAY_METHODS, arrayMethod, spreadLiteral } from "./methods.ts";
 import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
+import { readBeforeAssigned } from "./statements.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
@@ -113,6 +114,7 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
 function identifier(cx: Lowerer, node: Node): Typed {
   const name = node.getText();
   const binding = cx.env.get(name);
+  if (binding?.unset) throw readBeforeAssigned(node, name);
   if (binding) return { atom: binding.atom, type: binding.type };
   if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };

@@ -17,7 +17,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a loop that never ends", wrap("  for (;;) {\n    x = x / 2;\n  }\n  return x;"), /this loop has no condition and no `break` or `return` inside: it would never end/, 3, 3],
   ["a do-while test reading the body's const", wrap("  do {\n    const d = x / 2;\n    x -= d;\n  } while (d > 0.1);\n  return x;"), /`d` is not a parameter or local variable of `f`/, 6, 12],
   ["a path without a return", wrap("  if (x > 0) {\n    return x;\n  } else {\n    x = 1;\n  }"), /this path through the function does not end with `return <expression>`/, 5, 10],
-  ["a redeclared name", wrap("  if (x > 0) {\n    const x = 2;\n  }\n  return x;"), /`x` is already declared in this function/, 4, 11],
+  ["a redeclared name", wrap("  const x = 2;\n  return x;"), /`x` is already declared in this function/, 3, 9],
   ["a call of a function without a body", `declare function opaque(v: number): number;\n${wrap("  return opaque(x);")}`, /`opaque` has no body tsgrad can read/, 4, 10],
   ["a directly recursive call", `function down(v: number): number { return v > 1 ? down(v / 2) : v; }\n${wrap("  return down(x);")}`, /`down` is called recursively \(down → down\): recursion is not supported, because tsgrad inlines every call/, 1, 51],
   ["a mutually recursive call", `function even(v: number): number { return v > 1 ? odd(v - 1) : v; }\nfunction odd(v: number): number { return even(v - 1); }\n${wrap("  return even(x);")}`, /`even` is called recursively \(even → odd → even\)/, 2, 42],
