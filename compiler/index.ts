@@ -48,6 +48,11 @@ export interface CompileOptions {
   readonly prettier?: PrettierOptions | null;
   /** Also emits the forward-mode `f_jvp` of every function, as `@jvp` does for one (the `--jvp` switch). */
   readonly jvp?: boolean;
+  /**
+   * Called as each stage begins (each function's, then the emit's), so a caller can tell
+   * that a long compile is still running: the CLI's progress line.
+   */
+  readonly progress?: (stage: (typeof STAGES)[number]) => void;
 }
 
 export interface CompileResult {
@@ -76,6 +81,8 @@ export async function compile(text: string, path: string, options: CompileOption
 
 async function compileModule(text: string, path: string, options: CompileOptions): Promise<CompileResult> {
   const located = (d: Omit<Diagnostic, "file"> & { file?: string }): Diagnostic => ({ ...d, file: d.file ?? path });
+  const progress = options.progress ?? (() => {});
+  progress("parse");
   const parsed = parse(text, path, options.readFile);
   const diagnostics = parsed.diagnostics.map(located);
   const dump = options.dump ?? (() => {});
@@ -84,9 +91,11 @@ async function compileModule(text: string, path: string, options: CompileOptions
   for (const fn of parsed.functions) {
     try {
       dump("parse", fn.name, printIR(fn));
+      progress("activity");
       const activity = analyseActivity(fn);
       checkCallsWithoutGradient(fn, activity);
       dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
+      progress("reverse");
       const reversed = reverseMode(fn, activity);
       dump("reverse", fn.name, printModule([reversed], basename(path)));
       const fused = options.fuse === false ? reversed : { ...reversed, body: fuseLoops(reversed.body) };
@@ -111,6 +120,7 @@ async function compileModule(text: string, path: string, options: CompileOptions
   const unique = diagnostics.filter((d, i) => diagnostics.findIndex((e) => e.file === d.file && e.line === d.line && e.col === d.col && e.message === d.message) === i);
   if (unique.length > 0) return { output: null, diagnostics: unique, functions: [] };
 
+  progress("emit");
   const output = await formatModule(printModule(compiled, basename(path)), options.prettier);
   dump("emit", "*", output);
   return { output, diagnostics, functions: [...new Set(compiled.map((c) => c.source))] };
