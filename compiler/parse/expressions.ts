@@ -11,7 +11,8 @@ import { conditional } from "./branches.ts";
 import { call } from "./calls.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
-import { ARRAY_METHODS, arrayMethod, spreadLiteral } from "./methods.ts";
+import { spreadLiteral } from "./arrays.ts";
+import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
 import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
