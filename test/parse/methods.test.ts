@@ -134,6 +134,26 @@ export function f(xs: number[], c: number): number {
 }
 `, (k) => [wave(k, k), 0.5 + k / 3]);
   });
+
+  it("methods inside an inlined helper, and `a.fill(c)` inside a loop, which carries the array", async () => {
+    await checks(`function sumsq(xs: readonly number[]): number {
+  return xs.reduce((s, v) => s + v * v, 0);
+}
+function scaled(xs: number[], c: number): number[] {
+  return xs.map((v) => v * c);
+}
+/** @differentiable */
+export function f(xs: number[], c: number): number {
+  const a = new Array<number>(xs.length).fill(0);
+  let t = 0;
+  for (let k = 0; k < 3; k++) {
+    a.fill(c * k);
+    t += sumsq(a) + sumsq(scaled(xs, c));
+  }
+  return t;
+}
+`, (k) => [wave(k, k), 0.4 + k / 7]);
+  });
 });
 
 /** Whether `number[][]` parameters compile on this branch (they come with records, issue 11). */
