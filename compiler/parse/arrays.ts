@@ -3,7 +3,7 @@
  * gradients are the loops' gradients:
  *
  *   new Array<number>(n).fill(c), a.fill(c)   zeros, then a loop of `a[i] = c`
- *   x.slice(a, b)                             a new array of the part, copied by a loop
+ *   x.slice(a, b)                             a new array of the part, copied by a loop (bounds as JavaScript reads them)
  *   Math.max(...xs)                           let m = -Infinity; for (...) m = Math.max(m, xs[i]);
  *   [...a, v, ...b]                           [] and a loop of pushes per spread
  *
@@ -11,8 +11,8 @@
  * name of what a loop builds, a loop's bound).
  */
 import { Node, SyntaxKind, type CallExpression, type Expression, type NewExpression, type NumericLiteral, type PropertyAccessExpression } from "ts-morph";
-import { constAtom, type Atom } from "../ir/ir.ts";
-import { errorAt } from "./locate.ts";
+import { constAtom, valueAtom, type Atom } from "../ir/ir.ts";
+import { errorAt, locOf } from "./locate.ts";
 import { expr } from "./expressions.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
@@ -142,7 +142,18 @@ export function slice(cx: Lowerer, node: CallExpression, callee: PropertyAccessE
     // a start past the end makes the length below 0, which becomes 0; an end past it stops at it
     if (literal !== null && literal >= 0) return start ? { atom: constAtom(literal), type: "number" } : cx.op("Math.min", [{ atom: constAtom(literal), type: "number" }, length], e, undefined, "Math.min");
     if (literal !== null) return cx.op("Math.max", [cx.op("-", [length, { atom: constAtom(-literal), type: "number" }], e), zero()], e, undefined, "Math.max");
-    throw errorAt(e, "`slice` takes whole-number literals here (`x.slice(1)`, `x.slice(0, -1)`): for bounds that vary, copy the part with a loop");
+    // a bound that varies: made whole as JavaScript does, then counted from the end when negative
+    const b = expr(cx, e);
+    if (b.type !== "number") throw errorAt(e, `a \`slice\` bound is a number, not a ${b.type}`);
+    const whole = cx.op("Math.trunc", [b], e, undefined, "Math.trunc");
+    const negative = cx.op("<", [whole, zero()], e);
+    const { then, otherwise } = cx.arms(
+      () => cx.op("Math.max", [cx.op("+", [length, whole], e), zero()], e, undefined, "Math.max"),
+      () => (start ? whole : cx.op("Math.min", [whole, length], e, undefined, "Math.min")),
+    );
+    const out = cx.newValue(null, 1, start ? "start" : "end", "number");
+    cx.block.push({ kind: "if", cond: negative.atom, then: then.block, else: otherwise.block, outs: [{ out, then: then.result.atom, else: otherwise.result.atom }], loc: locOf(e) });
+    return { atom: valueAtom(out), type: "number" };
   };
   const lo = bound(args[0]!, true);
   const hi = args[1] ? bound(args[1], false) : length;

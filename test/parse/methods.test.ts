@@ -99,6 +99,18 @@ export function f(x: number[]): number {
 `, (k) => [wave(k, k)]);
   });
 
+  it("`.slice(a, b)` with bounds that vary reads them as JavaScript does: made whole, negative from the end", async () => {
+    // away from whole numbers, where a bound jumps (finite differences would cross the jump)
+    const bounds = [[1.5, 3.5], [-2.5, 10.5], [0.7, -1.2], [-9.3, 2.5], [4.2, 1.7]];
+    await checks(`/** @differentiable */
+export function f(x: number[], a: number, b: number): number {
+  const part = x.slice(a, b);
+  const rest = x.slice(b);
+  return part.reduce((s, v, i) => s + v * v * (i + 1), 0) + rest.reduce((s, v) => s + Math.sin(v), 0);
+}
+`, (k) => [wave(k, k), ...(bounds[k % bounds.length] as [number, number])]);
+  });
+
   it("`Math.max` folds plain arguments and spreads in order; `[...a]` copies", async () => {
     await checks(`/** @differentiable */
 export function f(a: number[], t: number): number {
