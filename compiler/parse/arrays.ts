@@ -138,10 +138,12 @@ export function slice(cx: Lowerer, node: CallExpression, callee: PropertyAccessE
   const bound = (e: Expression, start: boolean): Typed => {
     const literal = Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.MinusToken && Node.isNumericLiteral(e.getOperand())
       ? -numberOf(e.getOperand() as NumericLiteral) : Node.isNumericLiteral(e) ? numberOf(e) : null;
-    if (literal !== null && !Number.isInteger(literal)) throw errorAt(e, "a `slice` bound is a whole number");
-    // a start past the end makes the length below 0, which becomes 0; an end past it stops at it
-    if (literal !== null && literal >= 0) return start ? { atom: constAtom(literal), type: "number" } : cx.op("Math.min", [{ atom: constAtom(literal), type: "number" }, length], e, undefined, "Math.min");
-    if (literal !== null) return cx.op("Math.max", [cx.op("-", [length, { atom: constAtom(-literal), type: "number" }], e), zero()], e, undefined, "Math.max");
+    // a whole literal: a start past the end makes the length below 0, which becomes 0; an end past it stops at it
+    if (literal !== null && Number.isInteger(literal)) {
+      const k = { atom: constAtom(Math.abs(literal)), type: "number" as const };
+      if (literal < 0) return cx.op("Math.max", [cx.op("-", [length, k], e), zero()], e, undefined, "Math.max");
+      return start ? k : cx.op("Math.min", [k, length], e, undefined, "Math.min");
+    }
     // a bound that varies: made whole as JavaScript does, then counted from the end when negative
     const b = expr(cx, e);
     if (b.type !== "number") throw errorAt(e, `a \`slice\` bound is a number, not a ${b.type}`);
