@@ -14,7 +14,7 @@ import { exportedFunction, isRelative, type ImportBinding } from "./modules.ts";
 import { expr } from "./expressions.ts";
 import { newFrame, type Binding, type Frame, type Target, type Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
-import { spreadExtreme } from "./methods.ts";
+import { spreadExtreme } from "./arrays.ts";
 import { checkDeclaration, customCall, signature, TYPE_NAMES } from "./signatures.ts";
 import { gradientTag, RUNTIME_MODULE, SCALAR_MODULE, TENSOR_MODULE } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";

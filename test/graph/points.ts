@@ -53,6 +53,8 @@ const OTHERS: Record<string, Point> = {
   product: { at: "W=[[1,2],[3,4]],X=[[0.5,-1],[2,0]]", dout: "[[1,0],[0,1]]" },
   rectify: { at: "x=[1,-2,0.5]", dout: "[1,1,1]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
+  // fixtures/models/softmax_regression.ts: W flat, 3 classes of 2 features
+  loss: { at: "W=[0.5,-1,2,0.3,0.1,-0.4],x=[1,-2],label=1" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
 };
 

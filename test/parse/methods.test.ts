@@ -99,6 +99,18 @@ export function f(x: number[]): number {
 `, (k) => [wave(k, k)]);
   });
 
+  it("`.slice(a, b)` with bounds that vary reads them as JavaScript does: made whole, negative from the end", async () => {
+    // away from whole numbers, where a bound jumps (finite differences would cross the jump)
+    const bounds = [[1.5, 3.5], [-2.5, 10.5], [0.7, -1.2], [-9.3, 2.5], [4.2, 1.7]];
+    await checks(`/** @differentiable */
+export function f(x: number[], a: number, b: number): number {
+  const part = x.slice(a, b);
+  const rest = x.slice(b);
+  return part.reduce((s, v, i) => s + v * v * (i + 1), 0) + rest.reduce((s, v) => s + Math.sin(v), 0);
+}
+`, (k) => [wave(k, k), ...(bounds[k % bounds.length] as [number, number])]);
+  });
+
   it("`Math.max` folds plain arguments and spreads in order; `[...a]` copies", async () => {
     await checks(`/** @differentiable */
 export function f(a: number[], t: number): number {
@@ -133,6 +145,26 @@ export function f(xs: number[], c: number): number {
   return s;
 }
 `, (k) => [wave(k, k), 0.5 + k / 3]);
+  });
+
+  it("methods inside an inlined helper, and `a.fill(c)` inside a loop, which carries the array", async () => {
+    await checks(`function sumsq(xs: readonly number[]): number {
+  return xs.reduce((s, v) => s + v * v, 0);
+}
+function scaled(xs: number[], c: number): number[] {
+  return xs.map((v) => v * c);
+}
+/** @differentiable */
+export function f(xs: number[], c: number): number {
+  const a = new Array<number>(xs.length).fill(0);
+  let t = 0;
+  for (let k = 0; k < 3; k++) {
+    a.fill(c * k);
+    t += sumsq(a) + sumsq(scaled(xs, c));
+  }
+  return t;
+}
+`, (k) => [wave(k, k), 0.4 + k / 7]);
   });
 });
 
