@@ -29,6 +29,7 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
   hingeLoss: { label: (u) => (u < 0.5 ? -1 : 1) },
   // eccentricities below 0.8 keep Newton's steps well conditioned
   kepler: { M: range(0, 6), e: range(0, 0.8) },
+  piecewise: { mode: integer(0, 4) },
 };
 
 /**
@@ -82,6 +83,8 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   positiveEnergy: (s) => [Float64Array.from(uniform(8, s, -1, 1)), 0.5 + 1.5 * uniform(1, s + 1, 0, 1)[0]!],
   weightedSquares: (s) => [uniform(6, s, -2, 2), uniform(1, s + 1)[0]],
   firstCrossing: (s) => [uniform(8, s, -1, 1), uniform(1, s + 1, -0.5, 0.5)[0]!],
+  switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
+  labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],
 };
 
 describe.each(fixtureInputs())("fixture %s", (input) => {
