@@ -29,6 +29,7 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
   hingeLoss: { label: (u) => (u < 0.5 ? -1 : 1) },
   // eccentricities below 0.8 keep Newton's steps well conditioned
   kepler: { M: range(0, 6), e: range(0, 0.8) },
+  piecewise: { mode: integer(0, 4) },
 };
 
 /**
@@ -96,6 +97,8 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   convLoss: (s) => [uniform(9, s, -2, 2), uniform(1 + (s % 4), s + 1), uniform(1, s + 2)[0], uniform(9, s + 3)],
   gaussianNll: (s) => [uniform(2 + (s % 7), s, -3, 3), uniform(1, s + 1)[0], uniform(1, s + 2, -1, 1)[0]],
   loss: (s) => [uniform(12, s, -2, 2), uniform(4, s + 1, -2, 2), s % 3],
+  switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
+  labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],
 };
 
 describe.each(fixtureInputs())("fixture %s", (input) => {

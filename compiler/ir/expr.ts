@@ -26,6 +26,8 @@ export type BinaryOp =
 export type Ex =
   | { readonly k: "num"; readonly value: number; readonly text?: string }
   | { readonly k: "bool"; readonly value: boolean }
+  /** A string literal: a constant parameter (`kind: "relu" | "tanh"`) is compared with one. */
+  | { readonly k: "str"; readonly value: string }
   | { readonly k: "ref"; readonly sym: Sym }
   | { readonly k: "bin"; readonly op: BinaryOp; readonly a: Ex; readonly b: Ex }
   | { readonly k: "neg"; readonly a: Ex }
@@ -50,6 +52,7 @@ const isNum = (e: Ex, v?: number): boolean => e.k === "num" && (v === undefined 
 
 export const num = (value: number): Ex => ({ k: "num", value });
 export const bool = (value: boolean): Ex => ({ k: "bool", value });
+export const str = (value: string): Ex => ({ k: "str", value });
 export const ref = (sym: Sym): Ex => ({ k: "ref", sym });
 export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args });
 /** A call of a runtime function (`matmul`, `sumTo`, ...), imported into the generated module as needed. */
@@ -163,6 +166,7 @@ export function sameEx(a: Ex, b: Ex): boolean {
   switch (a.k) {
     case "num": return b.k === "num" && Object.is(a.value, b.value);
     case "bool": return b.k === "bool" && a.value === b.value;
+    case "str": return b.k === "str" && a.value === b.value;
     case "ref": return b.k === "ref" && a.sym === b.sym;
     case "bin": return b.k === "bin" && a.op === b.op && sameEx(a.a, b.a) && sameEx(a.b, b.b);
     case "neg": case "not": case "nonnull": return sameEx(a.a, (b as typeof a).a);
@@ -242,6 +246,7 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
     switch (e.k) {
       case "num": return e.text ?? formatNumber(e.value);
       case "bool": return String(e.value);
+      case "str": return JSON.stringify(e.value);
       case "ref": return name(e.sym);
       case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (literal(e.a) ?? 0) < 0 ? 1 : 0))}`;
       case "not": return `!${wrap(e.a, UNARY)}`;

@@ -10,7 +10,8 @@ import { expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { statementsOf } from "./syntax.ts";
-import { armItems, plainLevel, walk } from "./walk.ts";
+import { armItems } from "./scopes.ts";
+import { plainLevel, walk } from "./walk.ts";
 
 const sameAtom = (a: Atom, b: Atom) =>
   a.kind === "value" ? b.kind === "value" && a.id === b.id : b.kind === "const" && Object.is(a.value, b.value);
@@ -77,6 +78,7 @@ export function conditional(cx: Lowerer, node: Node & { getCondition(): Expressi
   cx.block = outer;
   if (a.type !== b.type) throw errorAt(node, `the branches of \`?:\` must have the same type (here ${a.type} and ${b.type})`);
   if (a.type === "array") throw errorAt(node, "choosing between two arrays with `?:` is not supported: choose between their elements");
+  if (a.type === "string") throw errorAt(node, "choosing between two strings is not supported: a string is a constant here, compared where it is used");
   const out = cx.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? "picked", a.type);
   cx.block.push({ kind: "if", cond: c.atom, then: thenBlock, else: elseBlock, outs: [{ out, then: a.atom, else: b.atom }], loc: locOf(node) });
   return { atom: valueAtom(out), type: a.type };

@@ -22,6 +22,8 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
   if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
   if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
+  // a string is a constant, compared with a constant parameter (`kind === "relu"`, `case "relu":`)
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "string" };
   if (Node.isIdentifier(node)) return identifier(cx, node);
   if (Node.isPropertyAccessExpression(node)) {
     const member = node.getName();

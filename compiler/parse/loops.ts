@@ -14,9 +14,10 @@ import type { Binding, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
-  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
+  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
 } from "./syntax.ts";
-import { armItems, unreachable, walk, type Level } from "./walk.ts";
+import { armItems } from "./scopes.ts";
+import { unreachable, walk, type Level } from "./walk.ts";
 
 /**
  * Lowers a loop. Leaving an iteration early becomes variables the condition reads (see
@@ -133,7 +134,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
     const element = cx.op("index", [expr(cx, over.array), cx.env.get(over.index)!], over.decl, cx.target(over.element));
     cx.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
   }
-  walk(cx, armItems(body), loopLevel(cx, tailInPaths ? tail : null, leave));
+  walk(cx, armItems(body), loopLevel(cx, stmt, tailInPaths ? tail : null, leave));
   if (!tailInPaths) tail();
   const counterNext = cx.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: null, version: 1, hint: "steps" });
 
@@ -267,13 +268,16 @@ function forOfParts(cx: Lowerer, stmt: ForOfStatement) {
  * end or `continue` (both run `tail` when it is given: a `for` update or a `do` test that
  * a `break` must skip), `break` (`leave`), or `return` (`returned` and `result` set).
  */
-function loopLevel(cx: Lowerer, tail: (() => void) | null, leave: () => void): Level<void> {
+function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave: () => void): Level<void> {
   return {
     splits: jumpsInside,
     jump(stmt, rest) {
       unreachable(stmt, rest);
-      if (!Node.isReturnStatement(stmt) && stmt.getLabel()) {
-        throw errorAt(stmt, `\`${jumpWord(stmt)}\` with a label is not supported yet: set a flag in the inner loop and test it in the outer one`);
+      if (!Node.isReturnStatement(stmt) && stmt.getLabel() && jumpTarget(stmt) !== node) {
+        const label = stmt.getLabel()!.getText();
+        throw errorAt(stmt, jumpTarget(stmt)
+          ? `\`${jumpWord(stmt)} ${label}\` leaves the loop around this one, which is not supported yet: set a flag here, \`break\`, and test the flag in the loop labelled \`${label}\``
+          : `\`${jumpWord(stmt)} ${label}\` names no loop around it`);
       }
       if (Node.isBreakStatement(stmt)) leave();
       else if (Node.isContinueStatement(stmt)) tail?.();

@@ -10,7 +10,7 @@ import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { DIFFERENTIABLE_ARRAY, gradientTag, tangentTag } from "./syntax.ts";
 
-export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array" };
+export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array", string: "a string" };
 
 /** What no function tsgrad lowers may be: async, a generator, generic. */
 export function checkDeclaration(fn: FunctionDeclaration): void {

@@ -32,9 +32,6 @@ export function statement(cx: Lowerer, stmt: Statement): void {
     loop(cx, stmt);
     return;
   }
-  if (Node.isLabeledStatement(stmt)) {
-    throw errorAt(stmt.getLabel(), "a labelled statement is not supported yet: instead of `break outer` or `continue outer`, set a flag in the inner loop and test it in the outer one");
-  }
   throw errorAt(stmt, describeUnsupported(stmt));
 }
 
@@ -48,6 +45,7 @@ export function declare(cx: Lowerer, decl: VariableDeclaration, mutable: boolean
   const declared = typeNode ? cx.valueType(typeNode, `\`${name}\``) : null;
   if (!init) return declareUnset(cx, decl, name, mutable, declared);
   const r = assign(cx, cx.target(name), init, init);
+  if (r.type === "string") throw errorAt(init, `a string is a constant here, compared with \`===\` or by a \`switch\` where it is used: \`${name}\` cannot hold one`);
   if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
   if (r.type === "array" && declared && typeNode && !DIFFERENTIABLE_ARRAY.test(typeNode.getText())) {
     throw errorAt(typeNode, `a local array is a \`number[]\` or a \`Float64Array\`, not a \`${typeNode.getText()}\``);
@@ -116,6 +114,7 @@ function assignTo(cx: Lowerer, left: Node, whole: Node, compute: (binding: Bindi
   if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
   if (binding.type === "array") throw errorAt(left, `reassigning the array \`${name}\` is not supported: write into its elements, or give the new array its own name`);
   if (binding.unset && reads) throw readBeforeAssigned(left, name);
+  if (binding.type === "string") throw errorAt(left, `\`${name}\` is a string, a constant here: it cannot be assigned`);
   const r = compute(binding, cx.target(name));
   if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
   const { unset: _unset, ...assigned } = binding;

@@ -85,17 +85,55 @@ export function containsReturn(node: Node): boolean {
   return search(node, (n) => (Node.isReturnStatement(n) ? "found" : "go"));
 }
 
-/** Whether a loop's body has a `break` of its own (not one of a loop nested inside it). */
+/**
+ * The statement a `break` or `continue` leaves: its label's loop, else the nearest loop (or,
+ * for `break`, `switch`) around it; null when there is none (or the label names no loop).
+ */
+export function jumpTarget(stmt: BreakStatement | ContinueStatement): Node | null {
+  const label = stmt.getLabel()?.getText();
+  for (let n: Node | undefined = stmt.getParent(); n; n = n.getParent()) {
+    if (Node.isFunctionLikeDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n)) return null;
+    if (label !== undefined) {
+      if (Node.isLabeledStatement(n) && n.getLabel().getText() === label) return n.getStatement();
+    } else if (isLoopNode(n) || (Node.isBreakStatement(stmt) && Node.isSwitchStatement(n))) {
+      return n;
+    }
+  }
+  return null;
+}
+
+/** Whether `n` is `inside` or one of its descendants. */
+const within = (n: Node, inside: Node) => n === inside || n.getAncestors().includes(inside);
+
+/** Whether a jump under `node` leaves it: a `return`, or a `break` or `continue` whose target is around it. */
+export function leavesNode(node: Node): boolean {
+  return search(node, (n) => {
+    if (Node.isReturnStatement(n)) return "found";
+    if (Node.isBreakStatement(n) || Node.isContinueStatement(n)) {
+      const target = jumpTarget(n);
+      return target === null || !within(target, node) ? "found" : "go";
+    }
+    return "go";
+  });
+}
+
+/** Whether a loop's body has a `break` of its own (not one of a loop or `switch` nested inside it). */
 export function breaksOut(loop: LoopNode): boolean {
-  return search(loop.getStatement(), (n) => (Node.isBreakStatement(n) ? "found" : isLoopNode(n) ? "skip" : "go"));
+  return search(loop.getStatement(), (n) => (Node.isBreakStatement(n) && jumpTarget(n) === loop ? "found" : "go"));
+}
+
+/** Whether a `break` under `node` leaves the `switch` statement `target` (around `node`). */
+export function breaksTo(node: Node, target: Node): boolean {
+  return search(node, (n) => (Node.isBreakStatement(n) && jumpTarget(n) === target ? "found" : "go"));
 }
 
 /**
  * Whether an `if` in a loop body leaves the iteration early: a `break`, `continue` or
- * `return` in an arm, or a loop in an arm that returns from the function.
+ * `return` in an arm that jumps out of the `if` (a loop in an arm that returns from the
+ * function, too), not one that leaves a loop or a `switch` inside it.
  */
 export function jumpsInside(stmt: IfStatement): boolean {
-  return search(stmt, (n) => (isJump(n) ? "found" : isLoopNode(n) ? (containsReturn(n) ? "found" : "skip") : "go"));
+  return leavesNode(stmt);
 }
 
 /**

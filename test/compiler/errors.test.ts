@@ -10,8 +10,8 @@ const wrap = (body: string, params = "x: number") => `/** @differentiable */\nex
 
 /** [what, source, message pattern, line, column] */
 const CASES: [string, string, RegExp, number, number][] = [
-  ["a labelled loop (break outer)", wrap("  outer: for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n      if (j > i) break outer;\n      x = x * 2;\n    }\n  }\n  return x;"), /a labelled statement is not supported yet: instead of `break outer` or `continue outer`, set a flag/, 3, 3],
-  ["break with a label", wrap("  for (let i = 0; i < 3; i++) {\n    if (i > 1) break nowhere;\n  }\n  return x;"), /`break` with a label is not supported yet/, 4, 16],
+  ["a labelled loop (break outer)", wrap("  outer: for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n      if (j > i) break outer;\n      x = x * 2;\n    }\n  }\n  return x;"), /`break outer` leaves the loop around this one, which is not supported yet: set a flag here, `break`, and test the flag in the loop labelled `outer`/, 5, 18],
+  ["break with a label", wrap("  for (let i = 0; i < 3; i++) {\n    if (i > 1) break nowhere;\n  }\n  return x;"), /`break nowhere` names no loop around it/, 4, 16],
   ["break outside a loop", wrap("  if (x > 0) break;\n  return x;"), /`break` outside a loop is not supported/, 3, 14],
   ["code after break", wrap("  while (x > 1) {\n    break;\n    x = x / 2;\n  }\n  return x;"), /unreachable code after `break`/, 5, 5],
   ["a loop that never ends", wrap("  for (;;) {\n    x = x / 2;\n  }\n  return x;"), /this loop has no condition and no `break` or `return` inside: it would never end/, 3, 3],
@@ -55,7 +55,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["push onto a Float64Array", wrap("  const a = new Float64Array(3);\n  a.push(x);\n  return a[0];"), /`a` is a Float64Array, whose length is fixed/, 4, 3],
   ["choosing between arrays", wrap("  const a = [x];\n  const b = [1];\n  const c = x > 0 ? a : b;\n  return c[0];"), /choosing between two arrays with `\?:` is not supported/, 5, 13],
   ["a missing type annotation", wrap("  return x;", "x"), /parameter `x` needs a type annotation/, 2, 19],
-  ["a string parameter", wrap("  return 1;", "s: string"), /has type `string`: supported types are `number`, `boolean`, the runtime's `Tensor`, and arrays of numbers/, 2, 22],
+  ["a Date parameter", wrap("  return 1;", "s: Date"), /has type `Date`: supported types are `number`, `boolean`, strings \(constants\), the runtime's `Tensor`, and arrays of numbers/, 2, 22],
   ["var", wrap("  var y = x;\n  return y;"), /`var` is not supported: use `let` or `const`/, 3, 3],
   ["writing outside the function", `let total = 0;\n${wrap("  total = x;\n  return x;")}`, /writing to state outside the function is not supported \(the gradient could not see it\)/, 4, 3],
   ["reading a module-level variable", `const scale = 2;\n${wrap("  return scale * x;")}`, /`scale` is a module-level variable: reading it is not supported yet, pass it as a parameter/, 4, 10],
@@ -65,7 +65,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a loop left without returning, at the end", wrap("  while (x > 1) {\n    if (x > 5) return x;\n    x = x / 2;\n  }"), /the function can leave this loop without returning, and no `return <expression>` follows it/, 3, 3],
   ["assigning a constant", wrap("  const y = x;\n  y = 2;\n  return y;"), /cannot assign to `y` because it is a constant/, 4, 3],
   ["a bitwise operator", wrap("  return x & 2;"), /the `&` operator is not supported yet/, 3, 12],
-  ["a string", wrap("  const s = \"a\";\n  return x;"), /a string is not supported here/, 3, 13],
+  ["a string", wrap("  const s = \"a\";\n  return x;"), /a string is a constant here, compared with `===` or by a `switch` where it is used: `s` cannot hold one/, 3, 13],
   ["code after return", wrap("  return x;\n  const y = 1;"), /unreachable code after `return`/, 4, 3],
   ["no return", wrap("  const y = x;"), /`f` must end with `return <expression>`/, 2, 17],
   ["@wrt naming a non-parameter", "/**\n * @differentiable\n * @wrt x q\n */\nexport function f(x: number): number {\n  return x;\n}\n", /@wrt names `q`, which is not a parameter of `f`/, 3, 4],
