@@ -178,7 +178,7 @@ export function buildScene(ev: Evaluation, options: SceneOptions): Scene {
     const c = canonical(ev.result);
     if (typeof c === "number") use(c, "out", ev.adjoint[ev.result], false);
     else resultConst = c.const;
-  } else resultConst = fn.result.kind === "const" ? fn.result.value : null;
+  } else resultConst = fn.result.kind === "const" && typeof fn.result.value !== "string" ? fn.result.value : null;
   if (resultConst !== null) {
     nodes.push({ id: "result", kind: "const", label: formatValue(resultConst), title: "a constant result", cluster: null });
     uses.set(-1, [{ to: "out", grad: undefined }]);

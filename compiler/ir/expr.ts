@@ -36,7 +36,8 @@ export type Ex =
   | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[]; readonly runtime?: boolean }
   /** `a.name`, or `a?.name` when `optional`. */
   | { readonly k: "prop"; readonly a: Ex; readonly name: string; readonly optional?: boolean }
-  | { readonly k: "index"; readonly a: Ex; readonly i: Ex }
+  /** `a[i]`, or `a?.[i]` when `optional`. */
+  | { readonly k: "index"; readonly a: Ex; readonly i: Ex; readonly optional?: boolean }
   /** `new Float64Array(n)`, or `a.fill(0)`-style method calls (`method` set, `a` the receiver). */
   | { readonly k: "new"; readonly ctor: string; readonly args: readonly Ex[] }
   | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[]; readonly optional?: boolean }
@@ -171,7 +172,7 @@ export function sameEx(a: Ex, b: Ex): boolean {
     case "bin": return b.k === "bin" && a.op === b.op && sameEx(a.a, b.a) && sameEx(a.b, b.b);
     case "neg": case "not": case "nonnull": return sameEx(a.a, (b as typeof a).a);
     case "prop": return b.k === "prop" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a);
-    case "index": return b.k === "index" && sameEx(a.a, b.a) && sameEx(a.i, b.i);
+    case "index": return b.k === "index" && a.optional === b.optional && sameEx(a.a, b.a) && sameEx(a.i, b.i);
     case "call": return b.k === "call" && a.fn === b.fn && a.runtime === b.runtime && all(a.args, b.args);
     case "new": return b.k === "new" && a.ctor === b.ctor && all(a.args, b.args);
     case "method": return b.k === "method" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a) && all(a.args, b.args);
@@ -252,7 +253,7 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
       case "not": return `!${wrap(e.a, UNARY)}`;
       case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
       case "prop": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}`;
-      case "index": return `${wrap(e.a, PRIMARY)}[${p(e.i)}]`;
+      case "index": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : ""}[${p(e.i)}]`;
       case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
       case "list": return `[${e.items.map(p).join(", ")}]`;
       case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;

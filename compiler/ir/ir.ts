@@ -18,9 +18,10 @@ export interface SourceLoc {
 
 /**
  * `tensor` is the runtime's Tensor; `array` is an array the function only reads (labels,
- * indices) and never differentiates.
+ * indices) and never differentiates; `data` is a constant of any other type (a string, a
+ * `"relu" | "tanh"` flag), passed through and compared, never differentiated.
  */
-export type ValueType = "number" | "boolean" | "tensor" | "array" | "string";
+export type ValueType = "number" | "boolean" | "tensor" | "array" | "string" | "data";
 
 export interface Value {
   readonly id: number;
@@ -121,6 +122,18 @@ export interface Param {
   readonly type: ValueType;
   readonly value: number;
   readonly wrt: boolean;
+  /**
+   * For a leaf of a record or tuple parameter (parse/shapes.ts): the parameter it belongs to
+   * and the fields or indices that lead to it (`params.w`: "params", ["w"]).
+   */
+  readonly leafOf?: { readonly input: string; readonly path: readonly (string | number)[] };
+}
+
+/** A parameter as the user's signature has it (a record or a tuple is one, of several leaf `Param`s). */
+export interface Input {
+  readonly name: string;
+  /** The type as the generated signature writes it (a record spelled out). */
+  readonly typeText: string;
 }
 
 export interface Import {
@@ -134,10 +147,14 @@ export interface Import {
 export interface FunctionIR {
   readonly name: string;
   readonly params: readonly Param[];
+  /** The user's parameters, when some are records or tuples flattened into leaves (else the params themselves). */
+  readonly inputs?: readonly Input[];
   readonly values: readonly Value[];
   readonly body: Stmt[];
   readonly result: Atom;
   readonly resultType: ValueType;
+  /** A tuple result's type as written (`[number, number]`), which `dout` then has. */
+  readonly resultText?: string;
   /** The runtime module tensor operations come from, for the helpers the backward pass calls. */
   readonly runtimeModule: string | null;
   readonly returnLoc: SourceLoc;
@@ -163,6 +180,7 @@ export function reservedNames(fn: FunctionIR): string[] {
   return [...new Set<string>([
     fn.name, "Math",
     ...fn.params.map((p) => p.name),
+    ...(fn.inputs ?? []).map((p) => p.name),
     ...fn.values.flatMap((v) => (v.name && v.scope === 0 ? [v.name] : [])),
     ...fn.imports.map((i) => i.local),
   ])].sort();

@@ -12,6 +12,7 @@ import { RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
 import { exportedFunction, isRelative, type ImportBinding } from "./modules.ts";
 import { expr } from "./expressions.ts";
+import { memberOf } from "./records.ts";
 import { newFrame, type Binding, type Frame, type Target, type Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadExtreme } from "./arrays.ts";
@@ -41,6 +42,10 @@ export function call(cx: Lowerer, node: Node & { getExpression(): Expression; ge
     return cx.op(key, lowered(), node, target, callee.getText());
   }
   if (spread) throw errorAt(spread, "spread arguments are supported in `Math.max(...xs)` and `Math.min(...xs)`: pass the arguments one by one");
+  const receiver = Node.isPropertyAccessExpression(callee) ? callee.getExpression() : null;
+  if (receiver && Node.isPropertyAccessExpression(callee) && (Node.isThisExpression(receiver) || memberOf(cx, receiver) !== null || (Node.isIdentifier(receiver) && cx.env.get(receiver.getText())?.type === "data"))) {
+    throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: methods and \`this\` stay out of differentiable code, write a plain function taking the record (\`${callee.getName()}(${callee.getExpression().getText()})\`)`);
+  }
   if (!Node.isIdentifier(callee)) {
     throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: call a function by its name (Math functions, the runtime's helpers, and functions of your modules)`);
   }

@@ -15,17 +15,23 @@ import { spreadLiteral } from "./arrays.ts";
 import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
 import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
 import { readBeforeAssigned } from "./statements.ts";
+import { access, valueOf } from "./records.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
   if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
+  // a string is a constant to compare a flag with (`kind === "relu"`)
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "data" };
   if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
   if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
   // a string is a constant, compared with a constant parameter (`kind === "relu"`, `case "relu":`)
   if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "string" };
   if (Node.isIdentifier(node)) return identifier(cx, node);
   if (Node.isPropertyAccessExpression(node)) {
+    if (Node.isThisExpression(node.getExpression())) throw errorAt(node.getExpression(), describeUnsupported(node.getExpression()));
+    const read = access(cx, node, target);
+    if (read) return read;
     const member = node.getName();
     if (member === "length" && Node.isIdentifier(node.getExpression()) && cx.env.get(node.getExpression().getText())?.type === "array") {
       return cx.op("length", [expr(cx, node.getExpression())], node, target);
@@ -74,6 +80,8 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
     return call(cx, node, target);
   }
   if (Node.isElementAccessExpression(node)) {
+    const read = access(cx, node, target);
+    if (read) return read;
     const array = node.getExpression();
     const arg = node.getArgumentExpression();
     const a = expr(cx, array);
@@ -119,6 +127,8 @@ function identifier(cx: Lowerer, node: Node): Typed {
   const binding = cx.env.get(name);
   if (binding?.unset) throw readBeforeAssigned(node, name);
   if (binding) return { atom: binding.atom, type: binding.type };
+  const aggregate = cx.frame.aggregates.get(name);
+  if (aggregate) return valueOf(cx, aggregate, node);
   if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
   const declared = cx.frame.file.getVariableDeclaration(name);

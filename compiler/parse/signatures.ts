@@ -8,9 +8,10 @@ import type { CustomCall, ValueType } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { carriesGradient, shapeOf } from "./shapes.ts";
 import { DIFFERENTIABLE_ARRAY, gradientTag, tangentTag } from "./syntax.ts";
 
-export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array", string: "a string" };
+export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array", string: "a string", data: "a constant" };
 
 /** What no function tsgrad lowers may be: async, a generator, generic. */
 export function checkDeclaration(fn: FunctionDeclaration): void {
@@ -30,10 +31,11 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
     const name = nameNode.getText();
     const typeNode = p.getTypeNode();
     if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
-    const typeText = typeNode.getText();
-    const type = cx.valueType(typeNode, `parameter \`${name}\``);
-    const differentiable = type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(typeText));
-    return { name, type, typeText, differentiable };
+    const shape = shapeOf(cx, typeNode, `parameter \`${name}\``);
+    const typeText = shape.k === "leaf" ? typeNode.getText() : shape.text;
+    const type: ValueType = shape.k === "leaf" ? shape.type : shape.k === "list" ? "array" : "data";
+    const differentiable = carriesGradient(shape, (text, t) => t === "number" || t === "tensor" || (t === "array" && DIFFERENTIABLE_ARRAY.test(text)));
+    return { name, type, typeText, differentiable, shape, typeNode };
   });
 }
 
@@ -95,6 +97,9 @@ function customGradient(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile
   if (!decl.isExported()) throw errorAt(nameNode, `\`${name}\` has a custom gradient, so the generated code calls it: export it (\`export function ${name}\`)`);
   checkDeclaration(decl);
   const params = signature(cx, decl);
+  for (const p of params) {
+    if (p.shape.k !== "leaf") throw errorAt(p.typeNode, `a function with a custom gradient takes numbers, arrays of numbers and Tensors; \`${p.name}\` is a \`${p.typeText}\``);
+  }
   const returnType = decl.getReturnTypeNode();
   if (!returnType) throw errorAt(nameNode, `\`${name}\` has a custom gradient: declare its result type (\`number\` or \`Tensor\`)`);
   const result = cx.valueType(returnType, `the result of \`${name}\``);

@@ -14,6 +14,7 @@ import { ifStatement } from "./branches.ts";
 import { assign, expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
+import { declareAggregate } from "./records.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { ARRAY_METHODS, methodStatement } from "./methods.ts";
 import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, isLoopNode, isPush } from "./syntax.ts";
@@ -36,6 +37,7 @@ export function statement(cx: Lowerer, stmt: Statement): void {
 }
 
 export function declare(cx: Lowerer, decl: VariableDeclaration, mutable: boolean): void {
+  if (declareAggregate(cx, decl, mutable)) return;
   const nameNode = decl.getNameNode();
   if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
   const name = nameNode.getText();

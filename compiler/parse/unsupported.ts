@@ -29,7 +29,7 @@ const MESSAGES: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.NoSubstitutionTemplateLiteral]: "a string is not supported here: differentiable code computes numbers",
   [SyntaxKind.TemplateExpression]: "a template string is not supported here",
   [SyntaxKind.NullKeyword]: "`null` is not supported here",
-  [SyntaxKind.ThisKeyword]: "`this` is not supported here",
+  [SyntaxKind.ThisKeyword]: "`this` is not supported here: methods and `this` stay out of differentiable code, write a plain function taking the record (`function norm(p: P)`)",
   [SyntaxKind.AsExpression]: "a type assertion `as` is not supported yet",
   [SyntaxKind.NonNullExpression]: "a non-null assertion `!` is not supported yet",
   [SyntaxKind.TypeOfExpression]: "`typeof` is not supported here",

@@ -80,6 +80,16 @@ function extreme(strict: BinaryOp, loose: BinaryOp, hint: string): Rule {
 const zerosArray = ([n]: readonly Ex[], kind: string): Ex =>
   kind === "Float64Array" ? newOf("Float64Array", n!) : method(newOf("Array<number>", n!), "fill", num(0));
 
+/** `a` followed by `path`: `.name` a field, `[#]` the next index, `[2]` a literal one. */
+function readPath(a: Ex, indices: readonly Ex[], path: string): Ex {
+  let e = a;
+  let k = 0;
+  for (const [, field, at] of path.matchAll(/\.([\w$]+)|\[(#|\d+)\]/g)) {
+    e = field !== undefined ? prop(e, field) : index(e, at === "#" ? indices[k++]! : num(Number(at)));
+  }
+  return e;
+}
+
 const isLiteral = (e: Ex): e is Extract<Ex, { k: "num" }> => e.k === "num";
 
 /**
@@ -143,6 +153,16 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     domain: [ANY, ANY],
   },
   length: { kind: "zero", arity: 1, signature: ["array"], hint: "n", result: "number", forward: ([a]) => prop(a!, "length"), jvp: () => null, domain: [ANY] },
+  /**
+   * A number read from constant data (an array of records or of arrays, never differentiated):
+   * `pts[i].x`, `X[i][j]`. The callee is the access after the array, `#` standing for each index in turn.
+   */
+  read: {
+    kind: "zero", arity: "variadic", signature: ["array", "number", "number", "number", "number", "number", "number", "number"], hint: "elem", result: "number",
+    forward: ([a, ...indices], path) => readPath(a!, indices, path),
+    jvp: () => null,
+    domain: [ANY, ANY],
+  },
 
   // local arrays: `new Array(n).fill(0)` or `new Float64Array(n)` (the callee says which), `[a, b]`
   "array.zeros": {

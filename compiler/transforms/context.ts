@@ -397,7 +397,7 @@ export class TransformContext {
     if (def?.kind !== "op" || this.isUser(id)) return false;
     const rule = ruleOf(def);
     if (this.readsChanging(def)) return false;
-    const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" ||
+    const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" || def.op === "read" ||
       (!this.activity.isActive(id) && (rule.kind === "linear" || rule.kind === "bilinear") && rule.result === "number" && !def.op.startsWith("tensor."));
     if (!cheap) return false;
     return def.args.every((a) => a.kind === "const" || this.isUser(a.id) || this.fn.values[a.id]!.param || this.isRematerialised(a.id));
