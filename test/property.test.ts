@@ -42,14 +42,17 @@
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
- * source and points. At the end, every generated module is type-checked at once, as the
+ * source and points. Programs without a custom gradient are also compiled in forward mode
+ * (`--jvp`): each checked point's f_jvp along a random direction is checked against central
+ * differences and against f_grad by the dot-product test. At the end, every generated module is type-checked at once, as the
  * fixtures are (tsc --strict, no unused locals). The run prints how many programs have each
  * kind of loop, jump, array write and call, and fails when one grows rare.
  */
 import fc from "fast-check";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { gradcheck } from "../runtime/gradcheck.ts";
+import { gradcheck, jvpcheck } from "../runtime/gradcheck.ts";
+import { mulberry32 } from "../runtime/random.ts";
 import { relu, sigmoid } from "../runtime/scalar.ts";
 import { compileAndLoad } from "./helpers/load.ts";
 
@@ -484,6 +487,8 @@ export function softSignBackward(v: number, out: number, dout: number): number {
   return dout / (1 + Math.abs(v)) ** 2;
 }
 `;
+/** A call of a function with a hand-written backward: it has no tangent rule, so no f_jvp. */
+const CUSTOM_CALL = /\b(cubed|softSign)\(/;
 const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.map((p) => p.text)].join("\n");
 
 // ---- interpreter ---------------------------------------------------------------------------
@@ -954,7 +959,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -968,6 +973,9 @@ describe("random programs", () => {
           const { original, grad, output } = await compileAndLoad(source, "model.ts", { dump });
           // loop fusion and combined sums (on by default) must not change a gradient beyond the order of its sums
           const unfused = await compileAndLoad(source, "model.ts", { fuse: false, combine: false });
+          // forward mode (--jvp) for the programs without a custom gradient, which has no tangent rule
+          const plain = cases.filter((c) => !CUSTOM_CALL.test(c.program.text)).map((c) => c.program);
+          const forward = plain.length > 0 ? await compileAndLoad(moduleSource(plain), "model.ts", { jvp: true }) : null;
           modules.push({ source, output });
           for (const { program, points } of cases) {
             stats.programs++;
@@ -976,7 +984,7 @@ describe("random programs", () => {
             // (a helper's name appears once where it is defined, and again where it is called)
             if (program.helpers.some((h) => program.text.split(`${h.name}(`).length > 2)) stats.withCalls++;
             if (program.helpers.some((h) => program.helpers.some((g) => g !== h && g.text.includes(`${h.name}(`)))) stats.nested++;
-            if (/\b(cubed|softSign)\(/.test(program.text)) stats.custom++;
+            if (CUSTOM_CALL.test(program.text)) stats.custom++;
             const f = original[program.name]!;
             const fGrad = grad[`${program.name}_grad`]!;
             const twoLoops = unfused.grad[`${program.name}_grad`]!;
@@ -998,6 +1006,18 @@ describe("random programs", () => {
               stats.checked++;
               const result = gradcheck(f, fGrad, args as number[], { ...TOLERANCES, names: program.params.map((q) => q.name) });
               expect(result.ok, `gradient mismatch ${context()}\n${result.report}`).toBe(true);
+              if (forward && plain.includes(program)) {
+                // f_jvp along a random direction: central differences, and f_grad by the dot-product test
+                const random = mulberry32(stats.points);
+                const tangents = Object.fromEntries(program.wrt.map((name) => {
+                  const a = args[program.params.findIndex((q) => q.name === name)];
+                  return [name, Array.isArray(a) ? a.map(() => 2 * random() - 1) : 2 * random() - 1];
+                }));
+                const fJvp = forward.grad[`${program.name}_jvp`]!;
+                const along = jvpcheck(f, fJvp, args as number[], tangents, { ...TOLERANCES, names: program.params.map((q) => q.name), grad: { fGrad, dout: -1.3 } });
+                expect(along.ok, `f_jvp mismatch along ${JSON.stringify(tangents)} ${context()}\n--- forward mode ---\n${forward.output}\n${along.report}`).toBe(true);
+                stats.jvp++;
+              }
               const { value, grad: g } = fGrad(...args);
               const apart = twoLoops(...args);
               if (program.into) {
@@ -1023,7 +1043,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1034,6 +1054,7 @@ describe("random programs", () => {
     expect(stats.nestedFused, `${stats.nestedFused} of ${stats.programs} programs have a fused loop inside another`).toBeGreaterThan(0.01 * stats.programs);
     expect(stats.combined, `${stats.combined} of ${stats.programs} programs have element sums combined`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
+    expect(stats.jvp, `${stats.jvp} of ${stats.checked} checked points in forward mode`).toBeGreaterThan(0.5 * stats.checked);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {

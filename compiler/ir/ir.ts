@@ -20,7 +20,7 @@ export interface SourceLoc {
  * `tensor` is the runtime's Tensor; `array` is an array the function only reads (labels,
  * indices) and never differentiates.
  */
-export type ValueType = "number" | "boolean" | "tensor" | "array";
+export type ValueType = "number" | "boolean" | "tensor" | "array" | "string";
 
 export interface Value {
   readonly id: number;
@@ -44,7 +44,7 @@ export interface Value {
 
 export type Atom =
   | { readonly kind: "value"; readonly id: number }
-  | { readonly kind: "const"; readonly value: number | boolean; readonly text?: string };
+  | { readonly kind: "const"; readonly value: number | boolean | string; readonly text?: string };
 
 export interface OpStmt {
   readonly kind: "op";
@@ -69,8 +69,13 @@ export interface CustomCall {
   readonly forward: string;
   /** The local name of its backward function, or null for a call with no gradient. */
   readonly backward: string | null;
-  /** Per parameter: its type, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
-  readonly params: readonly { readonly type: ValueType; readonly differentiable: boolean }[];
+  /**
+   * The local name of its hand-written forward derivative (`@tangent fTangent`), called in
+   * forward mode as `fTangent(...inputs, out, ...tangents of the differentiated inputs)`.
+   */
+  readonly tangent?: string;
+  /** Per parameter: its type as written and as tsgrad sees it, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
+  readonly params: readonly { readonly type: ValueType; readonly typeText?: string; readonly differentiable: boolean }[];
   readonly result: ValueType;
   /** Where a function without a backward comes from (a package), for messages. */
   readonly module?: string;
@@ -146,7 +151,7 @@ export interface FunctionIR {
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });
-export const constAtom = (value: number | boolean, text?: string): Atom => ({ kind: "const", value, text });
+export const constAtom = (value: number | boolean | string, text?: string): Atom => ({ kind: "const", value, text });
 
 /**
  * The names a companion of `fn` (its `_grad` or its `_jvp`) keeps as the user wrote them:

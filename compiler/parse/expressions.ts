@@ -14,6 +14,7 @@ import type { Lowerer } from "./lowerer.ts";
 import { spreadLiteral } from "./arrays.ts";
 import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
 import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
+import { readBeforeAssigned } from "./statements.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
@@ -21,6 +22,8 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
   if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
   if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
+  // a string is a constant, compared with a constant parameter (`kind === "relu"`, `case "relu":`)
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "string" };
   if (Node.isIdentifier(node)) return identifier(cx, node);
   if (Node.isPropertyAccessExpression(node)) {
     const member = node.getName();
@@ -114,6 +117,7 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
 function identifier(cx: Lowerer, node: Node): Typed {
   const name = node.getText();
   const binding = cx.env.get(name);
+  if (binding?.unset) throw readBeforeAssigned(node, name);
   if (binding) return { atom: binding.atom, type: binding.type };
   if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };

@@ -13,6 +13,12 @@ import type { Modules } from "./modules.ts";
 import { newFrame, type Binding, type Env, type Frame, type Target, type Typed } from "./frame.ts";
 import { ARRAY_TYPE, RUNTIME_MODULE, TENSOR_OPERATORS } from "./syntax.ts";
 
+/** A string literal type, or a union of them: `"relu" | "tanh"`. */
+function isStringLiterals(typeNode: Node): boolean {
+  if (Node.isUnionTypeNode(typeNode)) return typeNode.getTypeNodes().every(isStringLiterals);
+  return Node.isLiteralTypeNode(typeNode) && Node.isStringLiteral(typeNode.getLiteral());
+}
+
 export class Lowerer {
   readonly values: Value[] = [];
   /** The imports the generated module needs for this function, by the local name it uses. */
@@ -83,6 +89,8 @@ export class Lowerer {
     const text = typeNode.getText().replace(/\s+/g, " ");
     if (text === "number") return "number";
     if (text === "boolean") return "boolean";
+    // a string (`kind: "relu" | "tanh"`) is a constant, compared with `===` or by a `switch`
+    if (text === "string" || isStringLiterals(typeNode)) return "string";
     if (ARRAY_TYPE.test(text)) return "array";
     const file = typeNode.getSourceFile();
     const imported = this.modules.importsOf(file).get(text)?.import;
@@ -95,7 +103,7 @@ export class Lowerer {
     if (text === "Tensor") {
       throw errorAt(typeNode, `${what} has type \`Tensor\`, which is not imported from tsgrad's runtime: add \`import type { Tensor } from ".../runtime/tensor.ts"\``);
     }
-    throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, the runtime's \`Tensor\`, and arrays of numbers`);
+    throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, strings (constants), the runtime's \`Tensor\`, and arrays of numbers`);
   }
 
   /**
