@@ -175,18 +175,19 @@ export function slice(cx: Lowerer, node: CallExpression, callee: PropertyAccessE
   return { atom: result.atom, type: "array" };
 }
 
-/** `new Array<number>(n).fill(c)` (or `Array(n)`): n zeros in a `number[]`, then a loop of `c` when c is not 0. */
+/** `new Array<number>(n).fill(c)` (or `Array(n)`, `new Float64Array(n)`): n zeros, then a loop of `c` when c is not 0. */
 export function filledArray(cx: Lowerer, node: CallExpression, made: NewExpression | CallExpression, target?: Target): Typed {
   const sizes = made.getArguments();
   const fill = node.getArguments();
-  if (sizes.length !== 1) throw errorAt(made, "`new Array<number>(n)` takes the length here");
+  if (sizes.length !== 1) throw errorAt(made, `\`new ${made.getExpression().getText()}(n)\` takes the length here`);
   if (fill.length !== 1) throw errorAt(node, "`.fill` takes the one value every element starts as here: `.fill(0)`");
   const n = expr(cx, sizes[0] as Expression);
   if (n.type !== "number") throw errorAt(sizes[0]!, "an array's length must be a number");
   const c = fill[0] as Expression;
-  if (Node.isNumericLiteral(c) && numberOf(c) === 0) return cx.op("array.zeros", [n], node, target, "number[]");
+  const kind = made.getExpression().getText() === "Float64Array" ? "Float64Array" : "number[]";
+  if (Node.isNumericLiteral(c) && numberOf(c) === 0) return cx.op("array.zeros", [n], node, target, kind);
   const name = accumulatorName(cx, target, "filled");
-  const zeros = cx.op("array.zeros", [n], node, target?.name === name ? target : cx.target(name), "number[]");
+  const zeros = cx.op("array.zeros", [n], node, target?.name === name ? target : cx.target(name), kind);
   cx.env.set(name, { atom: zeros.atom, type: "array", mutable: false, root: (zeros.atom as Atom & { kind: "value" }).id });
   fillLoop(cx, node, name, c);
   const result = cx.env.get(name)!;

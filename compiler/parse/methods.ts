@@ -46,7 +46,8 @@ export const ARRAY_METHODS = new Set(["map", "reduce", "forEach", "fill", "slice
 export function arrayMethod(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, target?: Target): Typed {
   const name = callee.getName();
   const made = callee.getExpression();
-  if (name === "fill" && (Node.isNewExpression(made) || Node.isCallExpression(made)) && made.getExpression().getText() === "Array") {
+  const ctor = Node.isNewExpression(made) || Node.isCallExpression(made) ? made.getExpression().getText() : "";
+  if (name === "fill" && (Node.isNewExpression(made) || Node.isCallExpression(made)) && (ctor === "Array" || (ctor === "Float64Array" && Node.isNewExpression(made)))) {
     return filledArray(cx, node, made, target);
   }
   const other = OTHER_METHODS[name];
@@ -101,7 +102,7 @@ function callback(node: CallExpression, fewest: number, most: number, shape: str
   const fn = args[0];
   const method = (node.getExpression() as PropertyAccessExpression).getName();
   if (!fn || !Node.isArrowFunction(fn)) {
-    throw errorAt(fn ?? node, `\`.${method}\` takes an arrow function here, \`${shape}\`${fn && Node.isIdentifier(fn) ? `: write \`(v) => ${fn.getText()}(v)\`` : ""}`);
+    throw errorAt(fn ?? node, `\`.${method}\` takes an arrow function here, \`${shape}\`${fn && (Node.isIdentifier(fn) || Node.isPropertyAccessExpression(fn)) ? `: write \`(v) => ${fn.getText()}(v)\`` : ""}`);
   }
   if (args.length > 1 + extra) throw errorAt(args[1 + extra]!, `\`.${method}\` takes ${extra ? "a callback and an initial value" : "one callback"} here`);
   if (fn.isAsync()) throw errorAt(fn, "an `async` callback is not supported here");

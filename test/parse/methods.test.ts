@@ -137,7 +137,7 @@ export function f(xs: number[], w: number): number {
 export function f(xs: number[], c: number): number {
   const out = new Array<number>(xs.length);
   for (let i = 0; i < xs.length; i++) out[i] = xs[i] * c;
-  const ones = new Array<number>(xs.length).fill(c * c);
+  const ones = new Float64Array(xs.length).fill(c * c);
   let s = 0;
   out.forEach((v, i) => {
     s += v * ones[i];
@@ -200,6 +200,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a method of a number", wrap("  return x.reduce((s, v) => s + v, 0);", "x: number"), /`.reduce` is a method of arrays here, and `x` is a number: write the loop/, 3, 10],
   ["a method of an unknown name", wrap("  return ys.reduce((s, v) => s + v, 0);"), /`.reduce` is called on `ys`, which is not a parameter or local variable of `f`/, 3, 10],
   ["a function passed by name", `function sq(v: number): number { return v * v; }\n${wrap("  const ys = xs.map(sq);\n  return ys[0];")}`, /`.map` takes an arrow function here, `\(v, i\) => ...`: write `\(v\) => sq\(v\)`/, 4, 21],
+  ["a Math function passed by name", wrap("  const ys = xs.map(Math.exp);\n  return ys[0];"), /`.map` takes an arrow function here, `\(v, i\) => ...`: write `\(v\) => Math.exp\(v\)`/, 3, 21],
   ["the array as the callback's third parameter", wrap("  const ys = xs.map((v, i, all) => v * all[0]);\n  return ys[0];"), /the callback's parameter `all` \(the array itself\) is not supported: read `xs` by its name/, 3, 28],
   ["`.forEach` used as a value", wrap("  const r = xs.forEach((v) => {});\n  return 0;"), /`.forEach` gives no value: call it as a statement/, 3, 13],
   ["a `.map` whose value is discarded", wrap("  xs.map((v) => v * 2);\n  return 0;"), /the value of `xs.map\(...\)` would be discarded: give it a name/, 3, 3],
