@@ -21,8 +21,6 @@ import { describeUnsupported } from "./unsupported.ts";
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
   if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
-  // a string is a constant to compare a flag with (`kind === "relu"`)
-  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "data" };
   if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
   if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
   // a string is a constant, compared with a constant parameter (`kind === "relu"`, `case "relu":`)

@@ -160,7 +160,8 @@ export class Lowerer {
         ? `: operators do not apply to tensors, call \`${TENSOR_OPERATORS[key]}\` from the runtime` : "";
       throw errorAt(node, `${what} needs ${rule.signature ? `a ${shown} as argument ${i + 1}` : `${wants} operands`}, got a ${a.type}${hint}`);
     });
-    if (strictEq && args[0]!.type !== args[1]!.type) throw errorAt(node, `comparing a ${args[0]!.type} with a ${args[1]!.type} is always false`);
+    // a constant of another type (an enum, a string type tsgrad does not spell) may equal anything
+    if (strictEq && args[0]!.type !== args[1]!.type && args[0]!.type !== "data" && args[1]!.type !== "data") throw errorAt(node, `comparing a ${args[0]!.type} with a ${args[1]!.type} is always false`);
     // a new array is a `number[]` or a `Float64Array` (the callee says); a written one stays what it was
     const typeText = rule.result !== "array" ? undefined : rule.write ? this.values[(args[0]!.atom as Atom & { kind: "value" }).id]!.typeText : callee;
     const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, rule.result, false, typeText);
