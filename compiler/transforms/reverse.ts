@@ -14,6 +14,7 @@ import { TransformContext } from "./context.ts";
 import { mutates } from "../analyses/uses.ts";
 import { primal } from "./primal.ts";
 import { backwardLoop, planLoops, runsCounted } from "./tape.ts";
+import { planCheckpoints } from "./checkpoint.ts";
 
 interface Contribution {
   readonly k: "contrib";
@@ -100,13 +101,14 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     });
   }
   const plans = planLoops(cx, needed, readsIn);
+  planCheckpoints(cx, plans);
   cx.forwardMode = true;
   const forward = primal(cx, needed, plans);
   cx.forwardMode = false;
-  const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.map((s) => {
-    if (s.k === "if") return { ...s, then: finish(s.then), else: finish(s.else) };
+  const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.flatMap((s) => {
+    if (s.k === "if") return [{ ...s, then: finish(s.then), else: finish(s.else) }];
     if (s.k === "loop" && s.source) return backwardLoop(cx, plans.get(s.source)!, finish(s.body), s.origin!);
-    return s;
+    return [s];
   });
 
   const grad = fn.params
