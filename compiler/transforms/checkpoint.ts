@@ -89,7 +89,9 @@ function checkLoop(cx: TransformContext, loop: LoopStmt, plan: LoopPlan): void {
   };
   const counted = "`for (let i = lo; i < hi; i++)` whose index nothing else assigns and whose bound the loop does not change";
   if (!plan.counted) {
-    if (/\b(break|return)\b/.test(loop.loc.text)) fail("leaves early (`break` or `return`), so its number of steps is not known when it starts", `only a counted loop, ${counted}, can be checkpointed: compute the step count first and loop to it, or remove @checkpoint`);
+    // (`break` and `return` become flags the condition reads: parse/loops.ts)
+    const leaves = loop.carried.some((c) => cx.fn.values[c.phi]!.type === "boolean" && /^(done|returned)(_\d+)?$/.test(cx.fn.values[c.phi]!.name ?? ""));
+    if (leaves) fail("leaves early (`break` or `return`), so its number of steps is not known when it starts", `only a counted loop, ${counted}, can be checkpointed: compute the step count first and loop to it, or remove @checkpoint`);
     fail("is not a counted loop, so its number of steps is not known when it starts", `only a counted loop, ${counted}, can be checkpointed: write it as one, or remove @checkpoint`);
   }
   if (!plan.indexed) fail("is inside a branch", "a checkpointed loop stands at the top level of the function: move it out of the `if`, or remove @checkpoint");
