@@ -145,7 +145,7 @@ export function checkpointDecls(cx: TransformContext, ck: Checkpoint, origin: So
   const stateNames = [...ck.state.keys()].flatMap((phi, k) => [k === 0 ? "" : ", ", cx.valueSym(phi)]);
   const length = ck.every === null ? call("Math.max", num(1), call("Math.ceil", call("Math.sqrt", ref(ck.steps)))) : num(ck.every);
   return [
-    { k: "comment", text: ["@checkpoint: ", ...stateNames, ck.state.size === 1 ? " is" : " are", " kept at the start of each segment of ", ck.segmentLength, " steps"] },
+    { k: "comment", text: ["@checkpoint: ", ...stateNames, ck.state.size === 1 ? " is" : " are", " kept at the start of each segment of ", ck.segmentLength, ck.every === null ? " steps" : " steps,"] },
     { k: "comment", text: [ck.every === null ? "(⌈√steps⌉), " : "", "not at every step; the backward pass recomputes each segment from there"] },
     decl(ck.steps, ck.total),
     decl(ck.segmentLength, length),

@@ -6,9 +6,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
-import { loadFile } from "../helpers/load.ts";
-import { compileAndLoad } from "../helpers/load.ts";
-import { rand } from "../../runtime/index.ts";
+import { compileAndLoad, loadFile } from "../helpers/load.ts";
+import { rand, randn } from "../../runtime/index.ts";
 
 const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 const fixture = readFileSync("fixtures/checkpoint.ts", "utf8");
@@ -71,6 +70,15 @@ export function nested(w: number, x: number[]): number {
       const x = uniform(n, n + 11);
       expect(grad.nested_grad!(0.8, x)).toEqual(plainModule.grad.nested_grad!(0.8, x));
     }
+  });
+
+  it("checkpoints a Tensor state (tensor_loops.ts's deepTanh): the same gradient", async () => {
+    const source = readFileSync("fixtures/tensor_loops.ts", "utf8");
+    const plainModule = await compileAndLoad(source, "fixtures/tensor_loops.ts");
+    const { grad, output } = await compileAndLoad(source.replace("@differentiable\n * @wrt W x", "@differentiable\n * @checkpoint 2\n * @wrt W x"), "fixtures/tensor_loops.ts");
+    expect(output).toContain("new Array<Tensor>(segments)");
+    const [W, x] = [randn([4, 4], 1), randn([3, 4], 2)];
+    for (const layers of [0, 1, 2, 3, 5]) expect(grad.deepTanh_grad!(W, x, layers)).toEqual(plainModule.grad.deepTanh_grad!(W, x, layers));
   });
 });
 
