@@ -17,7 +17,8 @@
  * once in its segment's recomputation). The recomputation runs the same expressions on the
  * same inputs, so the gradient is bitwise the plain one's.
  *
- * A loop that saves nothing per step (an accumulation) is left as it is. A loop that keeps
+ * A loop that saves nothing per step (an accumulation), or whose backward pass fusion moves
+ * into its forward loop (./fuse.ts: the tape goes), is left as it is. A loop that keeps
  * a tape and cannot be checkpointed is an error at the loop: one not counted (a `while`, a
  * `break` or `return` inside), one inside a branch, one that writes an array, or one whose
  * arrays are written after it (the recomputation would read the new elements).
@@ -29,6 +30,7 @@ import { CompileError } from "../diagnostics.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
 import type { LoopPlan } from "./tape.ts";
+import { fuseLoops } from "./fuse.ts";
 
 export interface Checkpoint {
   /** The tag's segment length, or null for ⌈√T⌉. */
@@ -50,17 +52,27 @@ export interface Checkpoint {
 }
 
 /**
+ * The loops whose backward pass fusion (./fuse.ts) moves into the forward loop, in a
+ * function's plain gradient: their tape goes, so there is nothing to checkpoint.
+ */
+export function fusedLoops(body: readonly CodeStmt[]): Set<LoopStmt> {
+  const backward = (stmts: readonly CodeStmt[]) => new Set(stmts.flatMap((s) => (s.k === "loop" && s.role === "backward" && s.source ? [s.source] : [])));
+  const after = backward(fuseLoops(body));
+  return new Set([...backward(body)].filter((loop) => !after.has(loop)));
+}
+
+/**
  * Gives each loop of a `@checkpoint` function that keeps a tape a checkpointed plan: its
  * tapes hold one segment (indexed by `t - start`, `segmentLength + 1` long), or throws a
  * located error for a loop that cannot be checkpointed.
  */
-export function planCheckpoints(cx: TransformContext, plans: Map<LoopStmt, LoopPlan>): void {
+export function planCheckpoints(cx: TransformContext, plans: Map<LoopStmt, LoopPlan>, fused: ReadonlySet<LoopStmt>): void {
   const tag = cx.fn.checkpoint;
   if (!tag) return;
   for (const loop of cx.loops) {
     if (cx.parentLoop.get(loop) !== null) continue;
     const plan = plans.get(loop)!;
-    if (plan.tapes.length === 0) continue;
+    if (plan.tapes.length === 0 || fused.has(loop)) continue;
     checkLoop(cx, loop, plan);
     const { hi, inclusive } = loop.counted!;
     const hiEx = cx.atomEx(hi);
