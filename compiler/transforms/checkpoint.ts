@@ -23,8 +23,8 @@
  * `break` or `return` inside), one inside a branch, one that writes an array, or one whose
  * arrays are written after it (the recomputation would read the new elements).
  */
-import { add, call, cmp, div, index, mul, newOf, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
-import type { CodeStmt } from "../ir/code.ts";
+import { add, call, cmp, div, forEachSym, index, mul, newOf, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
+import { forEachExpr, mapBlocks, type CodeStmt } from "../ir/code.ts";
 import type { LoopStmt, SourceLoc, Stmt } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
 import { ruleOf } from "../rules/rules.ts";
@@ -157,8 +157,15 @@ export function checkpointDecls(cx: TransformContext, ck: Checkpoint, origin: So
   const stateNames = [...ck.state.keys()].flatMap((phi, k) => [k === 0 ? "" : ", ", cx.valueSym(phi)]);
   const length = ck.every === null ? call("Math.max", num(1), call("Math.ceil", call("Math.sqrt", ref(ck.steps)))) : num(ck.every);
   return [
-    { k: "comment", text: ["@checkpoint: ", ...stateNames, ck.state.size === 1 ? " is" : " are", " kept at the start of each segment of ", ck.segmentLength, ck.every === null ? " steps" : " steps,"] },
-    { k: "comment", text: [ck.every === null ? "(⌈√steps⌉), " : "", "not at every step; the backward pass recomputes each segment from there"] },
+    ...(ck.state.size === 0
+      ? [
+        { k: "comment", text: ["@checkpoint: no step reads what the step before computed: the backward pass recomputes"] },
+        { k: "comment", text: ["each segment of ", ck.segmentLength, ck.every === null ? " (⌈√steps⌉)" : "", " steps from nothing"] },
+      ] as const
+      : [
+        { k: "comment", text: ["@checkpoint: ", ...stateNames, ck.state.size === 1 ? " is" : " are", " kept at the start of each segment of ", ck.segmentLength, ck.every === null ? " steps" : " steps,"] },
+        { k: "comment", text: [ck.every === null ? "(⌈√steps⌉), " : "", "not at every step; the backward pass recomputes each segment from there"] },
+      ] as const),
     decl(ck.steps, ck.total),
     decl(ck.segmentLength, length),
     decl(ck.segments, call("Math.ceil", div(ref(ck.steps), ref(ck.segmentLength)))),
@@ -192,9 +199,17 @@ export function forwardSegments(cx: TransformContext, loop: LoopStmt, ck: Checkp
 /**
  * One segment's recomputation: the state from its checkpoint (in variables of this block,
  * so the forward pass's final values stay as they are), then the steps saving the tape,
- * then what is saved after the last step (`after`).
+ * then what is saved after the last step (`after`). A state variable the recomputation
+ * never reads (each step overwrites it before reading it) needs no checkpoint: it leaves
+ * the state, and its stores leave the recomputation.
  */
 export function recomputeSegment(cx: TransformContext, loop: LoopStmt, ck: Checkpoint, body: CodeStmt[], after: CodeStmt[]): CodeStmt[] {
+  for (const phi of [...ck.state.keys()]) {
+    const sym = cx.valueSym(phi);
+    if (readsSym([...body, ...after], sym)) continue;
+    ck.state.delete(phi);
+    body = withoutStores(body, sym);
+  }
   const restore: CodeStmt[] = [...ck.state].map(([phi, sym]) => ({ k: "decl", mutable: true, sym: cx.valueSym(phi), init: index(ref(sym), ref(ck.segment)), role: "forward" }));
   return [
     { k: "comment", text: ["recompute this segment's steps from its checkpoint, saving their tape"] },
@@ -202,6 +217,21 @@ export function recomputeSegment(cx: TransformContext, loop: LoopStmt, ck: Check
     steps(cx, loop, ck, body),
     ...after,
   ];
+}
+
+/** Whether any statement reads `sym` (an expression naming it, or `sym += ...`). */
+function readsSym(stmts: readonly CodeStmt[], sym: Sym): boolean {
+  let found = false;
+  forEachExpr(stmts, (e) => forEachSym(e, (x) => { if (x === sym) found = true; }));
+  const compound = (ss: readonly CodeStmt[]): boolean => ss.some((s) =>
+    (s.k === "assign" && s.sym === sym && (s.op !== "=" || s.index !== undefined)) ||
+    (s.k === "loop" && compound(s.body)) || (s.k === "if" && (compound(s.then) || compound(s.else))));
+  return found || compound(stmts);
+}
+
+/** `stmts` without the assignments to the variable `sym` (forward code computes without side effects). */
+function withoutStores(stmts: readonly CodeStmt[], sym: Sym): CodeStmt[] {
+  return mapBlocks(stmts.filter((s) => !(s.k === "assign" && s.sym === sym && !s.index)), (block) => withoutStores(block, sym));
 }
 
 /** The backward pass of a checkpointed loop: segments last to first, each recomputed, then run backward (`backward`). */

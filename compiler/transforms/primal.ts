@@ -364,15 +364,16 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
       for (const c of s.carried) if (live.has(c.phi) && c.phi !== indexId) ck.state.set(c.phi, cx.fresh(`${cx.valueSym(c.phi).hint}Checkpoints`));
       // the forward sweep saves nothing per step; the recomputation of a segment saves its
       // tape (a second copy of the body, with the `if`s' hoisted variables declared again)
-      tapeDecls.push(...checkpointDecls(cx, ck, s.loc), ...tapes());
+      const at = tapeDecls.length;
       const hoistedBefore = new Set(hoistedSyms);
       saving = false;
       const sweep = iteration();
       saving = true;
       hoistedSyms.clear();
       for (const sym of hoistedBefore) hoistedSyms.add(sym);
-      const recorded = iteration();
-      ck.recompute = recomputeSegment(cx, s, ck, recorded, saveLast(sub(ref(ck.end), ref(ck.start))));
+      ck.recompute = recomputeSegment(cx, s, ck, iteration(), saveLast(sub(ref(ck.end), ref(ck.start))));
+      // (before an inner loop's stacks)
+      tapeDecls.splice(at, 0, ...checkpointDecls(cx, ck, s.loc), ...tapes());
       return [...out, forwardSegments(cx, s, ck, sweep)];
     }
     if (saving) tapeDecls.push(...tapes());
