@@ -80,7 +80,7 @@ export function planCheckpoints(cx: TransformContext, plans: Map<LoopStmt, LoopP
     const checkpoint: Checkpoint = {
       every: tag.every,
       total: plan.count!,
-      past: inclusive ? add(hiEx, num(1)) : hiEx,
+      past: !inclusive ? hiEx : hiEx.k === "bin" && hiEx.op === "-" && hiEx.b.k === "num" ? sub(hiEx.a, num(hiEx.b.value - 1)) : add(hiEx, num(1)),
       steps: cx.fresh("steps"),
       segmentLength: cx.fresh("segmentLength"),
       segments: cx.fresh("segments"),

@@ -77,6 +77,33 @@ export function nested(w: number, x: number[]): number {
     }
   });
 
+  it("checkpoints a loop from 1 to an inclusive bound, and one from a computed start", async () => {
+    const source = (tag: string) => `
+/**
+ * @differentiable
+ * ${tag}
+ */
+export function offsets(w: number, x: number[]): number {
+  let h = 0.25;
+  for (let t = 1; t <= x.length - 1; t++) {
+    h = Math.tanh(w * h + x[t] - x[t - 1]);
+  }
+  let g = h;
+  for (let t = Math.floor(x.length / 3); t < x.length; t++) {
+    g = Math.sin(g * x[t] + w);
+  }
+  return g;
+}
+`;
+    const plainModule = await compileAndLoad(source(""), "offsets.ts");
+    const { grad, output } = await compileAndLoad(source("@checkpoint 2"), "offsets.ts");
+    expect(output.match(/segmentLength(_1)? = 2;/g)).toHaveLength(2);
+    for (const n of [0, 1, 2, 3, 4, 7, 10]) {
+      const x = uniform(n, n + 5);
+      expect(grad.offsets_grad!(0.7, x)).toEqual(plainModule.grad.offsets_grad!(0.7, x));
+    }
+  });
+
   it("checkpoints a Tensor state (tensor_loops.ts's deepTanh): the same gradient", async () => {
     const source = readFileSync("fixtures/tensor_loops.ts", "utf8");
     const plainModule = await compileAndLoad(source, "fixtures/tensor_loops.ts");
