@@ -12,7 +12,6 @@ import { analyseActivity, checkCallsWithoutGradient } from "./analyses/activity.
 import type { CodeFunction } from "./ir/code.ts";
 import { printIR } from "./ir/print.ts";
 import { parse, type ReadFile } from "./parse/parse.ts";
-import { nestingError } from "./parse/depth.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import type { PrettierOptions } from "./emit/prettier.ts";
 import { reverseMode } from "./transforms/reverse.ts";
@@ -68,8 +67,8 @@ export async function compile(text: string, path: string, options: CompileOption
     return failed({ line: 1, col: 1, length: 1, message: "compile(text, path) takes the module's text and its path as strings" });
   }
   try {
-    const deep = nestingError(text, path);
-    return deep ? failed(deep) : await compileModule(text, path, options);
+    // parse checks the nesting limits first (parse/depth.ts)
+    return await compileModule(text, path, options);
   } catch (e) {
     return failed(internalError({ line: 1, col: 1 }, basename(path) || "the module", e));
   }

@@ -69,8 +69,13 @@ export interface CustomCall {
   readonly forward: string;
   /** The local name of its backward function, or null for a call with no gradient. */
   readonly backward: string | null;
-  /** Per parameter: its type, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
-  readonly params: readonly { readonly type: ValueType; readonly differentiable: boolean }[];
+  /**
+   * The local name of its hand-written forward derivative (`@tangent fTangent`), called in
+   * forward mode as `fTangent(...inputs, out, ...tangents of the differentiated inputs)`.
+   */
+  readonly tangent?: string;
+  /** Per parameter: its type as written and as tsgrad sees it, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
+  readonly params: readonly { readonly type: ValueType; readonly typeText?: string; readonly differentiable: boolean }[];
   readonly result: ValueType;
   /** Where a function without a backward comes from (a package), for messages. */
   readonly module?: string;

@@ -10,7 +10,7 @@ import { expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { statementsOf } from "./syntax.ts";
-import { plainLevel, walk } from "./walk.ts";
+import { armItems, plainLevel, walk } from "./walk.ts";
 
 const sameAtom = (a: Atom, b: Atom) =>
   a.kind === "value" ? b.kind === "value" && a.id === b.id : b.kind === "const" && Object.is(a.value, b.value);
@@ -18,7 +18,7 @@ const sameAtom = (a: Atom, b: Atom) =>
 /** `if (c) A else B` that no path leaves early. */
 export function ifStatement(cx: Lowerer, stmt: IfStatement): void {
   const before = cx.env;
-  const { cond, then, otherwise, loc } = branch(cx, stmt, (own) => walk(cx, own, plainLevel));
+  const { cond, then, otherwise, loc } = branch(cx, stmt, (_own, node) => walk(cx, armItems(node), plainLevel));
   merge(cx, before, cond, then, otherwise, loc);
 }
 
@@ -33,12 +33,17 @@ export function merge(
 ): void {
   const outs: { out: number; then: Atom; else: Atom }[] = [];
   for (const [name, binding] of before) {
-    const a = then.env.get(name)!.atom;
-    const b = otherwise.env.get(name)!.atom;
-    if (sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
+    const thenBinding = then.env.get(name)!;
+    const elseBinding = otherwise.env.get(name)!;
+    // `let x: number;` assigned by one arm only stays unassigned after the branch
+    if (thenBinding.unset || elseBinding.unset) continue;
+    const a = thenBinding.atom;
+    const b = elseBinding.atom;
+    if (!binding.unset && sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
     const out = cx.newValue(name, cx.nextVersion(name), name, binding.type);
     outs.push({ out, then: a, else: b });
-    cx.env.set(name, { ...binding, atom: valueAtom(out) });
+    const { unset: _unset, ...assigned } = binding;
+    cx.env.set(name, { ...assigned, atom: valueAtom(out) });
   }
   cx.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs, loc });
 }

@@ -5,7 +5,7 @@
  */
 import {
   Node,
-  type BreakStatement, type CallExpression, type ContinueStatement, type DoStatement, type ForOfStatement, type ForStatement,
+  type Block, type BreakStatement, type CallExpression, type ContinueStatement, type DoStatement, type ForOfStatement, type ForStatement,
   type FunctionDeclaration, type IfStatement, type JSDocTag, type NumericLiteral, type ReturnStatement, type Statement, type WhileStatement,
 } from "ts-morph";
 
@@ -42,6 +42,27 @@ export const jumpWord = (stmt: JumpNode) => (Node.isBreakStatement(stmt) ? "brea
 
 /** The statements of an `if` arm or a loop body: a block's, or the one statement. */
 export const statementsOf = (node: Statement | undefined): Statement[] => (node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node]);
+
+/** The names a block's own `const` and `let` statements declare (not those of blocks inside it). */
+export function blockDeclarations(block: Block): string[] {
+  return block.getStatements().flatMap((s) => (Node.isVariableStatement(s) ? s.getDeclarations().map((d) => d.getNameNode().getText()) : []));
+}
+
+/**
+ * Whether the identifier `id` names a variable declared inside `loop` (in a block of its
+ * body, or by a loop nested in it), not one the loop shares with the code around it.
+ */
+export function declaredInside(id: Node, loop: Node): boolean {
+  const name = id.getText();
+  for (let n = id.getParent(); n && n !== loop; n = n.getParent()) {
+    if (Node.isBlock(n) && blockDeclarations(n).includes(name)) return true;
+    if (Node.isForStatement(n) || Node.isForOfStatement(n)) {
+      const init = n.getInitializer();
+      if (init && Node.isVariableDeclarationList(init) && init.getDeclarations().some((d) => d.getNameNode().getText() === name)) return true;
+    }
+  }
+  return false;
+}
 
 /** Walks the statements under `node` (not into closures), `visit` answering "found", "skip" its children, or "go on". */
 function search(node: Node, visit: (n: Node) => "found" | "skip" | "go"): boolean {
@@ -120,7 +141,19 @@ export function isPush(node: Node): node is CallExpression {
   return Node.isPropertyAccessExpression(callee) && callee.getName() === "push";
 }
 
+/** `a.push(...)` or `a.fill(...)`: a call that writes the elements of the array it is called on. */
+export function isArrayWrite(node: Node): node is CallExpression {
+  if (!Node.isCallExpression(node)) return false;
+  const callee = node.getExpression();
+  return Node.isPropertyAccessExpression(callee) && (callee.getName() === "push" || callee.getName() === "fill");
+}
+
 /** The `@gradient NAME` tag of a function with a custom gradient, if it has one. */
 export function gradientTag(fn: FunctionDeclaration): JSDocTag | undefined {
   return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "gradient");
+}
+
+/** The `@tangent NAME` tag of a function with a hand-written forward derivative, if it has one. */
+export function tangentTag(fn: FunctionDeclaration): JSDocTag | undefined {
+  return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "tangent");
 }

@@ -15,24 +15,24 @@
  * body's (loops.ts: `break` leaves, `continue` runs the update). A `switch` is one more
  * level: its `break` leaves the switch, its `continue` and `return` are its loop's.
  */
-import { Node, type IfStatement, type Statement } from "ts-morph";
+import { Node, type Block, type IfStatement, type Statement } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
 import { valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
 import { errorAt, headerLoc, locOf } from "./locate.ts";
 import { branch } from "./branches.ts";
 import { expr } from "./expressions.ts";
-import type { Env, Typed } from "./frame.ts";
+import type { Binding, Env, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { statement } from "./statements.ts";
-import { containsReturn, isJump, isLoopNode, jumpWord, loopHeader, type JumpNode, type LoopNode } from "./syntax.ts";
+import { blockDeclarations, containsReturn, isJump, isLoopNode, jumpWord, loopHeader, type JumpNode, type LoopNode } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 /** One arm of a split: what its path ended with, its block, and the variables at its end. */
 export interface Arm<T> {
   readonly result: T;
   readonly block: Stmt[];
-  readonly env: ReadonlyMap<string, import("./frame.ts").Binding>;
+  readonly env: ReadonlyMap<string, Binding>;
 }
 
 export interface Level<T> {
@@ -46,29 +46,100 @@ export interface Level<T> {
   arm(result: T, node: Statement | undefined, stmt: IfStatement): T;
   /** The two arms of a split `if` (or of the split after a returning loop), as one. */
   join(stmt: Node, cond: Atom, then: Arm<T>, otherwise: Arm<T>, loc: SourceLoc, before: Env): T;
-  /** After a loop with a `return` inside: the rest of the list, which runs only when the loop has not returned. */
-  afterReturningLoop(stmt: LoopNode, exits: boolean, rest: readonly Statement[], walkRest: () => T): T;
+  /**
+   * After a loop with a `return` inside: the rest of the list, which runs only when the loop
+   * has not returned; `close` ends the blocks the rest ends, for the path that skips it.
+   */
+  afterReturningLoop(stmt: LoopNode, exits: boolean, rest: readonly Statement[], walkRest: () => T, close: () => void): T;
 }
 
-export function walk<T>(cx: Lowerer, statements: readonly Statement[], level: Level<T>): T {
-  for (const [i, stmt] of statements.entries()) {
-    const rest = statements.slice(i + 1);
-    if (isJump(stmt)) return level.jump(stmt, rest);
+/**
+ * Where a nested block `{ ... }` ends: the names it declared get back the bindings they had
+ * outside it (or go out of scope), so a `const` in an inner block may shadow an outer one.
+ */
+interface ScopeEnd {
+  readonly scopeEnd: ReadonlyMap<string, Binding | undefined>;
+}
+
+/** A statement to lower, or the end of a block the walker opened. */
+export type Item = Statement | ScopeEnd;
+
+const isScopeEnd = (item: Item): item is ScopeEnd => "scopeEnd" in item;
+const statementsIn = (items: readonly Item[]) => items.filter((i): i is Statement => !isScopeEnd(i));
+
+/** Opens a block: the names it declares are out of scope until their declarations (their outer bindings wait at its end). */
+function openScope(cx: Lowerer, block: Block): Item[] {
+  const saved = new Map<string, Binding | undefined>();
+  for (const name of blockDeclarations(block)) {
+    saved.set(name, cx.env.get(name));
+    cx.env.delete(name);
+  }
+  return [...block.getStatements(), { scopeEnd: saved }];
+}
+
+function closeScope(cx: Lowerer, end: ScopeEnd): void {
+  for (const [name, binding] of end.scopeEnd) {
+    if (binding) cx.env.set(name, binding);
+    else cx.env.delete(name);
+  }
+}
+
+/** Closes every block `rest` ends (innermost first): a path that leaves by a jump leaves them too. */
+function closeScopes(cx: Lowerer, rest: readonly Item[]): void {
+  for (const item of rest) if (isScopeEnd(item)) closeScope(cx, item);
+}
+
+/**
+ * The statements of an `if` arm or a loop body, as the walker takes them: a block is
+ * opened as a scope of its own.
+ */
+export const armItems = (node: Statement | undefined): Item[] => (node ? [node] : []);
+
+export function walk<T>(cx: Lowerer, statements: readonly Item[], level: Level<T>): T {
+  const items = [...statements];
+  for (let i = 0; i < items.length; i++) {
+    const stmt = items[i]!;
+    if (isScopeEnd(stmt)) {
+      closeScope(cx, stmt);
+      continue;
+    }
+    if (Node.isBlock(stmt)) {
+      items.splice(i, 1, ...openScope(cx, stmt));
+      i--;
+      continue;
+    }
+    const rest = items.slice(i + 1);
+    if (isJump(stmt)) {
+      // `break` and `continue` go on outside the blocks they leave; `return` computes its value inside them
+      const isReturn = Node.isReturnStatement(stmt);
+      if (!isReturn) closeScopes(cx, rest);
+      const r = level.jump(stmt, statementsIn(rest));
+      if (isReturn) closeScopes(cx, rest);
+      return r;
+    }
     if (Node.isIfStatement(stmt) && level.splits(stmt)) {
-      const before = cx.env;
-      const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) => {
-        const last = own[own.length - 1];
-        return level.arm(walk(cx, last && isJump(last) ? own : [...own, ...rest], level), node, stmt);
-      });
-      return level.join(stmt, cond, then, otherwise, loc, before);
+      const inner = cx.env;
+      const ends = rest.filter(isScopeEnd);
+      const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) =>
+        level.arm(walk(cx, [...armItems(node), ...(endsWithJump(own) ? ends : rest)], level), node, stmt));
+      // both arms went on outside the blocks that hold this `if`: so does what joins them
+      cx.env = new Map(inner);
+      closeScopes(cx, ends);
+      return level.join(stmt, cond, then, otherwise, loc, new Map(cx.env));
     }
     if (isLoopNode(stmt) && containsReturn(stmt)) {
       const exits = loop(cx, stmt);
-      return level.afterReturningLoop(stmt, exits, rest, () => walk(cx, rest, level));
+      return level.afterReturningLoop(stmt, exits, statementsIn(rest), () => walk(cx, rest, level), () => closeScopes(cx, rest));
     }
     statement(cx, stmt);
   }
   return level.end();
+}
+
+/** Whether a path through these statements ends with a jump (in a nested block too). */
+function endsWithJump(statements: readonly Statement[]): boolean {
+  const last = statements[statements.length - 1];
+  return last !== undefined && (isJump(last) || (Node.isBlock(last) && endsWithJump(last.getStatements())));
 }
 
 /** A jump after which statements follow is an error at the first of them. */

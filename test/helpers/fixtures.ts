@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const FIXTURES_DIR = new URL("../../fixtures/", import.meta.url).pathname;
@@ -9,7 +9,9 @@ export const FIXTURES_DIR = new URL("../../fixtures/", import.meta.url).pathname
  * fixtures import (fixtures/helpers.ts) is read through those imports, not compiled itself.
  */
 export function fixtureInputs(): string[] {
-  return readdirSync(FIXTURES_DIR)
+  // fixtures/models/ holds whole models written the natural way, compiled as they are
+  const models = existsSync(join(FIXTURES_DIR, "models")) ? readdirSync(join(FIXTURES_DIR, "models")).map((f) => join("models", f)) : [];
+  return [...readdirSync(FIXTURES_DIR), ...models]
     .filter((f) => f.endsWith(".ts") && !f.endsWith(".grad.ts"))
     .filter((f) => /@differentiable\b/.test(readFileSync(join(FIXTURES_DIR, f), "utf8")))
     .sort()
