@@ -199,17 +199,13 @@ export function forwardSegments(cx: TransformContext, loop: LoopStmt, ck: Checkp
 /**
  * One segment's recomputation: the state from its checkpoint (in variables of this block,
  * so the forward pass's final values stay as they are), then the steps saving the tape,
- * then what is saved after the last step (`after`). A state variable the recomputation
- * never reads (each step overwrites it before reading it) needs no checkpoint: it leaves
- * the state, and its stores leave the recomputation.
+ * then what is saved after the last step (`after`). What the recomputation computes and
+ * never reads goes (a state variable each step overwrites, what only it read): such a
+ * state variable needs no checkpoint, and leaves the state.
  */
 export function recomputeSegment(cx: TransformContext, loop: LoopStmt, ck: Checkpoint, body: CodeStmt[], after: CodeStmt[]): CodeStmt[] {
-  for (const phi of [...ck.state.keys()]) {
-    const sym = cx.valueSym(phi);
-    if (readsSym([...body, ...after], sym)) continue;
-    ck.state.delete(phi);
-    body = withoutStores(body, sym);
-  }
+  body = withoutUnread(body, after);
+  for (const phi of [...ck.state.keys()]) if (!readsSym([...body, ...after], cx.valueSym(phi))) ck.state.delete(phi);
   const restore: CodeStmt[] = [...ck.state].map(([phi, sym]) => ({ k: "decl", mutable: true, sym: cx.valueSym(phi), init: index(ref(sym), ref(ck.segment)), role: "forward" }));
   return [
     { k: "comment", text: ["recompute this segment's steps from its checkpoint, saving their tape"] },
@@ -217,6 +213,31 @@ export function recomputeSegment(cx: TransformContext, loop: LoopStmt, ck: Check
     steps(cx, loop, ck, body),
     ...after,
   ];
+}
+
+/**
+ * `stmts` without the variables nothing in them or in `after` reads: their declarations and
+ * assignments (forward code computes without side effects), until none is left.
+ */
+function withoutUnread(stmts: CodeStmt[], after: readonly CodeStmt[]): CodeStmt[] {
+  for (;;) {
+    const written = new Set<Sym>();
+    const collect = (ss: readonly CodeStmt[]) => {
+      for (const s of ss) {
+        if ((s.k === "decl" || (s.k === "assign" && !s.index))) written.add(s.sym);
+        if (s.k === "loop") collect(s.body);
+        if (s.k === "if") { collect(s.then); collect(s.else); }
+      }
+    };
+    collect(stmts);
+    const unread = [...written].filter((sym) => !readsSym([...stmts, ...after], sym));
+    if (unread.length === 0) return stmts;
+    const drop = new Set(unread);
+    const strip = (ss: readonly CodeStmt[]): CodeStmt[] =>
+      mapBlocks(ss.filter((s) => !((s.k === "decl" || (s.k === "assign" && !s.index)) && drop.has(s.sym))), strip)
+        .filter((s) => !(s.k === "if" && s.then.length === 0 && s.else.length === 0));
+    stmts = strip(stmts);
+  }
 }
 
 /** Whether any statement reads `sym` (an expression naming it, or `sym += ...`). */
@@ -227,11 +248,6 @@ function readsSym(stmts: readonly CodeStmt[], sym: Sym): boolean {
     (s.k === "assign" && s.sym === sym && (s.op !== "=" || s.index !== undefined)) ||
     (s.k === "loop" && compound(s.body)) || (s.k === "if" && (compound(s.then) || compound(s.else))));
   return found || compound(stmts);
-}
-
-/** `stmts` without the assignments to the variable `sym` (forward code computes without side effects). */
-function withoutStores(stmts: readonly CodeStmt[], sym: Sym): CodeStmt[] {
-  return mapBlocks(stmts.filter((s) => !(s.k === "assign" && s.sym === sym && !s.index)), (block) => withoutStores(block, sym));
 }
 
 /** The backward pass of a checkpointed loop: segments last to first, each recomputed, then run backward (`backward`). */
