@@ -7,6 +7,7 @@
  * hits all three alike; the figures are medians over the repeats. The cases are in
  * bench/cases.ts. Then the memory figures (bench/memory.mts): each function's peak RSS in a
  * process of its own, and the bytes each gradient's tape keeps (BENCH_MEMORY=0 skips them).
+ * Sections after the table: (e) nested calls, the @into check, (g) @checkpoint.
  */
 import { readFileSync } from "node:fs";
 import { tensorBackend } from "../runtime/tensor.ts";
@@ -16,6 +17,7 @@ import { compile } from "../compiler/index.ts";
 import { flat, nested } from "./chain.ts";
 import { flat_grad, nested_grad } from "./chain.grad.ts";
 import { intoCheckSection } from "./into-check.mts";
+import { checkpointSection } from "./checkpoint.mts";
 import { forwardSection } from "./forward.mts";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
@@ -100,6 +102,7 @@ async function chainSection(): Promise<void> {
 
 await chainSection();
 await intoCheckSection(time, median, REPEATS);
+await checkpointSection(time, median, REPEATS);
 await forwardSection(time, median, REPEATS);
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)}`;

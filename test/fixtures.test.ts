@@ -66,6 +66,9 @@ const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n
 const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
   recurrence: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], Float64Array.from(uniform(7, s + 1, -2, 2))]; },
+  // 10 steps in segments of 4: the last one shorter
+  lastScaled: (s) => [uniform(1, s)[0], uniform(7, s + 1, -2, 2)],
+  oscillator: (s) => [uniform(10, s, 0.5, 2), uniform(10, s + 1, -1, 1), 0.1 + 0.3 * uniform(1, s + 2, 0, 1)[0]!, 0.1],
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
   scaledLse: (s) => [uniform(1, s, -2, 2)[0], uniform(5, s + 1, -2, 2), uniform(5, s + 2, 0.2, 2)],
   softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],

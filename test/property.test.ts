@@ -47,6 +47,10 @@
  * differences and against f_grad by the dot-product test. At the end, every generated module is type-checked at once, as the
  * fixtures are (tsc --strict, no unused locals). The run prints how many programs have each
  * kind of loop, jump, array write and call, and fails when one grows rare.
+ *
+ * The same batch is compiled again with every program tagged `@checkpoint 2` (those whose
+ * loops cannot be checkpointed, a located error, untagged): where a loop is checkpointed,
+ * the gradient must be the plain one bit for bit (transforms/checkpoint.ts).
  */
 import fc from "fast-check";
 import ts from "typescript";
@@ -490,6 +494,27 @@ export function softSignBackward(v: number, out: number, dout: number): number {
 /** A call of a function with a hand-written backward: it has no tangent rule, so no f_jvp. */
 const CUSTOM_CALL = /\b(cubed|softSign)\(/;
 const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.map((p) => p.text)].join("\n");
+
+/**
+ * The batch compiled with each program tagged `@checkpoint 2`, but those that tsgrad refuses
+ * to checkpoint (a located `@checkpoint:` error at their loop), which are compiled untagged.
+ */
+async function withCheckpoints(programs: readonly Program[]): Promise<Awaited<ReturnType<typeof compileAndLoad>> & { source: string }> {
+  const untagged = new Set<string>();
+  for (;;) {
+    const source = moduleSource(programs.map((p) => (untagged.has(p.name) ? p : { ...p, text: p.text.replace("@differentiable", "@differentiable @checkpoint 2") })));
+    try {
+      return { ...(await compileAndLoad(source, "model.ts")), source };
+    } catch (e) {
+      const lines = source.split("\n");
+      const refused = [...String(e).matchAll(/model\.ts:(\d+):\d+: error: @checkpoint:/g)].map(([, line]) =>
+        programs.find((p) => lines.slice(0, Number(line)).some((l) => l.startsWith(`export function ${p.name}(`)) &&
+          !lines.slice(0, Number(line)).some((l, k) => k > lines.findIndex((m) => m.startsWith(`export function ${p.name}(`)) && /^export function /.test(l)))?.name);
+      if (refused.length === 0 || refused.some((name) => name === undefined || untagged.has(name))) throw e;
+      refused.forEach((name) => untagged.add(name!));
+    }
+  }
+}
 
 // ---- interpreter ---------------------------------------------------------------------------
 
@@ -959,7 +984,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, checkpointed: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -976,7 +1001,8 @@ describe("random programs", () => {
           // forward mode (--jvp) for the programs without a custom gradient, which has no tangent rule
           const plain = cases.filter((c) => !CUSTOM_CALL.test(c.program.text)).map((c) => c.program);
           const forward = plain.length > 0 ? await compileAndLoad(moduleSource(plain), "model.ts", { jvp: true }) : null;
-          modules.push({ source, output });
+          const checkpointed = await withCheckpoints(cases.map((c) => c.program));
+          modules.push({ source, output }, { source: checkpointed.source, output: checkpointed.output });
           for (const { program, points } of cases) {
             stats.programs++;
             for (const f of features(program)) counts.set(f, counts.get(f)! + 1);
@@ -992,12 +1018,17 @@ describe("random programs", () => {
             if (stages.get(`fuse ${program.name}`) !== stages.get(`combine ${program.name}`)) stats.combined++;
             if (fusedInside(stages.get(`fuse ${program.name}`) ?? "")) stats.nestedFused++;
             if (program.into) stats.into++;
+            const ownCode = (text: string) => text.slice(text.indexOf(`function ${program.name}_grad(`)).split("\n}\n")[0]!;
+            if (ownCode(checkpointed.output).includes("segmentLength")) stats.checkpointed++;
             for (const args of points) {
               stats.points++;
               const where = `${program.name}(${JSON.stringify(args).slice(1, -1)})`;
               const context = () => `at ${where}\n--- source ---\n${IMPORTS}${CUSTOM}\n${program.text}--- generated ---\n${output}`;
               // the interpreter must agree with JavaScript, or its kink analysis means nothing
               expect(evaluate(program, args).value, `test interpreter disagrees with the original ${context()}`).toBe(f(...args));
+              // at every point, kinks too: the checkpointed gradient runs the same steps in the same order
+              const again = checkpointed.grad[`${program.name}_grad`]!(...args);
+              expect(again, `@checkpoint 2 changed the gradient ${context()}\n--- @checkpoint 2 ---\n${checkpointed.output}`).toEqual(fGrad(...args));
               const why = unsafe(program, args);
               if (why !== null) {
                 stats.skipped.set(why, (stats.skipped.get(why) ?? 0) + 1);
@@ -1043,7 +1074,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1055,6 +1086,7 @@ describe("random programs", () => {
     expect(stats.combined, `${stats.combined} of ${stats.programs} programs have element sums combined`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
     expect(stats.jvp, `${stats.jvp} of ${stats.checked} checked points in forward mode`).toBeGreaterThan(0.5 * stats.checked);
+    expect(stats.checkpointed, `${stats.checkpointed} of ${stats.programs} programs have a checkpointed loop`).toBeGreaterThan(0.02 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {

@@ -60,6 +60,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
         case "expr": forEachSym(s.expr, nameOf); break;
         case "loop": if (s.index) { nameOf(s.index.sym); forEachSym(s.index.init, nameOf); } forEachSym(s.cond, nameOf); visit(s.body); break;
         case "if": forEachSym(s.cond, nameOf); visit(s.then); visit(s.else); break;
+        case "comment": s.text.forEach((t) => typeof t !== "string" && nameOf(t)); break;
         case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); if (s.tangent) forEachSym(s.tangent, nameOf); break;
         default: break;
       }

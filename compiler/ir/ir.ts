@@ -165,6 +165,13 @@ export interface FunctionIR {
   readonly into: boolean;
   /** `@jvp`: the generated module also has the forward-mode derivative `f_jvp` (transforms/forward.ts). */
   readonly jvp?: boolean;
+  /**
+   * `@checkpoint` (`@checkpoint k`): the function's counted top-level loops keep the
+   * loop-carried state every `every` steps (null: ⌈√T⌉ for T steps, chosen at run time)
+   * instead of every step, and recompute each segment in the backward pass
+   * (transforms/checkpoint.ts).
+   */
+  readonly checkpoint?: { readonly every: number | null; readonly loc: SourceLoc };
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });

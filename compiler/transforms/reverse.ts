@@ -15,6 +15,7 @@ import { mutates } from "../analyses/uses.ts";
 import { primal } from "./primal.ts";
 import { boundary } from "./boundary.ts";
 import { backwardLoop, planLoops, runsCounted } from "./tape.ts";
+import { fusedLoops, planCheckpoints } from "./checkpoint.ts";
 
 interface Contribution {
   readonly k: "contrib";
@@ -61,6 +62,12 @@ interface Shared {
 type Raw = Contribution | Branch | Loop | Shared;
 
 export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
+  // under @checkpoint, a loop that fusion runs in one sweep keeps no tape: it stays as it is
+  return reverseWith(fn, activity, fn.checkpoint ? fusedLoops(reverseWith(fn, activity, null).body) : null);
+}
+
+/** `fused`: under @checkpoint, the loops left as they are; null, checkpoint nothing. */
+function reverseWith(fn: FunctionIR, activity: Activity, fused: ReadonlySet<LoopStmt> | null): CodeFunction {
   const cx = new TransformContext(fn, activity);
   const dout = cx.fresh("dout");
   const { backward, adjointEx, contributed } = new Reverser(cx, dout).run();
@@ -101,13 +108,14 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     });
   }
   const plans = planLoops(cx, needed, readsIn);
+  if (fused) planCheckpoints(cx, plans, fused);
   cx.forwardMode = true;
   const forward = primal(cx, needed, plans);
   cx.forwardMode = false;
-  const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.map((s) => {
-    if (s.k === "if") return { ...s, then: finish(s.then), else: finish(s.else) };
+  const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.flatMap((s) => {
+    if (s.k === "if") return [{ ...s, then: finish(s.then), else: finish(s.else) }];
     if (s.k === "loop" && s.source) return backwardLoop(cx, plans.get(s.source)!, finish(s.body), s.origin!);
-    return s;
+    return [s];
   });
 
   const edge = boundary(cx, fn);
