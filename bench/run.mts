@@ -16,6 +16,7 @@ import { compile } from "../compiler/index.ts";
 import { flat, nested } from "./chain.ts";
 import { flat_grad, nested_grad } from "./chain.grad.ts";
 import { intoCheckSection } from "./into-check.mts";
+import { forwardSection } from "./forward.mts";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
 
@@ -99,6 +100,7 @@ async function chainSection(): Promise<void> {
 
 await chainSection();
 await intoCheckSection(time, median, REPEATS);
+await forwardSection(time, median, REPEATS);
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)}`;
 const kept = (bytes: number | undefined) =>

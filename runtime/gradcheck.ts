@@ -3,11 +3,13 @@
  * difference of the original function, and says which components disagree.
  */
 
+import { addScaled, forEachNumber, numbersOf, pathName, updatedAt, valueAt } from "./pytree.ts";
 import { isTensor, type Tensor } from "./tensor.ts";
 
-type Arg = number | boolean | number[] | Float64Array | Int32Array | Tensor;
-type Grad = number | ArrayLike<number> | Tensor;
-type Result = number | number[] | Float64Array | Tensor;
+/** An argument, gradient or result: a number, an array, a Tensor, or a record or tuple of those (runtime/pytree.ts). */
+type Arg = number | boolean | string | number[] | Float64Array | Int32Array | Tensor | readonly unknown[] | { readonly [key: string]: unknown };
+type Grad = number | ArrayLike<number> | Tensor | { readonly [key: string]: unknown };
+type Result = number | number[] | Float64Array | Tensor | readonly unknown[];
 
 export interface GradcheckOptions {
   /** Relative step of the finite difference: h = eps · max(1, |x|). Default 1e-6. */
@@ -70,60 +72,36 @@ export function gradcheck(
   /** ⟨dout, y⟩: what the vector-Jacobian product differentiates. */
   const project = (y: Result): number => {
     if (typeof y === "number") return y * (dout as number);
-    const values = isTensor(y) ? y.data : y;
-    const d = isTensor(dout) ? dout.data : (dout as ArrayLike<number>);
-    let total = 0;
-    for (let k = 0; k < values.length; k++) total += values[k]! * d[k]!;
-    return total;
+    return dot(numbersOf(y), numbersOf(dout));
   };
 
   const expected = f(...args);
   if (typeof value === "number" && typeof expected === "number") check("value", value, expected);
   else if (isTensor(value) && isTensor(expected)) value.data.forEach((v, k) => check(`value[${k}]`, v, expected.data[k]!));
-  else if (typeof value === "object" && !isTensor(value) && typeof expected === "object" && !isTensor(expected) && value.length === expected.length) {
-    Array.from(value).forEach((v, k) => check(`value[${k}]`, v, expected[k]!));
+  else if (typeof value === "object" && !isTensor(value) && typeof expected === "object" && !isTensor(expected) && numbersOf(value).length === numbersOf(expected).length) {
+    const want = numbersOf(expected);
+    forEachNumber(value, (path, v) => check(pathName("value", path, false), v, want.shift()!));
   } else throw new Error("gradcheck: the gradient function's value and the function's result have different kinds");
   if (isTensor(expected) && !isTensor(dout)) throw new Error("gradcheck: a Tensor result needs a Tensor `dout`");
-  if (typeof expected === "object" && !isTensor(expected) && (typeof dout !== "object" || isTensor(dout) || dout.length !== expected.length)) {
-    throw new Error(`gradcheck: an array result needs an array \`dout\` of the same length (${expected.length})`);
+  if (typeof expected === "object" && !isTensor(expected) && (typeof dout !== "object" || isTensor(dout) || numbersOf(dout).length !== numbersOf(expected).length)) {
+    throw new Error(`gradcheck: an array result needs an array \`dout\` of the same length (${numbersOf(expected).length})`);
   }
 
   for (const [key, g] of Object.entries(grad)) {
     const i = names.indexOf(key);
     if (i < 0) throw new Error(`gradcheck: the gradient has key '${key}', which is not a parameter (${names.join(", ")})`);
     const arg = args[i];
-    const central = (perturb: (delta: number) => Arg, x: number) => {
+    if (isTensor(arg) && (!isTensor(g) || g.shape.join() !== arg.shape.join())) throw new Error(`gradcheck: grad.${key} must be a Tensor shaped like ${key}`);
+    if (typeof arg !== "object" && typeof arg !== "number") throw new Error(`gradcheck: parameter '${key}' is not a number, an array, a Tensor or a record of those`);
+    // every number of the gradient (a record's, a tuple's, an array's) against the central difference in that number of the argument
+    forEachNumber(g, (path, analytic) => {
+      const x = valueAt(arg, path);
+      const name = pathName(key, path, isTensor(arg));
+      if (typeof x !== "number") throw new Error(`gradcheck: grad has ${name}, which is not a number of the argument '${key}'`);
       const h = eps * Math.max(1, Math.abs(x));
-      const at = (delta: number) => project(f(...args.map((a, j) => (j === i ? perturb(delta) : a))));
-      return (at(h) - at(-h)) / (2 * h);
-    };
-    if (typeof arg === "number") {
-      check(key, g as number, central((d) => arg + d, arg));
-    } else if (isTensor(arg)) {
-      const data = arg.data;
-      const gd = (g as Tensor).data;
-      if (!isTensor(g) || g.shape.join() !== arg.shape.join()) throw new Error(`gradcheck: grad.${key} must be a Tensor shaped like ${key}`);
-      for (let k = 0; k < data.length; k++) {
-        const perturb = (d: number) => {
-          const copy = new Float64Array(data);
-          copy[k] = data[k]! + d;
-          return { data: copy, shape: arg.shape } as Tensor;
-        };
-        check(`${key}[${k}]`, gd[k]!, central(perturb, data[k]!));
-      }
-    } else if (arg && typeof arg === "object") {
-      const arr = arg as ArrayLike<number>;
-      for (let k = 0; k < arr.length; k++) {
-        const perturb = (d: number) => {
-          const copy = Array.isArray(arr) ? [...arr] : new Float64Array(arr);
-          copy[k] = arr[k]! + d;
-          return copy as Arg;
-        };
-        check(`${key}[${k}]`, (g as ArrayLike<number>)[k]!, central(perturb, arr[k]!));
-      }
-    } else {
-      throw new Error(`gradcheck: parameter '${key}' is not a number, an array or a Tensor`);
-    }
+      const at = (delta: number) => project(f(...args.map((a, j) => (j === i ? (updatedAt(a, path, (v) => v + delta) as Arg) : a))));
+      check(name, analytic, (at(h) - at(-h)) / (2 * h));
+    });
   }
 
   const ok = rows.every((r) => r.ok);
@@ -141,7 +119,7 @@ export interface JvpcheckOptions extends Omit<GradcheckOptions, "dout"> {
 }
 
 /** The numbers of a result, a tangent or a gradient (a number, an array, or a Tensor's data). */
-const flat = (y: Result | Grad): ArrayLike<number> => (typeof y === "number" ? [y] : isTensor(y) ? y.data : y);
+const flat = (y: unknown): ArrayLike<number> => numbersOf(y);
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let total = 0;
   for (let k = 0; k < a.length; k++) total += a[k]! * b[k]!;
@@ -178,20 +156,12 @@ export function jvpcheck(
   args.forEach((a, i) => {
     const t = tangents[names[i]!];
     if (t === undefined || typeof a === "boolean") return;
-    const xs = flat(a as Result);
-    for (let k = 0; k < xs.length; k++) scale = Math.max(scale, Math.abs(xs[k]!));
+    for (const x of numbersOf(a)) scale = Math.max(scale, Math.abs(x));
   });
   const h = eps * scale;
   const moved = (delta: number) => f(...args.map((a, i) => {
     const t = tangents[names[i]!];
-    if (t === undefined) return a;
-    if (typeof a === "number") return a + delta * (t as number);
-    const td = flat(t);
-    if (isTensor(a)) return { ...a, data: Float64Array.from(a.data, (v, k) => v + delta * td[k]!) } as Tensor;
-    const arr = a as ArrayLike<number>;
-    const copy = Array.isArray(arr) ? [...arr] : new Float64Array(arr);
-    for (let k = 0; k < copy.length; k++) copy[k] = arr[k]! + delta * td[k]!;
-    return copy as Arg;
+    return t === undefined ? a : (addScaled(a, t, delta) as Arg);
   }));
   const [expected, plus, minus] = [flat(f(...args)), flat(moved(h)), flat(moved(-h))];
   const got = flat(value);
@@ -211,7 +181,7 @@ export function jvpcheck(
 }
 
 function formatReport(fname: string, names: readonly string[], args: readonly Arg[], rows: readonly GradcheckRow[], ok: boolean, maxErr: number): string {
-  const show = (a: Arg) => (isTensor(a) ? `Tensor[${a.shape.join(", ")}]` : typeof a === "object" ? `[${Array.from(a).join(", ")}]` : String(a));
+  const show = (a: Arg) => (isTensor(a) ? `Tensor[${a.shape.join(", ")}]` : ArrayBuffer.isView(a) || (Array.isArray(a) && a.every((v) => typeof v === "number")) ? `[${Array.from(a as ArrayLike<number>).join(", ")}]` : typeof a === "object" ? JSON.stringify(a) : String(a));
   const at = args.map((a, i) => `${names[i] ?? i}=${show(a)}`).join(", ");
   const num = (x: number) => (Number.isFinite(x) ? x.toPrecision(10) : String(x));
   const table = [["", "component", "analytic", "finite diff", "abs error"], ...rows.map((r) => [r.ok ? "" : "✗", r.name, num(r.analytic), num(r.numeric), r.absError.toExponential(2)])];

@@ -10,6 +10,7 @@ import { compile } from "../compiler/index.ts";
 import { outputPath } from "../compiler/cli.ts";
 import { gradcheck, jvpcheck, rand, randn, type Tensor } from "../runtime/index.ts";
 import { fixtureInputs } from "./helpers/fixtures.ts";
+import { RECORD_INPUTS } from "./helpers/record-inputs.ts";
 import { loadBeside, loadFile, readFixture } from "./helpers/load.ts";
 
 type Sampler = (u: number) => number | boolean;
@@ -29,6 +30,7 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
   hingeLoss: { label: (u) => (u < 0.5 ? -1 : 1) },
   // eccentricities below 0.8 keep Newton's steps well conditioned
   kepler: { M: range(0, 6), e: range(0, 0.8) },
+  piecewise: { mode: integer(0, 4) },
 };
 
 /**
@@ -65,6 +67,7 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
   recurrence: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], Float64Array.from(uniform(7, s + 1, -2, 2))]; },
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
+  scaledLse: (s) => [uniform(1, s, -2, 2)[0], uniform(5, s + 1, -2, 2), uniform(5, s + 2, 0.2, 2)],
   softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],
   growth: (s) => [0.05 + 0.2 * uniform(1, s, 0, 1)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, 3 + (s % 20)],
   matvec: (s) => [Float64Array.from(uniform(12, s)), uniform(4, s + 1, -2, 2), 3],
@@ -82,6 +85,22 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   positiveEnergy: (s) => [Float64Array.from(uniform(8, s, -1, 1)), 0.5 + 1.5 * uniform(1, s + 1, 0, 1)[0]!],
   weightedSquares: (s) => [uniform(6, s, -2, 2), uniform(1, s + 1)[0]],
   firstCrossing: (s) => [uniform(8, s, -1, 1), uniform(1, s + 1, -0.5, 0.5)[0]!],
+  // array methods and spread (fixtures/array_methods.ts); lengths vary with the seed, 0 included
+  sumSquares: (s) => [uniform(s % 6, s, -2, 2)],
+  chainProduct: (s) => [uniform(1 + (s % 5), s, -2, 2)],
+  weighted: (s) => [uniform(s % 6, s, -1, 1), uniform(1, s + 1)[0]],
+  clipped: (s) => [uniform(6, s, -2, 2), uniform(1, s + 1)[0]],
+  filled: (s) => [uniform(1, s)[0], uniform(s % 5, s + 1, -2, 2)],
+  roughness: (s) => [uniform(s % 7, s, -2, 2)],
+  logSumExpSpread: (s) => [uniform(1 + (s % 6), s, -3, 3)],
+  spreads: (s) => [uniform(s % 4, s, -2, 2), uniform(3, s + 1, -2, 2), uniform(1, s + 2)[0]],
+  // models written the natural way (fixtures/models/)
+  convLoss: (s) => [uniform(9, s, -2, 2), uniform(1 + (s % 4), s + 1), uniform(1, s + 2)[0], uniform(9, s + 3)],
+  gaussianNll: (s) => [uniform(2 + (s % 7), s, -3, 3), uniform(1, s + 1)[0], uniform(1, s + 2, -1, 1)[0]],
+  softmaxLoss: (s) => [uniform(12, s, -2, 2), uniform(4, s + 1, -2, 2), s % 3],
+  switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
+  labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],
+  ...RECORD_INPUTS,
 };
 
 describe.each(fixtureInputs())("fixture %s", (input) => {
@@ -149,17 +168,24 @@ describe.each(fixtureInputs())("fixture %s", (input) => {
 });
 
 /** Random tangents for the differentiated parameters (the gradient's keys), shaped like them. */
-function tangentsFor(args: readonly unknown[], params: readonly string[], wrt: readonly string[], seed: number): Record<string, number | number[] | Float64Array | Tensor> {
+function tangentsFor(args: readonly unknown[], params: readonly string[], grad: Record<string, unknown>, seed: number): Record<string, number | number[] | Float64Array | Tensor> {
   const out: Record<string, number | number[] | Float64Array | Tensor> = {};
-  wrt.forEach((key, j) => {
+  Object.keys(grad).forEach((key, j) => {
     const a = args[params.indexOf(key)];
     const s = seed + 31 * j;
-    if (typeof a === "number") out[key] = uniform(1, s)[0]!;
-    else if (a instanceof Float64Array) out[key] = Float64Array.from(uniform(a.length, s));
-    else if (Array.isArray(a)) out[key] = uniform(a.length, s);
-    else out[key] = randn((a as Tensor).shape, s);
+    // shaped like the gradient, which leaves out a record's fields that carry none
+    out[key] = randomLike(a, grad[key], s) as number;
   });
   return out;
+}
+
+/** Random numbers shaped like `g` (a gradient: a number, an array, a Tensor, a record or tuple of those), for the argument `a`. */
+function randomLike(a: unknown, g: unknown, s: number): unknown {
+  if (typeof g === "number") return uniform(1, s)[0]!;
+  if (g instanceof Float64Array) return Float64Array.from(uniform(g.length, s));
+  if (Array.isArray(g)) return g.every((v) => typeof v === "number") ? uniform(g.length, s) : g.map((v, k) => randomLike((a as unknown[])[k], v, s + 7 * k));
+  if (g && typeof g === "object" && "shape" in g) return randn((a as Tensor).shape, s);
+  return Object.fromEntries(Object.entries(g as object).map(([k, v], i) => [k, randomLike((a as Record<string, unknown>)[k], v, s + 7 * i)]));
 }
 
 const CUSTOM_GRADIENTS = /(^|\/)custom\.ts$/;
@@ -189,8 +215,7 @@ describe.each(fixtureInputs().filter((f) => !CUSTOM_GRADIENTS.test(f)))("fixture
       cases.forEach(({ args, tol }, p) => {
         const y = f(...(args as number[])) as number | ArrayLike<number> | Tensor;
         const dout = typeof y === "number" ? uniform(1, 7 * p + 3)[0]! : "shape" in y ? randn(y.shape, 7 * p + 3) : uniform(y.length, 7 * p + 3);
-        const wrt = Object.keys(fGrad(...args, dout).grad);
-        const tangents = tangentsFor(args, params, wrt, 1 + 13 * p + fi);
+        const tangents = tangentsFor(args, params, fGrad(...args, dout).grad, 1 + 13 * p + fi);
         // a straight-through estimator's derivative is by design not its function's: only the dot-product test holds
         const fd = SURROGATES[name] ? null : f;
         const result = jvpcheck(fd ?? ((...a: unknown[]) => fJvp(...a, tangents).value), fJvp, args as number[], tangents, { names: params, grad: { fGrad, dout }, ...tol });
@@ -218,7 +243,8 @@ describe("generated code", () => {
 });
 
 function paramNames(source: string, fn: string): string[] {
-  const m = new RegExp(`function ${fn}\\(([^)]*)\\)`).exec(source);
-  if (!m) throw new Error(`no function ${fn}`);
-  return m[1]!.split(",").map((p) => p.split(":")[0]!.trim()).filter(Boolean);
+  const file = ts.createSourceFile("f.ts", source, ts.ScriptTarget.ES2022);
+  const decl = file.statements.find((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === fn);
+  if (!decl) throw new Error(`no function ${fn}`);
+  return decl.parameters.map((p) => p.name.getText(file));
 }

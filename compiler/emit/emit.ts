@@ -131,7 +131,7 @@ export async function formatModule(text: string, options: PrettierOptions | null
 function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime: (fn: string) => string, intoHelperName: string): string {
   const name = assignNames(fn, moduleNames);
   const ex = (e: Ex) => printEx(e, name, runtime);
-  const wrt = fn.body.flatMap((s) => (s.k === "return" ? s.grad.map(([k]) => `\`${k}\``) : []));
+  const wrt = [...new Set(fn.body.flatMap((s) => (s.k === "return" ? s.grad.map(([k]) => `\`${k}\``) : [])))];
   const dout = fn.dout.init ? `${name(fn.dout.sym)} = ${ex(fn.dout.init)}` : `${name(fn.dout.sym)}: ${fn.dout.type}`;
   const into = fn.into && { name: name(fn.into.sym), arrays: fn.into.arrays };
   const params = [
@@ -243,7 +243,7 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         }
         case "return": {
           const field = (key: string, e: Ex) => (e.k === "ref" && name(e.sym) === key ? key : `${key}: ${ex(e)}`);
-          const grad = s.grad.map(([k, g]) => field(k, g)).join(", ");
+          const grad = gradFields(s.grad, field, ex);
           if (s.tangent) out.push(`${indent}return { ${field("value", s.value)}, ${field("tangent", s.tangent)} };`);
           else out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} } };`);
           break;
@@ -254,4 +254,38 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
   block(fn.body, "  ");
   out.push("}");
   return out.join("\n");
+}
+
+/**
+ * The fields of `grad`: one per parameter, a record or tuple parameter's as a record or
+ * tuple of its leaves' gradients (`params: { w: dw, b: db }`, `start: [dstart_0, 0]`).
+ */
+function gradFields(
+  entries: readonly (readonly [string, Ex, (readonly (string | number)[])?])[],
+  field: (key: string, e: Ex) => string,
+  ex: (e: Ex) => string,
+): string {
+  interface Tree { leaf?: Ex; readonly fields: Map<string | number, Tree> }
+  const top: Tree = { fields: new Map() };
+  for (const [key, g, path = []] of entries) {
+    let t = top;
+    for (const k of [key, ...path]) {
+      let next = t.fields.get(k);
+      if (!next) t.fields.set(k, (next = { fields: new Map() }));
+      t = next;
+    }
+    t.leaf = g;
+  }
+  const value = (t: Tree): string => {
+    if (t.leaf) return ex(t.leaf);
+    const keys = [...t.fields.keys()];
+    if (keys.every((k) => typeof k === "number")) {
+      // a tuple: every position, 0 where an element gets no gradient
+      const n = Math.max(...(keys as number[])) + 1;
+      return `[${Array.from({ length: n }, (_, i) => (t.fields.has(i) ? value(t.fields.get(i)!) : "0")).join(", ")}]`;
+    }
+    return `{ ${record(t)} }`;
+  };
+  const record = (t: Tree) => [...t.fields].map(([k, c]) => (c.leaf ? field(String(k), c.leaf) : `${k}: ${value(c)}`)).join(", ");
+  return record(top);
 }

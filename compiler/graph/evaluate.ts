@@ -38,7 +38,7 @@ export interface Entry {
   /** Per input: the instance read, or null for a constant. */
   readonly args: readonly (number | null)[];
   /** Per input: the constant's value, or null where an instance is read. */
-  readonly consts: readonly (number | boolean | null)[];
+  readonly consts: readonly (number | boolean | string | null)[];
   readonly out: number;
   readonly frames: readonly Frame[];
 }
@@ -147,7 +147,8 @@ class Evaluator {
     }
     const index = this.entries.length;
     const args = atoms.map((a) => (a.kind === "value" ? this.env.get(a.id)! : null));
-    const consts = atoms.map((a) => (a.kind === "const" ? a.value : null));
+    // a string constant (a flag compared with `===`) carries no number to draw
+    const consts = atoms.map((a) => (a.kind === "const" && typeof a.value !== "string" ? a.value : null));
     const instance = this.define(out, val, index);
     this.entries.push({ index, kind, stmt, args, consts, out: instance, frames: this.frames });
   }
@@ -251,7 +252,7 @@ function bindings(values: readonly unknown[]) {
 
 function forward(s: OpStmt, rule: Rule, vals: readonly unknown[], external: (name: string) => Callable | undefined): unknown {
   // tensor ops and runtime helpers are called by their canonical name, whatever the user's import alias
-  const callee = s.custom ? s.custom.forward : s.op === "array.zeros" ? s.callee ?? "Array" : s.op;
+  const callee = s.custom ? s.custom.forward : s.op === "array.zeros" ? s.callee ?? "Array" : s.op === "read" ? s.callee ?? "" : s.op;
   const b = bindings(vals);
   return run(rule.forward(b.exs, callee), { lookup: (sym) => b.table.get(sym), external });
 }

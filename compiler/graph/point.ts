@@ -17,8 +17,8 @@ function split(text: string): string[] {
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (ch === "[") depth++;
-    else if (ch === "]") depth--;
+    if (ch === "[" || ch === "{") depth++;
+    else if (ch === "]" || ch === "}") depth--;
     else if (ch === "," && depth === 0) {
       parts.push(text.slice(start, i));
       start = i + 1;
@@ -60,7 +60,19 @@ export function parsePoint(text: string, fn: FunctionIR): unknown[] {
   }
   const missing = fn.params.filter((p) => !given.has(p.name)).map((p) => p.name);
   if (missing.length > 0) throw new PointError(`--at: give a value for ${missing.map((m) => `\`${m}\``).join(", ")} (every parameter of \`${fn.name}\` needs one)`);
-  return fn.params.map((p) => convert(p, parseValue(given.get(p.name)!, `--at ${p.name}`)));
+  return fn.params.map((p) => (isData(p) ? dataValue(p, given.get(p.name)!) : convert(p, parseValue(given.get(p.name)!, `--at ${p.name}`))));
+}
+
+/** Constant data (an array of records or of arrays) or a constant of another type: not a flat array of numbers. */
+const isData = (p: Param) => p.type === "data" || (p.type === "array" && /[\]}]\s*\[\]$|\]\s*\[\]\s*\[\]$/.test(p.typeText.replace(/\s+/g, "")));
+
+/** Constant data as JSON: `pts=[{"x":1,"y":2}]`, `X=[[1,2],[3,4]]`, `kind="relu"`. */
+function dataValue(p: Param, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PointError(`--at ${p.name}: \`${p.name}: ${p.typeText}\` is constant data, written as JSON (for example [{"x": 1, "y": 2}] or [[1, 2], [3, 4]])`);
+  }
 }
 
 /** Converts a parsed value to what the parameter's type says. */

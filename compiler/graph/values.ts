@@ -8,7 +8,7 @@ import { isTensor, type Tensor } from "../../runtime/tensor.ts";
 export type Grad = number | number[] | Tensor;
 
 export const isNumberArray = (v: unknown): v is ArrayLike<number> =>
-  Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  (Array.isArray(v) && v.every((x) => typeof x === "number")) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 
 /** A zero gradient shaped like `v`, or undefined for a value that carries none (a boolean). */
 export function zeroLike(v: unknown): Grad | undefined {

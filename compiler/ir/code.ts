@@ -44,8 +44,11 @@ export type CodeStmt =
   | { readonly k: "expr"; readonly expr: Ex; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "if"; readonly cond: Ex; readonly then: CodeStmt[]; readonly else: CodeStmt[]; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "blank" }
-  /** `return { value, grad: { ... } }`, or in forward mode (`tangent` set) `return { value, tangent }`. */
-  | { readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex])[]; readonly tangent?: Ex };
+  /**
+   * `return { value, grad: { ... } }`, or in forward mode (`tangent` set) `return { value, tangent }`.
+   * A gradient entry of a record or tuple parameter's leaf has the path to it: `grad: { params: { w: dw } }`.
+   */
+  | { readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex, (readonly (string | number)[])?])[]; readonly tangent?: Ex };
 
 export interface CodeFunction {
   /** The emitted function's name (`f_grad`). */

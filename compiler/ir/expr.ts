@@ -26,6 +26,8 @@ export type BinaryOp =
 export type Ex =
   | { readonly k: "num"; readonly value: number; readonly text?: string }
   | { readonly k: "bool"; readonly value: boolean }
+  /** A string literal: a constant parameter (`kind: "relu" | "tanh"`) is compared with one. */
+  | { readonly k: "str"; readonly value: string }
   | { readonly k: "ref"; readonly sym: Sym }
   | { readonly k: "bin"; readonly op: BinaryOp; readonly a: Ex; readonly b: Ex }
   | { readonly k: "neg"; readonly a: Ex }
@@ -34,7 +36,8 @@ export type Ex =
   | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[]; readonly runtime?: boolean }
   /** `a.name`, or `a?.name` when `optional`. */
   | { readonly k: "prop"; readonly a: Ex; readonly name: string; readonly optional?: boolean }
-  | { readonly k: "index"; readonly a: Ex; readonly i: Ex }
+  /** `a[i]`, or `a?.[i]` when `optional`. */
+  | { readonly k: "index"; readonly a: Ex; readonly i: Ex; readonly optional?: boolean }
   /** `new Float64Array(n)`, or `a.fill(0)`-style method calls (`method` set, `a` the receiver). */
   | { readonly k: "new"; readonly ctor: string; readonly args: readonly Ex[] }
   | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[]; readonly optional?: boolean }
@@ -50,6 +53,7 @@ const isNum = (e: Ex, v?: number): boolean => e.k === "num" && (v === undefined 
 
 export const num = (value: number): Ex => ({ k: "num", value });
 export const bool = (value: boolean): Ex => ({ k: "bool", value });
+export const str = (value: string): Ex => ({ k: "str", value });
 export const ref = (sym: Sym): Ex => ({ k: "ref", sym });
 export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args });
 /** A call of a runtime function (`matmul`, `sumTo`, ...), imported into the generated module as needed. */
@@ -163,11 +167,12 @@ export function sameEx(a: Ex, b: Ex): boolean {
   switch (a.k) {
     case "num": return b.k === "num" && Object.is(a.value, b.value);
     case "bool": return b.k === "bool" && a.value === b.value;
+    case "str": return b.k === "str" && a.value === b.value;
     case "ref": return b.k === "ref" && a.sym === b.sym;
     case "bin": return b.k === "bin" && a.op === b.op && sameEx(a.a, b.a) && sameEx(a.b, b.b);
     case "neg": case "not": case "nonnull": return sameEx(a.a, (b as typeof a).a);
     case "prop": return b.k === "prop" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a);
-    case "index": return b.k === "index" && sameEx(a.a, b.a) && sameEx(a.i, b.i);
+    case "index": return b.k === "index" && a.optional === b.optional && sameEx(a.a, b.a) && sameEx(a.i, b.i);
     case "call": return b.k === "call" && a.fn === b.fn && a.runtime === b.runtime && all(a.args, b.args);
     case "new": return b.k === "new" && a.ctor === b.ctor && all(a.args, b.args);
     case "method": return b.k === "method" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a) && all(a.args, b.args);
@@ -242,12 +247,13 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
     switch (e.k) {
       case "num": return e.text ?? formatNumber(e.value);
       case "bool": return String(e.value);
+      case "str": return JSON.stringify(e.value);
       case "ref": return name(e.sym);
       case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (literal(e.a) ?? 0) < 0 ? 1 : 0))}`;
       case "not": return `!${wrap(e.a, UNARY)}`;
       case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
       case "prop": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}`;
-      case "index": return `${wrap(e.a, PRIMARY)}[${p(e.i)}]`;
+      case "index": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : ""}[${p(e.i)}]`;
       case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
       case "list": return `[${e.items.map(p).join(", ")}]`;
       case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;

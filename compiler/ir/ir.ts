@@ -18,9 +18,10 @@ export interface SourceLoc {
 
 /**
  * `tensor` is the runtime's Tensor; `array` is an array the function only reads (labels,
- * indices) and never differentiates.
+ * indices) and never differentiates; `data` is a constant of any other type (a string, a
+ * `"relu" | "tanh"` flag), passed through and compared, never differentiated.
  */
-export type ValueType = "number" | "boolean" | "tensor" | "array";
+export type ValueType = "number" | "boolean" | "tensor" | "array" | "string" | "data";
 
 export interface Value {
   readonly id: number;
@@ -44,7 +45,7 @@ export interface Value {
 
 export type Atom =
   | { readonly kind: "value"; readonly id: number }
-  | { readonly kind: "const"; readonly value: number | boolean; readonly text?: string };
+  | { readonly kind: "const"; readonly value: number | boolean | string; readonly text?: string };
 
 export interface OpStmt {
   readonly kind: "op";
@@ -69,8 +70,13 @@ export interface CustomCall {
   readonly forward: string;
   /** The local name of its backward function, or null for a call with no gradient. */
   readonly backward: string | null;
-  /** Per parameter: its type, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
-  readonly params: readonly { readonly type: ValueType; readonly differentiable: boolean }[];
+  /**
+   * The local name of its hand-written forward derivative (`@tangent fTangent`), called in
+   * forward mode as `fTangent(...inputs, out, ...tangents of the differentiated inputs)`.
+   */
+  readonly tangent?: string;
+  /** Per parameter: its type as written and as tsgrad sees it, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
+  readonly params: readonly { readonly type: ValueType; readonly typeText?: string; readonly differentiable: boolean }[];
   readonly result: ValueType;
   /** Where a function without a backward comes from (a package), for messages. */
   readonly module?: string;
@@ -116,6 +122,18 @@ export interface Param {
   readonly type: ValueType;
   readonly value: number;
   readonly wrt: boolean;
+  /**
+   * For a leaf of a record or tuple parameter (parse/shapes.ts): the parameter it belongs to
+   * and the fields or indices that lead to it (`params.w`: "params", ["w"]).
+   */
+  readonly leafOf?: { readonly input: string; readonly path: readonly (string | number)[] };
+}
+
+/** A parameter as the user's signature has it (a record or a tuple is one, of several leaf `Param`s). */
+export interface Input {
+  readonly name: string;
+  /** The type as the generated signature writes it (a record spelled out). */
+  readonly typeText: string;
 }
 
 export interface Import {
@@ -129,10 +147,14 @@ export interface Import {
 export interface FunctionIR {
   readonly name: string;
   readonly params: readonly Param[];
+  /** The user's parameters, when some are records or tuples flattened into leaves (else the params themselves). */
+  readonly inputs?: readonly Input[];
   readonly values: readonly Value[];
   readonly body: Stmt[];
   readonly result: Atom;
   readonly resultType: ValueType;
+  /** A tuple result's type as written (`[number, number]`), which `dout` then has. */
+  readonly resultText?: string;
   /** The runtime module tensor operations come from, for the helpers the backward pass calls. */
   readonly runtimeModule: string | null;
   readonly returnLoc: SourceLoc;
@@ -146,7 +168,7 @@ export interface FunctionIR {
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });
-export const constAtom = (value: number | boolean, text?: string): Atom => ({ kind: "const", value, text });
+export const constAtom = (value: number | boolean | string, text?: string): Atom => ({ kind: "const", value, text });
 
 /**
  * The names a companion of `fn` (its `_grad` or its `_jvp`) keeps as the user wrote them:
@@ -158,6 +180,7 @@ export function reservedNames(fn: FunctionIR): string[] {
   return [...new Set<string>([
     fn.name, "Math",
     ...fn.params.map((p) => p.name),
+    ...(fn.inputs ?? []).map((p) => p.name),
     ...fn.values.flatMap((v) => (v.name && v.scope === 0 ? [v.name] : [])),
     ...fn.imports.map((i) => i.local),
   ])].sort();

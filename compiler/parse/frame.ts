@@ -5,6 +5,7 @@
  */
 import type { FunctionDeclaration, SourceFile } from "ts-morph";
 import type { Atom, ValueType } from "../ir/ir.ts";
+import type { Shape } from "./shapes.ts";
 
 /** What a name in scope stands for. */
 export interface Binding {
@@ -13,6 +14,8 @@ export interface Binding {
   readonly mutable: boolean;
   /** For an array: the value that created it (a parameter, `new Array(n).fill(0)`, a literal). */
   readonly root?: number;
+  /** `let x: number;` before its first assignment on this path: reading it is an error. */
+  readonly unset?: true;
 }
 
 /** Where an expression's value goes: a user's variable (name and version) or a temporary (`name` null). */
@@ -29,6 +32,17 @@ export interface Typed {
 }
 
 export type Env = Map<string, Binding>;
+
+/**
+ * What a record, a tuple or constant data stands for at compile time (parse/records.ts):
+ * a leaf is a value; a record or tuple its members; `data` a place in a constant array of
+ * records or arrays (`pts[i]`), read as `base` followed by `path` with `#` for each index.
+ */
+export type Member =
+  | { readonly k: "leaf"; readonly typed: Typed; readonly root?: number }
+  | { readonly k: "record"; readonly shape: Shape; readonly fields: ReadonlyMap<string, Member> }
+  | { readonly k: "tuple"; readonly shape: Shape; readonly items: readonly Member[] }
+  | { readonly k: "data"; readonly shape: Shape; readonly base: Typed; readonly path: string; readonly indices: readonly Typed[] };
 
 export interface Frame {
   readonly fn: FunctionDeclaration;
@@ -47,10 +61,12 @@ export interface Frame {
   loopDepth: number;
   /** The variables a `return` inside a loop sets, named on first use: the flag and the value. */
   returnVars: { readonly returned: string; readonly result: string } | null;
+  /** Names bound to records, tuples and places in constant data (they are not IR values). */
+  readonly aggregates: Map<string, Member>;
   /** Every identifier of the function, so the names tsgrad adds clash with none (read on first use). */
   identifiers?: Set<string>;
 }
 
 export function newFrame(fn: FunctionDeclaration, file: SourceFile, scope: number, caller: Frame | null, env: Env = new Map(), versions = new Map<string, number>()): Frame {
-  return { fn, file, scope, caller, declaredResult: null, env, versions, loopDepth: 0, returnVars: null };
+  return { fn, file, scope, caller, declaredResult: null, env, versions, loopDepth: 0, returnVars: null, aggregates: new Map() };
 }

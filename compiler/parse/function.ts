@@ -4,7 +4,8 @@
  * for a function with a custom gradient, its one call (signatures.ts).
  */
 import { Node, type FunctionDeclaration } from "ts-morph";
-import { valueAtom, type FunctionIR, type Import, type Param } from "../ir/ir.ts";
+import { valueAtom, type FunctionIR, type Import, type Input, type Param } from "../ir/ir.ts";
+import { flattenParam } from "./records.ts";
 import { errorAt, locOf } from "./locate.ts";
 import type { Modules } from "./modules.ts";
 import { Lowerer } from "./lowerer.ts";
@@ -20,7 +21,7 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
   const bodyNode = fn.getBody();
   if (!bodyNode || !Node.isBlock(bodyNode)) throw errorAt(nameNode, `\`${name}\` has no body to differentiate`);
 
-  const params = lowerParams(cx);
+  const { params, grouped } = lowerParams(cx);
   const into = intoTag(fn, params);
   const returnType = fn.getReturnTypeNode();
   const declaredResult = returnType ? cx.valueType(returnType, "the result") : null;
@@ -39,6 +40,9 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
   return {
     name,
     params,
+    ...(grouped ? { inputs: grouped } : {}),
+    // a tuple result: `dout` is a tuple too
+    ...(declaredResult === "array" && returnType && !/^(number\[\]|Float64Array)$/.test(returnType.getText()) ? { resultText: tupleText(returnType) } : {}),
     values: cx.values,
     body: cx.block,
     result: result.atom,
@@ -62,27 +66,41 @@ function intoTag(fn: FunctionDeclaration, params: readonly Param[]): boolean {
   if (!params.some((p) => p.wrt && p.type === "array")) {
     throw errorAt(tag, `@into writes the gradients of array parameters into arrays the caller passes, but \`${fn.getName()}\` differentiates no \`number[]\` or \`Float64Array\` parameter`);
   }
+  const leaf = params.find((p) => p.leafOf);
+  if (leaf) throw errorAt(tag, `@into does not take record or tuple parameters yet (\`${leaf.leafOf!.input}\`): pass their arrays as parameters of their own`);
   if ((tag.getCommentText() ?? "").trim() !== "") throw errorAt(tag, "@into takes no names: it applies to every differentiated array parameter");
   return true;
 }
 
-function lowerParams(cx: Lowerer): Param[] {
+/** The IR parameters (a record or tuple's leaves), and the user's, when some are records or tuples. */
+function lowerParams(cx: Lowerer): { params: Param[]; grouped: Input[] | null } {
   const wrt = wrtNames(cx.fn);
   const params: Param[] = [];
-  for (const { name, type, typeText, differentiable } of signature(cx, cx.fn)) {
+  const inputs: Input[] = [];
+  for (const { name, type, typeText, differentiable, shape } of signature(cx, cx.fn)) {
     const isWrt = wrt ? wrt.names.has(name) : differentiable;
-    if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated`);
+    if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated (and records and tuples of them)`);
+    inputs.push({ name, typeText });
+    if (shape.k === "record" || shape.k === "tuple" || shape.k === "list") {
+      const flat = flattenParam(cx, name, shape, isWrt);
+      params.push(...flat.params);
+      cx.frame.aggregates.set(name, flat.member);
+      // constant data is also an array value: its `.length`, an argument
+      if (flat.member.k === "data") cx.env.set(name, { atom: flat.member.base.atom, type: "array", mutable: false, root: flat.params[0]!.value });
+      continue;
+    }
     const value = cx.newValue(name, 1, name, type, true, typeText);
     cx.frame.versions.set(name, 1);
     cx.env.set(name, { atom: valueAtom(value), type, mutable: true, root: value });
     params.push({ name, typeText, type, value, wrt: isWrt });
   }
+  const grouped = params.some((p) => p.leafOf) || inputs.length !== params.length ? inputs : null;
   if (wrt) {
     for (const n of wrt.names) {
-      if (!params.some((p) => p.name === n)) throw errorAt(wrt.tag, `@wrt names \`${n}\`, which is not a parameter of \`${cx.fn.getName()}\``);
+      if (!params.some((p) => p.name === n) && !inputs.some((p) => p.name === n)) throw errorAt(wrt.tag, `@wrt names \`${n}\`, which is not a parameter of \`${cx.fn.getName()}\``);
     }
   }
-  return params;
+  return { params, grouped };
 }
 
 /** The names listed by `@wrt` (spaces or commas), or null when the tag is absent. */
@@ -96,4 +114,10 @@ function wrtNames(fn: FunctionDeclaration): { names: Set<string>; tag: Node } | 
     }
   }
   return null;
+}
+
+/** A tuple type as the generated code writes it (an alias spelled out: the module may not export it). */
+function tupleText(typeNode: Node): string {
+  const alias = Node.isTypeReference(typeNode) ? typeNode.getSourceFile().getTypeAlias(typeNode.getTypeName().getText()) : undefined;
+  return (alias?.getTypeNode() ?? typeNode).getText().replace(/\s+/g, " ");
 }

@@ -13,6 +13,12 @@ import type { Modules } from "./modules.ts";
 import { newFrame, type Binding, type Env, type Frame, type Target, type Typed } from "./frame.ts";
 import { ARRAY_TYPE, RUNTIME_MODULE, TENSOR_OPERATORS } from "./syntax.ts";
 
+/** A string literal type, or a union of them: `"relu" | "tanh"`. */
+export function isStringLiterals(typeNode: Node): boolean {
+  if (Node.isUnionTypeNode(typeNode)) return typeNode.getTypeNodes().every(isStringLiterals);
+  return Node.isLiteralTypeNode(typeNode) && Node.isStringLiteral(typeNode.getLiteral());
+}
+
 export class Lowerer {
   readonly values: Value[] = [];
   /** The imports the generated module needs for this function, by the local name it uses. */
@@ -83,7 +89,14 @@ export class Lowerer {
     const text = typeNode.getText().replace(/\s+/g, " ");
     if (text === "number") return "number";
     if (text === "boolean") return "boolean";
+    // a string (`kind: "relu" | "tanh"`) is a constant, compared with `===` or by a `switch`
+    if (text === "string" || isStringLiterals(typeNode)) return "string";
     if (ARRAY_TYPE.test(text)) return "array";
+    // a tuple of numbers, as a result or a local, is an array of its length
+    if (Node.isTupleTypeNode(typeNode) && typeNode.getElements().every((e) => e.getText() === "number")) return "array";
+    const alias = Node.isTypeReference(typeNode) ? typeNode.getSourceFile().getTypeAlias(typeNode.getTypeName().getText()) : undefined;
+    const aliased = alias?.getTypeNode();
+    if (aliased && Node.isTupleTypeNode(aliased) && aliased.getElements().every((e) => e.getText() === "number")) return "array";
     const file = typeNode.getSourceFile();
     const imported = this.modules.importsOf(file).get(text)?.import;
     if (imported && imported.imported === "Tensor" && RUNTIME_MODULE.test(imported.module)) {
@@ -95,7 +108,7 @@ export class Lowerer {
     if (text === "Tensor") {
       throw errorAt(typeNode, `${what} has type \`Tensor\`, which is not imported from tsgrad's runtime: add \`import type { Tensor } from ".../runtime/tensor.ts"\``);
     }
-    throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, the runtime's \`Tensor\`, and arrays of numbers`);
+    throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, strings (constants), the runtime's \`Tensor\`, and arrays of numbers`);
   }
 
   /**
@@ -139,6 +152,9 @@ export class Lowerer {
       if (strictEq) return;
       const wants = rule.signature?.[i] ?? fallback;
       if (wants === "static" || wants.split("|").includes(a.type)) return;
+      if (a.type === "data") {
+        throw errorAt(node, `${what} needs ${rule.signature ? `a ${wants.replace("|", " or a ")} as argument ${i + 1}` : `${wants} operands`}, got a constant tsgrad only passes through or compares with \`===\` (a string, a flag, a record that is not differentiated)`);
+      }
       const shown = wants.replace("|", " or a ");
       const hint = a.type === "tensor" && !rule.signature && TENSOR_OPERATORS[key]
         ? `: operators do not apply to tensors, call \`${TENSOR_OPERATORS[key]}\` from the runtime` : "";

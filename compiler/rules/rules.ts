@@ -15,7 +15,7 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, sub,
+  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub,
 } from "../ir/expr.ts";
 import type { CustomCall } from "../ir/ir.ts";
 import { ANY, POSITIVE, UNIT, callForward, sumOf, type ArgKind, type Rule, type RuleKind, type VjpArgs } from "./kinds.ts";
@@ -80,6 +80,16 @@ function extreme(strict: BinaryOp, loose: BinaryOp, hint: string): Rule {
 const zerosArray = ([n]: readonly Ex[], kind: string): Ex =>
   kind === "Float64Array" ? newOf("Float64Array", n!) : method(newOf("Array<number>", n!), "fill", num(0));
 
+/** `a` followed by `path`: `.name` a field, `[#]` the next index, `[2]` a literal one. */
+function readPath(a: Ex, indices: readonly Ex[], path: string): Ex {
+  let e = a;
+  let k = 0;
+  for (const [, field, at] of path.matchAll(/\.([\w$]+)|\[(#|\d+)\]/g)) {
+    e = field !== undefined ? prop(e, field) : index(e, at === "#" ? indices[k++]! : num(Number(at)));
+  }
+  return e;
+}
+
 const isLiteral = (e: Ex): e is Extract<Ex, { k: "num" }> => e.k === "num";
 
 /**
@@ -143,6 +153,16 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     domain: [ANY, ANY],
   },
   length: { kind: "zero", arity: 1, signature: ["array"], hint: "n", result: "number", forward: ([a]) => prop(a!, "length"), jvp: () => null, domain: [ANY] },
+  /**
+   * A number read from constant data (an array of records or of arrays, never differentiated):
+   * `pts[i].x`, `X[i][j]`. The callee is the access after the array, `#` standing for each index in turn.
+   */
+  read: {
+    kind: "zero", arity: "variadic", signature: ["array", "number", "number", "number", "number", "number", "number", "number"], hint: "elem", result: "number",
+    forward: ([a, ...indices], path) => readPath(a!, indices, path),
+    jvp: () => null,
+    domain: [ANY, ANY],
+  },
 
   // local arrays: `new Array(n).fill(0)` or `new Float64Array(n)` (the callee says which), `[a, b]`
   "array.zeros": {
@@ -321,6 +341,24 @@ const customRules = new WeakMap<CustomCall, Rule>();
  * inputs that carry no gradient (labels, flags) are ignored. Without a backward, the call
  * has no gradient at all (a package function on values that are not differentiated).
  */
+/**
+ * Forward mode through a `@tangent fTangent` call: `fTangent(...inputs, out, ...dots)`, one
+ * tangent per differentiated input, a zero of its shape where that tangent is zero.
+ */
+function tangentCall(c: CustomCall, tangent: string): NonNullable<Rule["jvp"]> {
+  const zero = (x: Ex, i: number): Ex => {
+    const p = c.params[i]!;
+    if (p.type === "tensor") return rt("zerosLike", x);
+    if (p.type !== "array") return num(0);
+    return /Float64Array/.test(p.typeText ?? "") ? newOf("Float64Array", prop(x, "length")) : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+  };
+  return ({ args, out, dots }) => {
+    const live = c.params.some((p, i) => p.differentiable && dots[i] !== null);
+    if (!live) return null;
+    return call(tangent, ...args, out, ...c.params.flatMap((p, i) => (p.differentiable ? [dots[i] ?? zero(args[i]!, i)] : [])));
+  };
+}
+
 function customRule(c: CustomCall): Rule {
   const backward = c.backward;
   const single = c.params.length === 1;
@@ -336,9 +374,10 @@ function customRule(c: CustomCall): Rule {
       ? (p) => c.params.map((param, i) => (!param.differentiable ? null : single ? backwardCall(p) : index(p.shared!, num(i))))
       : undefined,
     shared: backward && !single ? backwardCall : undefined,
-    // a user's backward gives no forward derivative (forward mode rejects it: transforms/forward.ts);
-    // a call without a gradient has a zero tangent
-    jvp: backward ? undefined : () => null,
+    // a user's backward gives no forward derivative: forward mode calls the `@tangent` function
+    // when there is one and rejects the call otherwise (transforms/forward.ts); a call without a
+    // gradient has a zero tangent
+    jvp: !backward ? () => null : c.tangent ? tangentCall(c, c.tangent) : undefined,
     domain: c.params.map(() => ANY),
   };
 }

@@ -2,7 +2,7 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { add, bool, forEachSym, method, newOf, num, prop, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
+import { add, bool, forEachSym, method, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
 import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
@@ -380,7 +380,7 @@ export class TransformContext {
 
   /** The types of an operation's inputs. */
   argTypes(op: OpStmt): ValueType[] {
-    return op.args.map((a) => (a.kind === "const" ? (typeof a.value === "boolean" ? "boolean" : "number") : this.fn.values[a.id]!.type));
+    return op.args.map((a) => (a.kind === "const" ? (typeof a.value === "boolean" ? "boolean" : typeof a.value === "string" ? "string" : "number") : this.fn.values[a.id]!.type));
   }
 
   isUser(id: number): boolean {
@@ -397,7 +397,7 @@ export class TransformContext {
     if (def?.kind !== "op" || this.isUser(id)) return false;
     const rule = ruleOf(def);
     if (this.readsChanging(def)) return false;
-    const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" ||
+    const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" || def.op === "read" ||
       (!this.activity.isActive(id) && (rule.kind === "linear" || rule.kind === "bilinear") && rule.result === "number" && !def.op.startsWith("tensor."));
     if (!cheap) return false;
     return def.args.every((a) => a.kind === "const" || this.isUser(a.id) || this.fn.values[a.id]!.param || this.isRematerialised(a.id));
@@ -411,7 +411,7 @@ export class TransformContext {
 
   /** How the emitted code reads an atom: a literal, a variable, or a recomputed comparison. */
   atomEx(a: Atom): Ex {
-    if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : { k: "num", value: a.value, text: a.text };
+    if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : typeof a.value === "string" ? str(a.value) : { k: "num", value: a.value, text: a.text };
     if (this.isRematerialised(a.id)) return this.opEx(this.defs.get(a.id) as OpStmt, (x) => this.atomEx(x));
     return ref(this.forwardMode ? this.forwardSym(a.id) : this.valueSym(a.id));
   }

@@ -15,6 +15,7 @@
  */
 import { forEachSym, method, newOf, num, prop, ref, rt, substitute, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
+import { boundary, optionalRecordType, pathEx } from "./boundary.ts";
 import { reservedNames, type Atom, type FunctionIR, type IfStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
 import { ruleOf } from "../rules/rules.ts";
@@ -35,11 +36,13 @@ export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
   const code = primal(cx, needed, plans, beside);
 
   const wrt = fn.params.filter((p) => p.wrt);
+  const edge = boundary(cx, fn);
   const inputs: CodeStmt[] = [];
   for (const p of fn.params) {
     const sym = cx.valueSym(p.value);
     if (!beside.has(sym)) continue;
-    const given = p.wrt && cx.isActive(p.value) ? prop(ref(tangents), p.name) : null;
+    const key = edge.key(p);
+    const given = p.wrt && cx.isActive(p.value) ? pathEx(ref(tangents), [key.name, ...key.path], true) : null;
     const zero = beside.zeroOf(p.value);
     inputs.push({ k: "decl", mutable: true, sym: beside.tangentSym(sym), init: given ? { k: "bin", op: "??", a: given, b: zero } : zero, role: "backward" });
   }
@@ -50,11 +53,11 @@ export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
     name: `${fn.name}_jvp`,
     source: fn.name,
     mode: "jvp",
-    params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText })),
-    dout: { sym: tangents, init: null, type: `{ ${wrt.map((p) => `${p.name}?: ${p.typeText}`).join("; ")} }` },
+    params: edge.params,
+    dout: { sym: tangents, init: null, type: optionalRecordType(wrt.map((p) => ({ path: [edge.key(p).name, ...edge.key(p).path], type: p.typeText }))) },
     into: null,
     runtimeModule: fn.runtimeModule,
-    body: [...inputs, ...code, { k: "return", value: result, grad: [], tangent }],
+    body: [...edge.prologue([...inputs, ...code]), ...inputs, ...code, { k: "return", value: result, grad: [], tangent }],
     imports: fn.imports,
     reserved: reservedNames(fn),
   };
@@ -75,7 +78,8 @@ function rejectCustomGradients(fn: FunctionIR, activity: Activity): void {
       throw new CompileError({
         line: s.loc.line, col: s.loc.col, length: Math.max(1, s.loc.text.length), ...(s.loc.file ? { file: s.loc.file } : {}),
         message: `\`${name}\` has a custom gradient (\`@gradient ${s.custom.backward}\`), which is a backward pass only, so \`${fn.name}_jvp\` (forward mode, \`@jvp\`) ` +
-          `cannot differentiate this call (a hand-written forward rule, \`@tangent\`, is not supported yet): leave \`@jvp\` off \`${fn.name}\`, ` +
+          `cannot differentiate this call: give \`${name}\` a forward derivative too (\`@tangent ${name}Tangent\`, with ` +
+          `\`export function ${name}Tangent(...its parameters, out, ...their tangents)\` returning the result's tangent), leave \`@jvp\` off \`${fn.name}\`, ` +
           `or drop \`@gradient\` from \`${name}\` so that tsgrad differentiates its body`,
       });
     }

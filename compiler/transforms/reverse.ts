@@ -13,6 +13,7 @@ import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
 import { mutates } from "../analyses/uses.ts";
 import { primal } from "./primal.ts";
+import { boundary } from "./boundary.ts";
 import { backwardLoop, planLoops, runsCounted } from "./tape.ts";
 
 interface Contribution {
@@ -109,20 +110,22 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     return s;
   });
 
+  const edge = boundary(cx, fn);
   const grad = fn.params
     .filter((p) => p.wrt)
-    .map((p) => [p.name, contributed.has(p.value) ? adjointEx(p.value) : cx.zeroFor(p.value)] as const);
-  const body: CodeStmt[] = [
+    .map((p) => [edge.key(p).name, contributed.has(p.value) ? adjointEx(p.value) : cx.zeroFor(p.value), edge.key(p).path] as const);
+  const code: CodeStmt[] = [
     ...forward,
     ...(backward.length > 0 ? [{ k: "blank" } as const, ...finish(backward)] : []),
     { k: "return", value: cx.atomEx(fn.result), grad },
   ];
+  const body = [...edge.prologue(code), ...code];
   return {
     name: `${fn.name}_grad`,
     source: fn.name,
-    params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText })),
+    params: edge.params,
     dout: fn.resultType === "tensor" || fn.resultType === "array"
-      ? { sym: dout, init: null, type: fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number" }
+      ? { sym: dout, init: null, type: fn.resultText ?? (fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number") }
       : { sym: dout, init: num(1) },
     into: cx.into === null ? null : {
       sym: cx.into,

@@ -196,7 +196,7 @@ export function runsCounted(cx: TransformContext, loop: LoopStmt): boolean {
 function cheap(cx: TransformContext, op: OpStmt): boolean {
   const rule = ruleOf(op);
   if (op.op.startsWith("tensor.") || rule.write || cx.readsChanging(op)) return false;
-  if (rule.kind === "linear" || rule.kind === "bilinear" || rule.kind === "logic" || op.op === "index" || op.op === "length") return true;
+  if (rule.kind === "linear" || rule.kind === "bilinear" || rule.kind === "logic" || op.op === "index" || op.op === "read" || op.op === "length") return true;
   return op.op === "/" || (op.op === "**" && op.args[1]!.kind === "const");
 }
 

@@ -52,7 +52,14 @@ const OTHERS: Record<string, Point> = {
   twoLayer: { at: "W1=[[0.2,-0.5,0.1],[0.4,0.3,-0.2]],b1=[0.1,0,-0.1],W2=[[0.3,-0.2],[0.1,0.5],[-0.4,0.2]],b2=[0.05,-0.05],X=[[1,-1],[0.5,2]],y=[0,1]" },
   product: { at: "W=[[1,2],[3,4]],X=[[0.5,-1],[2,0]]", dout: "[[1,0],[0,1]]" },
   rectify: { at: "x=[1,-2,0.5]", dout: "[1,1,1]" },
+  lineLoss: { at: 'a=0.5,b=-0.2,pts=[{"x":1,"y":0.4},{"x":-1,"y":0.9},{"x":2,"y":1.1}]' },
+  energy: { at: 'pos=[0.1,0.2,1.1,-0.3,0.4,0.9],bodies=[{"x":0,"y":0,"m":1},{"x":1,"y":0,"m":0.5},{"x":0.5,"y":1,"m":2}],eps=0.1' },
+  logisticLoss: { at: "params_w=[0.5,-0.3],params_b=0.1,X=[[1,2],[-1,0.5],[0.3,-2]],y=[1,0,1]" },
+  finalEnergy: { at: "x=1,v=0,k=2,c=0.1,dt=0.1,steps=3" },
+  rotate: { at: "p_0=0.5,p_1=-1,angle=0.3", dout: "[1,-0.5]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
+  // fixtures/models/softmax_regression.ts: W flat, 3 classes of 2 features
+  softmaxLoss: { at: "W=[0.5,-1,2,0.3,0.1,-0.4],x=[1,-2],label=1" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
 };
 

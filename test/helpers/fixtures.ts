@@ -9,7 +9,9 @@ export const FIXTURES_DIR = new URL("../../fixtures/", import.meta.url).pathname
  * fixtures import (fixtures/helpers.ts) is read through those imports, not compiled itself.
  */
 export function fixtureInputs(): string[] {
-  return readdirSync(FIXTURES_DIR)
+  // subdirectories too: fixtures/models/ holds whole models written the natural way
+  return (readdirSync(FIXTURES_DIR, { recursive: true }) as string[])
+    .map((f) => f.split("\\").join("/"))
     .filter((f) => f.endsWith(".ts") && !f.endsWith(".grad.ts"))
     .filter((f) => /@differentiable\b/.test(readFileSync(join(FIXTURES_DIR, f), "utf8")))
     .sort()

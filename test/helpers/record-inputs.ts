@@ -1,0 +1,21 @@
+/**
+ * Inputs of the fixtures whose parameters are records, tuples or constant data
+ * (fixtures/records.ts, fixtures/tuples.ts, fixtures/models/), by seed.
+ */
+import { rand } from "../../runtime/index.ts";
+
+const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
+const one = (seed: number, lo = -1, hi = 1) => uniform(1, seed, lo, hi)[0]!;
+
+export const RECORD_INPUTS: Record<string, (seed: number) => unknown[]> = {
+  linearLoss: (s) => [{ w: uniform(3, s), b: one(s + 1) }, uniform(3, s + 2, -2, 2), one(s + 3)],
+  destructured: (s) => [{ w: uniform(4, s), b: one(s + 1) }, uniform(4, s + 2, -2, 2)],
+  nested: (s) => [{ scale: one(s), inner: { shift: one(s + 1), gain: one(s + 2) } }, { a: one(s + 3, -2, 2), b: one(s + 4) }],
+  oscillate: (s) => [uniform(2, s), 0.5 + one(s + 1, 0, 1)],
+  rotate: (s) => [uniform(2, s, -2, 2), one(s + 1, -3, 3)],
+  // fixtures/models/
+  lineLoss: (s) => [{ a: one(s), b: one(s + 1) }, uniform(5, s + 2, -2, 2).map((x, i) => ({ x, y: 0.5 * x + one(s + 10 + i, -0.3, 0.3) }))],
+  energy: (s) => [uniform(6, s, -1, 1), uniform(3, s + 1, 0, 1).map((m, i) => ({ x: one(s + 2 + i), y: one(s + 5 + i), m: 0.5 + m })), 0.3 + one(s + 9, 0, 0.5)],
+  logisticLoss: (s) => [{ w: uniform(3, s), b: one(s + 1) }, [0, 1, 2, 3].map((i) => uniform(3, s + 2 + i, -2, 2)), uniform(4, s + 7, 0, 1).map((u) => (u < 0.5 ? 0 : 1))],
+  finalEnergy: (s) => [uniform(2, s), 1 + one(s + 1, 0, 1), 0.2 * one(s + 2, 0, 1), 0.05 + 0.1 * one(s + 3, 0, 1), 3 + (s % 5)],
+};
