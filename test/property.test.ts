@@ -493,7 +493,34 @@ export function softSignBackward(v: number, out: number, dout: number): number {
 `;
 /** A call of a function with a hand-written backward: it has no tangent rule, so no f_jvp. */
 const CUSTOM_CALL = /\b(cubed|softSign)\(/;
-const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.map((p) => p.text)].join("\n");
+const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.flatMap((p) => [p.text, recordTwin(p)?.text ?? ""])].join("\n");
+
+/**
+ * The program with its differentiated numbers in one record parameter, destructured first
+ * (`let { x, y } = params;`, then the same body): its gradient's `grad.params` must be the
+ * program's gradients of those numbers, and the rest of its gradient the same. Programs
+ * tagged `@into` (which takes no records) have none.
+ */
+function recordTwin(p: Program): { name: string; text: string; fields: string[]; args: (args: readonly unknown[]) => unknown[] } | null {
+  const fields = p.params.filter((q) => q.type === "number" && p.wrt.includes(q.name));
+  if (p.into || fields.length === 0) return null;
+  const rest = p.params.filter((q) => !fields.includes(q));
+  const name = `${p.name}_rec`;
+  const wrt = p.wrtTag ? ["@wrt params", ...rest.filter((q) => p.wrt.includes(q.name)).map((q) => q.name)].join(" ") : null;
+  const doc = wrt ? `/**\n * @differentiable\n * ${wrt}\n */` : "/** @differentiable */";
+  const record = `params: { ${fields.map((q) => `${q.name}: number`).join("; ")} }`;
+  const params = [record, ...rest.map((q) => `${q.name}: ${q.type}`)].join(", ");
+  const body = [`let { ${fields.map((q) => q.name).join(", ")} } = params;`, ...p.body.map(renderStmt), `return ${render(p.ret)};`].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
+  return {
+    name,
+    text: `${doc}\nexport function ${name}(${params}): number {\n${body}\n}\n`,
+    fields: fields.map((q) => q.name),
+    args: (args) => [
+      Object.fromEntries(fields.map((q) => [q.name, args[p.params.indexOf(q)]])),
+      ...rest.map((q) => args[p.params.indexOf(q)]),
+    ],
+  };
+}
 
 /**
  * The batch compiled with each program tagged `@checkpoint 2`, but those that tsgrad refuses
@@ -984,7 +1011,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, checkpointed: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, checkpointed: 0, records: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -1020,6 +1047,7 @@ describe("random programs", () => {
             if (program.into) stats.into++;
             const ownCode = (text: string) => text.slice(text.indexOf(`function ${program.name}_grad(`)).split("\n}\n")[0]!;
             if (ownCode(checkpointed.output).includes("segmentLength")) stats.checkpointed++;
+            if (recordTwin(program)) stats.records++;
             for (const args of points) {
               stats.points++;
               const where = `${program.name}(${JSON.stringify(args).slice(1, -1)})`;
@@ -1064,6 +1092,19 @@ describe("random programs", () => {
                 expect(close, `fused and combined d${k} = ${v}, neither ${apart.grad[k]} ${context()}\n--- neither ---\n${unfused.output}`).toBe(true);
               }
               expect(value === f(...args), `value ${value} differs from the original's ${f(...args)} ${context()}`).toBe(true);
+              const twin = recordTwin(program);
+              if (twin) {
+                const r = grad[`${twin.name}_grad`]!(...twin.args(args));
+                const same = (a: unknown, b: unknown) => {
+                  const [xs, ys] = [[a].flat(), [b].flat()] as number[][];
+                  return xs.length === ys.length && xs.every((x, i) => Math.abs(x - ys[i]!) <= 1e-12 * (1 + Math.abs(x)));
+                };
+                expect(r.value === value, `record twin: value ${r.value}, not ${value} ${context()}\n${twin.text}`).toBe(true);
+                for (const k of program.wrt) {
+                  const got = twin.fields.includes(k) ? r.grad.params[k] : r.grad[k];
+                  expect(same(got, g[k]), `record twin: d${k} = ${got}, not ${g[k]} ${context()}\n${twin.text}`).toBe(true);
+                }
+              }
               expect(Object.keys(g), `gradient keys ${context()}`).toEqual(program.wrt);
             }
           }
@@ -1074,7 +1115,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1087,6 +1128,7 @@ describe("random programs", () => {
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
     expect(stats.jvp, `${stats.jvp} of ${stats.checked} checked points in forward mode`).toBeGreaterThan(0.5 * stats.checked);
     expect(stats.checkpointed, `${stats.checkpointed} of ${stats.programs} programs have a checkpointed loop`).toBeGreaterThan(0.02 * stats.programs);
+    expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.3 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {

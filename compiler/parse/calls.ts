@@ -126,7 +126,7 @@ function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNod
   checkDeclaration(decl);
   const before = cx.values.length;
   const argStart = cx.block.length;
-  const { args, params } = callArguments(cx, decl, argNodes, node);
+  const { args, params, members } = callArguments(cx, decl, argNodes, node);
   const returnType = decl.getReturnTypeNode();
   const declared = returnType ? cx.valueType(returnType, `the result of \`${name}\``) : null;
 
@@ -134,8 +134,9 @@ function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNod
   const caller = cx.frame;
   const first = cx.values.length;
   const start = cx.block.length;
-  const env = new Map(params.map((p, i): [string, Binding] => [p.name, { atom: args[i]!.atom, type: args[i]!.type, mutable: true }]));
+  const env = new Map(params.flatMap((p, i): [string, Binding][] => (members[i] && members[i]!.k !== "data" ? [] : [[p.name, { atom: args[i]!.atom, type: args[i]!.type, mutable: true }]])));
   const frame = newFrame(decl, file, ++cx.scopes, caller, env, new Map(params.map((p) => [p.name, 1])));
+  members.forEach((m, i) => { if (m) frame.aggregates.set(params[i]!.name, m); });
   frame.declaredResult = declared;
   // an argument computed for this call is named for the parameter it binds: `const v = a - b` (not an element read, `xs[i]`, which stays as it is)
   args.forEach((a, i) => {
@@ -176,14 +177,24 @@ function callArguments(cx: Lowerer, decl: FunctionDeclaration, argNodes: readonl
     const list = params.length > 0 ? ` (${params.map((p) => p.name).join(", ")})` : "";
     throw errorAt(node, `\`${name}\` takes ${params.length} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
   }
-  const args = argNodes.map((a) => expr(cx, a as Expression));
+  // a record, tuple or constant data argument is passed as what it stands for (its leaves), not as a value
+  const members = params.map((p, i) => (p.shape.k === "record" || p.shape.k === "tuple" || p.shape.k === "list" ? memberOf(cx, argNodes[i]!) : null));
+  const args = argNodes.map((a, i): Typed => {
+    const m = members[i];
+    if (params[i]!.shape.k === "record" || params[i]!.shape.k === "tuple") {
+      if (!m) throw errorAt(a, `argument ${i + 1} of \`${name}\` is a \`${params[i]!.typeText}\`: pass a record or tuple parameter or variable (\`${params[i]!.name}\`)`);
+      return { atom: { kind: "const", value: 0 }, type: "data" };
+    }
+    return m && m.k === "data" ? { ...m.base, type: "array" } : expr(cx, a as Expression);
+  });
   args.forEach((a, i) => {
     const p = params[i]!;
+    if (members[i] && p.shape.k !== "list") return;
     if (a.type !== p.type) {
       throw errorAt(argNodes[i]!, `argument ${i + 1} of \`${name}\` is ${TYPE_NAMES[a.type]}, but its parameter \`${p.name}\` is a \`${p.typeText}\``);
     }
   });
-  return { args, params };
+  return { args, params, members };
 }
 
 /**

@@ -96,6 +96,9 @@ function lowerParams(cx: Lowerer): { params: Param[]; grouped: Input[] | null } 
   const inputs: Input[] = [];
   for (const { name, type, typeText, differentiable, shape } of signature(cx, cx.fn)) {
     const isWrt = wrt ? wrt.names.has(name) : differentiable;
+    if (isWrt && !differentiable && shape.k === "list") {
+      throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: an array of arrays or records is constant data here, not differentiated yet; store numbers to differentiate flat (\`number[]\`, read as \`W[i * cols + j]\`), as a Tensor, or as a record of arrays`);
+    }
     if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated (and records and tuples of them)`);
     inputs.push({ name, typeText });
     if (shape.k === "record" || shape.k === "tuple" || shape.k === "list") {

@@ -32,7 +32,7 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
     const typeNode = p.getTypeNode();
     if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
     const shape = shapeOf(cx, typeNode, `parameter \`${name}\``);
-    const typeText = shape.k === "leaf" ? typeNode.getText() : shape.text;
+    const typeText = shape.k === "leaf" && shape.type !== "string" ? typeNode.getText() : shape.text;
     const type: ValueType = shape.k === "leaf" ? shape.type : shape.k === "list" ? "array" : "data";
     const differentiable = carriesGradient(shape, (text, t) => t === "number" || t === "tensor" || (t === "array" && DIFFERENTIABLE_ARRAY.test(text)));
     return { name, type, typeText, differentiable, shape, typeNode };

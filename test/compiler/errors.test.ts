@@ -59,6 +59,8 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["@wrt naming a string", "/**\n * @differentiable\n * @wrt s\n */\nexport function f(x: number, s: string): number {\n  return x;\n}\n", /@wrt names `s`, a `string`: only `number`/, 3, 4],
   ["a method call on a record", wrap("  return p.norm();", "p: { x: number; norm(): number }"), /calling `p.norm` is not supported: methods and `this` stay out of differentiable code, write a plain function taking the record/, 3, 10],
   ["a record read whole", wrap("  const q = p;\n  return q;", "p: { x: number }"), /`q` is a record: read its numbers \(`q.x`\)/, 4, 10],
+  ["@wrt naming a nested array", "/**\n * @differentiable\n * @wrt W\n */\nexport function f(W: number[][]): number {\n  return W[0][0];\n}\n", /an array of arrays or records is constant data here, not differentiated yet; store numbers to differentiate flat/, 3, 4],
+  ["destructuring a number", wrap("  const { a } = x;\n  return a;"), /destructuring reads a record or tuple parameter here/, 3, 17],
   ["a missing field", wrap("  return p.y;", "p: { x: number }"), /`p` has no field `y`/, 3, 10],
   ["var", wrap("  var y = x;\n  return y;"), /`var` is not supported: use `let` or `const`/, 3, 3],
   ["writing outside the function", `let total = 0;\n${wrap("  total = x;\n  return x;")}`, /writing to state outside the function is not supported \(the gradient could not see it\)/, 4, 3],

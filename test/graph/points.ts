@@ -56,6 +56,7 @@ const OTHERS: Record<string, Point> = {
   energy: { at: 'pos=[0.1,0.2,1.1,-0.3,0.4,0.9],bodies=[{"x":0,"y":0,"m":1},{"x":1,"y":0,"m":0.5},{"x":0.5,"y":1,"m":2}],eps=0.1' },
   logisticLoss: { at: "params_w=[0.5,-0.3],params_b=0.1,X=[[1,2],[-1,0.5],[0.3,-2]],y=[1,0,1]" },
   finalEnergy: { at: "x=1,v=0,k=2,c=0.1,dt=0.1,steps=3" },
+  scored: { at: 'w=[0.5,0.8],x=[0.4,0.9],kind="tanh",labels=[1,-1],squared=true,name="n"' },
   rotate: { at: "p_0=0.5,p_1=-1,angle=0.3", dout: "[1,-0.5]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
   // fixtures/models/softmax_regression.ts: W flat, 3 classes of 2 features

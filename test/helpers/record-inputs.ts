@@ -13,6 +13,9 @@ export const RECORD_INPUTS: Record<string, (seed: number) => unknown[]> = {
   nested: (s) => [{ scale: one(s), inner: { shift: one(s + 1), gain: one(s + 2) } }, { a: one(s + 3, -2, 2), b: one(s + 4) }],
   oscillate: (s) => [uniform(2, s), 0.5 + one(s + 1, 0, 1)],
   rotate: (s) => [uniform(2, s, -2, 2), one(s + 1, -3, 3)],
+  twoTargets: (s) => [{ w: uniform(3, s), b: one(s + 1) }, uniform(3, s + 2, -2, 2), uniform(3, s + 3, -2, 2)],
+  // kinks of relu and abs: points away from them, as the finite differences need
+  scored: (s) => [uniform(4, s, 0.3, 1), uniform(4, s + 1, 0.3, 1), (["relu", "tanh", "linear"] as const)[s % 3], Int32Array.from([3, -2, 4, -3]), s % 2 === 0, "n"],
   // fixtures/models/
   lineLoss: (s) => [{ a: one(s), b: one(s + 1) }, uniform(5, s + 2, -2, 2).map((x, i) => ({ x, y: 0.5 * x + one(s + 10 + i, -0.3, 0.3) }))],
   energy: (s) => [uniform(6, s, -1, 1), uniform(3, s + 1, 0, 1).map((m, i) => ({ x: one(s + 2 + i), y: one(s + 5 + i), m: 0.5 + m })), 0.3 + one(s + 9, 0, 0.5)],
