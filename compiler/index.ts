@@ -17,6 +17,7 @@ import type { PrettierOptions } from "./emit/prettier.ts";
 import { reverseMode } from "./transforms/reverse.ts";
 import { fuseLoops } from "./transforms/fuse.ts";
 import { combineSums } from "./transforms/combine.ts";
+import { carrySums, symbolsAfter } from "./transforms/carry.ts";
 import { forwardMode } from "./transforms/forward.ts";
 
 export interface CompileOptions {
@@ -100,7 +101,9 @@ async function compileModule(text: string, path: string, options: CompileOptions
       dump("reverse", fn.name, printModule([reversed], basename(path)));
       const fused = options.fuse === false ? reversed : { ...reversed, body: fuseLoops(reversed.body) };
       if (options.fuse !== false) dump("fuse", fn.name, printModule([fused], basename(path)));
-      const code = options.combine === false ? fused : { ...fused, body: combineSums(fused.body) };
+      // sums into one element are joined, within an iteration (combine.ts) and across two (carry.ts)
+      const fresh = symbolsAfter(fused.body, [...fused.params.map((p) => p.sym), fused.dout.sym, ...(fused.into ? [fused.into.sym] : [])]);
+      const code = options.combine === false ? fused : { ...fused, body: carrySums(combineSums(fused.body), fresh) };
       if (options.combine !== false) dump("combine", fn.name, printModule([code], basename(path)));
       compiled.push(code);
       if (fn.jvp || options.jvp) {

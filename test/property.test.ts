@@ -1082,12 +1082,14 @@ describe("random programs", () => {
               if (program.into) {
                 // an array from an earlier step, full of garbage, receives the same gradient
                 const xs = args[args.length - 1] as number[];
-                const given = xs.map(() => 1e300);
+                const given = new Float64Array(xs.length).fill(1e300);
                 const written = fGrad(...args, 1, { xs: given }).grad.xs;
                 expect(written === given && written.every((v: number, i: number) => Object.is(v, g.xs[i])), `@into: ${written} against ${g.xs} ${context()}`).toBe(true);
               }
               for (const [k, v] of Object.entries(g)) {
-                const [a, b] = [[v].flat(), [apart.grad[k]].flat()] as number[][];
+                // the gradient of an array, a number[] too, is a Float64Array (README "The contract")
+                if (typeof v !== "number") expect(v instanceof Float64Array, `d${k} is not a Float64Array ${context()}`).toBe(true);
+                const [a, b] = [v, apart.grad[k]].map((g) => (typeof g === "number" ? [g] : Array.from(g as ArrayLike<number>)));
                 const close = a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= 1e-9 * (1 + Math.abs(x)));
                 expect(close, `fused and combined d${k} = ${v}, neither ${apart.grad[k]} ${context()}\n--- neither ---\n${unfused.output}`).toBe(true);
               }

@@ -2,7 +2,7 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { add, bool, forEachSym, method, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
+import { add, bool, forEachSym, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
 import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
@@ -352,9 +352,10 @@ export class TransformContext {
   }
 
   /**
-   * The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, a zero array
-   * for an array; under `@into`, a parameter's array comes from the caller when given
-   * (`into?.x?.fill(0) ?? new Array<number>(x.length).fill(0)`).
+   * The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, and for an
+   * array, whatever its kind (`number[]` too), a `Float64Array` of its length, which starts
+   * as zeros (the contract: README "Arrays"); under `@into`, a parameter's array comes from
+   * the caller when given (`into?.x?.fill(0) ?? new Float64Array(x.length)`).
    */
   zeroFor(id: number): Ex {
     const root = this.root(id);
@@ -362,9 +363,7 @@ export class TransformContext {
     const x = this.atomEx({ kind: "value", id });
     if (v.type === "tensor") return rt("zerosLike", x);
     if (v.type === "array") {
-      const fresh = /Float64Array/.test(v.typeText ?? "")
-        ? newOf("Float64Array", prop(x, "length"))
-        : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+      const fresh = newOf("Float64Array", prop(x, "length"));
       const param = this.intoParam(root);
       if (!param || !this.into) return fresh;
       const given: Ex = { k: "method", a: { k: "prop", a: ref(this.into), name: param.name, optional: true }, name: "fill", args: [num(0)], optional: true };
