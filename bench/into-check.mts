@@ -28,7 +28,7 @@ export async function intoCheckSection(time: (f: () => number, reps?: number) =>
   console.log("\n(f) @into's buffer check: rosenbrock_grad writing into one array, with and without its checkInto line");
   for (const [n, reps] of [[100_000, 20], [10, 200_000]] as const) {
     const x = Array.from({ length: n }, (_, i) => Math.sin(i) * 1.5);
-    const [a, b] = [new Array<number>(n).fill(0), new Array<number>(n).fill(0)];
+    const [a, b] = [new Float64Array(n), new Float64Array(n)];
     const runs = {
       checked: () => rosenbrock_grad(x, 1, { x: a }).value,
       unchecked: () => unchecked(x, 1, { x: b }).value,

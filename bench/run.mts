@@ -7,6 +7,8 @@
  * hits all three alike; the figures are medians over the repeats. The cases are in
  * bench/cases.ts. Then the memory figures (bench/memory.mts): each function's peak RSS in a
  * process of its own, and the bytes each gradient's tape keeps (BENCH_MEMORY=0 skips them).
+ * Sections after the table: (e) nested calls, the @into check, (g) @checkpoint, (h) forward mode; bench/scale.mts is (i).
+ * BENCH_ONLY=text times only the cases whose name contains the text, and nothing else.
  */
 import { readFileSync } from "node:fs";
 import { tensorBackend } from "../runtime/tensor.ts";
@@ -16,6 +18,8 @@ import { compile } from "../compiler/index.ts";
 import { flat, nested } from "./chain.ts";
 import { flat_grad, nested_grad } from "./chain.grad.ts";
 import { intoCheckSection } from "./into-check.mts";
+import { checkpointSection } from "./checkpoint.mts";
+import { forwardSection } from "./forward.mts";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
 
@@ -33,7 +37,8 @@ function time(f: () => number, reps = 1): number {
   return t;
 }
 
-const cases = CASES.map((make) => make());
+const only = process.env.BENCH_ONLY;
+const cases = CASES.map((make) => make()).filter((c) => only === undefined || c.name.includes(only));
 console.log(`tsgrad bench: medians of ${REPEATS} interleaved runs (Node ${process.version}, tensor ops on ${tensorBackend()} unless a row says otherwise)\n`);
 const header = ["case", "forward ms", "generated ms", "hand ms", "generated/hand", "gradient/forward"];
 const rows: string[][] = [header];
@@ -97,13 +102,17 @@ async function chainSection(): Promise<void> {
   console.log(`  nested/flat: forward ${(m.nestedForward / m.flatForward).toFixed(3)}, gradient ${(m.nestedGradient / m.flatGradient).toFixed(3)}`);
 }
 
-await chainSection();
-await intoCheckSection(time, median, REPEATS);
+if (only === undefined) {
+  await chainSection();
+  await intoCheckSection(time, median, REPEATS);
+  await checkpointSection(time, median, REPEATS);
+  await forwardSection(time, median, REPEATS);
+}
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)}`;
 const kept = (bytes: number | undefined) =>
   bytes === undefined ? "-" : Math.abs(bytes) < 2 ** 10 ? `${Math.max(0, Math.round(bytes))} B` : Math.abs(bytes) < 2 ** 20 ? `${(bytes / 2 ** 10).toFixed(1)} KB` : `${mb(bytes)} MB`;
-if (process.env.BENCH_MEMORY !== "0") {
+if (process.env.BENCH_MEMORY !== "0" && only === undefined) {
   const memory = await measureMemory(cases);
   console.log("\nmemory: peak RSS (MB) of a process that builds the case and runs one function 8× (setup: builds only);");
   console.log("tape: bytes alive when the backward pass starts, beyond the inputs (one call, after a full GC)");

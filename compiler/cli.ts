@@ -34,6 +34,9 @@ Options:
                   gradient inlines it, until stopped (Ctrl-C); errors are printed and the
                   last good output stays
   --dump-ir       print the IR after each stage (${stages.join(", ")}) to stderr
+  --progress      print "tsgrad: compiling <file> (<n> lines)…" to stderr when a compile has
+                  run for 1.5 s (TSGRAD_PROGRESS_MS sets how long); by default only when
+                  stderr is a terminal; --no-progress never
   -h, --help      show this help
   -v, --version   show the version
 
@@ -48,11 +51,13 @@ interface Options {
   fuse: boolean;
   combine: boolean;
   jvp: boolean;
+  /** The progress line: "always", "never", or "tty" (when stderr is a terminal). */
+  progress: "always" | "never" | "tty";
   files: string[];
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
-  const o: Options = { stdout: false, check: false, watch: false, dumpIr: false, fuse: true, combine: true, jvp: false, files: [] };
+  const o: Options = { stdout: false, check: false, watch: false, dumpIr: false, fuse: true, combine: true, jvp: false, progress: "tty", files: [] };
   for (const a of argv) {
     if (a === "--stdout") o.stdout = true;
     else if (a === "--check") o.check = true;
@@ -61,6 +66,8 @@ function parseArgs(argv: readonly string[]): Options | string {
     else if (a === "--no-fuse") o.fuse = false;
     else if (a === "--jvp") o.jvp = true;
     else if (a === "--no-combine") o.combine = false;
+    else if (a === "--progress") o.progress = "always";
+    else if (a === "--no-progress") o.progress = "never";
     else if (a.startsWith("-")) return `unknown option '${a}' (see --help)`;
     else o.files.push(a);
   }
@@ -104,7 +111,9 @@ export async function main(argv: readonly string[], out: Output = process.stdout
   const dump = options.dumpIr
     ? (stage: string, fn: string, ir: string) => err.write(`=== ${stage}: ${fn} ===\n${ir}\n\n`)
     : undefined;
-  const fileOptions: FileOptions = { dump, fuse: options.fuse, combine: options.combine, jvp: options.jvp };
+  const shown = options.progress === "always" || (options.progress === "tty" && err === process.stderr && process.stderr.isTTY === true);
+  const progress = shown ? progressLine(err) : undefined;
+  const fileOptions: FileOptions = { dump, fuse: options.fuse, combine: options.combine, jvp: options.jvp, progress };
   if (options.watch) {
     const { watch } = await import("./watch.ts");
     const watcher = await watch(options.files, fileOptions, out, err);
@@ -162,6 +171,33 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     return 1;
   }
   return 0;
+}
+
+/** How long a compile runs before the progress line, unless TSGRAD_PROGRESS_MS says otherwise. */
+const PROGRESS_AFTER_MS = 1500;
+
+/**
+ * The progress line: `tsgrad: compiling model.ts (50,012 lines)…`, once per input whose
+ * compile is still running after PROGRESS_AFTER_MS. It is checked as each stage begins
+ * (FileOptions.progress), so it shows at the first stage after the threshold.
+ */
+function progressLine(err: Output): (input: string, text: string) => void {
+  const setting = Number(process.env.TSGRAD_PROGRESS_MS);
+  const after = process.env.TSGRAD_PROGRESS_MS && Number.isFinite(setting) && setting >= 0 ? setting : PROGRESS_AFTER_MS;
+  let current: string | undefined;
+  let started = 0;
+  let printed = false;
+  return (input, text) => {
+    if (input !== current) {
+      current = input;
+      started = performance.now();
+      printed = false;
+    }
+    if (printed || performance.now() - started < after) return;
+    printed = true;
+    const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+    err.write(`tsgrad: compiling ${input} (${lines.toLocaleString("en-US")} lines)…\n`);
+  };
 }
 
 function version(): string {

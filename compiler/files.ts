@@ -20,6 +20,8 @@ export interface FileOptions {
   readonly dump?: CompileOptions["dump"];
   /** Format with the project's prettier configuration when it has one (on by default). */
   readonly projectPrettier?: boolean;
+  /** Called as each stage of compiling `input` (whose text is `text`) begins: the CLI's progress line. */
+  readonly progress?: (input: string, text: string) => void;
 }
 
 export interface FileResult {
@@ -91,7 +93,8 @@ async function compileFile(input: string, options: FileOptions): Promise<FileRes
   } catch (e) {
     return done(null, [`${target}: error: cannot read the project's prettier configuration for it: ${e instanceof Error ? e.message : String(e)}`], [input]);
   }
-  const result = await compile(read.text, input, { dump: options.dump, readFile, fuse: options.fuse, combine: options.combine, jvp: options.jvp, prettier });
+  const progress = options.progress && (() => options.progress!(input, read.text));
+  const result = await compile(read.text, input, { dump: options.dump, readFile, fuse: options.fuse, combine: options.combine, jvp: options.jvp, prettier, progress });
   const errors = result.diagnostics.map((d) => formatDiagnostic(d, sources.get(d.file)));
   return done(result.output, errors, [...sources.keys()]);
 }

@@ -12,12 +12,12 @@ import { analyseActivity, checkCallsWithoutGradient } from "./analyses/activity.
 import type { CodeFunction } from "./ir/code.ts";
 import { printIR } from "./ir/print.ts";
 import { parse, type ReadFile } from "./parse/parse.ts";
-import { nestingError } from "./parse/depth.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import type { PrettierOptions } from "./emit/prettier.ts";
 import { reverseMode } from "./transforms/reverse.ts";
 import { fuseLoops } from "./transforms/fuse.ts";
 import { combineSums } from "./transforms/combine.ts";
+import { carrySums, symbolsAfter } from "./transforms/carry.ts";
 import { forwardMode } from "./transforms/forward.ts";
 
 export interface CompileOptions {
@@ -49,6 +49,11 @@ export interface CompileOptions {
   readonly prettier?: PrettierOptions | null;
   /** Also emits the forward-mode `f_jvp` of every function, as `@jvp` does for one (the `--jvp` switch). */
   readonly jvp?: boolean;
+  /**
+   * Called as each stage begins (each function's, then the emit's), so a caller can tell
+   * that a long compile is still running: the CLI's progress line.
+   */
+  readonly progress?: (stage: (typeof STAGES)[number]) => void;
 }
 
 export interface CompileResult {
@@ -68,8 +73,8 @@ export async function compile(text: string, path: string, options: CompileOption
     return failed({ line: 1, col: 1, length: 1, message: "compile(text, path) takes the module's text and its path as strings" });
   }
   try {
-    const deep = nestingError(text, path);
-    return deep ? failed(deep) : await compileModule(text, path, options);
+    // parse checks the nesting limits first (parse/depth.ts)
+    return await compileModule(text, path, options);
   } catch (e) {
     return failed(internalError({ line: 1, col: 1 }, basename(path) || "the module", e));
   }
@@ -77,6 +82,8 @@ export async function compile(text: string, path: string, options: CompileOption
 
 async function compileModule(text: string, path: string, options: CompileOptions): Promise<CompileResult> {
   const located = (d: Omit<Diagnostic, "file"> & { file?: string }): Diagnostic => ({ ...d, file: d.file ?? path });
+  const progress = options.progress ?? (() => {});
+  progress("parse");
   const parsed = parse(text, path, options.readFile);
   const diagnostics = parsed.diagnostics.map(located);
   const dump = options.dump ?? (() => {});
@@ -85,14 +92,18 @@ async function compileModule(text: string, path: string, options: CompileOptions
   for (const fn of parsed.functions) {
     try {
       dump("parse", fn.name, printIR(fn));
+      progress("activity");
       const activity = analyseActivity(fn);
       checkCallsWithoutGradient(fn, activity);
       dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
+      progress("reverse");
       const reversed = reverseMode(fn, activity);
       dump("reverse", fn.name, printModule([reversed], basename(path)));
       const fused = options.fuse === false ? reversed : { ...reversed, body: fuseLoops(reversed.body) };
       if (options.fuse !== false) dump("fuse", fn.name, printModule([fused], basename(path)));
-      const code = options.combine === false ? fused : { ...fused, body: combineSums(fused.body) };
+      // sums into one element are joined, within an iteration (combine.ts) and across two (carry.ts)
+      const fresh = symbolsAfter(fused.body, [...fused.params.map((p) => p.sym), fused.dout.sym, ...(fused.into ? [fused.into.sym] : [])]);
+      const code = options.combine === false ? fused : { ...fused, body: carrySums(combineSums(fused.body), fresh) };
       if (options.combine !== false) dump("combine", fn.name, printModule([code], basename(path)));
       compiled.push(code);
       if (fn.jvp || options.jvp) {
@@ -112,6 +123,7 @@ async function compileModule(text: string, path: string, options: CompileOptions
   const unique = diagnostics.filter((d, i) => diagnostics.findIndex((e) => e.file === d.file && e.line === d.line && e.col === d.col && e.message === d.message) === i);
   if (unique.length > 0) return { output: null, diagnostics: unique, functions: [] };
 
+  progress("emit");
   const output = await formatModule(printModule(compiled, basename(path)), options.prettier);
   dump("emit", "*", output);
   return { output, diagnostics, functions: [...new Set(compiled.map((c) => c.source))] };

@@ -30,6 +30,7 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
   hingeLoss: { label: (u) => (u < 0.5 ? -1 : 1) },
   // eccentricities below 0.8 keep Newton's steps well conditioned
   kepler: { M: range(0, 6), e: range(0, 0.8) },
+  piecewise: { mode: integer(0, 4) },
 };
 
 /**
@@ -65,7 +66,11 @@ const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n
 const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
   recurrence: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], Float64Array.from(uniform(7, s + 1, -2, 2))]; },
+  // 10 steps in segments of 4: the last one shorter
+  lastScaled: (s) => [uniform(1, s)[0], uniform(7, s + 1, -2, 2)],
+  oscillator: (s) => [uniform(10, s, 0.5, 2), uniform(10, s + 1, -1, 1), 0.1 + 0.3 * uniform(1, s + 2, 0, 1)[0]!, 0.1],
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
+  scaledLse: (s) => [uniform(1, s, -2, 2)[0], uniform(5, s + 1, -2, 2), uniform(5, s + 2, 0.2, 2)],
   softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],
   growth: (s) => [0.05 + 0.2 * uniform(1, s, 0, 1)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, 3 + (s % 20)],
   matvec: (s) => [Float64Array.from(uniform(12, s)), uniform(4, s + 1, -2, 2), 3],
@@ -83,6 +88,21 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   positiveEnergy: (s) => [Float64Array.from(uniform(8, s, -1, 1)), 0.5 + 1.5 * uniform(1, s + 1, 0, 1)[0]!],
   weightedSquares: (s) => [uniform(6, s, -2, 2), uniform(1, s + 1)[0]],
   firstCrossing: (s) => [uniform(8, s, -1, 1), uniform(1, s + 1, -0.5, 0.5)[0]!],
+  // array methods and spread (fixtures/array_methods.ts); lengths vary with the seed, 0 included
+  sumSquares: (s) => [uniform(s % 6, s, -2, 2)],
+  chainProduct: (s) => [uniform(1 + (s % 5), s, -2, 2)],
+  weighted: (s) => [uniform(s % 6, s, -1, 1), uniform(1, s + 1)[0]],
+  clipped: (s) => [uniform(6, s, -2, 2), uniform(1, s + 1)[0]],
+  filled: (s) => [uniform(1, s)[0], uniform(s % 5, s + 1, -2, 2)],
+  roughness: (s) => [uniform(s % 7, s, -2, 2)],
+  logSumExpSpread: (s) => [uniform(1 + (s % 6), s, -3, 3)],
+  spreads: (s) => [uniform(s % 4, s, -2, 2), uniform(3, s + 1, -2, 2), uniform(1, s + 2)[0]],
+  // models written the natural way (fixtures/models/)
+  convLoss: (s) => [uniform(9, s, -2, 2), uniform(1 + (s % 4), s + 1), uniform(1, s + 2)[0], uniform(9, s + 3)],
+  gaussianNll: (s) => [uniform(2 + (s % 7), s, -3, 3), uniform(1, s + 1)[0], uniform(1, s + 2, -1, 1)[0]],
+  softmaxLoss: (s) => [uniform(12, s, -2, 2), uniform(4, s + 1, -2, 2), s % 3],
+  switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
+  labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],
   ...RECORD_INPUTS,
 };
 

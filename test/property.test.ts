@@ -42,14 +42,21 @@
  *
  * Each run compiles a batch of 1–8 programs as one module, which amortises loading the
  * modules; on failure fast-check shrinks the batch to the failing program and prints its
- * source and points. At the end, every generated module is type-checked at once, as the
+ * source and points. Programs without a custom gradient are also compiled in forward mode
+ * (`--jvp`): each checked point's f_jvp along a random direction is checked against central
+ * differences and against f_grad by the dot-product test. At the end, every generated module is type-checked at once, as the
  * fixtures are (tsc --strict, no unused locals). The run prints how many programs have each
  * kind of loop, jump, array write and call, and fails when one grows rare.
+ *
+ * The same batch is compiled again with every program tagged `@checkpoint 2` (those whose
+ * loops cannot be checkpointed, a located error, untagged): where a loop is checkpointed,
+ * the gradient must be the plain one bit for bit (transforms/checkpoint.ts).
  */
 import fc from "fast-check";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { gradcheck } from "../runtime/gradcheck.ts";
+import { gradcheck, jvpcheck } from "../runtime/gradcheck.ts";
+import { mulberry32 } from "../runtime/random.ts";
 import { relu, sigmoid } from "../runtime/scalar.ts";
 import { compileAndLoad } from "./helpers/load.ts";
 
@@ -103,8 +110,8 @@ interface Cond {
 type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
 type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
 type WriteOp = "=" | "+=" | "-=" | "*=";
-/** How a local array starts: `new Array<number>(n).fill(0)`, `new Float64Array(n)`, or `xs.slice()`. */
-type BufferMake = "array" | "typed" | "copy";
+/** How a local array starts: `new Array<number>(n).fill(0)`, `new Float64Array(n)`, or `xs.slice()`; or is made by `xs.map((_, jK) => e)`. */
+type BufferMake = "array" | "typed" | "copy" | "map";
 /** `bK[at] op= e`: an element write into a local array (`at` a constant, or the loop's index in a loop body). */
 type RawWrite = { readonly k: "write"; readonly target: number; readonly at: number; readonly op: WriteOp; readonly e: Node };
 type Jump = "break" | "continue" | "return";
@@ -128,8 +135,11 @@ type RawStmt =
   | RawLoop
   /** An early `if (c) { return e; }` */
   | { readonly k: "early"; readonly c: Cond; readonly e: Node }
-  /** `let v = 0; for (let iK = 0; iK < xs.length; iK++) { v += e; }`: a sum over the array (what loop fusion fuses) */
-  | { readonly k: "reduce"; readonly e: Node; readonly nested: boolean };
+  /**
+   * `let v = 0; for (let iK = 0; iK < xs.length; iK++) { v += e; }`: a sum over the array (what loop fusion fuses);
+   * or, `method` (not nested), `let v = xs.reduce((acc, _, iK) => acc + e, 0)`
+   */
+  | { readonly k: "reduce"; readonly e: Node; readonly nested: boolean; readonly method: boolean };
 
 interface RawHelper {
   readonly nParams: number;
@@ -177,7 +187,9 @@ type Stmt =
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
   | Loop
-  | { readonly k: "early"; readonly c: CondEx; readonly e: Ex };
+  | { readonly k: "early"; readonly c: CondEx; readonly e: Ex }
+  /** `let name = xs.reduce((acc, _, index) => acc + e, 0)` */
+  | { readonly k: "sum"; readonly name: string; readonly index: string; readonly e: Ex };
 
 /** A helper function: inlined by the compiler, called by the interpreter. */
 interface Helper {
@@ -294,7 +306,7 @@ function resolveBody(
   for (const s of stmts) {
     if (s.k === "decl") {
       const e = ex(s.e);
-      const k = body.filter((b) => b.k === "const" || b.k === "let").length;
+      const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
       const v = locals[k] ?? `v${k}`;
       body.push({ k: s.mutable ? "let" : "const", name: v, e });
       scope.push(v);
@@ -321,18 +333,21 @@ function resolveBody(
       if (buffers.length > 0) body.push(write(s, String(s.at % 3)));
     } else if (s.k === "reduce") {
       // the sum is declared first but only read after its loop
-      const k = body.filter((b) => b.k === "const" || b.k === "let").length;
+      const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
       const v = locals[k] ?? `v${k}`;
-      body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
       const index = `i${loops++}`;
       scope.push(`xs[${index}]`, index);
-      if (s.nested) {
+      if (s.method && !s.nested) {
+        body.push({ k: "sum", name: v, index, e: ex(s.e) });
+      } else if (s.nested) {
+        body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
         // a double sum, `for (iK) for (iL) v += e`: both loop pairs fuse, the inner one inside the outer
         const inner = `i${loops++}`;
         scope.push(`xs[${inner}]`, inner);
         body.push({ k: "loop", index, form: "for", body: [{ k: "loop", index: inner, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] }] });
         scope.splice(scope.length - 2, 2);
       } else {
+        body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
         body.push({ k: "loop", index, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] });
       }
       scope.splice(scope.length - 2, 2);
@@ -399,7 +414,9 @@ function renderStmt(s: Stmt | JumpStmt): string {
     const otherwise = s.otherwise.length > 0 ? ` else {\n${s.otherwise.map(renderStmt).map(indent).join("\n")}\n}` : "";
     return `if (${renderCond(s.c)}) {\n${then}\n}${otherwise}`;
   }
+  if (s.k === "sum") return `let ${s.name} = xs.reduce((acc, _, ${s.index}) => acc + ${render(s.e)}, 0);`;
   if (s.k === "buffer") {
+    if (s.make === "map") return `const ${s.name} = xs.map((_, ${s.index}) => ${render(s.e)});`;
     const make = s.make === "typed" ? "new Float64Array(xs.length)" : s.make === "copy" ? "xs.slice()" : "new Array<number>(xs.length).fill(0)";
     // a copy of xs is added to, a new array filled
     const fill = s.make === "copy" ? "+=" : "=";
@@ -474,6 +491,8 @@ export function softSignBackward(v: number, out: number, dout: number): number {
   return dout / (1 + Math.abs(v)) ** 2;
 }
 `;
+/** A call of a function with a hand-written backward: it has no tangent rule, so no f_jvp. */
+const CUSTOM_CALL = /\b(cubed|softSign)\(/;
 const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.flatMap((p) => [p.text, recordTwin(p)?.text ?? ""])].join("\n");
 
 /**
@@ -502,6 +521,27 @@ function recordTwin(p: Program): { name: string; text: string; fields: string[];
       ...rest.map((q) => args[p.params.indexOf(q)]),
     ],
   };
+}
+
+/**
+ * The batch compiled with each program tagged `@checkpoint 2`, but those that tsgrad refuses
+ * to checkpoint (a located `@checkpoint:` error at their loop), which are compiled untagged.
+ */
+async function withCheckpoints(programs: readonly Program[]): Promise<Awaited<ReturnType<typeof compileAndLoad>> & { source: string }> {
+  const untagged = new Set<string>();
+  for (;;) {
+    const source = moduleSource(programs.map((p) => (untagged.has(p.name) ? p : { ...p, text: p.text.replace("@differentiable", "@differentiable @checkpoint 2") })));
+    try {
+      return { ...(await compileAndLoad(source, "model.ts")), source };
+    } catch (e) {
+      const lines = source.split("\n");
+      const refused = [...String(e).matchAll(/model\.ts:(\d+):\d+: error: @checkpoint:/g)].map(([, line]) =>
+        programs.find((p) => lines.slice(0, Number(line)).some((l) => l.startsWith(`export function ${p.name}(`)) &&
+          !lines.slice(0, Number(line)).some((l, k) => k > lines.findIndex((m) => m.startsWith(`export function ${p.name}(`)) && /^export function /.test(l)))?.name);
+      if (refused.length === 0 || refused.some((name) => name === undefined || untagged.has(name))) throw e;
+      refused.forEach((name) => untagged.add(name!));
+    }
+  }
 }
 
 // ---- interpreter ---------------------------------------------------------------------------
@@ -646,6 +686,16 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
       }
       if (s.k === "if") {
         run(test(s.c) ? s.then : s.else);
+        return;
+      }
+      if (s.k === "sum") {
+        const xs = env.get("xs") as number[];
+        let acc = 0;
+        for (let j = 0; j < xs.length; j++) {
+          env.set(s.index, j);
+          acc = seen(acc + ev(s.e));
+        }
+        env.set(s.name, acc);
         return;
       }
       if (s.k === "buffer") {
@@ -814,9 +864,9 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: assignment },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("early" as const), c: cond, e: node }) },
   { weight: 2, arbitrary: loop },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy"), e: node }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy", "map"), e: node }) },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node, nested: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node, nested: fc.boolean(), method: fc.boolean() }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -917,7 +967,7 @@ function typeErrors(modules: readonly { source: string; output: string }[]): str
 }
 
 /** What a program's loops and arrays hold, for the statistics of a run. */
-const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop"] as const;
+const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop", "array method"] as const;
 type Feature = (typeof FEATURES)[number];
 
 function features(p: Program): Set<Feature> {
@@ -938,6 +988,7 @@ function features(p: Program): Set<Feature> {
   for (const s of p.body) {
     if (s.k === "loop") inLoop(s, 0);
     if (s.k === "buffer") found.add("local array");
+    if (s.k === "sum" || (s.k === "buffer" && s.make === "map")) found.add("array method");
   }
   return found;
 }
@@ -961,7 +1012,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, records: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, checkpointed: 0, records: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -975,7 +1026,11 @@ describe("random programs", () => {
           const { original, grad, output } = await compileAndLoad(source, "model.ts", { dump });
           // loop fusion and combined sums (on by default) must not change a gradient beyond the order of its sums
           const unfused = await compileAndLoad(source, "model.ts", { fuse: false, combine: false });
-          modules.push({ source, output });
+          // forward mode (--jvp) for the programs without a custom gradient, which has no tangent rule
+          const plain = cases.filter((c) => !CUSTOM_CALL.test(c.program.text)).map((c) => c.program);
+          const forward = plain.length > 0 ? await compileAndLoad(moduleSource(plain), "model.ts", { jvp: true }) : null;
+          const checkpointed = await withCheckpoints(cases.map((c) => c.program));
+          modules.push({ source, output }, { source: checkpointed.source, output: checkpointed.output });
           for (const { program, points } of cases) {
             stats.programs++;
             for (const f of features(program)) counts.set(f, counts.get(f)! + 1);
@@ -983,7 +1038,7 @@ describe("random programs", () => {
             // (a helper's name appears once where it is defined, and again where it is called)
             if (program.helpers.some((h) => program.text.split(`${h.name}(`).length > 2)) stats.withCalls++;
             if (program.helpers.some((h) => program.helpers.some((g) => g !== h && g.text.includes(`${h.name}(`)))) stats.nested++;
-            if (/\b(cubed|softSign)\(/.test(program.text)) stats.custom++;
+            if (CUSTOM_CALL.test(program.text)) stats.custom++;
             const f = original[program.name]!;
             const fGrad = grad[`${program.name}_grad`]!;
             const twoLoops = unfused.grad[`${program.name}_grad`]!;
@@ -991,6 +1046,8 @@ describe("random programs", () => {
             if (stages.get(`fuse ${program.name}`) !== stages.get(`combine ${program.name}`)) stats.combined++;
             if (fusedInside(stages.get(`fuse ${program.name}`) ?? "")) stats.nestedFused++;
             if (program.into) stats.into++;
+            const ownCode = (text: string) => text.slice(text.indexOf(`function ${program.name}_grad(`)).split("\n}\n")[0]!;
+            if (ownCode(checkpointed.output).includes("segmentLength")) stats.checkpointed++;
             if (recordTwin(program)) stats.records++;
             for (const args of points) {
               stats.points++;
@@ -998,6 +1055,9 @@ describe("random programs", () => {
               const context = () => `at ${where}\n--- source ---\n${IMPORTS}${CUSTOM}\n${program.text}--- generated ---\n${output}`;
               // the interpreter must agree with JavaScript, or its kink analysis means nothing
               expect(evaluate(program, args).value, `test interpreter disagrees with the original ${context()}`).toBe(f(...args));
+              // at every point, kinks too: the checkpointed gradient runs the same steps in the same order
+              const again = checkpointed.grad[`${program.name}_grad`]!(...args);
+              expect(again, `@checkpoint 2 changed the gradient ${context()}\n--- @checkpoint 2 ---\n${checkpointed.output}`).toEqual(fGrad(...args));
               const why = unsafe(program, args);
               if (why !== null) {
                 stats.skipped.set(why, (stats.skipped.get(why) ?? 0) + 1);
@@ -1006,17 +1066,31 @@ describe("random programs", () => {
               stats.checked++;
               const result = gradcheck(f, fGrad, args as number[], { ...TOLERANCES, names: program.params.map((q) => q.name) });
               expect(result.ok, `gradient mismatch ${context()}\n${result.report}`).toBe(true);
+              if (forward && plain.includes(program)) {
+                // f_jvp along a random direction: central differences, and f_grad by the dot-product test
+                const random = mulberry32(stats.points);
+                const tangents = Object.fromEntries(program.wrt.map((name) => {
+                  const a = args[program.params.findIndex((q) => q.name === name)];
+                  return [name, Array.isArray(a) ? a.map(() => 2 * random() - 1) : 2 * random() - 1];
+                }));
+                const fJvp = forward.grad[`${program.name}_jvp`]!;
+                const along = jvpcheck(f, fJvp, args as number[], tangents, { ...TOLERANCES, names: program.params.map((q) => q.name), grad: { fGrad, dout: -1.3 } });
+                expect(along.ok, `f_jvp mismatch along ${JSON.stringify(tangents)} ${context()}\n--- forward mode ---\n${forward.output}\n${along.report}`).toBe(true);
+                stats.jvp++;
+              }
               const { value, grad: g } = fGrad(...args);
               const apart = twoLoops(...args);
               if (program.into) {
                 // an array from an earlier step, full of garbage, receives the same gradient
                 const xs = args[args.length - 1] as number[];
-                const given = xs.map(() => 1e300);
+                const given = new Float64Array(xs.length).fill(1e300);
                 const written = fGrad(...args, 1, { xs: given }).grad.xs;
                 expect(written === given && written.every((v: number, i: number) => Object.is(v, g.xs[i])), `@into: ${written} against ${g.xs} ${context()}`).toBe(true);
               }
               for (const [k, v] of Object.entries(g)) {
-                const [a, b] = [[v].flat(), [apart.grad[k]].flat()] as number[][];
+                // the gradient of an array, a number[] too, is a Float64Array (README "The contract")
+                if (typeof v !== "number") expect(v instanceof Float64Array, `d${k} is not a Float64Array ${context()}`).toBe(true);
+                const [a, b] = [v, apart.grad[k]].map((g) => (typeof g === "number" ? [g] : Array.from(g as ArrayLike<number>)));
                 const close = a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= 1e-9 * (1 + Math.abs(x)));
                 expect(close, `fused and combined d${k} = ${v}, neither ${apart.grad[k]} ${context()}\n--- neither ---\n${unfused.output}`).toBe(true);
               }
@@ -1044,7 +1118,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a record twin ${percent(stats.records)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1055,10 +1129,12 @@ describe("random programs", () => {
     expect(stats.nestedFused, `${stats.nestedFused} of ${stats.programs} programs have a fused loop inside another`).toBeGreaterThan(0.01 * stats.programs);
     expect(stats.combined, `${stats.combined} of ${stats.programs} programs have element sums combined`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
+    expect(stats.jvp, `${stats.jvp} of ${stats.checked} checked points in forward mode`).toBeGreaterThan(0.5 * stats.checked);
+    expect(stats.checkpointed, `${stats.checkpointed} of ${stats.programs} programs have a checkpointed loop`).toBeGreaterThan(0.02 * stats.programs);
     expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
-    for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop"] as const) {
+    for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {
       expect(counts.get(f)!, `${counts.get(f)} of ${stats.programs} programs have a ${f}`).toBeGreaterThan(0.03 * stats.programs);
     }
     // every generated module type-checks, as the fixtures do

@@ -6,14 +6,16 @@
  *   its output and dout;
  * - every rule with a `vjp`, applied to parameters in a tiny module, compiles to a gradient
  *   that matches central finite differences at ~20 seeded points of its domain;
- * - "zero" rules (floor, round, ...) give a zero gradient;
+ * - every rule's `jvp`, compiled in forward mode (`f_jvp`), matches central finite differences
+ *   along random tangents and its own vjp by the dot-product test ⟨t, vjp(c)⟩ = ⟨jvp(t), c⟩;
+ * - "zero" rules (floor, round, ...) give a zero gradient and a zero tangent;
  * - "logic" rules compile inside a ternary's condition and pick the right branch.
  */
 import { mulberry32 } from "../runtime/random.ts";
 import { describe, expect, it } from "vitest";
 import { forEachSym, ref, type Ex, type Sym } from "../compiler/ir/expr.ts";
 import { RULES, RUNTIME_FUNCTIONS, type Rule } from "../compiler/rules/rules.ts";
-import { gradcheck } from "../runtime/gradcheck.ts";
+import { gradcheck, jvpcheck } from "../runtime/gradcheck.ts";
 import { compileAndLoad } from "./helpers/load.ts";
 
 const POINTS = 20;
@@ -149,6 +151,26 @@ describe("gradients of the primitives", () => {
   });
 });
 
+describe("tangents of the primitives", () => {
+  for (const { op, rule, n, name } of withVjp) it(`${name} tangent matches finite differences and its vjp (dot-product test)`, async () => {
+    expect(rule.jvp, `rule ${op} has a vjp but no jvp`).toBeDefined();
+    const source = moduleFor(op, n);
+    const { original, grad, output } = await compileAndLoad(source, "model.ts", { jvp: true });
+    const f = original.f!;
+    const random = mulberry32(seedOf(`${op}/${n}/jvp`));
+    for (const [k, xs] of samplePoints(op, rule.domain, n).entries()) {
+      // a random direction, leaving out one input every third point (a missing key is a zero tangent)
+      const tangents: Record<string, number> = {};
+      PARAMS.slice(0, n).forEach((p, i) => {
+        if (n === 1 || (k % 3 !== 2 || i !== k % n)) tangents[p] = 2 * random() - 1;
+      });
+      const dout = k % 2 === 0 ? 1 : -1.75;
+      const result = jvpcheck(f, grad.f_jvp!, xs, tangents, { names: [...PARAMS.slice(0, n)], grad: { fGrad: grad.f_grad!, dout } });
+      expect(result.ok, `${op} at ${named(xs)} along ${JSON.stringify(tangents)}\n${result.report}\n--- generated ---\n${output}`).toBe(true);
+    }
+  });
+});
+
 const zeroRules = entries.filter(([, rule]) => rule.kind === "zero");
 
 describe("piecewise-constant primitives", () => {
@@ -166,7 +188,7 @@ export function f(a: number, b: number): number {
   return p * b + a;
 }
 `;
-    const { original, grad, output } = await compileAndLoad(source);
+    const { original, grad, output } = await compileAndLoad(source, "model.ts", { jvp: true });
     const piece = original.piece!;
     // stay away from the jumps: the primitive must be constant on [a - 1e-3, a + 1e-3]
     const points = samplePoints(op, [rule.domain[0]!, [-3, 3]], 2, POINTS, ([a]) => piece(a! - KINK_MARGIN) !== piece(a! + KINK_MARGIN));
@@ -175,6 +197,7 @@ export function f(a: number, b: number): number {
       const alone = grad.piece_grad!(xs[0]);
       expect(alone.value, context).toBe(piece(xs[0]));
       expect(alone.grad.a === 0, `${context}\ngradient of ${op} alone is ${alone.grad.a}, not 0`).toBe(true);
+      expect(grad.piece_jvp!(xs[0], { a: 1 }).tangent === 0, `${context}\ntangent of ${op} alone is not 0`).toBe(true);
       const mixed = gradcheck(original.f!, grad.f_grad!, xs);
       expect(mixed.ok, `${context}\n${mixed.report}`).toBe(true);
       expect(mixed.rows.find((r) => r.name === "a")!.analytic, context).toBe(1);

@@ -3,10 +3,12 @@
  * vector-Jacobian product appears in at least one example below, which is compiled in a
  * tiny module and checked against finite differences of ⟨dout, f⟩ with a random `dout`.
  * Positions that take a tensor or a number are exercised both ways, broadcasting included.
+ * Each example is also compiled in forward mode: its `f_jvp` is checked against central
+ * differences along random tangents and against `f_grad` by the dot-product test.
  */
 import { describe, expect, it } from "vitest";
 import { RULES } from "../compiler/rules/rules.ts";
-import { gradcheck } from "../runtime/gradcheck.ts";
+import { gradcheck, jvpcheck } from "../runtime/gradcheck.ts";
 import { isTensor, rand, randn, tensor, type Tensor } from "../runtime/tensor.ts";
 import { compileAndLoad } from "./helpers/load.ts";
 
@@ -99,6 +101,26 @@ describe("tensor rules", () => {
       const y = original.f!(...args);
       const dout = isTensor(y) ? randn(y.shape, seed + 99) : -1.5;
       const result = gradcheck(original.f!, grad.f_grad!, args as number[], { dout, atol: 1e-6, rtol: 1e-5 });
+      expect(result.ok, `${result.report}\n--- generated ---\n${output}`).toBe(true);
+    }
+  });
+
+  for (const e of EXAMPLES) it(`${e.body} (${e.params}) in forward mode matches finite differences and its vjp`, async () => {
+    const source = moduleFor(e);
+    const { original, grad, output } = await compileAndLoad(source, "model.ts", { jvp: true });
+    const names = e.params.split(",").map((p) => p.split(":")[0]!.trim());
+    for (const seed of [1, 2, 3]) {
+      const args = e.args(seed * 10);
+      const y = original.f!(...args);
+      const dout = isTensor(y) ? randn(y.shape, seed + 99) : -1.5;
+      const wrt = Object.keys(grad.f_grad!(...args, dout).grad);
+      const tangents: Record<string, number | Tensor> = {};
+      names.forEach((name, i) => {
+        if (!wrt.includes(name)) return;
+        const a = args[i];
+        tangents[name] = isTensor(a) ? randn(a.shape, seed + 7 * i + 50) : 0.6 - 0.3 * i;
+      });
+      const result = jvpcheck(original.f!, grad.f_jvp!, args as number[], tangents, { names, grad: { fGrad: grad.f_grad!, dout }, atol: 1e-6, rtol: 1e-5 });
       expect(result.ok, `${result.report}\n--- generated ---\n${output}`).toBe(true);
     }
   });

@@ -180,6 +180,7 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
     for (const s of stmts) {
       switch (s.k) {
         case "blank": out.push(""); break;
+        case "comment": out.push(`${indent}// ${s.text.map((t) => (typeof t === "string" ? t : name(t))).join("")}`); break;
         case "decl": {
           const type = s.type && (!s.init || s.typed) ? `: ${s.type}` : "";
           const init = s.init ? ` = ${ex(s.init)}` : "";

@@ -5,7 +5,8 @@
  *   if (into) checkInto("rosenbrock_grad", into, { x });
  *
  * and the generated module defines `checkInto` once, after its functions. Each buffer must
- * be an array of its parameter's kind (`number[]`, `Float64Array`) and length, and none of
+ * be a `Float64Array` (the type of every array's gradient, a `number[]`'s too, so that
+ * `grad.x` has one type whether or not a buffer was given) of its parameter's length, and none of
  * the arguments or other buffers: `f_grad(x, 1, { x })` would otherwise zero the caller's
  * `x`, then read it. A bad buffer throws a TypeError naming it. The check is a few
  * comparisons per call, nothing next to the loop it guards (see the bench).
@@ -37,8 +38,8 @@ export function intoHelperName(taken: readonly string[]): string {
 /** The helper, once per module that has an `@into` function. */
 export function intoHelper(helper: string): string {
   return `/**
- * Throws unless each buffer in \`into\` can receive its parameter's gradient: an array of the
- * parameter's kind and length that is none of the arguments (\`params\`, \`others\`) and no
+ * Throws unless each buffer in \`into\` can receive its parameter's gradient: a Float64Array
+ * of the parameter's length that is none of the arguments (\`params\`, \`others\`) and no
  * other buffer, which writing the gradient into it would overwrite.
  */
 function ${helper}(fn: string, into: object, params: Record<string, ArrayLike<number>>, others: readonly unknown[] = []): void {
@@ -48,8 +49,8 @@ function ${helper}(fn: string, into: object, params: Record<string, ArrayLike<nu
     const buffer = buffers[name] as ArrayLike<number> | null | undefined;
     if (buffer === undefined || buffer === null) continue;
     let problem = "";
-    if (Object.getPrototypeOf(buffer) !== Object.getPrototypeOf(param)) {
-      problem = \`it is \${typeof buffer === "object" ? \`a \${(buffer as object).constructor?.name ?? "object"}\` : \`a \${typeof buffer}\`}\`;
+    if (!(buffer instanceof Float64Array)) {
+      problem = \`it is \${Array.isArray(buffer) ? "a number[]" : typeof buffer === "object" ? \`a \${(buffer as object).constructor?.name ?? "object"}\` : \`a \${typeof buffer}\`}\`;
     } else if (buffer.length !== param.length) {
       problem = \`its length is \${buffer.length}\`;
     } else {
@@ -57,8 +58,7 @@ function ${helper}(fn: string, into: object, params: Record<string, ArrayLike<nu
       if (others.includes(buffer)) problem = "it is also an argument, which the gradient would overwrite";
     }
     if (problem) {
-      const kind = Array.isArray(param) ? "number[]" : param.constructor.name;
-      throw new TypeError(\`\${fn}: into.\${name} must be a \${kind} of length \${param.length} (\${name}.length): \${problem}\`);
+      throw new TypeError(\`\${fn}: into.\${name} must be a Float64Array of length \${param.length} (\${name}.length): \${problem}\`);
     }
   }
 }

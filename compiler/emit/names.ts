@@ -18,9 +18,17 @@ const KEYWORDS = new Set(
 export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s: Sym) => string {
   const taken = new Set<string>([...KEYWORDS, ...fn.reserved, ...moduleNames]);
   const names = new Map<Sym, string>();
+  // where the search for `hint_k` resumes: every `hint_j` below it is taken (and `taken` only
+  // grows), so a function with thousands of `sin`s is not a search from `sin_1` for each
+  const nextSuffix = new Map<string, number>();
   const pick = (hint: string) => {
     let name = hint;
-    for (let k = 1; taken.has(name); k++) name = `${hint}_${k}`;
+    if (taken.has(name)) {
+      let k = nextSuffix.get(hint) ?? 1;
+      while (taken.has(`${hint}_${k}`)) k++;
+      name = `${hint}_${k}`;
+      nextSuffix.set(hint, k + 1);
+    }
     taken.add(name);
     return name;
   };
@@ -52,6 +60,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
         case "expr": forEachSym(s.expr, nameOf); break;
         case "loop": if (s.index) { nameOf(s.index.sym); forEachSym(s.index.init, nameOf); } forEachSym(s.cond, nameOf); visit(s.body); break;
         case "if": forEachSym(s.cond, nameOf); visit(s.then); visit(s.else); break;
+        case "comment": s.text.forEach((t) => typeof t !== "string" && nameOf(t)); break;
         case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); if (s.tangent) forEachSym(s.tangent, nameOf); break;
         default: break;
       }

@@ -10,6 +10,7 @@
  * module reads no file, and runs in a browser too), and the full build that reads it.
  */
 import type { Options as PrettierOptions } from "prettier";
+import { formatAround } from "./verbatim.ts";
 
 export type { PrettierOptions };
 
@@ -26,7 +27,8 @@ const FILEPATH = "gradient.ts";
 export async function formatTypeScript(text: string, options: PrettierOptions | null): Promise<string> {
   if (options === null) {
     const [prettier, estree, babel] = await Promise.all([import("prettier/standalone"), import("prettier/plugins/estree"), import("prettier/plugins/babel")]);
-    return prettier.format(text, { ...DEFAULT_OPTIONS, parser: "babel-ts", filepath: FILEPATH, plugins: [estree, babel] });
+    // the lines prettier would print unchanged are left out of its work (verbatim.ts)
+    return formatAround(text, (t) => prettier.format(t, { ...DEFAULT_OPTIONS, parser: "babel-ts", filepath: FILEPATH, plugins: [estree, babel] }));
   }
   const prettier = await import("prettier");
   return prettier.format(text, { ...options, parser: "typescript", filepath: FILEPATH });

@@ -38,7 +38,7 @@ export interface Entry {
   /** Per input: the instance read, or null for a constant. */
   readonly args: readonly (number | null)[];
   /** Per input: the constant's value, or null where an instance is read. */
-  readonly consts: readonly (number | boolean | null)[];
+  readonly consts: readonly (number | boolean | string | null)[];
   readonly out: number;
   readonly frames: readonly Frame[];
 }

@@ -45,7 +45,7 @@ export function run(e: Ex, scope: Scope): unknown {
   const r = (x: Ex) => run(x, scope);
   switch (e.k) {
     case "num": return e.value;
-    case "bool": return e.value;
+    case "bool": case "str": return e.value;
     case "ref": return scope.lookup(e.sym);
     case "neg": return -(r(e.a) as number);
     case "not": return !r(e.a);

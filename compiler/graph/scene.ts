@@ -72,7 +72,7 @@ export function buildScene(ev: Evaluation, options: SceneOptions): Scene {
   const flows = (v: unknown) => typeof v !== "boolean";
 
   /** A value read through loop and branch merges is the value first computed. */
-  const canonical = (inst: number): number | { const: number | boolean } => {
+  const canonical = (inst: number): number | { const: number | boolean | string } => {
     let at = inst;
     for (;;) {
       const def = instances[at]!.def;
@@ -173,7 +173,7 @@ export function buildScene(ev: Evaluation, options: SceneOptions): Scene {
     nodes.push({ id: `box:${key}`, kind: "box", label: c.label, lines: c.lines, title: c.label, cluster: c.parent });
   }
   nodes.push({ id: "out", kind: "output", label: fn.name, title: `the result of ${fn.name}`, cluster: null });
-  let resultConst: number | boolean | null = null;
+  let resultConst: number | boolean | string | null = null;
   if (ev.result !== null) {
     const c = canonical(ev.result);
     if (typeof c === "number") use(c, "out", ev.adjoint[ev.result], false);

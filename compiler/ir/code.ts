@@ -44,6 +44,8 @@ export type CodeStmt =
   | { readonly k: "expr"; readonly expr: Ex; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "if"; readonly cond: Ex; readonly then: CodeStmt[]; readonly else: CodeStmt[]; readonly role: Role; readonly origin?: SourceLoc }
   | { readonly k: "blank" }
+  /** A line of explanation, `// ...`: text and the variables it names. */
+  | { readonly k: "comment"; readonly text: readonly (string | Sym)[] }
   /**
    * `return { value, grad: { ... } }`, or in forward mode (`tangent` set) `return { value, tangent }`.
    * A gradient entry of a record or tuple parameter's leaf has the path to it: `grad: { params: { w: dw } }`.

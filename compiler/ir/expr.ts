@@ -26,6 +26,8 @@ export type BinaryOp =
 export type Ex =
   | { readonly k: "num"; readonly value: number; readonly text?: string }
   | { readonly k: "bool"; readonly value: boolean }
+  /** A string literal: a constant parameter (`kind: "relu" | "tanh"`) is compared with one. */
+  | { readonly k: "str"; readonly value: string }
   | { readonly k: "ref"; readonly sym: Sym }
   | { readonly k: "bin"; readonly op: BinaryOp; readonly a: Ex; readonly b: Ex }
   | { readonly k: "neg"; readonly a: Ex }
@@ -51,6 +53,7 @@ const isNum = (e: Ex, v?: number): boolean => e.k === "num" && (v === undefined 
 
 export const num = (value: number): Ex => ({ k: "num", value });
 export const bool = (value: boolean): Ex => ({ k: "bool", value });
+export const str = (value: string): Ex => ({ k: "str", value });
 export const ref = (sym: Sym): Ex => ({ k: "ref", sym });
 export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args });
 /** A call of a runtime function (`matmul`, `sumTo`, ...), imported into the generated module as needed. */
@@ -124,17 +127,17 @@ export function forEachSym(e: Ex, f: (s: Sym) => void): void {
 
 /** Calls `f` on `e` and every expression inside it, outermost first. */
 export function forEachNode(e: Ex, f: (x: Ex) => void): void {
+  // no closure per node: this runs on every node of every statement, several times a stage
   f(e);
-  const go = (x: Ex) => forEachNode(x, f);
   switch (e.k) {
-    case "bin": go(e.a); go(e.b); return;
-    case "neg": case "not": case "prop": case "nonnull": go(e.a); return;
-    case "index": go(e.a); go(e.i); return;
-    case "new": e.args.forEach(go); return;
-    case "list": e.items.forEach(go); return;
-    case "method": go(e.a); e.args.forEach(go); return;
-    case "call": e.args.forEach(go); return;
-    case "cond": go(e.c); go(e.a); go(e.b); return;
+    case "bin": forEachNode(e.a, f); forEachNode(e.b, f); return;
+    case "neg": case "not": case "prop": case "nonnull": forEachNode(e.a, f); return;
+    case "index": forEachNode(e.a, f); forEachNode(e.i, f); return;
+    case "new": for (const x of e.args) forEachNode(x, f); return;
+    case "list": for (const x of e.items) forEachNode(x, f); return;
+    case "method": forEachNode(e.a, f); for (const x of e.args) forEachNode(x, f); return;
+    case "call": for (const x of e.args) forEachNode(x, f); return;
+    case "cond": forEachNode(e.c, f); forEachNode(e.a, f); forEachNode(e.b, f); return;
     default: return;
   }
 }
@@ -164,6 +167,7 @@ export function sameEx(a: Ex, b: Ex): boolean {
   switch (a.k) {
     case "num": return b.k === "num" && Object.is(a.value, b.value);
     case "bool": return b.k === "bool" && a.value === b.value;
+    case "str": return b.k === "str" && a.value === b.value;
     case "ref": return b.k === "ref" && a.sym === b.sym;
     case "bin": return b.k === "bin" && a.op === b.op && sameEx(a.a, b.a) && sameEx(a.b, b.b);
     case "neg": case "not": case "nonnull": return sameEx(a.a, (b as typeof a).a);
@@ -230,39 +234,45 @@ export function forEachCall(e: Ex, f: (fn: string, runtime: boolean) => void): v
   forEachNode(e, (x) => { if (x.k === "call") f(x.fn, x.runtime ?? false); });
 }
 
+const sameName = (fn: string) => fn;
+
 /**
  * Prints an expression with the fewest parentheses that keep its meaning. `runtime` gives
  * the local name of a runtime function (an import may rename it).
  */
-export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) => string = (fn) => fn): string {
-  const p = (x: Ex) => printEx(x, name, runtime);
-  const wrap = (x: Ex, min: number) => (precedenceOf(x) < min ? `(${p(x)})` : p(x));
-  switch (e.k) {
-    case "num": return e.text ?? formatNumber(e.value);
-    case "bool": return String(e.value);
-    case "ref": return name(e.sym);
-    case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (literal(e.a) ?? 0) < 0 ? 1 : 0))}`;
-    case "not": return `!${wrap(e.a, UNARY)}`;
-    case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
-    case "prop": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}`;
-    case "index": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : ""}[${p(e.i)}]`;
-    case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
-    case "list": return `[${e.items.map(p).join(", ")}]`;
-    case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
-    case "method": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}(${e.args.map(p).join(", ")})`;
-    case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;
-    case "bin": {
-      const prec = PRECEDENCE[e.op];
-      if (e.op === "**") {
-        // right-associative, and a unary operand on the left must be parenthesised
-        return `${wrap(e.a, PRIMARY)} ** ${wrap(e.b, prec)}`;
+export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) => string = sameName): string {
+  // two closures per printed expression, not per node
+  const wrap = (x: Ex, min: number): string => (precedenceOf(x) < min ? `(${p(x)})` : p(x));
+  const p = (e: Ex): string => {
+    switch (e.k) {
+      case "num": return e.text ?? formatNumber(e.value);
+      case "bool": return String(e.value);
+      case "str": return JSON.stringify(e.value);
+      case "ref": return name(e.sym);
+      case "neg": return `-${wrap(e.a, UNARY + (e.a.k === "neg" || (literal(e.a) ?? 0) < 0 ? 1 : 0))}`;
+      case "not": return `!${wrap(e.a, UNARY)}`;
+      case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
+      case "prop": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}`;
+      case "index": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : ""}[${p(e.i)}]`;
+      case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
+      case "list": return `[${e.items.map(p).join(", ")}]`;
+      case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
+      case "method": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}(${e.args.map(p).join(", ")})`;
+      case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;
+      case "bin": {
+        const prec = PRECEDENCE[e.op];
+        if (e.op === "**") {
+          // right-associative, and a unary operand on the left must be parenthesised
+          return `${wrap(e.a, PRIMARY)} ** ${wrap(e.b, prec)}`;
+        }
+        // TypeScript reads `a < (b > c ? ...)` as `a` with type arguments: written `(b > c ? ...) > a`
+        // instead (the same test: the operands are pure)
+        if ((e.op === "<" || e.op === "<=") && precedenceOf(e.b) < prec + 1) {
+          return `${wrap(e.b, prec)} ${e.op === "<" ? ">" : ">="} ${wrap(e.a, prec + 1)}`;
+        }
+        return `${wrap(e.a, prec)} ${e.op} ${wrap(e.b, prec + 1)}`;
       }
-      // TypeScript reads `a < (b > c ? ...)` as `a` with type arguments: written `(b > c ? ...) > a`
-      // instead (the same test: the operands are pure)
-      if ((e.op === "<" || e.op === "<=") && precedenceOf(e.b) < prec + 1) {
-        return `${wrap(e.b, prec)} ${e.op === "<" ? ">" : ">="} ${wrap(e.a, prec + 1)}`;
-      }
-      return `${wrap(e.a, prec)} ${e.op} ${wrap(e.b, prec + 1)}`;
     }
-  }
+  };
+  return p(e);
 }

@@ -21,7 +21,7 @@ export interface SourceLoc {
  * indices) and never differentiates; `data` is a constant of any other type (a string, a
  * `"relu" | "tanh"` flag), passed through and compared, never differentiated.
  */
-export type ValueType = "number" | "boolean" | "tensor" | "array" | "data";
+export type ValueType = "number" | "boolean" | "tensor" | "array" | "string" | "data";
 
 export interface Value {
   readonly id: number;
@@ -70,8 +70,13 @@ export interface CustomCall {
   readonly forward: string;
   /** The local name of its backward function, or null for a call with no gradient. */
   readonly backward: string | null;
-  /** Per parameter: its type, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
-  readonly params: readonly { readonly type: ValueType; readonly differentiable: boolean }[];
+  /**
+   * The local name of its hand-written forward derivative (`@tangent fTangent`), called in
+   * forward mode as `fTangent(...inputs, out, ...tangents of the differentiated inputs)`.
+   */
+  readonly tangent?: string;
+  /** Per parameter: its type as written and as tsgrad sees it, and whether it gets a gradient (number, number[], Float64Array, Tensor). */
+  readonly params: readonly { readonly type: ValueType; readonly typeText?: string; readonly differentiable: boolean }[];
   readonly result: ValueType;
   /** Where a function without a backward comes from (a package), for messages. */
   readonly module?: string;
@@ -160,6 +165,13 @@ export interface FunctionIR {
   readonly into: boolean;
   /** `@jvp`: the generated module also has the forward-mode derivative `f_jvp` (transforms/forward.ts). */
   readonly jvp?: boolean;
+  /**
+   * `@checkpoint` (`@checkpoint k`): the function's counted top-level loops keep the
+   * loop-carried state every `every` steps (null: ⌈√T⌉ for T steps, chosen at run time)
+   * instead of every step, and recompute each segment in the backward pass
+   * (transforms/checkpoint.ts).
+   */
+  readonly checkpoint?: { readonly every: number | null; readonly loc: SourceLoc };
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });

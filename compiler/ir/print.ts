@@ -17,7 +17,7 @@ export function printIR(fn: FunctionIR, notes: Annotations = {}): string {
     const v = fn.values[id]!;
     return v.name === null ? `%${id}` : v.version === 1 ? v.name : `${v.name}.${v.version}`;
   };
-  const atom = (a: Atom) => (a.kind === "value" ? name(a.id) : typeof a.value === "number" ? formatNumber(a.value) : String(a.value));
+  const atom = (a: Atom) => (a.kind === "value" ? name(a.id) : typeof a.value === "number" ? formatNumber(a.value) : typeof a.value === "string" ? JSON.stringify(a.value) : String(a.value));
   const note = (id: number) => {
     const extra = notes.describe?.(id) ?? "";
     return extra ? `  ${extra}` : "";

@@ -10,6 +10,7 @@ import { expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { statementsOf } from "./syntax.ts";
+import { armItems } from "./scopes.ts";
 import { plainLevel, walk } from "./walk.ts";
 
 const sameAtom = (a: Atom, b: Atom) =>
@@ -18,7 +19,7 @@ const sameAtom = (a: Atom, b: Atom) =>
 /** `if (c) A else B` that no path leaves early. */
 export function ifStatement(cx: Lowerer, stmt: IfStatement): void {
   const before = cx.env;
-  const { cond, then, otherwise, loc } = branch(cx, stmt, (own) => walk(cx, own, plainLevel));
+  const { cond, then, otherwise, loc } = branch(cx, stmt, (_own, node) => walk(cx, armItems(node), plainLevel));
   merge(cx, before, cond, then, otherwise, loc);
 }
 
@@ -33,12 +34,17 @@ export function merge(
 ): void {
   const outs: { out: number; then: Atom; else: Atom }[] = [];
   for (const [name, binding] of before) {
-    const a = then.env.get(name)!.atom;
-    const b = otherwise.env.get(name)!.atom;
-    if (sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
+    const thenBinding = then.env.get(name)!;
+    const elseBinding = otherwise.env.get(name)!;
+    // `let x: number;` assigned by one arm only stays unassigned after the branch
+    if (thenBinding.unset || elseBinding.unset) continue;
+    const a = thenBinding.atom;
+    const b = elseBinding.atom;
+    if (!binding.unset && sameAtom(a, binding.atom) && sameAtom(b, binding.atom)) continue;
     const out = cx.newValue(name, cx.nextVersion(name), name, binding.type);
     outs.push({ out, then: a, else: b });
-    cx.env.set(name, { ...binding, atom: valueAtom(out) });
+    const { unset: _unset, ...assigned } = binding;
+    cx.env.set(name, { ...assigned, atom: valueAtom(out) });
   }
   cx.block.push({ kind: "if", cond, then: then.block, else: otherwise.block, outs, loc });
 }
@@ -72,6 +78,7 @@ export function conditional(cx: Lowerer, node: Node & { getCondition(): Expressi
   cx.block = outer;
   if (a.type !== b.type) throw errorAt(node, `the branches of \`?:\` must have the same type (here ${a.type} and ${b.type})`);
   if (a.type === "array") throw errorAt(node, "choosing between two arrays with `?:` is not supported: choose between their elements");
+  if (a.type === "string") throw errorAt(node, "choosing between two strings is not supported: a string is a constant here, compared where it is used");
   const out = cx.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? "picked", a.type);
   cx.block.push({ kind: "if", cond: c.atom, then: thenBlock, else: elseBlock, outs: [{ out, then: a.atom, else: b.atom }], loc: locOf(node) });
   return { atom: valueAtom(out), type: a.type };

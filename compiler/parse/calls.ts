@@ -15,6 +15,7 @@ import { expr } from "./expressions.ts";
 import { memberOf } from "./records.ts";
 import { newFrame, type Binding, type Frame, type Target, type Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { spreadExtreme } from "./arrays.ts";
 import { checkDeclaration, customCall, signature, TYPE_NAMES } from "./signatures.ts";
 import { gradientTag, RUNTIME_MODULE, SCALAR_MODULE, TENSOR_MODULE } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
@@ -30,14 +31,17 @@ type Callee =
 export function call(cx: Lowerer, node: Node & { getExpression(): Expression; getArguments(): Node[] }, target?: Target): Typed {
   const callee = node.getExpression();
   const args = node.getArguments();
-  for (const a of args) if (Node.isSpreadElement(a)) throw errorAt(a, "spread arguments are not supported");
+  const spread = args.find((a) => Node.isSpreadElement(a));
   const lowered = () => args.map((a) => expr(cx, a as Expression));
   if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === "Math") {
     const key = `Math.${callee.getName()}`;
+    if (spread && (key === "Math.max" || key === "Math.min") && Node.isCallExpression(node)) return spreadExtreme(cx, node, key, target);
+    if (spread) throw errorAt(spread, `spread arguments are supported in \`Math.max\` and \`Math.min\`; \`${key}\` takes its arguments one by one`);
     if (key === "Math.random") throw errorAt(node, "`Math.random()` is not supported here: randomness belongs in a parameter (draw the numbers outside and pass them in)");
     if (!RULES[key]) throw errorAt(callee, `\`${key}\` is not supported yet`);
     return cx.op(key, lowered(), node, target, callee.getText());
   }
+  if (spread) throw errorAt(spread, "spread arguments are supported in `Math.max(...xs)` and `Math.min(...xs)`: pass the arguments one by one");
   const receiver = Node.isPropertyAccessExpression(callee) ? callee.getExpression() : null;
   if (receiver && Node.isPropertyAccessExpression(callee) && (Node.isThisExpression(receiver) || memberOf(cx, receiver) !== null || (Node.isIdentifier(receiver) && cx.env.get(receiver.getText())?.type === "data"))) {
     throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: methods and \`this\` stay out of differentiable code, write a plain function taking the record (\`${callee.getName()}(${callee.getExpression().getText()})\`)`);

@@ -38,10 +38,12 @@ const BEFORE_OPERAND = new Set([
   ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.EqualsGreaterThanToken,
 ]);
 
-/** The first place `text` nests past a limit, as a diagnostic; null when it is within them all. */
-export function nestingError(text: string, path: string): LocalDiagnostic | null {
-  return bracketError(text) ?? syntaxError(text, path);
-}
+/*
+ * Two checks, the first place past a limit as a diagnostic, null when within them all:
+ * bracketError on the text, before anything parses it (the brackets and chains it bounds
+ * are what TypeScript's parser recurses on), then depthError on the syntax tree that parser
+ * made, the one the rest of the compile reads (parse.ts, modules.ts): not a parse of its own.
+ */
 
 function at(text: string, pos: number, length: number, message: string): LocalDiagnostic {
   const starts = [0];
@@ -51,7 +53,7 @@ function at(text: string, pos: number, length: number, message: string): LocalDi
 }
 
 /** Bracket depth, by TypeScript's scanner (strings, comments and templates skipped), before its parser runs. */
-function bracketError(text: string): LocalDiagnostic | null {
+export function bracketError(text: string): LocalDiagnostic | null {
   const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
   // what each open bracket was, so a `}` that ends a template's `${` resumes the template
   const open: ts.SyntaxKind[] = [];
@@ -112,9 +114,8 @@ function describe(k: ts.SyntaxKind): string {
   }
 }
 
-/** Nesting of blocks and of expressions, on TypeScript's syntax tree. */
-function syntaxError(text: string, path: string): LocalDiagnostic | null {
-  const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+/** Nesting of blocks and of expressions, on TypeScript's syntax tree of `text`. */
+export function depthError(text: string, file: ts.SourceFile): LocalDiagnostic | null {
   const stack: { node: ts.Node; blocks: number; expression: number; parent: ts.SyntaxKind }[] = [
     { node: file, blocks: 0, expression: 0, parent: ts.SyntaxKind.Unknown },
   ];

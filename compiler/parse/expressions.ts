@@ -3,7 +3,7 @@
  * output (`target`, when the value is a user's variable). Calls are calls.ts's, `?:` is
  * branches.ts's.
  */
-import { Node, SyntaxKind, type CallExpression, type Expression, type NewExpression, type PropertyAccessExpression } from "ts-morph";
+import { Node, SyntaxKind, type Expression, type NewExpression } from "ts-morph";
 import { constAtom } from "../ir/ir.ts";
 import { MATH_CONSTANTS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
@@ -11,17 +11,20 @@ import { conditional } from "./branches.ts";
 import { call } from "./calls.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { spreadLiteral } from "./arrays.ts";
+import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
 import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
+import { readBeforeAssigned } from "./statements.ts";
 import { access, valueOf } from "./records.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
   if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
-  // a string is a constant to compare a flag with (`kind === "relu"`)
-  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "data" };
   if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
   if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
+  // a string is a constant, compared with a constant parameter (`kind === "relu"`, `case "relu":`)
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return { atom: constAtom(node.getLiteralValue()), type: "string" };
   if (Node.isIdentifier(node)) return identifier(cx, node);
   if (Node.isPropertyAccessExpression(node)) {
     if (Node.isThisExpression(node.getExpression())) throw errorAt(node.getExpression(), describeUnsupported(node.getExpression()));
@@ -59,8 +62,9 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   }
   if (Node.isConditionalExpression(node)) return conditional(cx, node, target);
   if (Node.isArrayLiteralExpression(node)) {
+    if (node.getElements().some((e) => Node.isSpreadElement(e))) return spreadLiteral(cx, node, target);
     const items = node.getElements().map((e) => {
-      if (Node.isSpreadElement(e) || Node.isOmittedExpression(e)) throw errorAt(e, "an array literal lists its numbers one by one here (no spread, no holes)");
+      if (Node.isOmittedExpression(e)) throw errorAt(e, "an array literal has no holes here: write each number");
       return expr(cx, e);
     });
     return cx.op("array.of", items, node, target, "number[]");
@@ -68,15 +72,8 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isNewExpression(node)) return newArray(cx, node, target);
   if (Node.isCallExpression(node)) {
     const callee = node.getExpression();
-    if (Node.isPropertyAccessExpression(callee) && callee.getName() === "fill") return filledArray(cx, node, callee, target);
-    if (Node.isPropertyAccessExpression(callee) && callee.getName() === "slice") {
-      // `x.slice()` copies an array variable: a new array, of the same kind
-      const source = Node.isIdentifier(callee.getExpression()) ? cx.env.get(callee.getExpression().getText()) : undefined;
-      if (source?.type === "array") {
-        if (node.getArguments().length > 0) throw errorAt(node, "`slice` copies a whole array here: `x.slice()`; copy a part with a loop");
-        const kind = source.root === undefined ? "number[]" : cx.values[source.root]!.typeText;
-        return cx.op("array.copy", [{ atom: source.atom, type: source.type }], node, target, kind === "Float64Array" ? "Float64Array" : "number[]");
-      }
+    if (Node.isPropertyAccessExpression(callee) && ARRAY_METHODS.has(callee.getName()) && callee.getExpression().getText() !== "Math") {
+      return arrayMethod(cx, node, callee, target);
     }
     return call(cx, node, target);
   }
@@ -95,8 +92,11 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
 
 /** Evaluates `e` into a new value named by `target` (a copy when it is just an atom). */
 export function assign(cx: Lowerer, target: Target, e: Expression, whole: Node): Typed {
+  const first = cx.values.length;
   const r = expr(cx, e, target);
-  const fresh = r.atom.kind === "value" && cx.values[r.atom.id]!.name === target.name && cx.values[r.atom.id]!.version === target.version;
+  // computed for the target: its value, or a later version of it (the array a `.map` loop fills)
+  const v = r.atom.kind === "value" ? cx.values[r.atom.id]! : null;
+  const fresh = v !== null && v.name === target.name && (v.version === target.version || v.id >= first);
   if (fresh) return r;
   if (r.type === "array") {
     throw errorAt(e, `\`${target.name}\` would be a second name for the array \`${e.getText()}\`: use that name, or build a new array (\`new Array<number>(n).fill(0)\`) and copy into it`);
@@ -104,7 +104,7 @@ export function assign(cx: Lowerer, target: Target, e: Expression, whole: Node):
   return cx.op("id", [r], whole, target);
 }
 
-/** `new Float64Array(n)`: n zeros. */
+/** `new Float64Array(n)` and `new Array<number>(n)`: n zeros. */
 function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
   const ctor = node.getExpression().getText();
   const args = node.getArguments();
@@ -112,30 +112,18 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
     const n = expr(cx, args[0] as Expression);
     if (n.type === "number") return cx.op("array.zeros", [n], node, target, "Float64Array");
   }
-  if (ctor === "Array") throw errorAt(node, "`new Array(n)` has holes: write `new Array<number>(n).fill(0)`");
+  // `new Array<number>(n)`, filled later: it starts as zeros here (JavaScript's holes read as `undefined`, which no filled array reads)
+  if (ctor === "Array" && args.length === 1) {
+    const n = expr(cx, args[0] as Expression);
+    if (n.type === "number") return cx.op("array.zeros", [n], node, target, "number[]");
+  }
   throw errorAt(node, `\`new ${ctor}(...)\` is not supported: local arrays are \`new Array<number>(n).fill(0)\`, \`new Float64Array(n)\` or a literal \`[a, b, c]\``);
-}
-
-/** `new Array(n).fill(0)` (or `new Array<number>(n)`, `Array(n)`): n zeros in a `number[]`. */
-function filledArray(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, target?: Target): Typed {
-  const made = callee.getExpression();
-  const ctor = Node.isNewExpression(made) || Node.isCallExpression(made) ? made.getExpression().getText() : "";
-  const sizes = Node.isNewExpression(made) || Node.isCallExpression(made) ? made.getArguments() : [];
-  const fill = node.getArguments();
-  if (ctor !== "Array" || sizes.length !== 1) {
-    throw errorAt(node, "`.fill` is supported only as `new Array<number>(n).fill(0)`, which makes a local array of zeros");
-  }
-  if (fill.length !== 1 || !Node.isNumericLiteral(fill[0]!) || Number(fill[0]!.getText()) !== 0) {
-    throw errorAt(fill[0] ?? node, "a new array starts as zeros here: `.fill(0)`, then write its elements");
-  }
-  const n = expr(cx, sizes[0] as Expression);
-  if (n.type !== "number") throw errorAt(sizes[0]!, "an array's length must be a number");
-  return cx.op("array.zeros", [n], node, target, "number[]");
 }
 
 function identifier(cx: Lowerer, node: Node): Typed {
   const name = node.getText();
   const binding = cx.env.get(name);
+  if (binding?.unset) throw readBeforeAssigned(node, name);
   if (binding) return { atom: binding.atom, type: binding.type };
   const aggregate = cx.frame.aggregates.get(name);
   if (aggregate) return valueOf(cx, aggregate, node);

@@ -14,6 +14,8 @@ export interface Binding {
   readonly mutable: boolean;
   /** For an array: the value that created it (a parameter, `new Array(n).fill(0)`, a literal). */
   readonly root?: number;
+  /** `let x: number;` before its first assignment on this path: reading it is an error. */
+  readonly unset?: true;
 }
 
 /** Where an expression's value goes: a user's variable (name and version) or a temporary (`name` null). */

@@ -53,7 +53,24 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     imports: [...cx.usedImports.values()],
     into,
     jvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "jvp")),
+    checkpoint: checkpointTag(fn),
   };
+}
+
+/**
+ * `@checkpoint` or `@checkpoint k`: the segment length of checkpointed loops, a positive
+ * integer, or null for ⌈√T⌉ (transforms/checkpoint.ts).
+ */
+function checkpointTag(fn: FunctionDeclaration): FunctionIR["checkpoint"] {
+  const tag = fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "checkpoint");
+  if (!tag) return undefined;
+  const text = (tag.getCommentText() ?? "").trim();
+  if (text === "") return { every: null, loc: locOf(tag) };
+  const every = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(every >= 1 && Number.isSafeInteger(every))) {
+    throw errorAt(tag, `@checkpoint takes the number of steps between checkpoints, a positive integer (\`@checkpoint 100\`), or nothing for ⌈√T⌉; not \`${text}\``);
+  }
+  return { every, loc: locOf(tag) };
 }
 
 /**

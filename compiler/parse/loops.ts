@@ -10,12 +10,14 @@ import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
 import { merge } from "./branches.ts";
 import { assign, expr } from "./expressions.ts";
+import type { Binding, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { elementOfData } from "./records.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
-  ASSIGNMENT_OPS, breaksOut, containsReturn, isPush, jumpWord, jumpsInside, loopHeader, pushesOnto, statementsOf, writesAny, type LoopNode,
+  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
 } from "./syntax.ts";
+import { armItems } from "./scopes.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
 
 /**
@@ -31,6 +33,13 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   const returns = containsReturn(stmt);
   if (returns) enterReturningLoop(cx, stmt);
   const outerNames = new Set(cx.env.keys());
+  // the loop's own variables (`for (let i ...)`, `for (const v of xs)`) may shadow outer ones, which come back after it
+  const shadowed = new Map<string, Binding>();
+  for (const name of ownVariables(stmt)) {
+    const outer = cx.env.get(name);
+    if (outer) shadowed.set(name, outer);
+    cx.env.delete(name);
+  }
   // `for (const v of xs)` runs as `for (let i = 0; i < xs.length; i++) { const v = xs[i]; ... }`
   const over = Node.isForOfStatement(stmt) ? forOfParts(cx, stmt) : null;
   if (over) cx.env.set(over.index, { atom: constAtom(0), type: "number", mutable: true });
@@ -54,17 +63,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   }
 
   // what the loop assigns, among the variables that exist before it
-  const assigned = new Set<string>();
-  const noteTarget = (n: Node) => {
-    // an element write or a push changes the array: it is carried round the loop too
-    if (Node.isElementAccessExpression(n) || Node.isPropertyAccessExpression(n)) n = n.getExpression();
-    if (Node.isIdentifier(n) && cx.env.has(n.getText())) assigned.add(n.getText());
-  };
-  stmt.forEachDescendant((n) => {
-    if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
-    if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
-    if (isPush(n)) noteTarget(n.getExpression());
-  });
+  const assigned = assignedIn(cx, stmt);
   const frame = cx.frame;
   if (returns) {
     assigned.add(frame.returnVars!.result);
@@ -79,6 +78,9 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   for (const name of assigned) {
     const binding = cx.env.get(name)!;
     if (!binding.mutable && binding.type !== "array") continue; // the assignment reports the error
+    // `let x: number;` assigned in the body: each iteration assigns it before reading it,
+    // and after the loop (which may not run) it is still unassigned
+    if (binding.unset) continue;
     const phi = cx.newValue(name, cx.nextVersion(name), name, binding.type);
     carried.push({ name, phi, init: binding.atom });
     cx.env.set(name, { ...binding, atom: valueAtom(phi) });
@@ -136,7 +138,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
       cx.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
     }
   }
-  walk(cx, statementsOf(body), loopLevel(cx, tailInPaths ? tail : null, leave));
+  walk(cx, armItems(body), loopLevel(cx, stmt, tailInPaths ? tail : null, leave));
   if (!tailInPaths) tail();
   const counterNext = cx.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: null, version: 1, hint: "steps" });
 
@@ -144,6 +146,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   cx.block = outer;
   const bodyEnv = cx.env;
   cx.env = new Map([...before].filter(([name]) => outerNames.has(name)));
+  for (const [name, binding] of shadowed) cx.env.set(name, binding);
   const loopCarried = carried.map((c) => ({
     phi: c.phi,
     init: c.init,
@@ -164,6 +167,87 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   return !endless || breaks;
 }
 
+/**
+ * The variables in scope that `node` assigns: by `=`, `+=`, `++`, or by writing an array's
+ * elements (`a[i] = v`, `a.push(v)`, `a.fill(c)`), at any depth (in callbacks too).
+ */
+export function assignedIn(cx: Lowerer, node: Node): Set<string> {
+  const assigned = new Set<string>();
+  const noteTarget = (n: Node) => {
+    // an element write or a push changes the array: it is carried round the loop too
+    if (Node.isElementAccessExpression(n) || Node.isPropertyAccessExpression(n)) n = n.getExpression();
+    if (Node.isIdentifier(n) && cx.env.has(n.getText()) && !declaredInside(n, node)) assigned.add(n.getText());
+  };
+  node.forEachDescendant((n) => {
+    if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
+    if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
+    if (isArrayWrite(n)) noteTarget(n.getExpression());
+  });
+  return assigned;
+}
+
+/**
+ * A counted loop tsgrad writes for a construct that iterates (an array method, a spread):
+ * `for (let index = lo; index < bound(); index++) body(index)`, the bound computed in the
+ * loop's test. `writes` are the variables in scope the body assigns (`assignedIn`), carried
+ * round the loop; variables the body declares are local to it. It is reversed as any
+ * counted `for`.
+ */
+export function countedLoop(
+  cx: Lowerer, node: Node, header: string, index: string, lo: Typed, bound: () => Typed, writes: Iterable<string>, body: (i: Typed) => void,
+): void {
+  const outerNames = new Set(cx.env.keys());
+  const one = { atom: constAtom(1), type: "number" as ValueType };
+  // the index starts as a value of its own, as `let i = 0` makes one: the loop's header declares it
+  const start = cx.op("id", [lo], node, cx.target(index));
+  cx.env.set(index, { atom: start.atom, type: "number", mutable: false });
+  const steps = cx.newValue(null, 1, "steps", "number");
+  const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
+  for (const name of new Set([index, ...writes])) {
+    const binding = cx.env.get(name)!;
+    // an array's phi knows what kind of array it is (a `.map` gives it as its result)
+    const kind = binding.type === "array" && binding.root !== undefined ? cx.values[binding.root]!.typeText : undefined;
+    const phi = cx.newValue(name, cx.nextVersion(name), name, binding.type, false, kind);
+    carried.push({ name, phi, init: binding.atom });
+    cx.env.set(name, { ...binding, atom: valueAtom(phi) });
+  }
+  const before = new Map(cx.env);
+  const outer = cx.block;
+  const frame = cx.frame;
+  frame.loopDepth++;
+  const testBlock: Stmt[] = [];
+  cx.block = testBlock;
+  const hi = bound();
+  const cond = cx.op("<", [cx.env.get(index)!, hi], node);
+  const bodyBlock: Stmt[] = [];
+  cx.block = bodyBlock;
+  body({ atom: cx.env.get(index)!.atom, type: "number" });
+  const next = cx.op("+", [cx.env.get(index)!, one], node, cx.target(index));
+  cx.env.set(index, { atom: next.atom, type: "number", mutable: false });
+  const counterNext = cx.op("+", [{ atom: valueAtom(steps), type: "number" }, one], node, { name: null, version: 1, hint: "steps" });
+  frame.loopDepth--;
+  cx.block = outer;
+  const bodyEnv = cx.env;
+  cx.env = new Map([...before].filter(([name]) => outerNames.has(name)));
+  cx.block.push({
+    kind: "loop",
+    test: testBlock,
+    cond: cond.atom,
+    body: bodyBlock,
+    carried: carried.map((c) => ({ phi: c.phi, init: c.init, next: c.name === null ? counterNext.atom : bodyEnv.get(c.name)!.atom })),
+    counter: steps,
+    counted: { lo: start.atom, hi: hi.atom, inclusive: false },
+    loc: headerLoc(node, header),
+  });
+}
+
+/** The variables a loop's header declares: `for (let i = 0, j = 1; ...)`, `for (const v of xs)`. */
+function ownVariables(stmt: LoopNode): string[] {
+  if (!Node.isForStatement(stmt) && !Node.isForOfStatement(stmt)) return [];
+  const init = stmt.getInitializer();
+  return init && Node.isVariableDeclarationList(init) ? init.getDeclarations().map((d) => d.getNameNode().getText()) : [];
+}
+
 /** `for (const v of xs)`: the element's name, the array (a variable, read afresh where the loop reads it), and a fresh index. */
 function forOfParts(cx: Lowerer, stmt: ForOfStatement) {
   if (stmt.isAwaited()) throw errorAt(stmt, "`for await` is not supported here");
@@ -175,7 +259,6 @@ function forOfParts(cx: Lowerer, stmt: ForOfStatement) {
   const nameNode = decl.getNameNode();
   if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
   const element = nameNode.getText();
-  if (cx.env.has(element)) throw errorAt(nameNode, `\`${element}\` is already declared in this function`);
   const array = stmt.getExpression();
   const binding = Node.isIdentifier(array) ? cx.env.get(array.getText()) : undefined;
   if (binding?.type !== "array") {
@@ -189,13 +272,16 @@ function forOfParts(cx: Lowerer, stmt: ForOfStatement) {
  * end or `continue` (both run `tail` when it is given: a `for` update or a `do` test that
  * a `break` must skip), `break` (`leave`), or `return` (`returned` and `result` set).
  */
-function loopLevel(cx: Lowerer, tail: (() => void) | null, leave: () => void): Level<void> {
+function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave: () => void): Level<void> {
   return {
     splits: jumpsInside,
     jump(stmt, rest) {
       unreachable(stmt, rest);
-      if (!Node.isReturnStatement(stmt) && stmt.getLabel()) {
-        throw errorAt(stmt, `\`${jumpWord(stmt)}\` with a label is not supported yet: set a flag in the inner loop and test it in the outer one`);
+      if (!Node.isReturnStatement(stmt) && stmt.getLabel() && jumpTarget(stmt) !== node) {
+        const label = stmt.getLabel()!.getText();
+        throw errorAt(stmt, jumpTarget(stmt)
+          ? `\`${jumpWord(stmt)} ${label}\` leaves the loop around this one, which is not supported yet: set a flag here, \`break\`, and test the flag in the loop labelled \`${label}\``
+          : `\`${jumpWord(stmt)} ${label}\` names no loop around it`);
       }
       if (Node.isBreakStatement(stmt)) leave();
       else if (Node.isContinueStatement(stmt)) tail?.();
@@ -204,13 +290,18 @@ function loopLevel(cx: Lowerer, tail: (() => void) | null, leave: () => void): L
     end: () => tail?.(),
     arm: () => {},
     join: (_stmt, cond, then, otherwise, loc, before) => merge(cx, before, cond, then, otherwise, loc),
-    afterReturningLoop(stmt, _exits, rest: readonly Statement[], walkRest) {
-      if (rest.length === 0) return tail?.();
+    afterReturningLoop(stmt, _exits, rest: readonly Statement[], walkRest, close) {
+      if (rest.length === 0) {
+        close();
+        return tail?.();
+      }
       // once the inner loop has returned, the rest of this iteration is skipped
-      const before = cx.env;
+      const inner = cx.env;
       const returned = cx.env.get(cx.frame.returnVars!.returned)!.atom;
-      const { then, otherwise } = cx.arms(() => undefined, walkRest);
-      merge(cx, before, returned, then, otherwise, headerLoc(stmt, loopHeader(stmt)));
+      const { then, otherwise } = cx.arms(close, walkRest);
+      cx.env = new Map(inner);
+      close();
+      merge(cx, new Map(cx.env), returned, then, otherwise, headerLoc(stmt, loopHeader(stmt)));
     },
   };
 }

@@ -13,6 +13,12 @@ import type { Modules } from "./modules.ts";
 import { newFrame, type Binding, type Env, type Frame, type Target, type Typed } from "./frame.ts";
 import { ARRAY_TYPE, RUNTIME_MODULE, TENSOR_OPERATORS } from "./syntax.ts";
 
+/** A string literal type, or a union of them: `"relu" | "tanh"`. */
+export function isStringLiterals(typeNode: Node): boolean {
+  if (Node.isUnionTypeNode(typeNode)) return typeNode.getTypeNodes().every(isStringLiterals);
+  return Node.isLiteralTypeNode(typeNode) && Node.isStringLiteral(typeNode.getLiteral());
+}
+
 export class Lowerer {
   readonly values: Value[] = [];
   /** The imports the generated module needs for this function, by the local name it uses. */
@@ -83,6 +89,8 @@ export class Lowerer {
     const text = typeNode.getText().replace(/\s+/g, " ");
     if (text === "number") return "number";
     if (text === "boolean") return "boolean";
+    // a string (`kind: "relu" | "tanh"`) is a constant, compared with `===` or by a `switch`
+    if (text === "string" || isStringLiterals(typeNode)) return "string";
     if (ARRAY_TYPE.test(text)) return "array";
     // a tuple of numbers, as a result or a local, is an array of its length
     if (Node.isTupleTypeNode(typeNode) && typeNode.getElements().every((e) => e.getText() === "number")) return "array";
@@ -100,7 +108,7 @@ export class Lowerer {
     if (text === "Tensor") {
       throw errorAt(typeNode, `${what} has type \`Tensor\`, which is not imported from tsgrad's runtime: add \`import type { Tensor } from ".../runtime/tensor.ts"\``);
     }
-    throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, the runtime's \`Tensor\`, and arrays of numbers`);
+    throw errorAt(typeNode, `${what} has type \`${text}\`: supported types are \`number\`, \`boolean\`, strings (constants), the runtime's \`Tensor\`, and arrays of numbers`);
   }
 
   /**
@@ -152,7 +160,8 @@ export class Lowerer {
         ? `: operators do not apply to tensors, call \`${TENSOR_OPERATORS[key]}\` from the runtime` : "";
       throw errorAt(node, `${what} needs ${rule.signature ? `a ${shown} as argument ${i + 1}` : `${wants} operands`}, got a ${a.type}${hint}`);
     });
-    if (strictEq && args[0]!.type !== args[1]!.type) throw errorAt(node, `comparing a ${args[0]!.type} with a ${args[1]!.type} is always false`);
+    // a constant of another type (an enum, a string type tsgrad does not spell) may equal anything
+    if (strictEq && args[0]!.type !== args[1]!.type && args[0]!.type !== "data" && args[1]!.type !== "data") throw errorAt(node, `comparing a ${args[0]!.type} with a ${args[1]!.type} is always false`);
     // a new array is a `number[]` or a `Float64Array` (the callee says); a written one stays what it was
     const typeText = rule.result !== "array" ? undefined : rule.write ? this.values[(args[0]!.atom as Atom & { kind: "value" }).id]!.typeText : callee;
     const out = this.newValue(target?.name ?? null, target?.version ?? 1, target?.hint ?? rule.hint, rule.result, false, typeText);

@@ -9,7 +9,7 @@ import { posix } from "node:path";
 import { Node, type ImportDeclaration, type Project, type SourceFile } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
 import type { Import } from "../ir/ir.ts";
-import { nestingError } from "./depth.ts";
+import { bracketError, depthError } from "./depth.ts";
 import { errorAt, importedPath, registerImported } from "./locate.ts";
 
 /**
@@ -94,11 +94,13 @@ export class Modules {
         throw errorAt(binding.decl.getModuleSpecifier(), `cannot read the module '${specifier}' (${path}): ${e instanceof Error ? e.message : String(e)}`);
       }
       if (text === undefined) continue;
-      const deep = nestingError(text, path);
-      if (deep) throw new CompileError({ ...deep, file: path });
+      const brackets = bracketError(text);
+      if (brackets) throw new CompileError({ ...brackets, file: path });
       const file = this.project.createSourceFile(`/tsgrad-imported/${++loadedCount}/${posix.basename(path)}`, text, { overwrite: true });
-      registerImported(file, path);
       this.loaded.push(file);
+      const deep = depthError(text, file.compilerNode);
+      if (deep) throw new CompileError({ ...deep, file: path });
+      registerImported(file, path);
       this.byPath.set(path, file);
       const syntax = this.project.getProgram().getSyntacticDiagnostics(file)[0];
       if (syntax) {

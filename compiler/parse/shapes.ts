@@ -9,7 +9,7 @@
 import { Node, type SourceFile } from "ts-morph";
 import type { ValueType } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
-import type { Lowerer } from "./lowerer.ts";
+import { isStringLiterals, type Lowerer } from "./lowerer.ts";
 import { ARRAY_TYPE } from "./syntax.ts";
 
 export type Shape =
@@ -29,6 +29,8 @@ export function shapeOf(cx: Lowerer, typeNode: Node, what: string, seen: Readonl
   const text = oneLine(typeNode.getText());
   if (Node.isParenthesizedTypeNode(typeNode)) return shapeOf(cx, typeNode.getTypeNode(), what, seen);
   if (text === "number" || text === "boolean" || ARRAY_TYPE.test(text)) return { k: "leaf", type: cx.valueType(typeNode, what), text };
+  // a string (`kind: "relu" | "tanh"`): a constant compared with `===` or by a `switch`
+  if (text === "string" || isStringLiterals(typeNode)) return { k: "leaf", type: "string", text };
   if (Node.isTypeLiteral(typeNode)) return recordOf(cx, typeNode.getMembers(), what, seen) ?? { k: "opaque", text };
   if (Node.isTupleTypeNode(typeNode)) {
     const elements = typeNode.getElements();

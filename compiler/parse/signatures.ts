@@ -9,9 +9,9 @@ import { errorAt } from "./locate.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { carriesGradient, shapeOf } from "./shapes.ts";
-import { DIFFERENTIABLE_ARRAY, gradientTag } from "./syntax.ts";
+import { DIFFERENTIABLE_ARRAY, gradientTag, tangentTag } from "./syntax.ts";
 
-export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array", data: "a constant" };
+export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array", string: "a string", data: "a constant" };
 
 /** What no function tsgrad lowers may be: async, a generator, generic. */
 export function checkDeclaration(fn: FunctionDeclaration): void {
@@ -32,7 +32,7 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
     const typeNode = p.getTypeNode();
     if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
     const shape = shapeOf(cx, typeNode, `parameter \`${name}\``);
-    const typeText = shape.k === "leaf" ? typeNode.getText() : shape.text;
+    const typeText = shape.k === "leaf" && shape.type !== "string" ? typeNode.getText() : shape.text;
     const type: ValueType = shape.k === "leaf" ? shape.type : shape.k === "list" ? "array" : "data";
     const differentiable = carriesGradient(shape, (text, t) => t === "number" || t === "tensor" || (t === "array" && DIFFERENTIABLE_ARRAY.test(text)));
     return { name, type, typeText, differentiable, shape, typeNode };
@@ -42,20 +42,49 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
 /**
  * A call of a function with a custom gradient (`@gradient fBackward`): kept as a call,
  * `f(x)` in the forward code and `fBackward(x, out, dout)` in the backward code, both
- * imported from the module that defines them.
+ * imported from the module that defines them; with `@tangent fTangent` too, forward mode
+ * calls `fTangent(x, out, x_dot)`.
  */
 export function customCall(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, args: Typed[], node: Node, target?: Target): Typed {
   const { backward, params, result } = customGradient(cx, decl, file);
+  const tangent = customTangent(decl, file, params, result);
   const module = cx.modules.specifierOf(file);
   const name = decl.getName()!;
   const forward = cx.useImport({ local: name, imported: name, module }, null);
   const custom: CustomCall = {
     forward,
     backward: cx.useImport({ local: backward, imported: backward, module }, null),
-    params: params.map((p) => ({ type: p.type, differentiable: p.differentiable })),
+    ...(tangent ? { tangent: cx.useImport({ local: tangent, imported: tangent, module }, null) } : {}),
+    params: params.map((p) => ({ type: p.type, typeText: p.typeText, differentiable: p.differentiable })),
     result,
   };
   return cx.op(`custom.${name}`, args, node, target, forward, custom);
+}
+
+/**
+ * Checks a `@tangent` annotation, the forward-mode twin of `@gradient`: the function it
+ * names is exported and takes the parameters, the result, then one tangent per
+ * differentiated parameter; it returns the result's tangent.
+ */
+function customTangent(decl: FunctionDeclaration, file: SourceFile, params: ReturnType<typeof signature>, result: ValueType): string | null {
+  const tag = tangentTag(decl);
+  if (!tag) return null;
+  const name = decl.getName()!;
+  const tangentName = (tag.getCommentText() ?? "").trim().split(/\s+/)[0] ?? "";
+  if (!/^[A-Za-z_$][\w$]*$/.test(tangentName)) throw errorAt(tag, `@tangent needs the name of the forward derivative: \`@tangent ${name}Tangent\``);
+  const tangent = file.getFunctions().find((f) => f.getName() === tangentName && f.hasBody()) ?? file.getFunction(tangentName);
+  if (!tangent) throw errorAt(tag, `@tangent names \`${tangentName}\`, which is not a function declared in this module`);
+  const tangentNode = tangent.getNameNode() ?? tangent;
+  if (!tangent.isExported()) throw errorAt(tangentNode, `\`${tangentName}\` is the forward derivative of \`${name}\`, which the generated code calls: export it (\`export function ${tangentName}\`)`);
+  const dots = params.filter((p) => p.differentiable).map((p) => `${p.name}_dot`);
+  const wanted = params.length + 1 + dots.length;
+  if (tangent.getParameters().length !== wanted) {
+    const list = [...params.map((p) => p.name), "out", ...dots].join(", ");
+    throw errorAt(tangentNode, `\`${tangentName}\`, the forward derivative of \`${name}\`, takes its parameters, the result, then the tangent of each differentiated parameter: (${list}), ${wanted} parameters, not ${tangent.getParameters().length}`);
+  }
+  const returns = tangent.getReturnTypeNode();
+  if (!returns) throw errorAt(tangentNode, `\`${tangentName}\` returns the tangent of \`${name}\`'s result: declare its result type (\`${result === "tensor" ? "Tensor" : "number"}\`)`);
+  return tangentName;
 }
 
 /** Checks a `@gradient` annotation: both functions exported, the backward's parameters and result fit. */

@@ -16,6 +16,7 @@ import type { Binding, Target, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
 import { declareAggregate } from "./records.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { ARRAY_METHODS, methodStatement } from "./methods.ts";
 import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, isLoopNode, isPush } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
@@ -32,9 +33,6 @@ export function statement(cx: Lowerer, stmt: Statement): void {
     loop(cx, stmt);
     return;
   }
-  if (Node.isLabeledStatement(stmt)) {
-    throw errorAt(stmt.getLabel(), "a labelled statement is not supported yet: instead of `break outer` or `continue outer`, set a flag in the inner loop and test it in the outer one");
-  }
   throw errorAt(stmt, describeUnsupported(stmt));
 }
 
@@ -44,16 +42,28 @@ export function declare(cx: Lowerer, decl: VariableDeclaration, mutable: boolean
   if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructuring is not supported yet");
   const name = nameNode.getText();
   const init = decl.getInitializer();
-  if (!init) throw errorAt(decl, `\`let ${name}\` without an initial value is not supported yet: write \`let ${name} = ...\``);
   if (cx.env.has(name)) throw errorAt(nameNode, `\`${name}\` is already declared in this function`);
   const typeNode = decl.getTypeNode();
   const declared = typeNode ? cx.valueType(typeNode, `\`${name}\``) : null;
+  if (!init) return declareUnset(cx, decl, name, mutable, declared);
   const r = assign(cx, cx.target(name), init, init);
+  if (r.type === "string") throw errorAt(init, `a string is a constant here, compared with \`===\` or by a \`switch\` where it is used: \`${name}\` cannot hold one`);
   if (declared && declared !== r.type) throw errorAt(init, `\`${name}\` is declared \`${declared}\` but its value is a ${r.type}`);
   if (r.type === "array" && declared && typeNode && !DIFFERENTIABLE_ARRAY.test(typeNode.getText())) {
     throw errorAt(typeNode, `a local array is a \`number[]\` or a \`Float64Array\`, not a \`${typeNode.getText()}\``);
   }
   cx.env.set(name, { atom: r.atom, type: r.type, mutable, root: r.type === "array" ? (r.atom as Atom & { kind: "value" }).id : undefined });
+}
+
+/**
+ * `let x: number;`: a name with no value yet. It gets one from its first assignment; a
+ * read before that, on any path, is an error (as TypeScript's definite assignment).
+ */
+function declareUnset(cx: Lowerer, decl: VariableDeclaration, name: string, mutable: boolean, declared: ValueType | null): void {
+  if (!mutable) throw errorAt(decl, `\`const ${name}\` needs a value: write \`const ${name} = ...\``);
+  if (!declared) throw errorAt(decl, `\`let ${name}\` without a value needs a type: write \`let ${name}: number;\``);
+  if (declared === "array") throw errorAt(decl, `a local array gets its value where it is declared: write \`let ${name} = new Array<number>(n).fill(0)\``);
+  cx.env.set(name, { atom: constAtom(0), type: declared, mutable, unset: true });
 }
 
 /** An expression used as a statement: an assignment, `i++`, or a comma list of those (a `for` update). */
@@ -69,6 +79,9 @@ export function expressionStatement(cx: Lowerer, e: Expression): void {
   }
   if (Node.isPrefixUnaryExpression(e) || Node.isPostfixUnaryExpression(e)) return increment(cx, e);
   if (isPush(e)) return push(cx, e);
+  if (Node.isCallExpression(e) && Node.isPropertyAccessExpression(e.getExpression()) && ARRAY_METHODS.has((e.getExpression() as PropertyAccessExpression).getName())) {
+    return methodStatement(cx, e);
+  }
   throw errorAt(e, "an expression statement other than an assignment or `a.push(v)` is not supported: its value would be discarded");
 }
 
@@ -91,20 +104,23 @@ function assignment(cx: Lowerer, left: Expression, op: string, right: Expression
   assignTo(cx, left, whole, (binding, target) => {
     if (!binop) return assign(cx, target, right, whole);
     return cx.op(binop, [{ atom: binding.atom, type: binding.type }, expr(cx, right)], whole, target);
-  }, right);
+  }, right, binop !== null);
 }
 
 /** Writes a new value of the local variable `left`, computed by `compute` from its current binding. */
-function assignTo(cx: Lowerer, left: Node, whole: Node, compute: (binding: Binding, target: Target) => Typed, right: Node = whole): void {
+function assignTo(cx: Lowerer, left: Node, whole: Node, compute: (binding: Binding, target: Target) => Typed, right: Node = whole, reads = true): void {
   if (!Node.isIdentifier(left)) throw errorAt(left, "assigning to anything but a local variable or an element of a local array is not supported");
   const name = left.getText();
   const binding = cx.env.get(name);
   if (!binding) throw outsideWrite(cx, left, name);
   if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
   if (binding.type === "array") throw errorAt(left, `reassigning the array \`${name}\` is not supported: write into its elements, or give the new array its own name`);
+  if (binding.unset && reads) throw readBeforeAssigned(left, name);
+  if (binding.type === "string") throw errorAt(left, `\`${name}\` is a string, a constant here: it cannot be assigned`);
   const r = compute(binding, cx.target(name));
   if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
-  cx.env.set(name, { ...binding, atom: r.atom });
+  const { unset: _unset, ...assigned } = binding;
+  cx.env.set(name, { ...assigned, atom: r.atom });
 }
 
 /**
@@ -143,6 +159,11 @@ function push(cx: Lowerer, call: CallExpression): void {
   const v = expr(cx, args[0] as Expression);
   const r = cx.op("push", [a, at, v], call, cx.target(name));
   cx.env.set(name, { ...binding, atom: r.atom });
+}
+
+/** A read of `let x: number;` on a path where nothing has assigned it yet. */
+export function readBeforeAssigned(node: Node, name: string): CompileError {
+  return errorAt(node, `\`${name}\` is read before it is assigned: give it a value on every path that reaches here (or declare it with one, \`let ${name} = 0\`)`);
 }
 
 /** Writing a variable (or an array's element) that is not the function's own. */

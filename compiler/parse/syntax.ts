@@ -5,7 +5,7 @@
  */
 import {
   Node,
-  type BreakStatement, type CallExpression, type ContinueStatement, type DoStatement, type ForOfStatement, type ForStatement,
+  type Block, type BreakStatement, type CallExpression, type ContinueStatement, type DoStatement, type ForOfStatement, type ForStatement,
   type FunctionDeclaration, type IfStatement, type JSDocTag, type NumericLiteral, type ReturnStatement, type Statement, type WhileStatement,
 } from "ts-morph";
 
@@ -43,6 +43,27 @@ export const jumpWord = (stmt: JumpNode) => (Node.isBreakStatement(stmt) ? "brea
 /** The statements of an `if` arm or a loop body: a block's, or the one statement. */
 export const statementsOf = (node: Statement | undefined): Statement[] => (node === undefined ? [] : Node.isBlock(node) ? node.getStatements() : [node]);
 
+/** The names a block's own `const` and `let` statements declare (not those of blocks inside it). */
+export function blockDeclarations(block: Block): string[] {
+  return block.getStatements().flatMap((s) => (Node.isVariableStatement(s) ? s.getDeclarations().map((d) => d.getNameNode().getText()) : []));
+}
+
+/**
+ * Whether the identifier `id` names a variable declared inside `loop` (in a block of its
+ * body, or by a loop nested in it), not one the loop shares with the code around it.
+ */
+export function declaredInside(id: Node, loop: Node): boolean {
+  const name = id.getText();
+  for (let n = id.getParent(); n && n !== loop; n = n.getParent()) {
+    if (Node.isBlock(n) && blockDeclarations(n).includes(name)) return true;
+    if (Node.isForStatement(n) || Node.isForOfStatement(n)) {
+      const init = n.getInitializer();
+      if (init && Node.isVariableDeclarationList(init) && init.getDeclarations().some((d) => d.getNameNode().getText() === name)) return true;
+    }
+  }
+  return false;
+}
+
 /** Walks the statements under `node` (not into closures), `visit` answering "found", "skip" its children, or "go on". */
 function search(node: Node, visit: (n: Node) => "found" | "skip" | "go"): boolean {
   let found = false;
@@ -64,17 +85,55 @@ export function containsReturn(node: Node): boolean {
   return search(node, (n) => (Node.isReturnStatement(n) ? "found" : "go"));
 }
 
-/** Whether a loop's body has a `break` of its own (not one of a loop nested inside it). */
+/**
+ * The statement a `break` or `continue` leaves: its label's loop, else the nearest loop (or,
+ * for `break`, `switch`) around it; null when there is none (or the label names no loop).
+ */
+export function jumpTarget(stmt: BreakStatement | ContinueStatement): Node | null {
+  const label = stmt.getLabel()?.getText();
+  for (let n: Node | undefined = stmt.getParent(); n; n = n.getParent()) {
+    if (Node.isFunctionLikeDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n)) return null;
+    if (label !== undefined) {
+      if (Node.isLabeledStatement(n) && n.getLabel().getText() === label) return n.getStatement();
+    } else if (isLoopNode(n) || (Node.isBreakStatement(stmt) && Node.isSwitchStatement(n))) {
+      return n;
+    }
+  }
+  return null;
+}
+
+/** Whether `n` is `inside` or one of its descendants. */
+const within = (n: Node, inside: Node) => n === inside || n.getAncestors().includes(inside);
+
+/** Whether a jump under `node` leaves it: a `return`, or a `break` or `continue` whose target is around it. */
+export function leavesNode(node: Node): boolean {
+  return search(node, (n) => {
+    if (Node.isReturnStatement(n)) return "found";
+    if (Node.isBreakStatement(n) || Node.isContinueStatement(n)) {
+      const target = jumpTarget(n);
+      return target === null || !within(target, node) ? "found" : "go";
+    }
+    return "go";
+  });
+}
+
+/** Whether a loop's body has a `break` of its own (not one of a loop or `switch` nested inside it). */
 export function breaksOut(loop: LoopNode): boolean {
-  return search(loop.getStatement(), (n) => (Node.isBreakStatement(n) ? "found" : isLoopNode(n) ? "skip" : "go"));
+  return search(loop.getStatement(), (n) => (Node.isBreakStatement(n) && jumpTarget(n) === loop ? "found" : "go"));
+}
+
+/** Whether a `break` under `node` leaves the `switch` statement `target` (around `node`). */
+export function breaksTo(node: Node, target: Node): boolean {
+  return search(node, (n) => (Node.isBreakStatement(n) && jumpTarget(n) === target ? "found" : "go"));
 }
 
 /**
  * Whether an `if` in a loop body leaves the iteration early: a `break`, `continue` or
- * `return` in an arm, or a loop in an arm that returns from the function.
+ * `return` in an arm that jumps out of the `if` (a loop in an arm that returns from the
+ * function, too), not one that leaves a loop or a `switch` inside it.
  */
 export function jumpsInside(stmt: IfStatement): boolean {
-  return search(stmt, (n) => (isJump(n) ? "found" : isLoopNode(n) ? (containsReturn(n) ? "found" : "skip") : "go"));
+  return leavesNode(stmt);
 }
 
 /**
@@ -120,7 +179,19 @@ export function isPush(node: Node): node is CallExpression {
   return Node.isPropertyAccessExpression(callee) && callee.getName() === "push";
 }
 
+/** `a.push(...)` or `a.fill(...)`: a call that writes the elements of the array it is called on. */
+export function isArrayWrite(node: Node): node is CallExpression {
+  if (!Node.isCallExpression(node)) return false;
+  const callee = node.getExpression();
+  return Node.isPropertyAccessExpression(callee) && (callee.getName() === "push" || callee.getName() === "fill");
+}
+
 /** The `@gradient NAME` tag of a function with a custom gradient, if it has one. */
 export function gradientTag(fn: FunctionDeclaration): JSDocTag | undefined {
   return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "gradient");
+}
+
+/** The `@tangent NAME` tag of a function with a hand-written forward derivative, if it has one. */
+export function tangentTag(fn: FunctionDeclaration): JSDocTag | undefined {
+  return fn.getJsDocs().flatMap((d) => d.getTags()).find((t) => t.getTagName() === "tangent");
 }

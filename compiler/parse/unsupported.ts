@@ -12,7 +12,6 @@ const MESSAGES: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.SwitchStatement]: "a `switch` statement is not supported yet: use the ternary `c ? a : b`",
   [SyntaxKind.TryStatement]: "`try` is not supported here: a differentiable function cannot catch exceptions",
   [SyntaxKind.ThrowStatement]: "`throw` is not supported here",
-  [SyntaxKind.Block]: "a nested block `{ ... }` is not supported yet",
   [SyntaxKind.FunctionDeclaration]: "a nested function is not supported here",
   [SyntaxKind.ClassDeclaration]: "a class is not supported here",
   [SyntaxKind.LabeledStatement]: "a labelled statement is not supported yet",

@@ -15,24 +15,26 @@
  * body's (loops.ts: `break` leaves, `continue` runs the update). A `switch` is one more
  * level: its `break` leaves the switch, its `continue` and `return` are its loop's.
  */
-import { Node, type IfStatement, type Statement } from "ts-morph";
+import { Node, type IfStatement, type LabeledStatement, type Statement } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
 import { valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
 import { errorAt, headerLoc, locOf } from "./locate.ts";
 import { branch } from "./branches.ts";
 import { expr } from "./expressions.ts";
-import type { Env, Typed } from "./frame.ts";
+import type { Binding, Env, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { armItems, closeScope, closeScopes, isScopeEnd, isSwitchEnd, openScope, statementsIn, type Item } from "./scopes.ts";
 import { statement } from "./statements.ts";
-import { containsReturn, isJump, isLoopNode, jumpWord, loopHeader, type JumpNode, type LoopNode } from "./syntax.ts";
+import { switchInPlace, switchSplit } from "./switch.ts";
+import { breaksTo, containsReturn, isJump, jumpTarget, leavesNode, isLoopNode, jumpWord, loopHeader, type JumpNode, type LoopNode } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 /** One arm of a split: what its path ended with, its block, and the variables at its end. */
 export interface Arm<T> {
   readonly result: T;
   readonly block: Stmt[];
-  readonly env: ReadonlyMap<string, import("./frame.ts").Binding>;
+  readonly env: ReadonlyMap<string, Binding>;
 }
 
 export interface Level<T> {
@@ -43,32 +45,104 @@ export interface Level<T> {
   /** The end of the list, reached by falling off it. */
   end(): T;
   /** Checks what one arm of a split `if` ended with (`node` is the arm, undefined for a missing `else`). */
-  arm(result: T, node: Statement | undefined, stmt: IfStatement): T;
+  arm(result: T, node: Node | undefined, stmt: Node): T;
   /** The two arms of a split `if` (or of the split after a returning loop), as one. */
   join(stmt: Node, cond: Atom, then: Arm<T>, otherwise: Arm<T>, loc: SourceLoc, before: Env): T;
-  /** After a loop with a `return` inside: the rest of the list, which runs only when the loop has not returned. */
-  afterReturningLoop(stmt: LoopNode, exits: boolean, rest: readonly Statement[], walkRest: () => T): T;
+  /**
+   * After a loop with a `return` inside: the rest of the list, which runs only when the loop
+   * has not returned; `close` ends the blocks the rest ends, for the path that skips it.
+   */
+  afterReturningLoop(stmt: LoopNode, exits: boolean, rest: readonly Statement[], walkRest: () => T, close: () => void): T;
 }
 
-export function walk<T>(cx: Lowerer, statements: readonly Statement[], level: Level<T>): T {
-  for (const [i, stmt] of statements.entries()) {
-    const rest = statements.slice(i + 1);
-    if (isJump(stmt)) return level.jump(stmt, rest);
-    if (Node.isIfStatement(stmt) && level.splits(stmt)) {
-      const before = cx.env;
-      const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) => {
-        const last = own[own.length - 1];
-        return level.arm(walk(cx, last && isJump(last) ? own : [...own, ...rest], level), node, stmt);
-      });
-      return level.join(stmt, cond, then, otherwise, loc, before);
+export function walk<T>(cx: Lowerer, statements: readonly Item[], level: Level<T>): T {
+  const items = [...statements];
+  for (let i = 0; i < items.length; i++) {
+    const stmt = items[i]!;
+    if (isScopeEnd(stmt)) {
+      closeScope(cx, stmt);
+      continue;
+    }
+    if (isSwitchEnd(stmt)) continue;
+    if (Node.isBlock(stmt)) {
+      items.splice(i, 1, ...openScope(cx, stmt));
+      i--;
+      continue;
+    }
+    if (Node.isLabeledStatement(stmt)) {
+      items[i] = labelled(stmt);
+      i--;
+      continue;
+    }
+    const rest = items.slice(i + 1);
+    if (isJump(stmt)) {
+      // a `break` of a `switch` split into this list goes on after the `switch`
+      const target = Node.isBreakStatement(stmt) ? jumpTarget(stmt) : null;
+      const end = target ? rest.findIndex((r) => isSwitchEnd(r) && r.switchEnd === target) : -1;
+      if (end >= 0) {
+        closeScopes(cx, rest.slice(0, end));
+        i += end + 1;
+        continue;
+      }
+      // `break` and `continue` go on outside the blocks they leave; `return` computes its value inside them
+      const isReturn = Node.isReturnStatement(stmt);
+      if (!isReturn) closeScopes(cx, rest);
+      // inside a `switch`, what follows may be the next clause (reached from its own case)
+      const r = level.jump(stmt, rest.some(isSwitchEnd) ? [] : statementsIn(rest));
+      if (isReturn) closeScopes(cx, rest);
+      return r;
+    }
+    if (Node.isIfStatement(stmt) && (level.splits(stmt) || breaksToSplitSwitch(stmt, rest))) {
+      const inner = cx.env;
+      const ends = rest.filter(isScopeEnd);
+      const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) =>
+        level.arm(walk(cx, [...armItems(node), ...(endsWithJump(own) ? ends : rest)], level), node, stmt));
+      return join(cx, level, stmt, cond, then, otherwise, loc, inner, ends);
+    }
+    if (Node.isSwitchStatement(stmt)) {
+      if (!leavesNode(stmt)) {
+        switchInPlace(cx, stmt);
+        continue;
+      }
+      return switchSplit(cx, stmt, rest, level);
     }
     if (isLoopNode(stmt) && containsReturn(stmt)) {
       const exits = loop(cx, stmt);
-      return level.afterReturningLoop(stmt, exits, rest, () => walk(cx, rest, level));
+      return level.afterReturningLoop(stmt, exits, statementsIn(rest), () => walk(cx, rest, level), () => closeScopes(cx, rest));
     }
     statement(cx, stmt);
   }
   return level.end();
+}
+
+/**
+ * Joins two arms that each went on to the end of the list: from outside the blocks that
+ * hold the split (`inner` is the variables inside them, `ends` the blocks' ends).
+ */
+export function join<T>(cx: Lowerer, level: Level<T>, stmt: Node, cond: Atom, then: Arm<T>, otherwise: Arm<T>, loc: SourceLoc, inner: Env, ends: readonly Item[]): T {
+  cx.env = new Map(inner);
+  closeScopes(cx, ends);
+  return level.join(stmt, cond, then, otherwise, loc, new Map(cx.env));
+}
+
+/** `outer: for (...)`: the loop, whose `break outer` and `continue outer` are its own. */
+function labelled(stmt: LabeledStatement): Statement {
+  const inner = stmt.getStatement();
+  if (!isLoopNode(inner)) throw errorAt(stmt.getLabel(), "a label is supported on a loop only (for `break label` and `continue label`)");
+  return inner;
+}
+
+/** Whether an `if` holds a `break` of a `switch` whose cases took the rest of the list (so the `if` must split too). */
+function breaksToSplitSwitch(stmt: IfStatement, rest: readonly Item[]): boolean {
+  return rest.some((r) => isSwitchEnd(r) && breaksTo(stmt, r.switchEnd));
+}
+
+/** Whether a path through these statements ends with a jump out of its list (in a nested block too; not a `switch`'s `break`). */
+function endsWithJump(statements: readonly Statement[]): boolean {
+  const last = statements[statements.length - 1];
+  if (last === undefined) return false;
+  if (Node.isBlock(last)) return endsWithJump(last.getStatements());
+  return isJump(last) && !(Node.isBreakStatement(last) && Node.isSwitchStatement(jumpTarget(last) ?? last));
 }
 
 /** A jump after which statements follow is an error at the first of them. */
@@ -110,7 +184,7 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
       if (!e) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
       const r = expr(cx, e, { name: null, version: 1, hint });
       // a helper that is inlined may return anything its caller can use (a boolean)
-      if (cx.frame.scope === 0 && r.type === "boolean") throw errorAt(e, "the result must be a number, an array of numbers or a Tensor, not a boolean");
+      if (cx.frame.scope === 0 && (r.type === "boolean" || r.type === "string")) throw errorAt(e, `the result must be a number, an array of numbers or a Tensor, not a ${r.type}`);
       if (declared && r.type !== declared) throw errorAt(e, `\`${cx.frame.fn.getName()}\` is declared to return a ${declared} but returns a ${r.type}`);
       return { atom: r.atom, type: r.type, loc: locOf(e) };
     },

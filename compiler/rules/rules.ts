@@ -15,7 +15,7 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, sub,
+  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub,
 } from "../ir/expr.ts";
 import type { CustomCall } from "../ir/ir.ts";
 import { ANY, POSITIVE, UNIT, callForward, sumOf, type ArgKind, type Rule, type RuleKind, type VjpArgs } from "./kinds.ts";
@@ -341,6 +341,24 @@ const customRules = new WeakMap<CustomCall, Rule>();
  * inputs that carry no gradient (labels, flags) are ignored. Without a backward, the call
  * has no gradient at all (a package function on values that are not differentiated).
  */
+/**
+ * Forward mode through a `@tangent fTangent` call: `fTangent(...inputs, out, ...dots)`, one
+ * tangent per differentiated input, a zero of its shape where that tangent is zero.
+ */
+function tangentCall(c: CustomCall, tangent: string): NonNullable<Rule["jvp"]> {
+  const zero = (x: Ex, i: number): Ex => {
+    const p = c.params[i]!;
+    if (p.type === "tensor") return rt("zerosLike", x);
+    if (p.type !== "array") return num(0);
+    return /Float64Array/.test(p.typeText ?? "") ? newOf("Float64Array", prop(x, "length")) : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+  };
+  return ({ args, out, dots }) => {
+    const live = c.params.some((p, i) => p.differentiable && dots[i] !== null);
+    if (!live) return null;
+    return call(tangent, ...args, out, ...c.params.flatMap((p, i) => (p.differentiable ? [dots[i] ?? zero(args[i]!, i)] : [])));
+  };
+}
+
 function customRule(c: CustomCall): Rule {
   const backward = c.backward;
   const single = c.params.length === 1;
@@ -356,9 +374,10 @@ function customRule(c: CustomCall): Rule {
       ? (p) => c.params.map((param, i) => (!param.differentiable ? null : single ? backwardCall(p) : index(p.shared!, num(i))))
       : undefined,
     shared: backward && !single ? backwardCall : undefined,
-    // a user's backward gives no forward derivative (forward mode rejects it: transforms/forward.ts);
-    // a call without a gradient has a zero tangent
-    jvp: backward ? undefined : () => null,
+    // a user's backward gives no forward derivative: forward mode calls the `@tangent` function
+    // when there is one and rejects the call otherwise (transforms/forward.ts); a call without a
+    // gradient has a zero tangent
+    jvp: !backward ? () => null : c.tangent ? tangentCall(c, c.tangent) : undefined,
     domain: c.params.map(() => ANY),
   };
 }

@@ -2,7 +2,7 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { add, bool, forEachSym, method, newOf, num, prop, ref, rt, type Ex, type Sym } from "../ir/expr.ts";
+import { add, bool, forEachSym, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
 import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
@@ -352,9 +352,10 @@ export class TransformContext {
   }
 
   /**
-   * The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, a zero array
-   * for an array; under `@into`, a parameter's array comes from the caller when given
-   * (`into?.x?.fill(0) ?? new Array<number>(x.length).fill(0)`).
+   * The zero a value's adjoint starts from: `0`, `zerosLike(x)` for a tensor, and for an
+   * array, whatever its kind (`number[]` too), a `Float64Array` of its length, which starts
+   * as zeros (the contract: README "Arrays"); under `@into`, a parameter's array comes from
+   * the caller when given (`into?.x?.fill(0) ?? new Float64Array(x.length)`).
    */
   zeroFor(id: number): Ex {
     const root = this.root(id);
@@ -362,9 +363,7 @@ export class TransformContext {
     const x = this.atomEx({ kind: "value", id });
     if (v.type === "tensor") return rt("zerosLike", x);
     if (v.type === "array") {
-      const fresh = /Float64Array/.test(v.typeText ?? "")
-        ? newOf("Float64Array", prop(x, "length"))
-        : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+      const fresh = newOf("Float64Array", prop(x, "length"));
       const param = this.intoParam(root);
       if (!param || !this.into) return fresh;
       const given: Ex = { k: "method", a: { k: "prop", a: ref(this.into), name: param.name, optional: true }, name: "fill", args: [num(0)], optional: true };
@@ -380,7 +379,7 @@ export class TransformContext {
 
   /** The types of an operation's inputs. */
   argTypes(op: OpStmt): ValueType[] {
-    return op.args.map((a) => (a.kind === "const" ? (typeof a.value === "boolean" ? "boolean" : typeof a.value === "string" ? "data" : "number") : this.fn.values[a.id]!.type));
+    return op.args.map((a) => (a.kind === "const" ? (typeof a.value === "boolean" ? "boolean" : typeof a.value === "string" ? "string" : "number") : this.fn.values[a.id]!.type));
   }
 
   isUser(id: number): boolean {
@@ -411,10 +410,7 @@ export class TransformContext {
 
   /** How the emitted code reads an atom: a literal, a variable, or a recomputed comparison. */
   atomEx(a: Atom): Ex {
-    if (a.kind === "const") {
-      if (typeof a.value === "string") return { k: "num", value: NaN, text: JSON.stringify(a.value) };
-      return typeof a.value === "boolean" ? bool(a.value) : { k: "num", value: a.value, text: a.text };
-    }
+    if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : typeof a.value === "string" ? str(a.value) : { k: "num", value: a.value, text: a.text };
     if (this.isRematerialised(a.id)) return this.opEx(this.defs.get(a.id) as OpStmt, (x) => this.atomEx(x));
     return ref(this.forwardMode ? this.forwardSym(a.id) : this.valueSym(a.id));
   }

@@ -78,7 +78,8 @@ function rejectCustomGradients(fn: FunctionIR, activity: Activity): void {
       throw new CompileError({
         line: s.loc.line, col: s.loc.col, length: Math.max(1, s.loc.text.length), ...(s.loc.file ? { file: s.loc.file } : {}),
         message: `\`${name}\` has a custom gradient (\`@gradient ${s.custom.backward}\`), which is a backward pass only, so \`${fn.name}_jvp\` (forward mode, \`@jvp\`) ` +
-          `cannot differentiate this call (a hand-written forward rule, \`@tangent\`, is not supported yet): leave \`@jvp\` off \`${fn.name}\`, ` +
+          `cannot differentiate this call: give \`${name}\` a forward derivative too (\`@tangent ${name}Tangent\`, with ` +
+          `\`export function ${name}Tangent(...its parameters, out, ...their tangents)\` returning the result's tangent), leave \`@jvp\` off \`${fn.name}\`, ` +
           `or drop \`@gradient\` from \`${name}\` so that tsgrad differentiates its body`,
       });
     }

@@ -5,11 +5,12 @@
  * user wrote them; values nothing reads are dropped. Loops save what their plan says
  * (./tape.ts) as they run.
  */
-import { bool, cond, forEachSym, list, method, newOf, num, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cond, forEachSym, list, method, newOf, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, OpStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import { tapeInit, type LoopPlan } from "./tape.ts";
+import { checkpointDecls, forwardSegments, recomputeSegment } from "./checkpoint.ts";
 import { ruleOf, type Rule } from "../rules/rules.ts";
 
 
@@ -297,6 +298,11 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     return { k: "assign", op: write, sym, index: ex(at), expr: ex(value), role: "forward", origin: s.loc };
   };
 
+  /**
+   * Whether loops save their tapes: not in the forward sweep of a checkpointed loop, whose
+   * segments save theirs when the backward pass recomputes them (./checkpoint.ts).
+   */
+  let saving = true;
   const loop = (s: LoopStmt): CodeStmt[] => {
     const plan = plans.get(s)!;
     const out: CodeStmt[] = [];
@@ -315,9 +321,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
         : { k: "decl", mutable: true, sym, init, type: typed ? "boolean" : undefined, typed, role: "forward", origin: s.loc });
       if (beside) out.push(...beside.copy(c.phi, c.init, out[out.length - 1]!));
     }
-    for (const tape of plan.tapes) {
-      tapeDecls.push({ k: "decl", mutable: false, sym: tape.sym, init: tapeInit(tape, plan), type: plan.indexed ? undefined : `${tape.type}[]`, typed: !plan.indexed, role: "forward", origin: s.loc });
-    }
+    const tapes = (): CodeStmt[] => plan.tapes.map((tape) => ({ k: "decl", mutable: false, sym: tape.sym, init: tapeInit(tape, plan), type: plan.indexed ? undefined : `${tape.type}[]`, typed: !plan.indexed, role: "forward", origin: s.loc }));
     const save = (id: number, slot: Ex | undefined): CodeStmt => {
       const tape = plan.tapes.find((t) => t.phi === id || t.end === id)!;
       const value = ref(cx.forwardSym(id));
@@ -325,26 +329,55 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
         ? { k: "assign", op: "=", sym: tape.sym, index: slot!, expr: value, role: "forward" }
         : { k: "expr", expr: method(ref(tape.sym), "push", value), role: "forward" };
     };
-    const body: CodeStmt[] = [];
-    for (const t of plan.tapes) if (t.phi !== null) body.push(save(t.phi, plan.slot));
-    body.push(...emit(s.body.filter((b) => !(indexId !== null && b.kind === "op" && cx.carriedBy.get(b.out) === indexId)), new Set()));
-    const carries: Assign[] = [];
-    const besides: CodeStmt[] = [];
-    for (const c of s.carried) {
-      if (!live.has(c.phi) || c.phi === indexId) continue;
-      if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) === c.phi) continue;
-      const sym = cx.valueSym(c.phi);
-      const value = ex(c.next);
-      if (value.k === "ref" && value.sym === sym) continue;
-      carries.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
-      if (beside) besides.push(...beside.copy(c.phi, c.next, carries[carries.length - 1]!));
+    /** One iteration: the values the backward pass reads saved (when saving), the body, the carried variables' next values. */
+    const iteration = (): CodeStmt[] => {
+      const body: CodeStmt[] = [];
+      if (saving) for (const t of plan.tapes) if (t.phi !== null) body.push(save(t.phi, plan.slot));
+      body.push(...emit(s.body.filter((b) => !(indexId !== null && b.kind === "op" && cx.carriedBy.get(b.out) === indexId)), new Set()));
+      const carries: Assign[] = [];
+      const besides: CodeStmt[] = [];
+      for (const c of s.carried) {
+        if (!live.has(c.phi) || c.phi === indexId) continue;
+        if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) === c.phi) continue;
+        const sym = cx.valueSym(c.phi);
+        const value = ex(c.next);
+        if (value.k === "ref" && value.sym === sym) continue;
+        carries.push({ k: "assign", op: "=", sym, expr: value, role: "forward", origin: s.loc });
+        if (beside) besides.push(...beside.copy(c.phi, c.next, carries[carries.length - 1]!));
+      }
+      body.push(...inSequence([...carries, ...besides.filter((t): t is Assign => t.k === "assign")], (hint) => cx.fresh(hint)));
+      for (const t of plan.tapes) {
+        if (t.end === null || !saving) continue;
+        if (t.phi !== null) continue; // shared with the phi's array: saved after the loop
+        body.push(save(t.end, plan.slot));
+      }
+      return body;
+    };
+    /** A value and its next share one array: the last next goes in after the loop (at `last`). */
+    const saveLast = (last: Ex): CodeStmt[] => plan.tapes
+      .filter((t) => t.phi !== null && t.end !== null)
+      .map((t) => ({ k: "assign", op: "=", sym: t.sym, index: last, expr: ref(cx.valueSym(t.phi!)), role: "forward" }));
+
+    const ck = plan.checkpoint;
+    if (ck && saving) {
+      // the state: the carried variables (but the index), kept at each segment's start
+      for (const c of s.carried) if (live.has(c.phi) && c.phi !== indexId) ck.state.set(c.phi, cx.fresh(`${cx.valueSym(c.phi).hint}Checkpoints`));
+      // the forward sweep saves nothing per step; the recomputation of a segment saves its
+      // tape (a second copy of the body, with the `if`s' hoisted variables declared again)
+      const at = tapeDecls.length;
+      const hoistedBefore = new Set(hoistedSyms);
+      saving = false;
+      const sweep = iteration();
+      saving = true;
+      hoistedSyms.clear();
+      for (const sym of hoistedBefore) hoistedSyms.add(sym);
+      ck.recompute = recomputeSegment(cx, s, ck, iteration(), saveLast(sub(ref(ck.end), ref(ck.start))));
+      // (before an inner loop's stacks)
+      tapeDecls.splice(at, 0, ...checkpointDecls(cx, ck, s.loc), ...tapes());
+      return [...out, forwardSegments(cx, s, ck, sweep)];
     }
-    body.push(...inSequence([...carries, ...besides.filter((t): t is Assign => t.k === "assign")], (hint) => cx.fresh(hint)));
-    for (const t of plan.tapes) {
-      if (t.end === null) continue;
-      if (t.phi !== null) continue; // shared with the phi's array: saved after the loop
-      body.push(save(t.end, plan.slot));
-    }
+    if (saving) tapeDecls.push(...tapes());
+    const body = iteration();
     const condEx = ex(s.cond);
     if (plan.counted) {
       const lo = s.counted!.lo;
@@ -353,10 +386,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     } else {
       out.push({ k: "loop", cond: condEx, body, role: "forward", origin: s.loc, source: s });
     }
-    // a value and its next share one array: the last next goes in after the loop
-    for (const t of plan.tapes) {
-      if (t.phi !== null && t.end !== null) out.push({ k: "assign", op: "=", sym: t.sym, index: plan.count!, expr: ref(cx.valueSym(t.phi)), role: "forward" });
-    }
+    if (saving) out.push(...saveLast(plan.count!));
     return out;
   };
 

@@ -5,7 +5,7 @@
  * becomes `const dx = ...` (or `let` when more follow), later ones `dx += ...`. A branch is
  * reversed as a branch. The forward half comes from ./primal.ts.
  */
-import { bool, cmp, forEachSym, index, method, num, printEx, prop, ref, rt, sameEx, twice, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, call, cmp, forEachSym, index, newOf, num, printEx, prop, ref, rt, sameEx, twice, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import { reservedNames, type FunctionIR, type LoopStmt, type OpStmt, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
 import { ruleOf, type ElementGrad } from "../rules/rules.ts";
@@ -15,6 +15,7 @@ import { mutates } from "../analyses/uses.ts";
 import { primal } from "./primal.ts";
 import { boundary } from "./boundary.ts";
 import { backwardLoop, planLoops, runsCounted } from "./tape.ts";
+import { fusedLoops, planCheckpoints } from "./checkpoint.ts";
 
 interface Contribution {
   readonly k: "contrib";
@@ -61,6 +62,12 @@ interface Shared {
 type Raw = Contribution | Branch | Loop | Shared;
 
 export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
+  // under @checkpoint, a loop that fusion runs in one sweep keeps no tape: it stays as it is
+  return reverseWith(fn, activity, fn.checkpoint ? fusedLoops(reverseWith(fn, activity, null).body) : null);
+}
+
+/** `fused`: under @checkpoint, the loops left as they are; null, checkpoint nothing. */
+function reverseWith(fn: FunctionIR, activity: Activity, fused: ReadonlySet<LoopStmt> | null): CodeFunction {
   const cx = new TransformContext(fn, activity);
   const dout = cx.fresh("dout");
   const { backward, adjointEx, contributed } = new Reverser(cx, dout).run();
@@ -101,13 +108,14 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     });
   }
   const plans = planLoops(cx, needed, readsIn);
+  if (fused) planCheckpoints(cx, plans, fused);
   cx.forwardMode = true;
   const forward = primal(cx, needed, plans);
   cx.forwardMode = false;
-  const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.map((s) => {
-    if (s.k === "if") return { ...s, then: finish(s.then), else: finish(s.else) };
+  const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.flatMap((s) => {
+    if (s.k === "if") return [{ ...s, then: finish(s.then), else: finish(s.else) }];
     if (s.k === "loop" && s.source) return backwardLoop(cx, plans.get(s.source)!, finish(s.body), s.origin!);
-    return s;
+    return [s];
   });
 
   const edge = boundary(cx, fn);
@@ -125,11 +133,11 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
     source: fn.name,
     params: edge.params,
     dout: fn.resultType === "tensor" || fn.resultType === "array"
-      ? { sym: dout, init: null, type: fn.resultText ?? (fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number") }
+      ? { sym: dout, init: null, type: fn.resultText ?? (fn.resultType === "array" ? "ArrayLike<number>" : fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number") }
       : { sym: dout, init: num(1) },
     into: cx.into === null ? null : {
       sym: cx.into,
-      arrays: fn.params.filter((p) => cx.intoParam(p.value) !== null).map((p) => ({ name: p.name, type: p.typeText.replace(/^readonly\s+/, "") })),
+      arrays: fn.params.filter((p) => cx.intoParam(p.value) !== null).map((p) => ({ name: p.name, type: "Float64Array" })),
     },
     runtimeModule: fn.runtimeModule,
     body,
@@ -174,9 +182,10 @@ class Reverser {
     if (result.kind === "value" && this.carriedPhis.has(result.id)) {
       this.contribute(raw, result.id, ref(this.dout), this.cx.fn.returnLoc, 0);
     }
-    // an array result's gradient starts as a copy of dout: the backward pass writes into it
+    // an array result's gradient starts as a copy of dout, a Float64Array like every array's
+    // gradient: the backward pass writes into it
     if (result.kind === "value" && this.cx.isArray(result.id) && this.cx.isActive(result.id)) {
-      this.contribute(raw, result.id, method(ref(this.dout), "slice"), this.cx.fn.returnLoc, 0);
+      this.contribute(raw, result.id, newOf("Float64Array", ref(this.dout)), this.cx.fn.returnLoc, 0);
     }
     raw.push(...this.block(this.cx.fn.body, 0));
     return { backward: this.resolve(raw, new Set()), adjointEx: (id: number) => this.adjointEx(id), contributed: this.contributed };
@@ -381,11 +390,14 @@ class Reverser {
         const sym = this.adjointSym(r.target);
         const count = this.byTarget.get(r.target)!.filter((c) => !c.dropped).length;
         // (an array result's gradient starts as a copy of dout, which later writes may change)
-        const fresh = r.expr.k === "method" && r.expr.name === "slice";
+        const fresh = r.expr.k === "new" && r.expr.ctor === "Float64Array";
         // (under `@into`, a parameter's gradient goes into the caller's array: added, not taken)
         if (!declared.has(r.target) && (count === 1 || fresh) && this.cx.intoParam(base(r.target)) === null) {
           declared.add(r.target);
-          out.push({ k: "decl", mutable: false, sym, init: r.expr, role: "backward", origin: r.loc });
+          // another array's gradient is a Float64Array already; a custom backward's array (a
+          // `number[]`, say) is copied into one, the type every array's gradient has
+          const taken = fresh || (r.expr.k === "ref" && this.arrayAdjoints.has(r.expr.sym)) ? r.expr : call("Float64Array.from", r.expr);
+          out.push({ k: "decl", mutable: false, sym, init: taken, role: "backward", origin: r.loc });
           continue;
         }
         if (!declared.has(r.target)) declare(r.target);

@@ -13,6 +13,7 @@ import { add, call, cmp, forEachSym, index, list, method, newOf, nonnull, num, r
 import type { Atom, LoopStmt, OpStmt } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
+import { backwardSegments, type Checkpoint } from "./checkpoint.ts";
 
 export interface Tape {
   readonly sym: Sym;
@@ -34,8 +35,10 @@ export interface LoopPlan {
   readonly recompute: number[];
   /** The index expression of iteration `i` into an indexed tape. */
   readonly slot?: Ex;
-  /** The number of iterations of an indexed loop (its tapes' length). */
+  /** The number of iterations of an indexed loop (its tapes' length): one segment's under `@checkpoint`. */
   readonly count?: Ex;
+  /** Under `@checkpoint`: the loop keeps its state per segment and recomputes each one (./checkpoint.ts). */
+  readonly checkpoint?: Checkpoint;
 }
 
 /**
@@ -216,9 +219,10 @@ export function tapeInit(tape: Tape, plan: LoopPlan): Ex {
 /**
  * Fills in a backward loop: its header (`for (let i = hi - 1; i >= lo; i--)`, or counting
  * down the iterations the forward loop made) and, at the top of its body, the values it
- * restores from tapes and recomputes.
+ * restores from tapes and recomputes. A checkpointed loop's runs one segment, in a loop
+ * over the segments that recomputes each one first.
  */
-export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonly import("../ir/code.ts").CodeStmt[], origin: import("../ir/ir.ts").SourceLoc): import("../ir/code.ts").CodeStmt {
+export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonly import("../ir/code.ts").CodeStmt[], origin: import("../ir/ir.ts").SourceLoc): import("../ir/code.ts").CodeStmt[] {
   const { loop } = plan;
   const head: import("../ir/code.ts").CodeStmt[] = [];
   const restore = (id: number, from: Ex) => head.push({ k: "decl", mutable: false, sym: cx.valueSym(id), init: from, role: "forward", origin: cx.defs.get(id)?.loc });
@@ -233,12 +237,18 @@ export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonl
     for (const t of [...plan.tapes].reverse()) if (t.phi !== null) restore(t.phi, pop(t));
   }
   for (const id of plan.recompute) restore(id, cx.opEx(cx.defs.get(id) as OpStmt, (a) => cx.atomEx(a)));
+  if (plan.checkpoint) {
+    const ck = plan.checkpoint;
+    const i = cx.valueSym(cx.countedIndex(loop)!);
+    const segment: import("../ir/code.ts").CodeStmt = { k: "loop", index: { sym: i, init: sub(ref(ck.end), num(1)), step: -1 }, cond: cmp(">=", ref(i), ref(ck.start)), body: [...head, ...body], role: "backward", origin, source: loop };
+    return backwardSegments(cx, loop, ck, [segment]);
+  }
   if (plan.counted) {
     const { hi, inclusive } = loop.counted!;
     const i = cx.valueSym(cx.countedIndex(loop)!);
     const init = inclusive ? cx.atomEx(hi) : sub(cx.atomEx(hi), num(1));
-    return { k: "loop", index: { sym: i, init, step: -1 }, cond: cmp(">=", ref(i), cx.loEx(loop)), body: [...head, ...body], role: "backward", origin, source: loop };
+    return [{ k: "loop", index: { sym: i, init, step: -1 }, cond: cmp(">=", ref(i), cx.loEx(loop)), body: [...head, ...body], role: "backward", origin, source: loop }];
   }
   const step = cx.fresh("step");
-  return { k: "loop", index: { sym: step, init: ref(cx.valueSym(loop.counter)), step: -1 }, cond: cmp(">", ref(step), num(0)), body: [...head, ...body], role: "backward", origin, source: loop };
+  return [{ k: "loop", index: { sym: step, init: ref(cx.valueSym(loop.counter)), step: -1 }, cond: cmp(">", ref(step), num(0)), body: [...head, ...body], role: "backward", origin, source: loop }];
 }

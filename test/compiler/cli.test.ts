@@ -159,3 +159,34 @@ describe("tsgrad CLI", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe("the progress line", () => {
+  // the threshold is set, so what is printed does not depend on how fast this machine is
+  const withThreshold = async (ms: string, ...args: string[]) => {
+    const before = process.env.TSGRAD_PROGRESS_MS;
+    process.env.TSGRAD_PROGRESS_MS = ms;
+    try {
+      return await run(...args);
+    } finally {
+      if (before === undefined) delete process.env.TSGRAD_PROGRESS_MS;
+      else process.env.TSGRAD_PROGRESS_MS = before;
+    }
+  };
+
+  it("--progress prints one line per input still compiling after TSGRAD_PROGRESS_MS, to stderr", async () => {
+    const a = file("a.ts", GOOD);
+    const b = file("b.ts", GOOD + "// one more line\n");
+    const r = await withThreshold("0", "--progress", a, b);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`tsgrad: compiling ${a} (4 lines)…\ntsgrad: compiling ${b} (5 lines)…\n`);
+    expect(r.stdout).toBe(`wrote ${join(dir, "a.grad.ts")}\nwrote ${join(dir, "b.grad.ts")}\n`);
+  });
+
+  it("is not printed for a compile that ends before the threshold, nor when stderr is not a terminal, nor with --no-progress", async () => {
+    const a = file("a.ts", GOOD);
+    expect((await withThreshold("3600000", "--progress", a)).stderr).toBe("");
+    // here stderr is a capture, not a terminal
+    expect((await withThreshold("0", a)).stderr).toBe("");
+    expect((await withThreshold("0", "--progress", "--no-progress", a)).stderr).toBe("");
+  });
+});

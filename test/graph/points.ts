@@ -54,7 +54,7 @@ const OTHERS: Record<string, Point> = {
   rectify: { at: "x=[1,-2,0.5]", dout: "[1,1,1]" },
   lineLoss: { at: 'a=0.5,b=-0.2,pts=[{"x":1,"y":0.4},{"x":-1,"y":0.9},{"x":2,"y":1.1}]' },
   energy: { at: 'pos=[0.1,0.2,1.1,-0.3,0.4,0.9],bodies=[{"x":0,"y":0,"m":1},{"x":1,"y":0,"m":0.5},{"x":0.5,"y":1,"m":2}],eps=0.1' },
-  loss: { at: "params_w=[0.5,-0.3],params_b=0.1,X=[[1,2],[-1,0.5],[0.3,-2]],y=[1,0,1]" },
+  logisticLoss: { at: "params_w=[0.5,-0.3],params_b=0.1,X=[[1,2],[-1,0.5],[0.3,-2]],y=[1,0,1]" },
   finalEnergy: { at: "x=1,v=0,k=2,c=0.1,dt=0.1,steps=3" },
   scored: { at: 'w=[0.5,0.8],x=[0.4,0.9],kind="tanh",labels=[1,-1],squared=true,name="n"' },
   weightedFit: { at: 'a=0.5,b=-0.2,samples=[{"x":1,"y":0.4,"weight":1},{"x":-1,"y":0.9,"weight":0.5}]' },
@@ -62,6 +62,10 @@ const OTHERS: Record<string, Point> = {
   reduced: { at: 'x=[0.5,-1,2],options_label="a",options_scale=1.5,options_reduction=0,how=1' },
   rotate: { at: "p_0=0.5,p_1=-1,angle=0.3", dout: "[1,-0.5]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
+  // fixtures/models/softmax_regression.ts: W flat, 3 classes of 2 features
+  softmaxLoss: { at: "W=[0.5,-1,2,0.3,0.1,-0.4],x=[1,-2],label=1" },
+  // fixtures/custom_tangent.ts: positive weights, or the log-sum-exp has no value
+  scaledLse: { at: "a=0.7,x=[0.5,-1,2],w=[0.5,1.5,1]" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
 };
 

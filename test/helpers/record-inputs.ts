@@ -22,6 +22,6 @@ export const RECORD_INPUTS: Record<string, (seed: number) => unknown[]> = {
   // fixtures/models/
   lineLoss: (s) => [{ a: one(s), b: one(s + 1) }, uniform(5, s + 2, -2, 2).map((x, i) => ({ x, y: 0.5 * x + one(s + 10 + i, -0.3, 0.3) }))],
   energy: (s) => [uniform(6, s, -1, 1), uniform(3, s + 1, 0, 1).map((m, i) => ({ x: one(s + 2 + i), y: one(s + 5 + i), m: 0.5 + m })), 0.3 + one(s + 9, 0, 0.5)],
-  loss: (s) => [{ w: uniform(3, s), b: one(s + 1) }, [0, 1, 2, 3].map((i) => uniform(3, s + 2 + i, -2, 2)), uniform(4, s + 7, 0, 1).map((u) => (u < 0.5 ? 0 : 1))],
+  logisticLoss: (s) => [{ w: uniform(3, s), b: one(s + 1) }, [0, 1, 2, 3].map((i) => uniform(3, s + 2 + i, -2, 2)), uniform(4, s + 7, 0, 1).map((u) => (u < 0.5 ? 0 : 1))],
   finalEnergy: (s) => [uniform(2, s), 1 + one(s + 1, 0, 1), 0.2 * one(s + 2, 0, 1), 0.05 + 0.1 * one(s + 3, 0, 1), 3 + (s % 5)],
 };

@@ -30,8 +30,7 @@ const SHAPES: Record<string, { source: (n: number) => string; supported: number 
   },
   "a chain of ** (right to left)": { source: (n) => fn(`  return x${" ** 1".repeat(n)};`), supported: 100 },
   "nested ternaries": { source: (n) => fn(`  return ${"x > 0 ? ".repeat(n)}x * x${" : x".repeat(n)};`), supported: MAX_BLOCKS },
-  // not supported yet at any depth: a located error all the way
-  "nested blocks": { source: (n) => fn("  let y = x;\n" + "  {\n".repeat(n) + "  y = y * x;\n" + "  }\n".repeat(n) + "  return y;"), supported: 0 },
+  "nested blocks": { source: (n) => fn("  let y = x;\n" + "  {\n".repeat(n) + "  y = y * x;\n" + "  }\n".repeat(n) + "  return y;"), supported: MAX_BLOCKS },
 };
 
 const DEPTHS = [1, 10, 50, 99, 100, 101, 127, 128, 200, 256, 257, 300, 400, 800, 1000, 1500, 2000, 3000];

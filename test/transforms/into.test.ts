@@ -30,14 +30,14 @@ describe("@into", () => {
     it(`overwrites and returns the caller's arrays, with the same gradient as new ones${fuse ? "" : " (--no-fuse)"}`, async () => {
       const { original, grad, output } = await compileAndLoad(SOURCE, "model.ts", { fuse });
       expect(typeErrors(output), output).toEqual([]);
-      expect(output).toContain("into?: { xs?: number[]; ys?: Float64Array; unused?: number[] }");
+      expect(output).toContain("into?: { xs?: Float64Array; ys?: Float64Array; unused?: Float64Array }");
       const f_grad = grad.f_grad!;
       for (let seed = 1; seed <= 5; seed++) {
         const args = [uniform(1, seed)[0]!, uniform(4, seed + 1), Float64Array.from(uniform(4, seed + 2)), uniform(3, seed + 3)];
         const fresh = f_grad(...args);
         expect(gradcheck(original.f!, f_grad, args as number[]).ok).toBe(true);
         // arrays holding garbage from a previous step
-        const into = { xs: uniform(4, 99).map((v) => v * 1e6), ys: new Float64Array(4).fill(NaN), unused: [7, 7, 7] };
+        const into = { xs: Float64Array.from(uniform(4, 99), (v) => v * 1e6), ys: new Float64Array(4).fill(NaN), unused: new Float64Array(3).fill(7) };
         const given = f_grad(...args, 1, into);
         expect(given.value).toBe(fresh.value);
         expect(given.grad.w).toBe(fresh.grad.w);
@@ -46,7 +46,8 @@ describe("@into", () => {
         expect(given.grad.unused).toBe(into.unused);
         expect([...given.grad.xs]).toEqual([...fresh.grad.xs]);
         expect([...given.grad.ys]).toEqual([...fresh.grad.ys]);
-        expect(given.grad.unused).toEqual([0, 0, 0]);
+        expect([...given.grad.unused]).toEqual([0, 0, 0]);
+        expect(fresh.grad.xs).toBeInstanceOf(Float64Array);
         // some arrays given, others not
         const partial = f_grad(...args, 1, { ys: new Float64Array(4).fill(3) });
         expect([...partial.grad.ys]).toEqual([...fresh.grad.ys]);
@@ -65,8 +66,8 @@ export function f(into: number[]): number {
   return into[0] * into[1];
 }
 `);
-    expect(output).toContain("export function f_grad(into: number[], dout = 1, into_1?: { into?: number[] })");
-    expect(output).toContain("const dinto = into_1?.into?.fill(0) ?? new Array<number>(into.length).fill(0);");
+    expect(output).toContain("export function f_grad(into: number[], dout = 1, into_1?: { into?: Float64Array })");
+    expect(output).toContain("const dinto = into_1?.into?.fill(0) ?? new Float64Array(into.length);");
   });
 
   it("is an error without a differentiated array parameter, or with names", async () => {
