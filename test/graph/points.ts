@@ -54,6 +54,8 @@ const OTHERS: Record<string, Point> = {
   rectify: { at: "x=[1,-2,0.5]", dout: "[1,1,1]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
+  callPrice: { at: "S=100,K=95,T=1,r=0.05,sigma=0.2" },
+  sideEffects: { at: "x=0.7,n=3,xs=[0.5,-1,2,0.3]" },
 };
 
 const NUMBERS = [1.5, -0.7, 0.4, 2, -1.2, 0.9, 0.25];
