@@ -87,6 +87,7 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   firstCrossing: (s) => [uniform(8, s, -1, 1), uniform(1, s + 1, -0.5, 0.5)[0]!],
   switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
   sideEffects: (s) => [uniform(1, s, -2, 2)[0]!, s % 7, uniform(5, s + 1, -2, 2)],
+  softClipped: (s) => [uniform(1, s, -2, 2)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, s % 2 === 0 ? "soft" : "hard"],
   hornerPolynomial: (s) => [uniform(1, s, -1.5, 1.5)[0]!, uniform(5, s + 1, -2, 2)],
   activation: (s) => [uniform(1, s, -2, 2)[0]!, (["relu", "tanh", "sigmoid"] as const)[s % 3]],
   labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],

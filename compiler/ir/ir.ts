@@ -116,6 +116,8 @@ export interface Param {
   readonly type: ValueType;
   readonly value: number;
   readonly wrt: boolean;
+  /** A default value as written (a literal): `n: number = 3`. */
+  readonly init?: string;
 }
 
 export interface Import {

@@ -163,15 +163,18 @@ function adopt(cx: Lowerer, result: Typed, first: number, start: number, target?
 function callArguments(cx: Lowerer, decl: FunctionDeclaration, argNodes: readonly Node[], node: Node) {
   const name = decl.getName()!;
   const params = signature(cx, decl);
-  if (argNodes.length !== params.length) {
+  const required = params.filter((p) => !p.init).length;
+  if (argNodes.length < required || argNodes.length > params.length) {
     const list = params.length > 0 ? ` (${params.map((p) => p.name).join(", ")})` : "";
-    throw errorAt(node, `\`${name}\` takes ${params.length} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
+    const count = required === params.length ? `${params.length}` : `${required} to ${params.length}`;
+    throw errorAt(node, `\`${name}\` takes ${count} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
   }
-  const args = argNodes.map((a) => expr(cx, a as Expression));
+  // a parameter left out takes its default value (a literal)
+  const args = params.map((p, i) => expr(cx, (argNodes[i] ?? p.init!) as Expression));
   args.forEach((a, i) => {
     const p = params[i]!;
     if (a.type !== p.type) {
-      throw errorAt(argNodes[i]!, `argument ${i + 1} of \`${name}\` is ${TYPE_NAMES[a.type]}, but its parameter \`${p.name}\` is a \`${p.typeText}\``);
+      throw errorAt(argNodes[i] ?? node, `argument ${i + 1} of \`${name}\` is ${TYPE_NAMES[a.type]}, but its parameter \`${p.name}\` is a \`${p.typeText}\``);
     }
   });
   return { args, params };

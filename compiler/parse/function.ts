@@ -69,13 +69,13 @@ function intoTag(fn: FunctionDeclaration, params: readonly Param[]): boolean {
 function lowerParams(cx: Lowerer): Param[] {
   const wrt = wrtNames(cx.fn);
   const params: Param[] = [];
-  for (const { name, type, typeText, differentiable } of signature(cx, cx.fn)) {
+  for (const { name, type, typeText, differentiable, init } of signature(cx, cx.fn)) {
     const isWrt = wrt ? wrt.names.has(name) : differentiable;
     if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated`);
     const value = cx.newValue(name, 1, name, type, true, typeText);
     cx.frame.versions.set(name, 1);
     cx.env.set(name, { atom: valueAtom(value), type, mutable: true, root: value });
-    params.push({ name, typeText, type, value, wrt: isWrt });
+    params.push({ name, typeText, type, value, wrt: isWrt, ...(init ? { init: init.getText() } : {}) });
   }
   if (wrt) {
     for (const n of wrt.names) {

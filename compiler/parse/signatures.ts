@@ -26,15 +26,23 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
     const nameNode = p.getNameNode();
     if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructured parameters are not supported yet");
     if (p.isRestParameter()) throw errorAt(p, "rest parameters are not supported yet");
-    if (p.hasQuestionToken() || p.hasInitializer()) throw errorAt(p, "optional and default parameters are not supported yet");
+    if (p.hasQuestionToken()) throw errorAt(p, "an optional parameter `p?: T` is not supported: give it a default value (`p: number = 1`)");
+    const init = p.getInitializer();
+    if (init && !isLiteral(init)) throw errorAt(init, "a default value is a literal here (`n: number = 3`, `kind: \"relu\" | \"tanh\" = \"relu\"`)");
     const name = nameNode.getText();
     const typeNode = p.getTypeNode();
     if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
     const typeText = typeNode.getText();
     const type = cx.valueType(typeNode, `parameter \`${name}\``);
     const differentiable = type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(typeText));
-    return { name, type, typeText, differentiable };
+    return { name, type, typeText, differentiable, init };
   });
+}
+
+/** A number, string or boolean literal, or a negated number: what a default value may be. */
+function isLiteral(e: Node): boolean {
+  if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.MinusToken) return Node.isNumericLiteral(e.getOperand());
+  return Node.isNumericLiteral(e) || Node.isStringLiteral(e) || Node.isTrueLiteral(e) || Node.isFalseLiteral(e);
 }
 
 /**

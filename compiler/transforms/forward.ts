@@ -50,7 +50,7 @@ export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
     name: `${fn.name}_jvp`,
     source: fn.name,
     mode: "jvp",
-    params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText })),
+    params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText, ...(p.init === undefined ? {} : { init: p.init }) })),
     dout: { sym: tangents, init: null, type: `{ ${wrt.map((p) => `${p.name}?: ${p.typeText}`).join("; ")} }` },
     into: null,
     runtimeModule: fn.runtimeModule,

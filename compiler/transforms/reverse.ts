@@ -120,7 +120,7 @@ export function reverseMode(fn: FunctionIR, activity: Activity): CodeFunction {
   return {
     name: `${fn.name}_grad`,
     source: fn.name,
-    params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText })),
+    params: fn.params.map((p) => ({ sym: cx.valueSym(p.value), type: p.typeText, ...(p.init === undefined ? {} : { init: p.init }) })),
     dout: fn.resultType === "tensor" || fn.resultType === "array"
       ? { sym: dout, init: null, type: fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number" }
       : { sym: dout, init: num(1) },
