@@ -6,7 +6,9 @@
  * Programs are numerically safe by construction: 1–3 number parameters drawn from [-2, 2]
  * (sometimes a boolean `flag` too, sometimes a `@wrt` subset), 1–6 statements
  * `const vK = e` / `let vK = e` and later `x = e`, `x += e`, `x -= e`, `x *= e`,
- * `x /= 1 + e * e`, `x **= 2` (parameters can be reassigned too), and expressions of depth
+ * `x /= 1 + e * e`, `x **= 2` (parameters can be reassigned too; a declaration whose value
+ * is a `?:` is written, about half the time, `let vK: number;` assigned by both arms of an
+ * `if`), and expressions of depth
  * ≤ 3 over earlier variables (each used any number of times) and small constants, built only
  * from forms with no poles or domain edges (`a / (1 + b * b)`, `Math.log(1 + a * a)`,
  * `Math.exp(Math.tanh(a))`, ...). Half the programs use names that clash with the ones the
@@ -445,7 +447,13 @@ function renderStmt(s: Stmt | JumpStmt): string {
     const arm = (a: readonly Assign[]) => a.map(renderStmt).map(indent).join("\n");
     return `if (${renderCond(s.c)}) {\n${arm(s.then)}\n} else {\n${arm(s.else)}\n}`;
   }
-  if (s.k !== "assign") return `${s.k} ${s.name} = ${render(s.e)};`;
+  if (s.k !== "assign") {
+    // a choice, about half the time, as `let v: number;` assigned by both arms of an `if`
+    if (s.e.k === "tern" && s.name.length % 2 === 0) {
+      return `let ${s.name}: number;\nif (${renderCond(s.e.c)}) {\n  ${s.name} = ${render(s.e.t)};\n} else {\n  ${s.name} = ${render(s.e.e)};\n}`;
+    }
+    return `${s.k} ${s.name} = ${render(s.e)};`;
+  }
   switch (s.op) {
     case "/=": return `${s.name} /= 1 + ${render(s.e)} * ${render(s.e)};`;
     case "**=": return `${s.name} **= 2;`;

@@ -67,6 +67,8 @@ const OTHERS: Record<string, Point> = {
   // fixtures/custom_tangent.ts: positive weights, or the log-sum-exp has no value
   scaledLse: { at: "a=0.7,x=[0.5,-1,2],w=[0.5,1.5,1]" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
+  callPrice: { at: "S=100,K=95,T=1,r=0.05,sigma=0.2" },
+  sideEffects: { at: "x=0.7,n=3,xs=[0.5,-1,2,0.3]" },
 };
 
 const NUMBERS = [1.5, -0.7, 0.4, 2, -1.2, 0.9, 0.25];
