@@ -1099,7 +1099,8 @@ describe("random programs", () => {
               if (twin) {
                 const r = grad[`${twin.name}_grad`]!(...twin.args(args));
                 const same = (a: unknown, b: unknown) => {
-                  const [xs, ys] = [[a].flat(), [b].flat()] as number[][];
+                  // a number, or an array's gradient (a Float64Array)
+                  const [xs, ys] = [a, b].map((v) => (typeof v === "number" ? [v] : Array.from(v as ArrayLike<number>)));
                   return xs.length === ys.length && xs.every((x, i) => Math.abs(x - ys[i]!) <= 1e-12 * (1 + Math.abs(x)));
                 };
                 expect(r.value === value, `record twin: value ${r.value}, not ${value} ${context()}\n${twin.text}`).toBe(true);
