@@ -2,8 +2,8 @@
  * What the transforms share about one function: the symbol of each IR value and of its
  * adjoint, where each value is defined, and how a value is spelled in emitted code.
  */
-import { add, bool, forEachSym, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
-import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
+import { add, arrow, bool, forEachSym, method, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
+import { isNestedArray, type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 
@@ -363,6 +363,7 @@ export class TransformContext {
     const x = this.atomEx({ kind: "value", id });
     if (v.type === "tensor") return rt("zerosLike", x);
     if (v.type === "array") {
+      if (isNestedArray(v.typeText)) return this.zeroRows(x);
       const fresh = newOf("Float64Array", prop(x, "length"));
       const param = this.intoParam(root);
       if (!param || !this.into) return fresh;
@@ -370,6 +371,12 @@ export class TransformContext {
       return { k: "bin", op: "??", a: given, b: fresh };
     }
     return num(0);
+  }
+
+  /** Zeros shaped like the nested array `x`, a row of zeros per row: `x.map((row) => new Float64Array(row.length))`. */
+  zeroRows(x: Ex): Ex {
+    const row = this.fresh("row");
+    return method(x, "map", arrow([row], newOf("Float64Array", prop(ref(row), "length"))));
   }
 
   /** `a + b` for two gradients of the value `id`: an operator for numbers, `add` for tensors. */
