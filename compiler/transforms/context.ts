@@ -124,13 +124,13 @@ export class TransformContext {
   /**
    * Whether an operation reads an array that may change after it (an element write, or for
    * `length` a push, later in the function or anywhere in a loop around both): its value
-   * must be taken when it runs, not recomputed. The forward pass evaluates a loop's
+   * must be taken when it runs, not recomputed. The primal code evaluates a loop's
    * condition where it stands, so there it is recomputed all the same.
    */
   readsChanging(op: OpStmt): boolean {
     const a = op.args[0];
     if ((op.op !== "index" && op.op !== "length") || a?.kind !== "value" || !this.isArray(a.id)) return false;
-    if (this.forwardMode && this.loops.some((l) => l.test.includes(op))) return false;
+    if (this.emittingPrimal && this.loops.some((l) => l.test.includes(op))) return false;
     const around = this.loopsAround(op.out);
     return (this.writesOf.get(this.root(a.id)) ?? []).some((w) =>
       (op.op === "index" || ruleOf(w).write === "push") &&
@@ -403,16 +403,18 @@ export class TransformContext {
   }
 
   /**
-   * While the forward pass is emitted, a loop's `next` value is read from its loop
-   * variable (it was written there); the backward pass reads it from where it was restored.
+   * True while the primal statements are emitted (./primal.ts, for either mode): then a
+   * loop's `next` value is read from its loop variable (it was written there); the backward
+   * pass reads it from where it was restored. (Named so as not to be taken for forward-mode
+   * AD, ./forward.ts.)
    */
-  forwardMode = false;
+  emittingPrimal = false;
 
   /** How the emitted code reads an atom: a literal, a variable, or a recomputed comparison. */
   atomEx(a: Atom): Ex {
     if (a.kind === "const") return typeof a.value === "boolean" ? bool(a.value) : typeof a.value === "string" ? str(a.value) : { k: "num", value: a.value, text: a.text };
     if (this.isRematerialised(a.id)) return this.opEx(this.defs.get(a.id) as OpStmt, (x) => this.atomEx(x));
-    return ref(this.forwardMode ? this.forwardSym(a.id) : this.valueSym(a.id));
+    return ref(this.emittingPrimal ? this.forwardSym(a.id) : this.valueSym(a.id));
   }
 
   /** An operation's forward expression, with its inputs spelled by `arg`. */

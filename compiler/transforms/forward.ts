@@ -32,7 +32,7 @@ export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
   const needed = beside.needed();
   // nothing is saved for later: the plans only say how each loop runs
   const plans = planLoops(cx, needed, new Map());
-  cx.forwardMode = true;
+  cx.emittingPrimal = true;
   const code = primal(cx, needed, plans, beside);
 
   const wrt = fn.params.filter((p) => p.wrt);
@@ -48,7 +48,7 @@ export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
   }
   const result = cx.atomEx(fn.result);
   const tangent = (fn.result.kind === "value" ? beside.dotOf(fn.result) : null) ?? (fn.result.kind === "value" ? beside.zeroOf(fn.result.id) : num(0));
-  cx.forwardMode = false;
+  cx.emittingPrimal = false;
   return {
     name: `${fn.name}_jvp`,
     source: fn.name,

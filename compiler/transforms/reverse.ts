@@ -109,9 +109,9 @@ function reverseWith(fn: FunctionIR, activity: Activity, fused: ReadonlySet<Loop
   }
   const plans = planLoops(cx, needed, readsIn);
   if (fused) planCheckpoints(cx, plans, fused);
-  cx.forwardMode = true;
+  cx.emittingPrimal = true;
   const forward = primal(cx, needed, plans);
-  cx.forwardMode = false;
+  cx.emittingPrimal = false;
   const finish = (stmts: readonly CodeStmt[]): CodeStmt[] => stmts.flatMap((s) => {
     if (s.k === "if") return [{ ...s, then: finish(s.then), else: finish(s.else) }];
     if (s.k === "loop" && s.source) return backwardLoop(cx, plans.get(s.source)!, finish(s.body), s.origin!);
