@@ -5,7 +5,7 @@
  */
 import { add, bool, forEachSym, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
 import type { Atom, LoopStmt, OpStmt, Param } from "../ir/ir.ts";
-import { ruleOf } from "../rules/rules.ts";
+import { costOf, ruleOf } from "../rules/rules.ts";
 import { ProgramIndex } from "./structure.ts";
 
 export class TransformContext extends ProgramIndex {
@@ -166,10 +166,9 @@ export class TransformContext extends ProgramIndex {
   isRematerialised(id: number): boolean {
     const def = this.defs.get(id);
     if (def?.kind !== "op" || this.isUser(id)) return false;
-    const rule = ruleOf(def);
     if (this.readsChanging(def)) return false;
-    const cheap = rule.kind === "logic" || def.op === "length" || def.op === "index" || def.op === "read" ||
-      (!this.activity.isActive(id) && (rule.kind === "linear" || rule.kind === "bilinear") && rule.result === "number" && !def.op.startsWith("tensor."));
+    const cost = costOf(def);
+    const cheap = cost === "free" || (cost === "arithmetic" && !this.activity.isActive(id) && ruleOf(def).result === "number");
     if (!cheap) return false;
     return def.args.every((a) => a.kind === "const" || this.isUser(a.id) || this.fn.values[a.id]!.param || this.isRematerialised(a.id));
   }

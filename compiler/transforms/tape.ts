@@ -12,7 +12,7 @@
 import { add, call, cmp, forEachSym, index, list, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeStmt } from "../ir/code.ts";
 import type { Atom, LoopStmt, OpStmt, SourceLoc } from "../ir/ir.ts";
-import { ruleOf } from "../rules/rules.ts";
+import { atMost, costOf, ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
 import { backwardSegments, planCheckpoints, type Checkpoint } from "./checkpoint.ts";
 
@@ -266,12 +266,10 @@ export function runsCounted(cx: TransformContext, loop: LoopStmt): boolean {
   return cx.isCounted(loop) && cx.countedIndex(loop) !== null && fixed(cx, loop, loop.counted!.hi);
 }
 
-/** Arithmetic cheap enough to redo in the backward pass rather than store. */
+/** Arithmetic cheap enough to redo in the backward pass rather than store (the rule table's `cost`). */
 function cheap(cx: TransformContext, op: OpStmt): boolean {
-  const rule = ruleOf(op);
-  if (op.op.startsWith("tensor.") || rule.write || cx.readsChanging(op)) return false;
-  if (rule.kind === "linear" || rule.kind === "bilinear" || rule.kind === "logic" || op.op === "index" || op.op === "read" || op.op === "length") return true;
-  return op.op === "/" || (op.op === "**" && op.args[1]!.kind === "const");
+  if (ruleOf(op).write || cx.readsChanging(op)) return false;
+  return atMost(costOf(op), "cheap");
 }
 
 /** The bound of a counted loop can be read again after the loop: a constant, a value from outside, or recomputed. */
