@@ -36,7 +36,8 @@ import { describePlans } from "./transforms/tape.ts";
 import { fusedLoops } from "./transforms/checkpoint.ts";
 import { fuseLoops } from "./transforms/fuse.ts";
 import { combineSums } from "./transforms/combine.ts";
-import { carrySums, symbolsAfter } from "./transforms/carry.ts";
+import { carrySums } from "./transforms/carry.ts";
+import { symbolsAfter } from "./emit/names.ts";
 import { assembleTangent, startTangents, tangentLoops, tangentPrimal, tangentReads } from "./transforms/forward.ts";
 
 export interface CompileOptions {
@@ -104,8 +105,8 @@ const REVERSE: Stages<Gradient, CodeFunction, CompileOptions> = stages<Gradient,
   .optional("fuse", (o) => o.fuse !== false, (code) => ({ ...code, body: fuseLoops(code.body) }), printFunction)
   // sums into one element are joined, within an iteration (combine.ts) and across two (carry.ts)
   .optional("combine", (o) => o.combine !== false, (code) => {
-    const fresh = symbolsAfter(code.body, [...code.params.map((p) => p.sym), code.dout.sym, ...(code.into ? [code.into.sym] : [])]);
-    return { ...code, body: carrySums(combineSums(code.body), fresh) };
+    const symbols = symbolsAfter(code.body, [...code.params.map((p) => p.sym), code.dout.sym, ...(code.into ? [code.into.sym] : [])]);
+    return { ...code, body: carrySums(combineSums(code.body), (hint) => symbols.fresh(hint)) };
   }, printFunction);
 
 /** The loops fusion runs in one sweep in the function's plain gradient (no checkpoints). */

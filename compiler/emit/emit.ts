@@ -6,7 +6,7 @@ import { posix } from "node:path";
 import { forEachCall, forEachRuntimeCall, printEx, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
-import { assignNames } from "./names.ts";
+import { assignNames, Namer } from "./names.ts";
 import { intoGuard, intoHelper, intoHelperName } from "./into.ts";
 import { forEachAssign } from "../analyses/uses.ts";
 import { formatTypeScript, type PrettierOptions } from "./prettier.ts";
@@ -101,7 +101,7 @@ function runtimeNames(
   const used = new Set<string>();
   for (const f of functions) forEachExpr(f.body, (e) => forEachRuntimeCall(e, (fn) => used.add(fn)));
   const module = functions.find((f) => f.runtimeModule !== null)?.runtimeModule ?? null;
-  const taken = new Set<string>([...functions.flatMap((f) => [f.name, ...f.reserved]), ...[...byModule.values()].flatMap((m) => [...m.keys()])]);
+  const namer = new Namer([...functions.flatMap((f) => [f.name, ...f.reserved]), ...[...byModule.values()].flatMap((m) => [...m.keys()])]);
   const local = new Map<string, string>();
   for (const fn of [...used].sort()) {
     const own = functions.flatMap((f) => f.imports).find((i) => i.imported === fn && !i.typeOnly && i.module === module);
@@ -110,9 +110,7 @@ function runtimeNames(
       continue;
     }
     if (module === null) throw new Error(`the backward code calls the runtime's \`${fn}\` but no runtime module is imported`);
-    let name = fn;
-    for (let k = 1; taken.has(name); k++) name = `${fn}_${k}`;
-    taken.add(name);
+    const name = namer.pick(fn);
     local.set(fn, name);
     importSpec(module, name, name === fn ? fn : `${fn} as ${name}`);
   }

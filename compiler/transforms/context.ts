@@ -7,9 +7,10 @@ import { add, bool, forEachSym, newOf, num, prop, ref, rt, str, type Ex, type Sy
 import type { Atom, LoopStmt, OpStmt, Param } from "../ir/ir.ts";
 import { costOf, ruleOf } from "../rules/rules.ts";
 import { ProgramIndex } from "./structure.ts";
+import { adjointName, Symbols, versionName } from "../emit/names.ts";
 
 export class TransformContext extends ProgramIndex {
-  private nextSym = 0;
+  private readonly symbols = new Symbols();
   private readonly valueSyms = new Map<number, Sym>();
   private readonly adjointSyms = new Map<number, Sym>();
 
@@ -24,8 +25,9 @@ export class TransformContext extends ProgramIndex {
     return this.atomEx(lo);
   }
 
+  /** A new variable (names are made in one place: ../emit/names.ts). */
   fresh(hint: string, user = false, adjointOf?: Sym): Sym {
-    return { id: this.nextSym++, hint, user, adjointOf };
+    return this.symbols.fresh(hint, user, adjointOf);
   }
 
   /**
@@ -58,7 +60,7 @@ export class TransformContext extends ProgramIndex {
         sym = v.name === null ? this.fresh(v.hint)
           : v.scope !== 0 ? this.fresh(v.name)
           : v.version === 1 || ownScope ? this.fresh(v.name, true)
-          : this.fresh(`${v.name}_${v.version}`);
+          : this.fresh(versionName(v.name, v.version));
       }
       this.valueSyms.set(id, sym);
     }
@@ -99,7 +101,7 @@ export class TransformContext extends ProgramIndex {
     let sym = this.adjointSyms.get(id);
     if (!sym) {
       const of = this.forwardSym(id);
-      sym = this.fresh(`d${of.hint}`, false, of);
+      sym = this.fresh(adjointName(of.hint), false, of);
       this.adjointSyms.set(id, sym);
     }
     return sym;

@@ -27,6 +27,7 @@ import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
 import { primal, type Beside } from "./primal.ts";
 import { planLoops, type LoopPlan } from "./tape.ts";
+import { tangentName } from "../emit/names.ts";
 
 /** A function on its way through forward mode. */
 export interface Tangent {
@@ -148,7 +149,7 @@ export class Tangents implements Beside {
   tangentSym(of: Sym): Sym {
     let sym = this.syms.get(of);
     if (!sym) {
-      sym = { ...this.cx.fresh(`${of.hint}_dot`), tangentOf: of };
+      sym = { ...this.cx.fresh(tangentName(of.hint)), tangentOf: of };
       this.syms.set(of, sym);
     }
     return sym;
