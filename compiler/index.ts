@@ -30,7 +30,7 @@ import { printIR } from "./ir/print.ts";
 import { parse, type ReadFile } from "./parse/parse.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import type { PrettierOptions } from "./emit/prettier.ts";
-import { stages, type Stages } from "./stages.ts";
+import { stages, type StageHooks, type Stages } from "./stages.ts";
 import { adjoints, assembleGradient, primalHalf, startGradient, tape, type Gradient } from "./transforms/reverse.ts";
 import { describePlans } from "./transforms/tape.ts";
 import { fusedLoops } from "./transforms/checkpoint.ts";
@@ -129,7 +129,7 @@ interface Mode {
   readonly suffix: string;
   readonly applies: (fn: FunctionIR, options: CompileOptions) => boolean;
   readonly stages: readonly string[];
-  readonly compile: (fn: FunctionIR, activity: Activity, hooks: Parameters<Stages<unknown, CodeFunction, CompileOptions>["run"]>[1]) => CodeFunction;
+  readonly compile: (fn: FunctionIR, activity: Activity, hooks: StageHooks<CompileOptions>) => CodeFunction;
 }
 
 function mode<Start>(m: Omit<Mode, "compile" | "stages"> & {

@@ -61,6 +61,13 @@ export type RuleKind =
  */
 export type Cost = "free" | "arithmetic" | "cheap" | "expensive";
 
+const COSTS: readonly Cost[] = ["free", "arithmetic", "cheap", "expensive"];
+
+/** Whether a cost is at most another: `atMost(costOf(op), "cheap")`. */
+export function atMost(cost: Cost, limit: Cost): boolean {
+  return COSTS.indexOf(cost) <= COSTS.indexOf(limit);
+}
+
 export interface Rule {
   readonly kind: RuleKind;
   /** Number of inputs, or "variadic" for two or more. */

@@ -22,6 +22,7 @@ import { ANY, POSITIVE, UNIT, callForward, sumOf, type ArgKind, type Cost, type 
 import { TENSOR_RULES } from "./tensor.ts";
 
 export type { ArgKind, Cost, ElementGrad, JvpArgs, Rule, RuleKind, VjpArgs } from "./kinds.ts";
+export { atMost } from "./kinds.ts";
 
 /** A smooth function of one input: `local(x, out, d)` is its derivative times `d` (dout, or x_dot). */
 function unary(
@@ -341,18 +342,12 @@ export function ruleOf(op: { readonly op: string; readonly custom?: CustomCall }
 
 const customRules = new WeakMap<CustomCall, Rule>();
 
-const COSTS: readonly Cost[] = ["free", "arithmetic", "cheap", "expensive"];
-
 /** What recomputing an operation's result costs: its rule's `cost`, given which of its inputs are constants. */
 export function costOf(op: { readonly op: string; readonly custom?: CustomCall; readonly args: readonly Atom[] }): Cost {
   const cost = ruleOf(op).cost ?? "expensive";
   return typeof cost === "function" ? cost(op.args.map((a) => a.kind === "const")) : cost;
 }
 
-/** Whether a cost is at most another: `atMost(costOf(op), "cheap")`. */
-export function atMost(cost: Cost, limit: Cost): boolean {
-  return COSTS.indexOf(cost) <= COSTS.indexOf(limit);
-}
 
 /**
  * A call of `f` whose backward the user wrote: `fBackward(...inputs, out, dout)` returns the
