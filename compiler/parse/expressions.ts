@@ -20,6 +20,8 @@ import { describeUnsupported } from "./unsupported.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
+  // `x[i]!`: no run-time effect
+  if (Node.isNonNullExpression(node)) return expr(cx, node.getExpression(), target);
   if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
   if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
   if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
