@@ -55,6 +55,7 @@ export function arrayMethod(cx: Lowerer, node: CallExpression, callee: PropertyA
   if (other) throw errorAt(callee.getNameNode(), other);
   const rows = dataArray(cx, callee.getExpression());
   if (rows && (name === "map" || name === "reduce")) return name === "map" ? map(cx, node, callee, rows, target) : reduce(cx, node, callee, rows, target);
+  if (rows && rows.path !== "") valueOf(cx, rows, callee.getExpression());
   const recv = receiver(cx, callee);
   switch (name) {
     case "map": return map(cx, node, callee, recv, target);

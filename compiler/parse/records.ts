@@ -163,6 +163,9 @@ export function valueOf(cx: Lowerer, m: Member, node: Node, target?: Target): Ty
     if (m.path === "[#][#]") return cx.op("index", [m.base, ...m.indices], node, target);
     return cx.op("read", [m.base, ...m.indices], node, target, m.path);
   }
+  if (m.k === "data" && m.shape.k === "leaf" && m.shape.type === "array") {
+    throw errorAt(node, `\`${node.getText()}\` is a row of a nested array, read element by element here (\`${node.getText()}[j]\`, \`.length\`, \`for...of\`, \`.map\`, \`.reduce\`, \`.forEach\`): pass the whole array and the row's index, or copy the row into a local array in a loop`);
+  }
   const what = m.k === "record" ? "a record" : m.k === "tuple" ? "a tuple" : `\`${m.shape.text}\``;
   throw errorAt(node, `\`${node.getText()}\` is ${what}: read its numbers (\`${node.getText()}${m.shape.k === "record" ? `.${(m.shape as Extract<Shape, { k: "record" }>).fields[0]![0]}` : "[0]"}\`), or name it with \`const\``);
 }

@@ -60,6 +60,8 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a method call on a record", wrap("  return p.norm();", "p: { x: number; norm(): number }"), /calling `p.norm` is not supported: methods and `this` stay out of differentiable code, write a plain function taking the record/, 3, 10],
   ["a record read whole", wrap("  const q = p;\n  return q;", "p: { x: number }"), /`q` is a record: read its numbers \(`q.x`\)/, 4, 10],
   ["@wrt naming an array of records", "type P = { x: number };\n/**\n * @differentiable\n * @wrt ps\n */\nexport function f(ps: P[]): number {\n  return ps[0].x;\n}\n", /an array of records is constant data here, not differentiated; differentiate a record of arrays/, 4, 4],
+  ["a row passed on whole", "function g(v: number[]): number {\n  return v[0];\n}\n/** @differentiable */\nexport function f(W: number[][]): number {\n  const r = W[0];\n  return g(r);\n}\n", /`r` is a row of a nested array, read element by element here/, 7, 12],
+  ["a row copied by .slice", wrap("  return W[1].slice()[0];", "W: number[][]"), /`W\[1\]` is a row of a nested array, read element by element here/, 3, 10],
   ["@into on a nested array", "/**\n * @differentiable\n * @into\n */\nexport function f(W: number[][]): number {\n  return W[0][0];\n}\n", /@into does not take nested arrays yet \(`W: number\[\]\[\]`\): store its numbers flat/, 3, 4],
   ["destructuring a number", wrap("  const { a } = x;\n  return a;"), /destructuring reads a record or tuple parameter here/, 3, 17],
   ["a parameter of an unexported enum type", "enum Mode { A, B }\n/** @differentiable */\nexport function f(x: number, m: Mode): number {\n  return x;\n}\n", /parameter `m` has type `Mode`, which the generated code names too: export it \(`export enum Mode`\)/, 3, 33],
