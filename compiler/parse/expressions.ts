@@ -13,6 +13,7 @@ import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadLiteral } from "./arrays.ts";
 import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
+import { isPop, pop } from "./tapes.ts";
 import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
 import { access, valueOf } from "./records.ts";
 import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
@@ -91,6 +92,7 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isNewExpression(node)) return newArray(cx, node, target);
   if (Node.isCallExpression(node)) {
     const callee = node.getExpression();
+    if (isPop(node)) return pop(cx, node, target);
     if (Node.isPropertyAccessExpression(callee) && ARRAY_METHODS.has(callee.getName()) && callee.getExpression().getText() !== "Math") {
       return arrayMethod(cx, node, callee, target);
     }

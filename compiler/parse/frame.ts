@@ -68,6 +68,8 @@ export interface Frame {
    * record its `return { ... }` gives (parse/records.ts). Unset, such a `return` is an error.
    */
   returned?: { member?: Member };
+  /** The cursor variable of each array popped so far (parse/tapes.ts), by the array's name. */
+  cursors?: Map<string, string>;
   /** Every identifier of the function, so the names tsgrad adds clash with none (read on first use). */
   identifiers?: Set<string>;
 }

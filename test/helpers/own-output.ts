@@ -63,21 +63,31 @@ export function ownModule(gradPath: string, fn: GradFunction, sample: { value: u
     params.push(`seed: ${fn.dout === "ArrayLike<number>" ? "number[]" : fn.dout}`);
     args.push("seed");
   }
+  // names of its own that no parameter has
+  const taken = new Set(fn.params.map((p) => p.name));
+  const fresh = (base: string) => {
+    let n = base;
+    while (taken.has(n)) n = `${n}_`;
+    taken.add(n);
+    return n;
+  };
+  const r = fresh("r");
+  const s = fresh("s");
   const lines: string[] = [];
   let k = 0;
   let loops = 0;
   const term = (path: string, v: unknown) => {
-    if (typeof v === "number") lines.push(`s += ${coef(k++)} * ${path};`);
-    else if (isTensor(v)) lines.push(`s += ${coef(k++)} * itemOf(sumOf(${path}));`);
+    if (typeof v === "number") lines.push(`${s} += ${coef(k++)} * ${path};`);
+    else if (isTensor(v)) lines.push(`${s} += ${coef(k++)} * itemOf(sumOf(${path}));`);
     else if (ArrayLike(v) && [...v].every((e) => typeof e === "number")) {
-      const i = loops++ === 0 ? "i" : `i${loops}`;
-      lines.push(`for (let ${i} = 0; ${i} < ${path}.length; ${i}++) s += (${0.25 + 0.125 * k} * ${i} - ${0.5 + 0.25 * k}) * ${path}[${i}]!;`);
+      const i = fresh(loops++ === 0 ? "i" : `i${loops}`);
+      lines.push(`for (let ${i} = 0; ${i} < ${path}.length; ${i}++) ${s} += (${0.25 + 0.125 * k} * ${i} - ${0.5 + 0.25 * k}) * ${path}[${i}]!;`);
       k++;
     } else if (Array.isArray(v)) v.forEach((e, j) => term(`${path}[${j}]`, e));
     else if (v && typeof v === "object") for (const [f, e] of Object.entries(v)) term(`${path}.${f}`, e);
   };
-  term("r.value", sample.value);
-  for (const [p, g] of Object.entries(sample.grad)) term(`r.grad.${p}`, g);
+  term(`${r}.value`, sample.value);
+  for (const [p, g] of Object.entries(sample.grad)) term(`${r}.grad.${p}`, g);
   const text = [
     ...imports,
     ...tensorImport,
@@ -89,10 +99,10 @@ export function ownModule(gradPath: string, fn: GradFunction, sample: { value: u
     ` * @wrt ${Object.keys(sample.grad).join(" ")}`,
     ` */`,
     `export function ${name}(${params.join(", ")}): number {`,
-    `  const r = ${fn.name}_grad(${args.join(", ")});`,
-    "  let s = 0;",
+    `  const ${r} = ${fn.name}_grad(${args.join(", ")});`,
+    `  let ${s} = 0;`,
     ...lines.map((l) => `  ${l}`),
-    "  return s;",
+    `  return ${s};`,
     "}",
     "",
   ].join("\n");
