@@ -164,6 +164,8 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
   if (ctor === "Float64Array" && args.length === 1) {
     const n = expr(cx, args[0] as Expression);
     if (n.type === "number") return cx.op("array.zeros", [n], node, target, "Float64Array");
+    // `new Float64Array(dout)`, as tsgrad's own output starts an array's gradient: a copy
+    if (n.type === "array") return cx.op("array.copy", [n], node, target, "Float64Array");
   }
   // `new Array<number>(n)`, filled later: it starts as zeros here (JavaScript's holes read as `undefined`, which no filled array reads)
   if (ctor === "Array" && args.length === 1) {
