@@ -62,6 +62,7 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   mlpLoss: (s) => [Float64Array.from(uniform(12, s)), uniform(4, s + 1), uniform(4, s + 2), uniform(3, s + 3, -2, 2), uniform(1, s + 4)[0]],
   smoothTwice: (s) => [uniform(6, s, -2, 2), 0.2 + 0.6 * uniform(1, s + 1, 0, 1)[0]!],
   centered: (s) => [Float64Array.from(uniform(5, s, -2, 2))],
+  checkedNeighbours: (s) => [uniform(5, s, -2, 2)],
   horner: (s) => [...uniform(4, s), uniform(1, s + 1, -2, 2)[0]],
   matvecLeaky: (s) => [Float64Array.from(uniform(12, s, -1, 1)), Float64Array.from(uniform(4, s + 1, -1, 1)), 3],
   logistic: (s) => { const u = uniform(2, s); return [u[0], u[1], uniform(6, s + 1, -2, 2), uniform(6, s + 2, 0, 1).map((v) => (v < 0.5 ? 0 : 1))]; },
