@@ -14,7 +14,7 @@ import type { Lowerer } from "./lowerer.ts";
 import { spreadLiteral } from "./arrays.ts";
 import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
 import { isPop, pop } from "./tapes.ts";
-import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
+import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, asserted, assignedBy, numberOf } from "./syntax.ts";
 import { access, valueOf } from "./records.ts";
 import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
 import { expressionStatement, readBeforeAssigned, valueAssignment } from "./statements.ts";
@@ -151,6 +151,7 @@ export function assign(cx: Lowerer, target: Target, e: Expression, whole: Node):
   const v = r.atom.kind === "value" ? cx.values[r.atom.id]! : null;
   const fresh = v !== null && v.name === target.name && (v.version === target.version || v.id >= first);
   if (fresh) return r;
+  if (r.type === "array" && readOnlyAlias(cx, e)) return r;
   if (r.type === "array") {
     throw errorAt(e, `\`${target.name}\` would be a second name for the array \`${e.getText()}\`: use that name, or build a new array (\`new Array<number>(n).fill(0)\`) and copy into it`);
   }
@@ -189,4 +190,29 @@ function identifier(cx: Lowerer, node: Node): Typed {
   const declared = cx.frame.file.getVariableDeclaration(name);
   if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
   throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);
+}
+
+/**
+ * `const dx = dy;` (as tsgrad's own output passes a gradient through), `const w = params.w`,
+ * `const d = backward(x)`: a second name for an array is the same value when nothing writes either name after it (no element write, push,
+ * fill or pop, and neither is passed to a call), so no write through one can be missed by the other.
+ */
+function readOnlyAlias(cx: Lowerer, e: Expression): boolean {
+  const decl = e.getParent();
+  if (!Node.isVariableDeclaration(decl) || decl.getInitializer() !== e) return false;
+  if (decl.getVariableStatement()?.getDeclarationKind() !== "const" || !Node.isIdentifier(decl.getNameNode())) return false;
+  const names = new Set([e.getText(), decl.getName()]);
+  const after = decl.getEnd();
+  const named = (n: Node | undefined) => n !== undefined && names.has(n.getText());
+  return !cx.frame.fn.getDescendants().some((n) => {
+    if (n.getStart() < after) return false;
+    const assigned = assignedBy(n);
+    if (assigned && Node.isElementAccessExpression(assigned) && named(asserted(assigned.getExpression()))) return true;
+    if (Node.isCallExpression(n)) {
+      const callee = n.getExpression();
+      if (Node.isPropertyAccessExpression(callee) && named(callee.getExpression()) && callee.getName() !== "slice") return true;
+      if (n.getArguments().some((a) => named(a))) return true;
+    }
+    return false;
+  });
 }

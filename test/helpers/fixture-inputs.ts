@@ -63,6 +63,7 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   smoothTwice: (s) => [uniform(6, s, -2, 2), 0.2 + 0.6 * uniform(1, s + 1, 0, 1)[0]!],
   centered: (s) => [Float64Array.from(uniform(5, s, -2, 2))],
   checkedNeighbours: (s) => [uniform(5, s, -2, 2)],
+  aliasedSum: (s) => [uniform(1 + (s % 5), s, -2, 2)],
   horner: (s) => [...uniform(4, s), uniform(1, s + 1, -2, 2)[0]],
   matvecLeaky: (s) => [Float64Array.from(uniform(12, s, -1, 1)), Float64Array.from(uniform(4, s + 1, -1, 1)), 3],
   logistic: (s) => { const u = uniform(2, s); return [u[0], u[1], uniform(6, s + 1, -2, 2), uniform(6, s + 2, 0, 1).map((v) => (v < 0.5 ? 0 : 1))]; },
