@@ -33,16 +33,17 @@ const seedLike = (y: unknown, s: number) => ("shape" in (y as object) ? randn((y
  * test fails when one compiles, so the list only shrinks.
  */
 const NOT_YET: Record<string, string> = {
-  // the tensor runtime's constructors and `scatter`/`gather` gradients have no rule of their own
+  // the tensor runtime's `full` (a gradient's start) has no rule of its own
   svmLoss: "`full` is imported from tsgrad's runtime",
-  twoLayer: "is imported from tsgrad's runtime",
+  twoLayer: "`full` is imported from tsgrad's runtime",
+  // a tape of Tensors (`hs[i] = h`, `hs: Tensor[]`): arrays hold numbers
   deepTanh: "needs a number as argument 3, got a tensor",
-  residualStack: "has type",
+  residualStack: "`hs` has type `Tensor[]`",
   // a custom backward that returns a tuple of arrays
   scaledLse: "the result of `weightedLseBackward` has type `[number[], number[]]`",
   // `into?: { x?: Float64Array }`, and `if (into) checkInto(...)`
   rosenbrock: "an optional parameter",
-  // a helper writing into an array it is given, with a boolean argument
+  // a tape of branch conditions, `new Array<boolean>(n)` written `conds[i] = cond`: arrays hold numbers
   switchInLoop: "`store` needs a number as argument 3, got a boolean",
   // a tuple `dout` (`dout: [number, number]`) read whole
   rotate: "`dout` is a tuple",
