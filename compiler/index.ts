@@ -19,6 +19,7 @@ import { fuseLoops } from "./transforms/fuse.ts";
 import { combineSums } from "./transforms/combine.ts";
 import { carrySums, symbolsAfter } from "./transforms/carry.ts";
 import { forwardMode } from "./transforms/forward.ts";
+import { hvpFor } from "./transforms/hvp.ts";
 
 export interface CompileOptions {
   /** Receives a dump of each stage's output (the `--dump-ir` switch). */
@@ -49,6 +50,8 @@ export interface CompileOptions {
   readonly prettier?: PrettierOptions | null;
   /** Also emits the forward-mode `f_jvp` of every function, as `@jvp` does for one (the `--jvp` switch). */
   readonly jvp?: boolean;
+  /** Also emits the Hessian-vector product `f_hvp` of every function, as `@hvp` does for one (the `--hvp` switch). */
+  readonly hvp?: boolean;
   /**
    * Called as each stage begins (each function's, then the emit's), so a caller can tell
    * that a long compile is still running: the CLI's progress line.
@@ -111,6 +114,8 @@ async function compileModule(text: string, path: string, options: CompileOptions
         dump("forward", fn.name, printModule([tangent], basename(path)));
         compiled.push(tangent);
       }
+      const hvp = hvpFor(fn, code, options.hvp ?? false);
+      if (hvp) compiled.push(hvp);
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));
       else diagnostics.push(located(internalError(fn.loc, fn.name, e)));

@@ -61,7 +61,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
         case "loop": if (s.index) { nameOf(s.index.sym); forEachSym(s.index.init, nameOf); } forEachSym(s.cond, nameOf); visit(s.body); break;
         case "if": forEachSym(s.cond, nameOf); visit(s.then); visit(s.else); break;
         case "comment": s.text.forEach((t) => typeof t !== "string" && nameOf(t)); break;
-        case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); if (s.tangent) forEachSym(s.tangent, nameOf); break;
+        case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); if (s.tangent) forEachSym(s.tangent, nameOf); s.hvp?.forEach(([, h]) => forEachSym(h, nameOf)); break;
         default: break;
       }
     }
