@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import ts from "typescript";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { hvpcheck, rand } from "../../runtime/index.ts";
 import { fixtureInputs } from "../helpers/fixtures.ts";
@@ -44,8 +44,15 @@ async function compiled(input: string) {
   return loadBeside(output!, input, new Map());
 }
 
+/** The functions whose f_hvp was checked against differences (more than 40, the fixtures' loops and scalars). */
+const checked = new Set<string>();
+
 describe("f_hvp against central differences of f_grad along v (--hvp on every fixture)", () => {
   const inputs = fixtureInputs();
+  afterAll(() => {
+    if (process.env.HVP_COUNT) console.log(`checked ${checked.size}: ${[...checked].join(" ")}`);
+    expect(checked.size).toBeGreaterThanOrEqual(40);
+  });
   it.each(inputs)("%s", async (input) => {
     const generated = await compiled(input);
     const source = readFileSync(input, "utf8");
@@ -58,6 +65,7 @@ describe("f_hvp against central differences of f_grad along v (--hvp on every fi
       if (INPUTS[name]) for (let p = 0; p < 6; p++) cases.push(INPUTS[name]!(100 * p + 1));
       else if (params.every((t) => t === "number")) for (let p = 0; p < 6; p++) cases.push(uniform(params.length, 17 * p + 5, 0.2, 0.7));
       else continue; // integer counts, flags, data: their own fixture test draws them
+      checked.add(name);
       cases.forEach((args, p) => {
         const v = directionFor(fGrad(...args).grad, 7 * p + 3);
         const result = hvpcheck(fGrad, fHvp, args as number[], v, { names: paramNames(source, name), atol: 1e-5, rtol: 1e-4 });
