@@ -72,6 +72,7 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     k: "decl", mutable: false, sym: t.dot(p.sym), role: "backward",
     init: { k: "bin", op: "??", a: prop(ref(v), p.sym.hint), b: zeroOf(p.sym, p.type) },
   }));
+  const done = body.find((s): s is Extract<CodeStmt, { k: "return" }> => s.k === "return")!;
   const hvp = ret.grad.map(([name, g], i): readonly [string, Ex] => [name, t.of(g) ?? zeroOf(wrt[i]!.sym, isArrayType(wrt[i]!.type) ? "Float64Array" : "number")]);
   return {
     ...grad,
@@ -79,7 +80,7 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     mode: "hvp",
     dout: { sym: v, init: null, type: `{ ${wrt.map((p) => `${p.sym.hint}?: ${p.type}`).join("; ")} }` },
     into: null,
-    body: withoutDeadTangents([...inputs, ...code, { ...ret, hvp }]),
+    body: withoutDeadTangents([...inputs, ...code, { ...done, hvp }]),
   };
 }
 
