@@ -1,5 +1,5 @@
 /**
- * (g) Forward mode: each `@jvp` companion (f_jvp, one directional derivative J·t) against
+ * (h) Forward mode: each `@jvp` companion (f_jvp, one directional derivative J·t) against
  * its forward function alone and against a directional derivative written by hand (each
  * line's tangent beside its value, the fastest plain loop), interleaved, as ratios.
  * Target (issue 16): jvp/forward ≤ 2 on each case.
@@ -113,7 +113,7 @@ function recurrenceCase(): ForwardCase {
 }
 
 export async function forwardSection(time: (f: () => number, reps?: number) => number, median: (xs: number[]) => number, repeats: number): Promise<void> {
-  console.log("\n(g) forward mode: f_jvp (one direction) against the forward function and a hand-written directional derivative");
+  console.log("\n(h) forward mode: f_jvp (one direction) against the forward function and a hand-written directional derivative");
   const header = ["case", "forward ms", "jvp ms", "hand ms", "jvp/hand", "jvp/forward"];
   const rows = [header];
   for (const c of [stagedCase(), rosenbrockCase(), recurrenceCase()]) {

@@ -7,7 +7,7 @@
  * hits all three alike; the figures are medians over the repeats. The cases are in
  * bench/cases.ts. Then the memory figures (bench/memory.mts): each function's peak RSS in a
  * process of its own, and the bytes each gradient's tape keeps (BENCH_MEMORY=0 skips them).
- * Sections after the table: (e) nested calls, the @into check, (g) @checkpoint.
+ * Sections after the table: (e) nested calls, the @into check, (g) @checkpoint, (h) forward mode; bench/scale.mts is (i).
  * BENCH_ONLY=text times only the cases whose name contains the text, and nothing else.
  */
 import { readFileSync } from "node:fs";

@@ -31,6 +31,8 @@ const DOMAINS: Record<string, Record<string, Sampler>> = {
   // eccentricities below 0.8 keep Newton's steps well conditioned
   kepler: { M: range(0, 6), e: range(0, 0.8) },
   piecewise: { mode: integer(0, 4) },
+  logNormal: { sigma: range(0.3, 2) },
+  callPrice: { S: range(50, 150), K: range(50, 150), T: range(0.1, 2), r: range(0, 0.1), sigma: range(0.1, 0.5) },
 };
 
 /**
@@ -102,6 +104,10 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   gaussianNll: (s) => [uniform(2 + (s % 7), s, -3, 3), uniform(1, s + 1)[0], uniform(1, s + 2, -1, 1)[0]],
   softmaxLoss: (s) => [uniform(12, s, -2, 2), uniform(4, s + 1, -2, 2), s % 3],
   switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
+  sideEffects: (s) => [uniform(1, s, -2, 2)[0]!, s % 7, uniform(5, s + 1, -2, 2)],
+  softClipped: (s) => [uniform(1, s, -2, 2)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, s % 2 === 0 ? "soft" : "hard"],
+  hornerPolynomial: (s) => [uniform(1, s, -1.5, 1.5)[0]!, uniform(5, s + 1, -2, 2)],
+  activation: (s) => [uniform(1, s, -2, 2)[0]!, (["relu", "tanh", "sigmoid"] as const)[s % 3]],
   labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],
   ...RECORD_INPUTS,
 };

@@ -135,7 +135,7 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
   const dout = fn.dout.init ? `${name(fn.dout.sym)} = ${ex(fn.dout.init)}` : `${name(fn.dout.sym)}: ${fn.dout.type}`;
   const into = fn.into && { name: name(fn.into.sym), arrays: fn.into.arrays };
   const params = [
-    ...fn.params.map((p) => `${name(p.sym)}: ${p.type}`),
+    ...fn.params.map((p) => `${name(p.sym)}: ${p.type}${p.init === undefined ? "" : ` = ${p.init}`}`),
     dout,
     ...(into ? [`${into.name}?: { ${into.arrays.map((a) => `${a.name}?: ${a.type}`).join("; ")} }`] : []),
   ];

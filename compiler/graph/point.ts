@@ -64,7 +64,7 @@ export function parsePoint(text: string, fn: FunctionIR): unknown[] {
 }
 
 /** Constant data (an array of records or of arrays) or a constant of another type: not a flat array of numbers. */
-const isData = (p: Param) => p.type === "data" || (p.type === "array" && /[\]}]\s*\[\]$|\]\s*\[\]\s*\[\]$/.test(p.typeText.replace(/\s+/g, "")));
+const isData = (p: Param) => p.type === "data" || p.type === "string" || (p.type === "array" && /[\]}]\s*\[\]$|\]\s*\[\]\s*\[\]$/.test(p.typeText.replace(/\s+/g, "")));
 
 /** Constant data as JSON: `pts=[{"x":1,"y":2}]`, `X=[[1,2],[3,4]]`, `kind="relu"`. */
 function dataValue(p: Param, text: string): unknown {

@@ -61,7 +61,8 @@ export interface CodeFunction {
   readonly name: string;
   /** The differentiated function's name. */
   readonly source: string;
-  readonly params: readonly { readonly sym: Sym; readonly type: string }[];
+  /** `init`: a parameter's default value as the user wrote it (a literal). */
+  readonly params: readonly { readonly sym: Sym; readonly type: string; readonly init?: string }[];
   /** The upstream-gradient parameter and its default (none for a Tensor result: it is required). */
   readonly dout: { readonly sym: Sym; readonly init: Ex | null; readonly type?: string };
   /** `@into`: the last, optional parameter holding arrays for the array parameters' gradients (by name, with their types). */

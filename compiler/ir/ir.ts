@@ -127,6 +127,8 @@ export interface Param {
    * and the fields or indices that lead to it (`params.w`: "params", ["w"]).
    */
   readonly leafOf?: { readonly input: string; readonly path: readonly (string | number)[] };
+  /** A default value as written (a literal): `n: number = 3`. */
+  readonly init?: string;
 }
 
 /** A parameter as the user's signature has it (a record or a tuple is one, of several leaf `Param`s). */
@@ -134,6 +136,8 @@ export interface Input {
   readonly name: string;
   /** The type as the generated signature writes it (a record spelled out). */
   readonly typeText: string;
+  /** A default value as written (a literal): `n: number = 3`. */
+  readonly init?: string;
 }
 
 export interface Import {

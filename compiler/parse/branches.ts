@@ -6,7 +6,7 @@
 import type { Expression, IfStatement, Node, Statement } from "ts-morph";
 import { valueAtom, type Atom, type SourceLoc, type Stmt } from "../ir/ir.ts";
 import { errorAt, headerLoc, locOf } from "./locate.ts";
-import { expr } from "./expressions.ts";
+import { condition as asCondition, expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { statementsOf } from "./syntax.ts";
@@ -55,8 +55,7 @@ export function merge(
  */
 export function branch<T>(cx: Lowerer, stmt: IfStatement, arm: (statements: Statement[], node: Statement | undefined) => T) {
   const condition = stmt.getExpression();
-  const c = expr(cx, condition);
-  if (c.type !== "boolean") throw errorAt(condition, "a condition must be a comparison or another boolean, not a number");
+  const c = asCondition(cx, condition);
   const { then, otherwise } = cx.arms(
     () => arm(statementsOf(stmt.getThenStatement()), stmt.getThenStatement()),
     () => arm(statementsOf(stmt.getElseStatement()), stmt.getElseStatement()),
@@ -66,8 +65,7 @@ export function branch<T>(cx: Lowerer, stmt: IfStatement, arm: (statements: Stat
 
 /** `c ? a : b`: a branch whose one output is the expression's value. */
 export function conditional(cx: Lowerer, node: Node & { getCondition(): Expression; getWhenTrue(): Expression; getWhenFalse(): Expression }, target?: Target): Typed {
-  const c = expr(cx, node.getCondition());
-  if (c.type !== "boolean") throw errorAt(node.getCondition(), "a condition must be a comparison or another boolean, not a number");
+  const c = asCondition(cx, node.getCondition());
   const outer = cx.block;
   const thenBlock: Stmt[] = [];
   const elseBlock: Stmt[] = [];

@@ -173,13 +173,17 @@ function adopt(cx: Lowerer, result: Typed, first: number, start: number, target?
 function callArguments(cx: Lowerer, decl: FunctionDeclaration, argNodes: readonly Node[], node: Node) {
   const name = decl.getName()!;
   const params = signature(cx, decl);
-  if (argNodes.length !== params.length) {
+  const required = params.filter((p) => !p.init).length;
+  if (argNodes.length < required || argNodes.length > params.length) {
     const list = params.length > 0 ? ` (${params.map((p) => p.name).join(", ")})` : "";
-    throw errorAt(node, `\`${name}\` takes ${params.length} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
+    const count = required === params.length ? `${params.length}` : `${required} to ${params.length}`;
+    throw errorAt(node, `\`${name}\` takes ${count} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
   }
   // a record, tuple or constant data argument is passed as what it stands for (its leaves), not as a value
-  const members = params.map((p, i) => (p.shape.k === "record" || p.shape.k === "tuple" || p.shape.k === "list" ? memberOf(cx, argNodes[i]!) : null));
-  const args = argNodes.map((a, i): Typed => {
+  const members = params.map((p, i) => (p.shape.k === "record" || p.shape.k === "tuple" || p.shape.k === "list" ? (argNodes[i] ? memberOf(cx, argNodes[i]!) : null) : null));
+  // a parameter left out takes its default value (a literal)
+  const args = params.map((p, i): Typed => {
+    const a = argNodes[i] ?? p.init!;
     const m = members[i];
     if (params[i]!.shape.k === "record" || params[i]!.shape.k === "tuple") {
       if (!m) throw errorAt(a, `argument ${i + 1} of \`${name}\` is a \`${params[i]!.typeText}\`: pass a record or tuple parameter or variable (\`${params[i]!.name}\`)`);
@@ -191,7 +195,7 @@ function callArguments(cx: Lowerer, decl: FunctionDeclaration, argNodes: readonl
     const p = params[i]!;
     if (members[i] && p.shape.k !== "list") return;
     if (a.type !== p.type) {
-      throw errorAt(argNodes[i]!, `argument ${i + 1} of \`${name}\` is ${TYPE_NAMES[a.type]}, but its parameter \`${p.name}\` is a \`${p.typeText}\``);
+      throw errorAt(argNodes[i] ?? node, `argument ${i + 1} of \`${name}\` is ${TYPE_NAMES[a.type]}, but its parameter \`${p.name}\` is a \`${p.typeText}\``);
     }
   });
   return { args, params, members };

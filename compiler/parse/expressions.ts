@@ -14,12 +14,17 @@ import type { Lowerer } from "./lowerer.ts";
 import { spreadLiteral } from "./arrays.ts";
 import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
 import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
-import { readBeforeAssigned } from "./statements.ts";
 import { access, valueOf } from "./records.ts";
+import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
+import { expressionStatement, readBeforeAssigned, valueAssignment } from "./statements.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
+  // `x!`, `x as number`, `<number>x`, `x satisfies number`: no run-time effect
+  if (Node.isNonNullExpression(node) || Node.isAsExpression(node) || Node.isTypeAssertion(node) || Node.isSatisfiesExpression(node)) {
+    return expr(cx, node.getExpression(), target);
+  }
   if (Node.isNumericLiteral(node)) return { atom: constAtom(numberOf(node)), type: "number" };
   if (Node.isTrueLiteral(node)) return { atom: constAtom(true), type: "boolean" };
   if (Node.isFalseLiteral(node)) return { atom: constAtom(false), type: "boolean" };
@@ -37,6 +42,9 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
     if (node.getExpression().getText() === "Math" && member in MATH_CONSTANTS) {
       return { atom: constAtom(MATH_CONSTANTS[member]!, `Math.${member}`), type: "number" };
     }
+    if (node.getExpression().getText() === "Number" && member in NUMBER_CONSTANTS) {
+      return { atom: constAtom(NUMBER_CONSTANTS[member]!, `Number.${member}`), type: "number" };
+    }
     throw errorAt(node, `property access \`${node.getText()}\` is not supported yet (objects are outside this version's subset)`);
   }
   if (Node.isPrefixUnaryExpression(node)) {
@@ -48,19 +56,30 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
       case SyntaxKind.PlusToken:
         return expr(cx, operand, target);
       case SyntaxKind.ExclamationToken:
-        return cx.op("!", [expr(cx, operand)], node, target);
+        return cx.op("!", [condition(cx, operand)], node, target);
+      case SyntaxKind.PlusPlusToken:
+      case SyntaxKind.MinusMinusToken:
+        return incrementValue(cx, node, true);
       default:
-        throw errorAt(node, "`++`, `--` and `~` are not supported yet");
+        throw errorAt(node, "`~` is not supported here: bitwise operators do not apply to differentiable numbers");
     }
   }
   if (Node.isBinaryExpression(node)) {
     const token = node.getOperatorToken().getText();
-    if (token in ASSIGNMENT_OPS) throw errorAt(node, "an assignment inside an expression is not supported: write it as its own statement");
+    if (token in ASSIGNMENT_OPS) return assignmentValue(cx, node);
+    if (token === ",") {
+      // `a, b`: `a` for what it assigns, then the value of `b`
+      expressionStatement(cx, node.getLeft());
+      return expr(cx, node.getRight(), target);
+    }
+    // `&&`, `||` between conditions read numbers as JavaScript does (0 is false)
+    if (token === "&&" || token === "||") return cx.op(token, [condition(cx, node.getLeft()), condition(cx, node.getRight())], node, target);
     const op = LOOSE_EQUALITY[token] ?? token;
     if (!BINARY_OPS.has(op)) throw errorAt(node.getOperatorToken(), `the \`${token}\` operator is not supported yet`);
     return cx.op(op, [expr(cx, node.getLeft()), expr(cx, node.getRight())], node, target);
   }
   if (Node.isConditionalExpression(node)) return conditional(cx, node, target);
+  if (Node.isPostfixUnaryExpression(node)) return incrementValue(cx, node, false);
   if (Node.isArrayLiteralExpression(node)) {
     if (node.getElements().some((e) => Node.isSpreadElement(e))) return spreadLiteral(cx, node, target);
     const items = node.getElements().map((e) => {
@@ -88,6 +107,38 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
     return cx.op("index", [a, expr(cx, arg)], node, target);
   }
   throw errorAt(node, describeUnsupported(node));
+}
+
+/**
+ * A condition: a boolean, or a number read as JavaScript reads it (`while (n)`, `if (k)`:
+ * true unless 0; NaN counts as true here).
+ */
+export function condition(cx: Lowerer, node: Expression): Typed {
+  const c = expr(cx, node);
+  if (c.type === "number") return cx.op("!==", [c, { atom: constAtom(0), type: "number" }], node);
+  if (c.type !== "boolean") throw errorAt(node, `a condition must be a comparison, a boolean or a number, not ${c.type === "array" ? "an array" : `a ${c.type}`}`);
+  return c;
+}
+
+/** `i++`, `--i` as a value: the variable's value before (postfix) or after (prefix) the step. */
+function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
+  const operand = (node as Expression & { getOperand(): Expression }).getOperand();
+  const token = (node as Expression & { getOperatorToken(): SyntaxKind }).getOperatorToken();
+  if (token !== SyntaxKind.PlusPlusToken && token !== SyntaxKind.MinusMinusToken) throw errorAt(node, describeUnsupported(node));
+  if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` on an array element are supported as a statement (`a[i]++;`), not inside an expression");
+  // the value before the step, kept apart from the variable the step then changes
+  // (a version of its own: the emitted code names it, `const i_2 = i; i -= 1;`, rather than reading `i` after the step)
+  const before = prefix ? null : cx.op("id", [expr(cx, operand)], node, cx.target(operand.getText()));
+  valueAssignment(cx, operand, token === SyntaxKind.PlusPlusToken ? "+=" : "-=", null, node);
+  return before ?? identifier(cx, operand);
+}
+
+/** `x = e`, `x += e` as a value (`while ((n -= 1) > 0)`, `a = b = 0`): the variable's new value. */
+function assignmentValue(cx: Lowerer, node: Expression & { getLeft(): Expression; getRight(): Expression; getOperatorToken(): Node }): Typed {
+  const left = node.getLeft();
+  if (!Node.isIdentifier(left)) throw errorAt(node, "an assignment to an array element is supported as a statement (`a[i] = v;`), not inside an expression");
+  valueAssignment(cx, left, node.getOperatorToken().getText(), node.getRight(), node);
+  return identifier(cx, left);
 }
 
 /** Evaluates `e` into a new value named by `target` (a copy when it is just an atom). */
@@ -129,6 +180,8 @@ function identifier(cx: Lowerer, node: Node): Typed {
   if (aggregate) return valueOf(cx, aggregate, node);
   if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
+  const constant = moduleConstant(cx, node, name);
+  if (constant) return constant;
   const declared = cx.frame.file.getVariableDeclaration(name);
   if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
   throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);

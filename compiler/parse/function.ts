@@ -95,13 +95,13 @@ function lowerParams(cx: Lowerer): { params: Param[]; grouped: Input[] | null } 
   const wrt = wrtNames(cx.fn);
   const params: Param[] = [];
   const inputs: Input[] = [];
-  for (const { name, type, typeText, differentiable, shape } of signature(cx, cx.fn)) {
+  for (const { name, type, typeText, differentiable, shape, init } of signature(cx, cx.fn)) {
     const isWrt = wrt ? wrt.names.has(name) : differentiable;
     if (isWrt && !differentiable && shape.k === "list") {
       throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: an array of arrays or records is constant data here, not differentiated yet; store numbers to differentiate flat (\`number[]\`, read as \`W[i * cols + j]\`), as a Tensor, or as a record of arrays`);
     }
     if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated (and records and tuples of them)`);
-    inputs.push({ name, typeText });
+    inputs.push({ name, typeText, ...(init ? { init: init.getText() } : {}) });
     if (shape.k === "record" || shape.k === "tuple" || shape.k === "list") {
       const flat = flattenParam(cx, name, shape, isWrt);
       params.push(...flat.params);
@@ -113,7 +113,7 @@ function lowerParams(cx: Lowerer): { params: Param[]; grouped: Input[] | null } 
     const value = cx.newValue(name, 1, name, type, true, typeText);
     cx.frame.versions.set(name, 1);
     cx.env.set(name, { atom: valueAtom(value), type, mutable: true, root: value });
-    params.push({ name, typeText, type, value, wrt: isWrt });
+    params.push({ name, typeText, type, value, wrt: isWrt, ...(init ? { init: init.getText() } : {}) });
   }
   const grouped = params.some((p) => p.leafOf) || inputs.length !== params.length ? inputs : null;
   if (wrt) {

@@ -9,9 +9,10 @@ import { constAtom, valueAtom, type Atom, type OpStmt, type Stmt, type ValueType
 import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
 import { merge } from "./branches.ts";
-import { assign, expr } from "./expressions.ts";
+import { assign, condition, expr } from "./expressions.ts";
 import type { Binding, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
+import { elementOfData } from "./records.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
   ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
@@ -56,7 +57,10 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   const endless = !over && (!test || Node.isTrueLiteral(test));
   const update = Node.isForStatement(stmt) ? stmt.getIncrementor() : undefined;
   const body = stmt.getStatement();
-  const breaks = breaksOut(stmt);
+  // a test that assigns (`while (i--)`, `for (; (n -= 1) > 0; )`) runs as the body's first
+  // statement, `if (!test) break;`, so what it assigns is the body's to carry
+  const effects = test !== undefined && kind !== "do" && !endless && writesAny(test, new Set(cx.env.keys()));
+  const breaks = breaksOut(stmt) || effects;
   if (endless && !breaks && !returns) {
     throw errorAt(stmt, "this loop has no condition and no `break` or `return` inside: it would never end");
   }
@@ -99,10 +103,8 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   } else if (over) {
     const length = cx.op("length", [expr(cx, over.array)], where);
     parts.push(cx.op("<", [cx.env.get(over.index)!, length], where));
-  } else if (kind !== "do" && !endless) {
-    const c = expr(cx, test!);
-    if (c.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
-    parts.push(c);
+  } else if (kind !== "do" && !endless && !effects) {
+    parts.push(condition(cx, test!));
   }
   const cond = parts.reduce((a, b) => cx.op("&&", [a, b], where));
 
@@ -116,25 +118,38 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
       cx.env.set(over.index, { atom: next.atom, type: "number", mutable: true });
     }
     if (again !== null) {
-      const r = assign(cx, cx.target(again), test!, test!);
-      if (r.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison or another boolean, not a number");
+      let r = assign(cx, cx.target(again), test!, test!);
+      // `do ... while (n)`: a number is true unless 0
+      if (r.type === "number") r = cx.op("!==", [r, { atom: constAtom(0), type: "number" }], test!, cx.target(again));
+      if (r.type !== "boolean") throw errorAt(test!, "a loop condition must be a comparison, a boolean or a number");
       cx.env.set(again, { atom: r.atom, type: "boolean", mutable: true });
     }
   });
   // after a `break` the tail must not run when it would change what the loop leaves
   // behind (an outer variable's update, the `do` test that `break` set to false); else
   // it follows the whole body once
-  const tailInPaths = breaks && (again !== null || (update !== undefined && writesAny(update, outerNames)));
+  const tailInPaths = breaks && (again !== null || (update !== undefined && (effects || writesAny(update, outerNames))));
   const leave = () => {
     if (again !== null) cx.env.set(again, { atom: constAtom(false), type: "boolean", mutable: true });
     else cx.env.set(done!, { atom: constAtom(true), type: "boolean", mutable: true });
   };
   if (over) {
     // the element, read at the top of each iteration
-    const element = cx.op("index", [expr(cx, over.array), cx.env.get(over.index)!], over.decl, cx.target(over.element));
-    cx.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
+    // over constant data (`for (const p of pts)`): the element is a place in it (records.ts)
+    if (!elementOfData(cx, over.array, over.element, cx.env.get(over.index)!)) {
+      const element = cx.op("index", [expr(cx, over.array), cx.env.get(over.index)!], over.decl, cx.target(over.element));
+      cx.env.set(over.element, { atom: element.atom, type: "number", mutable: over.mutable });
+    }
   }
-  walk(cx, armItems(body), loopLevel(cx, stmt, tailInPaths ? tail : null, leave));
+  const level = loopLevel(cx, stmt, tailInPaths ? tail : null, leave);
+  if (effects) {
+    const c = condition(cx, test!);
+    const start = cx.env;
+    const { then, otherwise } = cx.arms(() => walk(cx, armItems(body), level), leave);
+    merge(cx, start, c.atom, then, otherwise, headerLoc(test!, loopHeader(stmt)));
+  } else {
+    walk(cx, armItems(body), level);
+  }
   if (!tailInPaths) tail();
   const counterNext = cx.op("+", [{ atom: valueAtom(steps), type: "number" }, { atom: constAtom(1), type: "number" }], stmt, { name: null, version: 1, hint: "steps" });
 

@@ -239,3 +239,20 @@ function destructureArray(cx: Lowerer, pattern: ArrayBindingPattern, init: Expre
   });
   return true;
 }
+
+/**
+ * `for (const p of pts)` over constant data: binds `p` to element `index` of it (`p.x` reads
+ * `pts[i].x`), or an array of numbers inside it to a number read. False when `array` is not data.
+ */
+export function elementOfData(cx: Lowerer, array: Node, element: string, index: Typed): boolean {
+  const m = memberOf(cx, array);
+  if (!m || m.k !== "data" || m.shape.k !== "list") return false;
+  const place: Member = { ...m, shape: m.shape.elem, path: `${m.path}[#]`, indices: [...m.indices, index] };
+  if (place.shape.k === "leaf" && place.shape.type === "number") {
+    const r = valueOf(cx, place, array, cx.target(element));
+    cx.env.set(element, { atom: r.atom, type: r.type, mutable: false });
+  } else {
+    cx.frame.aggregates.set(element, place);
+  }
+  return true;
+}

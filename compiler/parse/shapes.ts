@@ -57,6 +57,7 @@ export function shapeOf(cx: Lowerer, typeNode: Node, what: string, seen: Readonl
     if (name === "Tensor") return { k: "leaf", type: cx.valueType(typeNode, what), text };
     const imported = cx.modules.importsOf(typeNode.getSourceFile()).get(name)?.import;
     if (imported?.imported === "Tensor") return { k: "leaf", type: cx.valueType(typeNode, what), text };
+    return { k: "opaque", text: namedType(cx, typeNode, name, what) };
   }
   return { k: "opaque", text };
 }
@@ -115,4 +116,20 @@ export function describeShape(s: Shape): string {
 
 export function unknownMember(node: Node, s: Shape, key: string | number): never {
   throw errorAt(node, `${describeShape(s)} has no ${typeof key === "number" ? `element ${key}` : `field \`${key}\``}`);
+}
+
+/**
+ * A constant's named type (an enum, a class, an interface with methods, an imported type),
+ * which the generated signature names too: imported from where the module has it. A type
+ * the module declares without exporting it cannot be named there.
+ */
+function namedType(cx: Lowerer, typeNode: Node, name: string, what: string): string {
+  const file = typeNode.getSourceFile();
+  const root = name.split(".")[0]!;
+  const binding = cx.modules.importsOf(file).get(root);
+  if (binding) return name.replace(root, cx.useImport({ ...binding.import, typeOnly: true }, file));
+  const declared = file.getEnum(root) ?? file.getClass(root) ?? file.getInterface(root) ?? file.getTypeAlias(root);
+  if (!declared) return typeNode.getText();
+  if (!declared.isExported()) throw errorAt(typeNode, `${what} has type \`${name}\`, which the generated code names too: export it (\`export ${declared.getKindName() === "EnumDeclaration" ? "enum" : declared.getKindName() === "ClassDeclaration" ? "class" : declared.getKindName() === "InterfaceDeclaration" ? "interface" : "type"} ${root}\`)`);
+  return name.replace(root, cx.useImport({ local: root, imported: root, module: cx.modules.specifierOf(file), typeOnly: true }, null));
 }

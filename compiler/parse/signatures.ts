@@ -27,7 +27,9 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
     const nameNode = p.getNameNode();
     if (!Node.isIdentifier(nameNode)) throw errorAt(nameNode, "destructured parameters are not supported yet");
     if (p.isRestParameter()) throw errorAt(p, "rest parameters are not supported yet");
-    if (p.hasQuestionToken() || p.hasInitializer()) throw errorAt(p, "optional and default parameters are not supported yet");
+    if (p.hasQuestionToken()) throw errorAt(p, "an optional parameter `p?: T` is not supported: give it a default value (`p: number = 1`)");
+    const init = p.getInitializer();
+    if (init && !isLiteral(init)) throw errorAt(init, "a default value is a literal here (`n: number = 3`, `kind: \"relu\" | \"tanh\" = \"relu\"`)");
     const name = nameNode.getText();
     const typeNode = p.getTypeNode();
     if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
@@ -35,8 +37,14 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
     const typeText = shape.k === "leaf" && shape.type !== "string" ? typeNode.getText() : shape.text;
     const type: ValueType = shape.k === "leaf" ? shape.type : shape.k === "list" ? "array" : "data";
     const differentiable = carriesGradient(shape, (text, t) => t === "number" || t === "tensor" || (t === "array" && DIFFERENTIABLE_ARRAY.test(text)));
-    return { name, type, typeText, differentiable, shape, typeNode };
+    return { name, type, typeText, differentiable, shape, typeNode, init };
   });
+}
+
+/** A number, string or boolean literal, or a negated number: what a default value may be. */
+function isLiteral(e: Node): boolean {
+  if (Node.isPrefixUnaryExpression(e) && e.getOperatorToken() === SyntaxKind.MinusToken) return Node.isNumericLiteral(e.getOperand());
+  return Node.isNumericLiteral(e) || Node.isStringLiteral(e) || Node.isTrueLiteral(e) || Node.isFalseLiteral(e);
 }
 
 /**

@@ -98,6 +98,13 @@ function increment(cx: Lowerer, e: Node & { getOperand(): Node; getOperatorToken
     cx.op(operator === SyntaxKind.PlusPlusToken ? "+" : "-", [{ atom: binding.atom, type: binding.type }, one], e, target));
 }
 
+/** An assignment (`right` null: `++`/`--` as `+= 1`/`-= 1`) to a variable, used as a value by expressions.ts. */
+export function valueAssignment(cx: Lowerer, left: Expression, op: string, right: Expression | null, whole: Expression): void {
+  if (right) return assignment(cx, left, op, right, whole);
+  const one = { atom: constAtom(1), type: "number" as ValueType };
+  assignTo(cx, left, whole, (binding, target) => cx.op(op === "+=" ? "+" : "-", [{ atom: binding.atom, type: binding.type }, one], whole, target));
+}
+
 function assignment(cx: Lowerer, left: Expression, op: string, right: Expression, whole: Expression): void {
   if (Node.isElementAccessExpression(left)) return elementWrite(cx, left, op, () => expr(cx, right), whole);
   const binop = ASSIGNMENT_OPS[op];

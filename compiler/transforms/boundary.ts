@@ -15,7 +15,7 @@ import type { TransformContext } from "./context.ts";
 
 export interface Boundary {
   /** The generated function's parameters, as the source declares them. */
-  readonly params: readonly { readonly sym: Sym; readonly type: string }[];
+  readonly params: readonly { readonly sym: Sym; readonly type: string; readonly init?: string }[];
   /** Declarations of the leaves `body` reads, to go before it. */
   prologue(body: readonly CodeStmt[]): CodeStmt[];
   /** Where a parameter's entry goes in the result's `grad`: its input's name and the path inside it. */
@@ -23,7 +23,7 @@ export interface Boundary {
 }
 
 export function boundary(cx: TransformContext, fn: FunctionIR): Boundary {
-  const inputs = fn.inputs ?? fn.params.map((p) => ({ name: p.name, typeText: p.typeText }));
+  const inputs = fn.inputs ?? fn.params.map((p) => ({ name: p.name, typeText: p.typeText, ...(p.init === undefined ? {} : { init: p.init }) }));
   const roots = new Map<string, Sym>();
   for (const input of inputs) {
     const own = fn.params.find((p) => !p.leafOf && p.name === input.name);
@@ -31,7 +31,7 @@ export function boundary(cx: TransformContext, fn: FunctionIR): Boundary {
   }
   const leaves = fn.params.filter((p) => p.leafOf);
   return {
-    params: inputs.map((i) => ({ sym: roots.get(i.name)!, type: i.typeText })),
+    params: inputs.map((i) => ({ sym: roots.get(i.name)!, type: i.typeText, ...(i.init === undefined ? {} : { init: i.init }) })),
     prologue(body) {
       if (leaves.length === 0) return [];
       const read = new Set<Sym>();

@@ -57,6 +57,9 @@ const OTHERS: Record<string, Point> = {
   logisticLoss: { at: "params_w=[0.5,-0.3],params_b=0.1,X=[[1,2],[-1,0.5],[0.3,-2]],y=[1,0,1]" },
   finalEnergy: { at: "x=1,v=0,k=2,c=0.1,dt=0.1,steps=3" },
   scored: { at: 'w=[0.5,0.8],x=[0.4,0.9],kind="tanh",labels=[1,-1],squared=true,name="n"' },
+  weightedFit: { at: 'a=0.5,b=-0.2,samples=[{"x":1,"y":0.4,"weight":1},{"x":-1,"y":0.9,"weight":0.5}]' },
+  rowsNorm: { at: "v=[0.5,-1,0.3],M=[[1,2,0.5],[-1,0.5,2]]" },
+  reduced: { at: 'x=[0.5,-1,2],options_label="a",options_scale=1.5,options_reduction=0,how=1' },
   rotate: { at: "p_0=0.5,p_1=-1,angle=0.3", dout: "[1,-0.5]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
   // fixtures/models/softmax_regression.ts: W flat, 3 classes of 2 features
@@ -64,6 +67,8 @@ const OTHERS: Record<string, Point> = {
   // fixtures/custom_tangent.ts: positive weights, or the log-sum-exp has no value
   scaledLse: { at: "a=0.7,x=[0.5,-1,2],w=[0.5,1.5,1]" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },
+  callPrice: { at: "S=100,K=95,T=1,r=0.05,sigma=0.2" },
+  sideEffects: { at: "x=0.7,n=3,xs=[0.5,-1,2,0.3]" },
 };
 
 const NUMBERS = [1.5, -0.7, 0.4, 2, -1.2, 0.9, 0.25];

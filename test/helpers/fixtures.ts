@@ -5,7 +5,8 @@ export const FIXTURES_DIR = new URL("../../fixtures/", import.meta.url).pathname
 
 /**
  * Paths (relative to the repo root) of the fixture inputs: every `.ts` that is not
- * generated and has a function tagged `@differentiable`. A module of helpers that other
+ * generated and has a function tagged `@differentiable`, in fixtures/ and its subdirectories
+ * (fixtures/models/: whole models written as a new user would). A module of helpers that other
  * fixtures import (fixtures/helpers.ts) is read through those imports, not compiled itself.
  */
 export function fixtureInputs(): string[] {

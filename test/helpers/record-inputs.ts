@@ -16,6 +16,9 @@ export const RECORD_INPUTS: Record<string, (seed: number) => unknown[]> = {
   twoTargets: (s) => [{ w: uniform(3, s), b: one(s + 1) }, uniform(3, s + 2, -2, 2), uniform(3, s + 3, -2, 2)],
   // kinks of relu and abs: points away from them, as the finite differences need
   scored: (s) => [uniform(4, s, 0.3, 1), uniform(4, s + 1, 0.3, 1), (["relu", "tanh", "linear"] as const)[s % 3], Int32Array.from([3, -2, 4, -3]), s % 2 === 0, "n"],
+  weightedFit: (s) => [one(s), one(s + 1), uniform(4, s + 2, -2, 2).map((x, i) => ({ x, y: one(s + 10 + i), weight: one(s + 20 + i, 0, 1) }))],
+  rowsNorm: (s) => [uniform(3, s), [0, 1, 2, 3].map((i) => uniform(3, s + 1 + i))],
+  reduced: (s) => [uniform(4, s, -2, 2), { label: "a", scale: one(s + 1), reduction: 0 }, 1],
   // fixtures/models/
   lineLoss: (s) => [{ a: one(s), b: one(s + 1) }, uniform(5, s + 2, -2, 2).map((x, i) => ({ x, y: 0.5 * x + one(s + 10 + i, -0.3, 0.3) }))],
   energy: (s) => [uniform(6, s, -1, 1), uniform(3, s + 1, 0, 1).map((m, i) => ({ x: one(s + 2 + i), y: one(s + 5 + i), m: 0.5 + m })), 0.3 + one(s + 9, 0, 0.5)],
