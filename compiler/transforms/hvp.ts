@@ -68,9 +68,10 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     if (!(e instanceof SecondOrderError)) throw e;
     return fail(`\`${fn.name}_hvp\` (\`@hvp\`) cannot differentiate ${e.message} in \`${fn.name}_grad\` a second time yet${e.why ? ` (${e.why})` : ""}: leave \`@hvp\` off \`${fn.name}\``);
   }
-  const inputs: CodeStmt[] = wrt.map((p) => ({
-    k: "decl", mutable: false, sym: t.dot(p.sym), role: "backward",
-    init: { k: "bin", op: "??", a: prop(ref(v), p.sym.hint), b: zeroOf(p.sym, p.type) },
+  // a parameter that is not differentiated but is assigned a value depending on `v` starts with a zero tangent
+  const inputs: CodeStmt[] = grad.params.filter((p) => t.active.has(p.sym)).map((p) => ({
+    k: "decl", mutable: true, sym: t.dot(p.sym), role: "backward",
+    init: wrt.includes(p) ? { k: "bin", op: "??", a: prop(ref(v), p.sym.hint), b: zeroOf(p.sym, p.type) } : zeroOf(p.sym, p.type),
   }));
   const done = body.find((s): s is Extract<CodeStmt, { k: "return" }> => s.k === "return")!;
   const hvp = ret.grad.map(([name, g], i): readonly [string, Ex] => [name, t.of(g) ?? zeroOf(wrt[i]!.sym, isArrayType(wrt[i]!.type) ? "Float64Array" : "number")]);
@@ -233,13 +234,30 @@ function replaceSym(s: CodeStmt, sym: Sym, by: Ex): CodeStmt {
 /** The gradient code without `@into`'s buffers: `into?.x?.fill(0) ?? new Float64Array(n)` is the new array. */
 function withoutInto(stmts: readonly CodeStmt[], into: Sym | undefined): CodeStmt[] {
   if (!into) return [...stmts];
-  const strip = (e: Ex): Ex => (e.k === "bin" && e.op === "??" && reads(e.a, into) ? strip(e.b) : e);
+  const strip = (e: Ex): Ex => {
+    if (e.k === "bin" && e.op === "??" && reads(e.a, into)) return strip(e.b);
+    switch (e.k) {
+      case "bin": return { ...e, a: strip(e.a), b: strip(e.b) };
+      case "neg": case "not": case "prop": case "nonnull": return { ...e, a: strip(e.a) };
+      case "index": return { ...e, a: strip(e.a), i: strip(e.i) };
+      case "new": return { ...e, args: e.args.map(strip) };
+      case "list": return { ...e, items: e.items.map(strip) };
+      case "method": return { ...e, a: strip(e.a), args: e.args.map(strip) };
+      case "call": return { ...e, args: e.args.map(strip) };
+      case "cond": return { ...e, c: strip(e.c), a: strip(e.a), b: strip(e.b) };
+      default: return e;
+    }
+  };
   return stmts.flatMap((s): CodeStmt[] => {
-    if (s.k === "decl" && s.init) return [{ ...s, init: strip(s.init) }];
-    if (s.k === "if" && reads(s.cond, into)) return [];
-    if (s.k === "loop") return [{ ...s, body: withoutInto(s.body, into) }];
-    if (s.k === "if") return [{ ...s, then: withoutInto(s.then, into), else: withoutInto(s.else, into) }];
-    return [s];
+    switch (s.k) {
+      case "decl": return [s.init ? { ...s, init: strip(s.init) } : s];
+      case "assign": return [{ ...s, expr: strip(s.expr) }];
+      case "expr": return reads(s.expr, into) ? [] : [s];
+      case "if": return reads(s.cond, into) ? [] : [{ ...s, then: withoutInto(s.then, into), else: withoutInto(s.else, into) }];
+      case "loop": return [{ ...s, body: withoutInto(s.body, into) }];
+      case "return": return [{ ...s, grad: s.grad.map(([k, g, p]) => (p ? ([k, strip(g), p] as const) : ([k, strip(g)] as const))) }];
+      default: return [s];
+    }
   });
 }
 

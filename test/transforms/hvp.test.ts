@@ -163,6 +163,16 @@ describe("the Hessian built column by column from f_hvp", () => {
     }
   });
 
+  it("gives a parameter that is not differentiated, but is overwritten in a loop by a value that is, a zero tangent to start from", async () => {
+    const source = `/**\n * @differentiable @hvp\n * @wrt w\n */\nexport function f(w: number, x: number, xs: number[]): number {\n  for (let i = 0; i < xs.length; i++) {\n    x = Math.sin(x * w + xs[i]);\n  }\n  return x * w;\n}\n`;
+    const { output, diagnostics } = await compile(source, "model.ts");
+    expect(diagnostics).toEqual([]);
+    expect(output).toContain("let x_dot = 0;");
+    const { f_grad, f_hvp } = loadBeside(output!, "model.ts", new Map());
+    const result = hvpcheck(f_grad!, f_hvp!, [0.7, 0.4, [0.1, -0.3, 0.5]], { w: 1 }, { names: ["w", "x", "xs"] });
+    expect(result.ok, result.report).toBe(true);
+  });
+
   it("takes a missing key as a zero direction", async () => {
     const { staged_hvp, staged_grad } = await compiled("fixtures/staged.ts");
     const r = staged_hvp!(0.3, 0.8, {});
