@@ -61,20 +61,6 @@ function isZeros(e: Ex): boolean {
   return false;
 }
 
-/** A fresh-symbol maker for a function: ids above every id its statements use. */
-export function symbolsAfter(stmts: readonly CodeStmt[], params: readonly Sym[]): (hint: string) => Sym {
-  let next = Math.max(0, ...params.map((p) => p.id));
-  const see = (s: Sym) => { next = Math.max(next, s.id); };
-  const visit = (ss: readonly CodeStmt[]) => {
-    for (const s of ss) {
-      const u = usesOf([s]);
-      for (const set of [u.reads, u.writes, u.sums, u.decls]) set.forEach(see);
-    }
-  };
-  visit(stmts);
-  return (hint) => ({ id: ++next, hint, user: false });
-}
-
 /** `i + c` as c, `i` as 0, `i - c` as -c; null for any other index. */
 function offsetOf(e: Ex, i: Sym): number | null {
   if (e.k === "ref") return e.sym === i ? 0 : null;
