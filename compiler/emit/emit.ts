@@ -184,7 +184,8 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
           break;
         }
         case "assign": {
-          const target = s.index ? `${name(s.sym)}[${ex(s.index)}]` : name(s.sym);
+          // `dx[i]! += v` reads the element, which noUncheckedIndexedAccess types `number | undefined`
+          const target = s.index ? `${name(s.sym)}[${ex(s.index)}]${s.op === "=" ? "" : "!"}` : name(s.sym);
           // `s = s + x` reads as the user wrote it, `s += x`; `*=` and `/=` only where the user did
           const written = (op: string) => op === "+" || op === "-" || new RegExp(`^[\\w$]+ \\${op}= `).test(s.origin?.text ?? "");
           const compound = s.op === "=" && !s.index && s.expr.k === "bin" && ["+", "-", "*", "/"].includes(s.expr.op) && written(s.expr.op) &&

@@ -15,7 +15,7 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub,
+  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub, tupleIndex,
 } from "../ir/expr.ts";
 import type { Atom, CustomCall } from "../ir/ir.ts";
 import { ANY, POSITIVE, UNIT, callForward, sumOf, type ArgKind, type Cost, type Rule, type RuleKind, type VjpArgs } from "./kinds.ts";
@@ -385,7 +385,7 @@ function customRule(c: CustomCall): Rule {
     result: c.result === "tensor" || c.result === "boolean" ? c.result : "number",
     forward: callForward,
     vjp: backward
-      ? (p) => c.params.map((param, i) => (!param.differentiable ? null : single ? backwardCall(p) : index(p.shared!, num(i))))
+      ? (p) => c.params.map((param, i) => (!param.differentiable ? null : single ? backwardCall(p) : tupleIndex(p.shared!, i)))
       : undefined,
     shared: backward && !single ? backwardCall : undefined,
     // a user's backward gives no forward derivative: forward mode calls the `@tangent` function
