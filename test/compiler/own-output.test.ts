@@ -84,11 +84,11 @@ describe.each(cases)("the generated gradients of %s, differentiated", (input) =>
   });
 });
 
-describe("reverse over reverse (fixtures/second_order.ts)", () => {
+describe("reverse over reverse (fixtures/gradient_penalty.ts)", () => {
   it("the gradient of ⟨∇_w L, v⟩ is H·v: central differences of the generated gradient along v", () => {
     const modules = new Map();
     const { logLoss_grad } = loadFile("fixtures/loss.grad.ts", modules);
-    const { gradAlong_grad } = loadFile("fixtures/second_order.grad.ts", modules);
+    const { gradAlong_grad } = loadFile("fixtures/gradient_penalty.grad.ts", modules);
     for (let p = 0; p < 10; p++) {
       const [w, x, y, v] = ARRAY_INPUTS.gradAlong!(100 * p + 1) as [number[], number[], number, number[]];
       const hv = gradAlong_grad!(w, x, y, v).grad.w as Float64Array;

@@ -93,7 +93,7 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   hornerPolynomial: (s) => [uniform(1, s, -1.5, 1.5)[0]!, uniform(5, s + 1, -2, 2)],
   activation: (s) => [uniform(1, s, -2, 2)[0]!, (["relu", "tanh", "sigmoid"] as const)[s % 3]],
   labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],
-  // second order (fixtures/loss.ts, fixtures/second_order.ts): a label in [0, 1], the penalty's weight positive
+  // second order (fixtures/loss.ts, fixtures/gradient_penalty.ts): a label in [0, 1], the penalty's weight positive
   logLoss: (s) => [uniform(4, s), uniform(4, s + 1, -2, 2), uniform(1, s + 2, 0, 1)[0]],
   penalized: (s) => [uniform(4, s), uniform(4, s + 1, -2, 2), uniform(1, s + 2, 0, 1)[0], uniform(1, s + 3, 0.1, 1)[0]],
   gradAlong: (s) => [uniform(4, s), uniform(4, s + 1, -2, 2), uniform(1, s + 2, 0, 1)[0], uniform(4, s + 3)],
