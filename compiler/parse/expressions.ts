@@ -126,8 +126,10 @@ function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
   const token = (node as Expression & { getOperatorToken(): SyntaxKind }).getOperatorToken();
   if (token !== SyntaxKind.PlusPlusToken && token !== SyntaxKind.MinusMinusToken) throw errorAt(node, describeUnsupported(node));
   if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` on an array element are supported as a statement (`a[i]++;`), not inside an expression");
-  // the value before the step, kept apart from the variable the step then changes
-  // (a version of its own: the emitted code names it, `const i_2 = i; i -= 1;`, rather than reading `i` after the step)
+  // the value before the step, kept apart from the variable the step then changes: a version
+  // of its own, so a loop still steps the variable in place as the user wrote it (`const i_2 = i;
+  // i -= 1;`). Correctness does not hang on this copy (transforms/context.ts `retargets` declines
+  // to step in place while the old value is read); without it the step is declared and copied.
   const before = prefix ? null : cx.op("id", [expr(cx, operand)], node, cx.target(operand.getText()));
   valueAssignment(cx, operand, token === SyntaxKind.PlusPlusToken ? "+=" : "-=", null, node);
   return before ?? identifier(cx, operand);
