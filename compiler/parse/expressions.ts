@@ -7,6 +7,7 @@ import { Node, SyntaxKind, type Expression, type NewExpression } from "ts-morph"
 import { constAtom } from "../ir/ir.ts";
 import { MATH_CONSTANTS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
+import { checkPoisoned } from "./recover.ts";
 import { conditional } from "./branches.ts";
 import { call } from "./calls.ts";
 import type { Target, Typed } from "./frame.ts";
@@ -45,6 +46,9 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
     if (node.getExpression().getText() === "Number" && member in NUMBER_CONSTANTS) {
       return { atom: constAtom(NUMBER_CONSTANTS[member]!, `Number.${member}`), type: "number" };
     }
+    let base: Node = node;
+    while (Node.isPropertyAccessExpression(base) || Node.isElementAccessExpression(base)) base = base.getExpression();
+    if (Node.isIdentifier(base) && !cx.env.has(base.getText())) checkPoisoned(cx, base.getText());
     throw errorAt(node, `property access \`${node.getText()}\` is not supported yet (objects are outside this version's subset)`);
   }
   if (Node.isPrefixUnaryExpression(node)) {
@@ -176,10 +180,14 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
 function identifier(cx: Lowerer, node: Node): Typed {
   const name = node.getText();
   const binding = cx.env.get(name);
-  if (binding?.unset) throw readBeforeAssigned(node, name);
+  if (binding?.unset) {
+    checkPoisoned(cx, name);
+    throw readBeforeAssigned(node, name);
+  }
   if (binding) return { atom: binding.atom, type: binding.type };
   const aggregate = cx.frame.aggregates.get(name);
   if (aggregate) return valueOf(cx, aggregate, node);
+  checkPoisoned(cx, name);
   if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
   const constant = moduleConstant(cx, node, name);
