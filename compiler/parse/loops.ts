@@ -4,7 +4,7 @@
  * declared inside the loop are local to it. The loop body is walked (walk.ts) at the loop
  * level defined here: `break`, `continue` and `return` become variables the condition reads.
  */
-import { Node, SyntaxKind, type Expression, type ForOfStatement, type ReturnStatement, type Statement } from "ts-morph";
+import { Node, SyntaxKind, type BreakStatement, type ContinueStatement, type Expression, type ForOfStatement, type ReturnStatement, type Statement } from "ts-morph";
 import { constAtom, valueAtom, type Atom, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
@@ -15,7 +15,7 @@ import type { Lowerer } from "./lowerer.ts";
 import { elementOfData } from "./records.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
-  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
+  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, isLoopNode, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
 } from "./syntax.ts";
 import { armItems } from "./scopes.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
@@ -75,7 +75,13 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   if (over) assigned.add(over.index);
   const again = kind === "do" && !endless ? flag(cx, "again", true) : null;
   const done = breaks && again === null ? flag(cx, "done", false) : null;
-  for (const name of [again, done]) if (name !== null) assigned.add(name);
+  // `continue` of this loop from a loop inside it: a flag the loops in between stop on
+  const skip = continuedFromInside(stmt) ? flag(cx, "skip", false) : null;
+  for (const name of [again, done, skip]) if (name !== null) assigned.add(name);
+  targets.set(stmt, { broken: again !== null ? { name: again, set: false } : done !== null ? { name: done, set: true } : null, skip });
+  // `break outer` / `continue outer` from here to a loop around this one: its flag ends this loop too
+  const escapes = escapeFlags(stmt);
+  for (const f of escapes) assigned.add(f.name);
   const steps = cx.newValue(null, 1, "steps", "number");
   const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
   for (const name of assigned) {
@@ -98,6 +104,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   const parts: { atom: Atom; type: ValueType }[] = [];
   if (returns) parts.push(cx.op("!", [cx.env.get(frame.returnVars!.returned)!], where));
   if (done !== null) parts.push(cx.op("!", [cx.env.get(done)!], where));
+  for (const f of escapes) parts.push(f.set ? cx.op("!", [cx.env.get(f.name)!], where) : cx.env.get(f.name)!);
   if (again !== null) {
     parts.push(cx.env.get(again)!);
   } else if (over) {
@@ -128,7 +135,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   // after a `break` the tail must not run when it would change what the loop leaves
   // behind (an outer variable's update, the `do` test that `break` set to false); else
   // it follows the whole body once
-  const tailInPaths = breaks && (again !== null || (update !== undefined && (effects || writesAny(update, outerNames))));
+  const tailInPaths = (breaks || escapes.length > 0) && (again !== null || (update !== undefined && (effects || writesAny(update, outerNames))));
   const leave = () => {
     if (again !== null) cx.env.set(again, { atom: constAtom(false), type: "boolean", mutable: true });
     else cx.env.set(done!, { atom: constAtom(true), type: "boolean", mutable: true });
@@ -289,10 +296,11 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
     jump(stmt, rest) {
       unreachable(stmt, rest);
       if (!Node.isReturnStatement(stmt) && stmt.getLabel() && jumpTarget(stmt) !== node) {
-        const label = stmt.getLabel()!.getText();
-        throw errorAt(stmt, jumpTarget(stmt)
-          ? `\`${jumpWord(stmt)} ${label}\` leaves the loop around this one, which is not supported yet: set a flag here, \`break\`, and test the flag in the loop labelled \`${label}\``
-          : `\`${jumpWord(stmt)} ${label}\` names no loop around it`);
+        // to a loop around this one: its flag is set, which ends each loop in between
+        const f = flagOf(stmt);
+        if (!f) throw errorAt(stmt, `\`${jumpWord(stmt)} ${stmt.getLabel()!.getText()}\` names no loop around it`);
+        cx.env.set(f.name, { atom: constAtom(f.set), type: "boolean", mutable: true });
+        return;
       }
       if (Node.isBreakStatement(stmt)) leave();
       else if (Node.isContinueStatement(stmt)) tail?.();
@@ -302,6 +310,7 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
     arm: () => {},
     join: (_stmt, cond, then, otherwise, loc, before) => merge(cx, before, cond, then, otherwise, loc),
     afterReturningLoop(stmt, _exits, rest: readonly Statement[], walkRest, close) {
+      if (escapeFlags(stmt).length > 0) return afterEscapingLoop(cx, node, stmt, tail, walkRest, close);
       if (rest.length === 0) {
         close();
         return tail?.();
@@ -315,6 +324,85 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
       merge(cx, new Map(cx.env), returned, then, otherwise, headerLoc(stmt, loopHeader(stmt)));
     },
   };
+}
+
+/**
+ * What a `break L` or `continue L` from a loop inside `L` sets: `L`'s own `done` (or its
+ * `again`, false), or its `skip`; `set` is the value that means "jumped".
+ */
+interface Flag {
+  readonly name: string;
+  readonly set: boolean;
+}
+
+/** Per loop being lowered: the flags its inner loops' labelled jumps set. */
+const targets = new WeakMap<Node, { readonly broken: Flag | null; readonly skip: string | null }>();
+
+/** The flag a labelled `break` or `continue` sets, if it names a loop around it that is being lowered. */
+function flagOf(jump: BreakStatement | ContinueStatement): Flag | null {
+  const target = jumpTarget(jump);
+  const t = target ? targets.get(target) : undefined;
+  if (!t) return null;
+  if (Node.isBreakStatement(jump)) return t.broken;
+  return t.skip === null ? null : { name: t.skip, set: true };
+}
+
+/** The labelled jumps inside a loop (in loops inside it) to loops around it. */
+function escapingJumps(loop: LoopNode): (BreakStatement | ContinueStatement)[] {
+  return loop.getDescendants().filter((n): n is BreakStatement | ContinueStatement => {
+    if (!(Node.isBreakStatement(n) || Node.isContinueStatement(n)) || !n.getLabel()) return false;
+    const target = jumpTarget(n);
+    return target !== null && isLoopNode(target) && loop.getAncestors().includes(target);
+  });
+}
+
+/** The flags of the jumps out of a loop (`escapingJumps`), once each. */
+function escapeFlags(loop: LoopNode): Flag[] {
+  const flags = new Map<string, Flag>();
+  for (const j of escapingJumps(loop)) {
+    const f = flagOf(j);
+    if (f) flags.set(f.name, f);
+  }
+  return [...flags.values()];
+}
+
+/** Whether a loop inside `loop` has a `continue` of it. */
+function continuedFromInside(loop: LoopNode): boolean {
+  return loop.getDescendantsOfKind(SyntaxKind.ContinueStatement).some((c) =>
+    c.getLabel() !== undefined && jumpTarget(c) === loop && c.getAncestors().find(isLoopNode) !== loop);
+}
+
+/**
+ * After a loop inside `node` that may jump out of itself (`break outer`, `continue outer`,
+ * `return`): the rest of this iteration runs only when it did not. A `break` of `node` or
+ * a jump further out skips it and ends the iteration as `break` does; a `continue` of
+ * `node` skips it, clears its flag, and goes on as `continue` does.
+ */
+function afterEscapingLoop(cx: Lowerer, node: LoopNode, inner: LoopNode, tail: (() => void) | null, walkRest: () => void, close: () => void): void {
+  const loc = headerLoc(inner, loopHeader(inner));
+  const own = targets.get(node)!;
+  const isSet = (f: Flag) => (f.set ? cx.env.get(f.name)! : cx.op("!", [cx.env.get(f.name)!], inner));
+  const stops: Typed[] = [];
+  if (containsReturn(inner)) stops.push(cx.env.get(cx.frame.returnVars!.returned)!);
+  let skips = false;
+  for (const f of escapeFlags(inner)) {
+    if (f.name === own.skip) skips = true;
+    else stops.push(isSet(f));
+  }
+  const split = (cond: Atom, then: () => void, otherwise: () => void) => {
+    const before = cx.env;
+    const arms = cx.arms(then, otherwise);
+    cx.env = new Map(before);
+    close();
+    merge(cx, new Map(cx.env), cond, arms.then, arms.otherwise, loc);
+  };
+  const go = !skips ? walkRest : () => split(cx.env.get(own.skip!)!.atom, () => {
+    cx.env.set(own.skip!, { atom: constAtom(false), type: "boolean", mutable: true });
+    close();
+    tail?.();
+  }, walkRest);
+  if (stops.length === 0) return go();
+  split(stops.reduce((a, b) => cx.op("||", [a, b], inner)).atom, close, go);
 }
 
 /** `return e` inside a loop: `result = e; returned = true`, and the loop ends. */

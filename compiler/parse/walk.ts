@@ -100,12 +100,12 @@ export function walk<T>(cx: Lowerer, statements: readonly Item[], level: Level<T
   return level.end();
 }
 
-/** Whether a statement takes the rest of its list: a jump, an `if` or `switch` a path leaves early by, a loop with a `return` inside. */
+/** Whether a statement takes the rest of its list: a jump, an `if` or `switch` a path leaves early by, a loop with a `return` or `break outer` inside. */
 function endsList<T>(stmt: Statement, rest: readonly Item[], level: Level<T>): boolean {
   if (isJump(stmt)) return true;
   if (Node.isIfStatement(stmt)) return level.splits(stmt) || breaksToSplitSwitch(stmt, rest);
   if (Node.isSwitchStatement(stmt)) return leavesNode(stmt);
-  return isLoopNode(stmt) && containsReturn(stmt);
+  return isLoopNode(stmt) && leavesNode(stmt);
 }
 
 /** Lowers what `walk` would, only for the errors it reports (its IR is thrown away). */
