@@ -4,7 +4,7 @@
  * declared inside the loop are local to it. The loop body is walked (walk.ts) at the loop
  * level defined here: `break`, `continue` and `return` become variables the condition reads.
  */
-import { Node, SyntaxKind, type BreakStatement, type ContinueStatement, type Expression, type ForOfStatement, type ReturnStatement, type Statement } from "ts-morph";
+import { Node, SyntaxKind, type Expression, type ForOfStatement, type ReturnStatement, type Statement } from "ts-morph";
 import { constAtom, valueAtom, type Atom, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
@@ -15,9 +15,10 @@ import type { Lowerer } from "./lowerer.ts";
 import { elementOfData } from "./records.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
-  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, isLoopNode, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
+  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
 } from "./syntax.ts";
 import { armItems } from "./scopes.ts";
+import { afterEscapingLoop, continuedFromInside, escapeFlags, flagOf, targets } from "./labels.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
 
 /**
@@ -324,85 +325,6 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
       merge(cx, new Map(cx.env), returned, then, otherwise, headerLoc(stmt, loopHeader(stmt)));
     },
   };
-}
-
-/**
- * What a `break L` or `continue L` from a loop inside `L` sets: `L`'s own `done` (or its
- * `again`, false), or its `skip`; `set` is the value that means "jumped".
- */
-interface Flag {
-  readonly name: string;
-  readonly set: boolean;
-}
-
-/** Per loop being lowered: the flags its inner loops' labelled jumps set. */
-const targets = new WeakMap<Node, { readonly broken: Flag | null; readonly skip: string | null }>();
-
-/** The flag a labelled `break` or `continue` sets, if it names a loop around it that is being lowered. */
-function flagOf(jump: BreakStatement | ContinueStatement): Flag | null {
-  const target = jumpTarget(jump);
-  const t = target ? targets.get(target) : undefined;
-  if (!t) return null;
-  if (Node.isBreakStatement(jump)) return t.broken;
-  return t.skip === null ? null : { name: t.skip, set: true };
-}
-
-/** The labelled jumps inside a loop (in loops inside it) to loops around it. */
-function escapingJumps(loop: LoopNode): (BreakStatement | ContinueStatement)[] {
-  return loop.getDescendants().filter((n): n is BreakStatement | ContinueStatement => {
-    if (!(Node.isBreakStatement(n) || Node.isContinueStatement(n)) || !n.getLabel()) return false;
-    const target = jumpTarget(n);
-    return target !== null && isLoopNode(target) && loop.getAncestors().includes(target);
-  });
-}
-
-/** The flags of the jumps out of a loop (`escapingJumps`), once each. */
-function escapeFlags(loop: LoopNode): Flag[] {
-  const flags = new Map<string, Flag>();
-  for (const j of escapingJumps(loop)) {
-    const f = flagOf(j);
-    if (f) flags.set(f.name, f);
-  }
-  return [...flags.values()];
-}
-
-/** Whether a loop inside `loop` has a `continue` of it. */
-function continuedFromInside(loop: LoopNode): boolean {
-  return loop.getDescendantsOfKind(SyntaxKind.ContinueStatement).some((c) =>
-    c.getLabel() !== undefined && jumpTarget(c) === loop && c.getAncestors().find(isLoopNode) !== loop);
-}
-
-/**
- * After a loop inside `node` that may jump out of itself (`break outer`, `continue outer`,
- * `return`): the rest of this iteration runs only when it did not. A `break` of `node` or
- * a jump further out skips it and ends the iteration as `break` does; a `continue` of
- * `node` skips it, clears its flag, and goes on as `continue` does.
- */
-function afterEscapingLoop(cx: Lowerer, node: LoopNode, inner: LoopNode, tail: (() => void) | null, walkRest: () => void, close: () => void): void {
-  const loc = headerLoc(inner, loopHeader(inner));
-  const own = targets.get(node)!;
-  const isSet = (f: Flag) => (f.set ? cx.env.get(f.name)! : cx.op("!", [cx.env.get(f.name)!], inner));
-  const stops: Typed[] = [];
-  if (containsReturn(inner)) stops.push(cx.env.get(cx.frame.returnVars!.returned)!);
-  let skips = false;
-  for (const f of escapeFlags(inner)) {
-    if (f.name === own.skip) skips = true;
-    else stops.push(isSet(f));
-  }
-  const split = (cond: Atom, then: () => void, otherwise: () => void) => {
-    const before = cx.env;
-    const arms = cx.arms(then, otherwise);
-    cx.env = new Map(before);
-    close();
-    merge(cx, new Map(cx.env), cond, arms.then, arms.otherwise, loc);
-  };
-  const go = !skips ? walkRest : () => split(cx.env.get(own.skip!)!.atom, () => {
-    cx.env.set(own.skip!, { atom: constAtom(false), type: "boolean", mutable: true });
-    close();
-    tail?.();
-  }, walkRest);
-  if (stops.length === 0) return go();
-  split(stops.reduce((a, b) => cx.op("||", [a, b], inner)).atom, close, go);
 }
 
 /** `return e` inside a loop: `result = e; returned = true`, and the loop ends. */
