@@ -54,7 +54,11 @@ export interface Evaluation {
   readonly result: number | null;
   readonly value: unknown;
   readonly dout: Grad | undefined;
-  /** Per instance: its gradient, or undefined where none reaches it (inactive, or unused). */
+  /**
+   * Per instance: its gradient, or undefined where none reaches it (inactive, or unused). A
+   * loop's start value that the loop overwrites before reading it has a zero one: the loop
+   * takes it in (and would hand it on, run no times), as f_grad's zero for it says.
+   */
   readonly adjoint: readonly (Grad | undefined)[];
   /** Per entry, per input: what this use adds to the input's gradient. */
   readonly contributions: readonly (readonly (Grad | undefined)[])[];
@@ -90,6 +94,8 @@ class Evaluator {
   private readonly env = new Map<number, number>();
   private readonly trips = new Map<LoopStmt, number[]>();
   private frames: readonly Frame[] = [];
+  /** The `phi` entries that give a loop's carried variables their start values. */
+  private readonly starts = new Set<number>();
   private readonly activity: Activity;
   private readonly limit: number;
 
@@ -190,7 +196,10 @@ class Evaluator {
     runs.push(0);
     let iteration = 0;
     this.frames = [...outer, { kind: "loop", stmt: s, iteration, run: runIndex }];
-    for (const c of s.carried) this.record("phi", null, [c.init], c.phi, this.read(c.init));
+    for (const c of s.carried) {
+      this.starts.add(this.entries.length);
+      this.record("phi", null, [c.init], c.phi, this.read(c.init));
+    }
     for (;;) {
       this.frames = [...outer, { kind: "loop", stmt: s, iteration, run: runIndex }];
       this.block(s.test);
@@ -218,6 +227,8 @@ class Evaluator {
     if (result !== null && dout !== undefined && active(result)) adjoint[result] = copyGrad(dout);
     for (let k = this.entries.length - 1; k >= 0; k--) {
       const e = this.entries[k]!;
+      // a start value the loop overwrote before reading it: the loop still takes it in, with a zero gradient (as f_grad's)
+      if (adjoint[e.out] === undefined && this.starts.has(k) && active(e.out)) adjoint[e.out] = zeroLike(this.instances[e.out]!.val);
       const g = adjoint[e.out];
       if (g === undefined || !active(e.out)) continue;
       if (e.kind === "phi") {

@@ -55,6 +55,7 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     imports: [...cx.usedImports.values()],
     into,
     jvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "jvp")),
+    hvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "hvp")),
     checkpoint: checkpointTag(fn),
   };
 }

@@ -9,7 +9,7 @@ import { analyseActivity } from "../../compiler/analyses/activity.ts";
 import { printModule } from "../../compiler/emit/emit.ts";
 import type { Atom, FunctionIR, Stmt } from "../../compiler/ir/ir.ts";
 import { parse } from "../../compiler/parse/parse.ts";
-import { reverseMode } from "../../compiler/transforms/reverse.ts";
+import { adjoints, assembleGradient, primalHalf, startGradient, tape } from "../../compiler/transforms/reverse.ts";
 import { gradcheck } from "../../runtime/gradcheck.ts";
 import { compileAndLoad, load } from "../helpers/load.ts";
 import { typeErrors } from "../helpers/typecheck.ts";
@@ -54,7 +54,7 @@ describe("updating a loop variable in place", () => {
     const parsed = parse(source, "m.ts");
     expect(parsed.diagnostics).toEqual([]);
     const fn = withoutCopy(parsed.functions[0]!);
-    const output = printModule([reverseMode(fn, analyseActivity(fn))], "m.ts");
+    const output = printModule([assembleGradient(primalHalf(tape(adjoints(startGradient(fn, analyseActivity(fn), "f_grad")))))], "m.ts");
     expect(typeErrors(output), output).toEqual([]);
     const original = load(source).f!;
     const grad = load(output).f_grad!;
