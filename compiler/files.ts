@@ -97,9 +97,14 @@ async function compileFile(input: string, options: FileOptions): Promise<FileRes
   }
   const progress = options.progress && (() => options.progress!(input, read.text));
   const result = await compile(read.text, input, { dump: options.dump, readFile, fuse: options.fuse, combine: options.combine, jvp: options.jvp, hvp: options.hvp, prettier, progress });
-  const errors = result.diagnostics.map((d) => formatDiagnostic(d, sources.get(d.file)));
-  return done(result.output, errors, [...sources.keys()]);
+  const shown = result.diagnostics.slice(0, MAX_ERRORS).map((d) => formatDiagnostic(d, sources.get(d.file)));
+  const more = result.diagnostics.length - shown.length;
+  if (more > 0) shown.push(`${input}: error: ${more} more error${more === 1 ? "" : "s"} not shown; fix these and compile again`);
+  return done(result.output, shown, [...sources.keys()]);
 }
+
+/** How many errors of one module are printed (all are found, in one pass); a last line tells how many more. */
+export const MAX_ERRORS = 50;
 
 /**
  * The modules under `dir` (recursively) that tag a function `@differentiable`: TypeScript

@@ -7,6 +7,7 @@ import { Node, SyntaxKind, type Expression, type NewExpression } from "ts-morph"
 import { constAtom } from "../ir/ir.ts";
 import { MATH_CONSTANTS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
+import { checkPoisoned } from "./recover.ts";
 import { conditional } from "./branches.ts";
 import { call } from "./calls.ts";
 import type { Target, Typed } from "./frame.ts";
@@ -46,6 +47,9 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
     if (node.getExpression().getText() === "Number" && member in NUMBER_CONSTANTS) {
       return { atom: constAtom(NUMBER_CONSTANTS[member]!, `Number.${member}`), type: "number" };
     }
+    let base: Node = node;
+    while (Node.isPropertyAccessExpression(base) || Node.isElementAccessExpression(base)) base = base.getExpression();
+    if (Node.isIdentifier(base) && !cx.env.has(base.getText())) checkPoisoned(cx, base.getText());
     throw errorAt(node, `property access \`${node.getText()}\` is not supported yet (objects are outside this version's subset)`);
   }
   if (Node.isPrefixUnaryExpression(node)) {
@@ -128,8 +132,10 @@ function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
   const token = (node as Expression & { getOperatorToken(): SyntaxKind }).getOperatorToken();
   if (token !== SyntaxKind.PlusPlusToken && token !== SyntaxKind.MinusMinusToken) throw errorAt(node, describeUnsupported(node));
   if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` on an array element are supported as a statement (`a[i]++;`), not inside an expression");
-  // the value before the step, kept apart from the variable the step then changes
-  // (a version of its own: the emitted code names it, `const i_2 = i; i -= 1;`, rather than reading `i` after the step)
+  // the value before the step, kept apart from the variable the step then changes: a version
+  // of its own, so a loop still steps the variable in place as the user wrote it (`const i_2 = i;
+  // i -= 1;`). Correctness does not hang on this copy (transforms/context.ts `retargets` declines
+  // to step in place while the old value is read); without it the step is declared and copied.
   const before = prefix ? null : cx.op("id", [expr(cx, operand)], node, cx.target(operand.getText()));
   valueAssignment(cx, operand, token === SyntaxKind.PlusPlusToken ? "+=" : "-=", null, node);
   return before ?? identifier(cx, operand);
@@ -179,10 +185,14 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
 function identifier(cx: Lowerer, node: Node): Typed {
   const name = node.getText();
   const binding = cx.env.get(name);
-  if (binding?.unset) throw readBeforeAssigned(node, name);
+  if (binding?.unset) {
+    checkPoisoned(cx, name);
+    throw readBeforeAssigned(node, name);
+  }
   if (binding) return { atom: binding.atom, type: binding.type };
   const aggregate = cx.frame.aggregates.get(name);
   if (aggregate) return valueOf(cx, aggregate, node);
+  checkPoisoned(cx, name);
   if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
   const constant = moduleConstant(cx, node, name);

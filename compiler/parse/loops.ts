@@ -19,6 +19,7 @@ import {
 } from "./syntax.ts";
 import { armItems } from "./scopes.ts";
 import { cursorOf, isPop, openCursors } from "./tapes.ts";
+import { afterEscapingLoop, continuedFromInside, escapeFlags, flagOf, targets } from "./labels.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
 
 /**
@@ -77,7 +78,13 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   if (over) assigned.add(over.index);
   const again = kind === "do" && !endless ? flag(cx, "again", true) : null;
   const done = breaks && again === null ? flag(cx, "done", false) : null;
-  for (const name of [again, done]) if (name !== null) assigned.add(name);
+  // `continue` of this loop from a loop inside it: a flag the loops in between stop on
+  const skip = continuedFromInside(stmt) ? flag(cx, "skip", false) : null;
+  for (const name of [again, done, skip]) if (name !== null) assigned.add(name);
+  targets.set(stmt, { broken: again !== null ? { name: again, set: false } : done !== null ? { name: done, set: true } : null, skip });
+  // `break outer` / `continue outer` from here to a loop around this one: its flag ends this loop too
+  const escapes = escapeFlags(stmt);
+  for (const f of escapes) assigned.add(f.name);
   const steps = cx.newValue(null, 1, "steps", "number");
   const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
   for (const name of assigned) {
@@ -100,6 +107,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   const parts: { atom: Atom; type: ValueType }[] = [];
   if (returns) parts.push(cx.op("!", [cx.env.get(frame.returnVars!.returned)!], where));
   if (done !== null) parts.push(cx.op("!", [cx.env.get(done)!], where));
+  for (const f of escapes) parts.push(f.set ? cx.op("!", [cx.env.get(f.name)!], where) : cx.env.get(f.name)!);
   if (again !== null) {
     parts.push(cx.env.get(again)!);
   } else if (over) {
@@ -130,7 +138,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   // after a `break` the tail must not run when it would change what the loop leaves
   // behind (an outer variable's update, the `do` test that `break` set to false); else
   // it follows the whole body once
-  const tailInPaths = breaks && (again !== null || (update !== undefined && (effects || writesAny(update, outerNames))));
+  const tailInPaths = (breaks || escapes.length > 0) && (again !== null || (update !== undefined && (effects || writesAny(update, outerNames))));
   const leave = () => {
     if (again !== null) cx.env.set(again, { atom: constAtom(false), type: "boolean", mutable: true });
     else cx.env.set(done!, { atom: constAtom(true), type: "boolean", mutable: true });
@@ -294,10 +302,11 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
     jump(stmt, rest) {
       unreachable(stmt, rest);
       if (!Node.isReturnStatement(stmt) && stmt.getLabel() && jumpTarget(stmt) !== node) {
-        const label = stmt.getLabel()!.getText();
-        throw errorAt(stmt, jumpTarget(stmt)
-          ? `\`${jumpWord(stmt)} ${label}\` leaves the loop around this one, which is not supported yet: set a flag here, \`break\`, and test the flag in the loop labelled \`${label}\``
-          : `\`${jumpWord(stmt)} ${label}\` names no loop around it`);
+        // to a loop around this one: its flag is set, which ends each loop in between
+        const f = flagOf(stmt);
+        if (!f) throw errorAt(stmt, `\`${jumpWord(stmt)} ${stmt.getLabel()!.getText()}\` names no loop around it`);
+        cx.env.set(f.name, { atom: constAtom(f.set), type: "boolean", mutable: true });
+        return;
       }
       if (Node.isBreakStatement(stmt)) leave();
       else if (Node.isContinueStatement(stmt)) tail?.();
@@ -307,6 +316,7 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
     arm: () => {},
     join: (_stmt, cond, then, otherwise, loc, before) => merge(cx, before, cond, then, otherwise, loc),
     afterReturningLoop(stmt, _exits, rest: readonly Statement[], walkRest, close) {
+      if (escapeFlags(stmt).length > 0) return afterEscapingLoop(cx, node, stmt, tail, walkRest, close);
       if (rest.length === 0) {
         close();
         return tail?.();

@@ -30,6 +30,7 @@ import { statement } from "./statements.ts";
 import { switchInPlace, switchSplit } from "./switch.ts";
 import { breaksTo, containsReturn, isJump, jumpTarget, leavesNode, isLoopNode, jumpWord, loopHeader, type JumpNode, type LoopNode } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
+import { Abandoned, attempt, lowerStatement } from "./recover.ts";
 
 /** One arm of a split: what its path ended with, its block, and the variables at its end. */
 export interface Arm<T> {
@@ -71,49 +72,87 @@ export function walk<T>(cx: Lowerer, statements: readonly Item[], level: Level<T
       continue;
     }
     if (Node.isLabeledStatement(stmt)) {
-      items[i] = labelled(stmt);
-      i--;
+      const inner = attempt(cx, () => labelled(stmt), () => null);
+      if (inner) items[i--] = inner;
       continue;
     }
     const rest = items.slice(i + 1);
-    if (isJump(stmt)) {
-      // a `break` of a `switch` split into this list goes on after the `switch`
-      const target = Node.isBreakStatement(stmt) ? jumpTarget(stmt) : null;
-      const end = target ? rest.findIndex((r) => isSwitchEnd(r) && r.switchEnd === target) : -1;
-      if (end >= 0) {
-        closeScopes(cx, rest.slice(0, end));
-        i += end + 1;
-        continue;
-      }
-      // `break` and `continue` go on outside the blocks they leave; `return` computes its value inside them
-      const isReturn = Node.isReturnStatement(stmt);
-      if (!isReturn) closeScopes(cx, rest);
-      // inside a `switch`, what follows may be the next clause (reached from its own case)
-      const r = level.jump(stmt, rest.some(isSwitchEnd) ? [] : statementsIn(rest));
-      if (isReturn) closeScopes(cx, rest);
-      return r;
+    // a `break` of a `switch` split into this list goes on after the `switch`
+    const target = Node.isBreakStatement(stmt) ? jumpTarget(stmt) : null;
+    const end = target ? rest.findIndex((r) => isSwitchEnd(r) && r.switchEnd === target) : -1;
+    if (end >= 0) {
+      closeScopes(cx, rest.slice(0, end));
+      i += end + 1;
+      continue;
     }
-    if (Node.isIfStatement(stmt) && (level.splits(stmt) || breaksToSplitSwitch(stmt, rest))) {
-      const inner = cx.env;
-      const ends = rest.filter(isScopeEnd);
-      const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) =>
-        level.arm(walk(cx, [...armItems(node), ...(endsWithJump(own) ? ends : rest)], level), node, stmt));
-      return join(cx, level, stmt, cond, then, otherwise, loc, inner, ends);
+    if (!endsList(stmt, rest, level)) {
+      // one statement: should it fail, its error is recorded and the next one is lowered (recover.ts)
+      lowerStatement(cx, stmt, () => (Node.isSwitchStatement(stmt) ? switchInPlace(cx, stmt) : statement(cx, stmt)));
+      continue;
     }
-    if (Node.isSwitchStatement(stmt)) {
-      if (!leavesNode(stmt)) {
-        switchInPlace(cx, stmt);
-        continue;
-      }
-      return switchSplit(cx, stmt, rest, level);
-    }
-    if (isLoopNode(stmt) && containsReturn(stmt)) {
-      const exits = loop(cx, stmt);
-      return level.afterReturningLoop(stmt, exits, statementsIn(rest), () => walk(cx, rest, level), () => closeScopes(cx, rest));
-    }
-    statement(cx, stmt);
+    // a statement that takes the rest of the list: should it fail, the rest is still
+    // lowered for its errors (unless an arm of it was), and the list is abandoned
+    let restLowered = false;
+    return attempt(cx, () => endList(cx, stmt, rest, level, () => (restLowered = true)), () => {
+      if (!restLowered && !isJump(stmt)) forErrors(cx, () => walk(cx, rest, level));
+      throw new Abandoned();
+    });
   }
   return level.end();
+}
+
+/** Whether a statement takes the rest of its list: a jump, an `if` or `switch` a path leaves early by, a loop with a `return` or `break outer` inside. */
+function endsList<T>(stmt: Statement, rest: readonly Item[], level: Level<T>): boolean {
+  if (isJump(stmt)) return true;
+  if (Node.isIfStatement(stmt)) return level.splits(stmt) || breaksToSplitSwitch(stmt, rest);
+  if (Node.isSwitchStatement(stmt)) return leavesNode(stmt);
+  return isLoopNode(stmt) && leavesNode(stmt);
+}
+
+/** Lowers what `walk` would, only for the errors it reports (its IR is thrown away). */
+function forErrors(cx: Lowerer, lower: () => unknown): void {
+  try {
+    attempt(cx, lower, () => undefined);
+  } catch {
+    // the list is abandoned already: a problem lowering the rest on the state a failure left is not the user's
+  }
+}
+
+/**
+ * A statement that takes the rest of its list (`endsList`): its result is the list's.
+ * `lowering` is told when the rest is lowered (into an arm), so a failure need not lower it again.
+ */
+function endList<T>(cx: Lowerer, stmt: Statement, rest: Item[], level: Level<T>, lowering: () => void): T {
+  if (isJump(stmt)) {
+    // `break` and `continue` go on outside the blocks they leave; `return` computes its value inside them
+    const isReturn = Node.isReturnStatement(stmt);
+    if (!isReturn) closeScopes(cx, rest);
+    // inside a `switch`, what follows may be the next clause (reached from its own case)
+    const r = level.jump(stmt, rest.some(isSwitchEnd) ? [] : statementsIn(rest));
+    if (isReturn) closeScopes(cx, rest);
+    return r;
+  }
+  if (Node.isIfStatement(stmt)) {
+    const inner = cx.env;
+    const ends = rest.filter(isScopeEnd);
+    // each arm is lowered even when the other fails, for its errors; the branch is then abandoned
+    let failed = false;
+    const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) => {
+      lowering();
+      return attempt(cx, () => level.arm(walk(cx, [...armItems(node), ...(endsWithJump(own) ? ends : rest)], level), node, stmt), () => {
+        failed = true;
+        return undefined as T;
+      });
+    });
+    if (failed) throw new Abandoned();
+    return join(cx, level, stmt, cond, then, otherwise, loc, inner, ends);
+  }
+  if (Node.isSwitchStatement(stmt)) return switchSplit(cx, stmt, rest, level);
+  const exits = loop(cx, stmt as LoopNode);
+  return level.afterReturningLoop(stmt as LoopNode, exits, statementsIn(rest), () => {
+    lowering();
+    return walk(cx, rest, level);
+  }, () => closeScopes(cx, rest));
 }
 
 /**

@@ -10,7 +10,6 @@ const wrap = (body: string, params = "x: number") => `/** @differentiable */\nex
 
 /** [what, source, message pattern, line, column] */
 const CASES: [string, string, RegExp, number, number][] = [
-  ["a labelled loop (break outer)", wrap("  outer: for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n      if (j > i) break outer;\n      x = x * 2;\n    }\n  }\n  return x;"), /`break outer` leaves the loop around this one, which is not supported yet: set a flag here, `break`, and test the flag in the loop labelled `outer`/, 5, 18],
   ["break with a label", wrap("  for (let i = 0; i < 3; i++) {\n    if (i > 1) break nowhere;\n  }\n  return x;"), /`break nowhere` names no loop around it/, 4, 16],
   ["break outside a loop", wrap("  if (x > 0) break;\n  return x;"), /`break` outside a loop is not supported/, 3, 14],
   ["code after break", wrap("  while (x > 1) {\n    break;\n    x = x / 2;\n  }\n  return x;"), /unreachable code after `break`/, 5, 5],
@@ -131,6 +130,61 @@ describe("unsupported input", () => {
     } finally {
       rule.vjp = saved;
     }
+  });
+});
+
+/** Seven different constructs outside the subset, in two functions, with names that depend on the failed ones. */
+const MANY = `/** @differentiable */
+export function loss(x: number, xs: number[]): number {
+  var scale = 2;
+  let s = 0;
+  for (const k in xs) s += xs[k] * x;
+  try {
+    s = s * scale;
+  } catch {
+    s = 0;
+  }
+  const noise = x * Math.random();
+  const t = s * scale + noise;
+  return t + x;
+}
+
+/** @differentiable */
+export function energy(x: number): number {
+  class Spring {}
+  let e: number;
+  e = x * null;
+  for (let i = 0; i < 3; i++) {
+    if (x > i) throw x;
+    x = x * 0.5;
+  }
+  const { k } = new Spring();
+  const half = e / 2 + k;
+  return half + x;
+}
+`;
+
+describe("one pass, every error", () => {
+  it("reports every unsupported construct of a module in one compile, each located, and nothing that follows from them", async () => {
+    const { output, diagnostics } = await compile(MANY, "src/model.ts");
+    expect(output).toBeNull();
+    // \`scale\`, \`noise\`, \`t\`, \`e\`, \`k\` and \`half\` depend on a failed statement: they report nothing more
+    expect(diagnostics.map((d) => [d.file, d.line, d.col, d.message])).toEqual([
+      ["src/model.ts", 3, 3, "\`var\` is not supported: use \`let\` or \`const\`"],
+      ["src/model.ts", 5, 3, "a \`for...in\` loop is not supported here: loop over the indices, \`for (let i = 0; i < a.length; i++)\`, or the values, \`for (const v of a)\`"],
+      ["src/model.ts", 6, 3, "\`try\` is not supported here: a differentiable function cannot catch exceptions; check the inputs before calling it"],
+      ["src/model.ts", 11, 21, "\`Math.random()\` is not supported here: randomness belongs in a parameter (draw the numbers outside and pass them in)"],
+      ["src/model.ts", 18, 3, "a class is not supported here: declare an object type outside the function (\`type Point = { x: number; y: number }\`) and pass records of it"],
+      ["src/model.ts", 20, 11, "\`null\` is not supported here: use a number (\`NaN\`) or a flag parameter"],
+      ["src/model.ts", 22, 16, "\`throw\` is not supported here: check the inputs before calling the function, or return \`NaN\` where it is not defined"],
+      ["src/model.ts", 25, 17, "destructuring reads a record or tuple parameter here (\`const { w, b } = params\`); \`new Spring()\` is not one"],
+    ]);
+  });
+
+  it("goes on after an error inside a loop, an arm that returns, and a called function", async () => {
+    const source = `function h(a: number): number {\n  const r = a * Math.random();\n  return a + eval("a");\n}\n${wrap("  for (let i = 0; i < 2; i++) {\n    var q = i;\n    x = x + h(x);\n  }\n  if (x > 0) {\n    const z = x * null;\n    return z;\n  }\n  return x * Math.random();")}`;
+    const { diagnostics } = await compile(source, "m.ts");
+    expect(diagnostics.map((d) => [d.line, d.col])).toEqual([[2, 17], [3, 14], [8, 5], [12, 19], [15, 14]]);
   });
 });
 
