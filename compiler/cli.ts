@@ -31,7 +31,8 @@ Usage: tsgrad [options] <file.ts | dir> [more ...]
 For each function tagged /** @differentiable */ in <dir>/<name>.ts, writes
 <dir>/<name>.grad.ts exporting <function>_grad(...params, dout = 1), which returns
 { value, grad: { param: gradient } }; a function also tagged @jvp gets
-<function>_jvp(...params, tangents), forward mode, returning { value, tangent }. A directory stands for every module under it that
+<function>_jvp(...params, tangents), forward mode, returning { value, tangent }; one tagged @hvp
+gets <function>_hvp(...params, v), returning { value, grad, hvp } with hvp = H·v. A directory stands for every module under it that
 tags a function @differentiable (node_modules and hidden directories are skipped).
 
 Options:
@@ -44,6 +45,7 @@ Options:
                   contributions one source line makes to one element are added in one
                   statement (dx[i] += a - b), one load and store instead of several
   --jvp           give every function its forward-mode <function>_jvp too, as @jvp does
+  --hvp           give every function its Hessian-vector product <function>_hvp too, as @hvp does
   --watch         compile, then recompile each changed module and every module whose
                   gradient inlines it, until stopped (Ctrl-C); errors are printed and the
                   last good output stays
@@ -66,13 +68,14 @@ interface Options {
   fuse: boolean;
   combine: boolean;
   jvp: boolean;
+  hvp: boolean;
   /** The progress line: "always", "never", or "tty" (when stderr is a terminal). */
   progress: "always" | "never" | "tty";
   files: string[];
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
-  const o: Options = { stdout: false, check: false, watch: false, dumpIr: false, fuse: true, combine: true, jvp: false, progress: "tty", files: [] };
+  const o: Options = { stdout: false, check: false, watch: false, dumpIr: false, fuse: true, combine: true, jvp: false, hvp: false, progress: "tty", files: [] };
   for (const a of argv) {
     if (a === "--stdout") o.stdout = true;
     else if (a === "--check") o.check = true;
@@ -80,6 +83,7 @@ function parseArgs(argv: readonly string[]): Options | string {
     else if (a === "--dump-ir" || a === "--debug") o.dumpIr = true;
     else if (a === "--no-fuse") o.fuse = false;
     else if (a === "--jvp") o.jvp = true;
+    else if (a === "--hvp") o.hvp = true;
     else if (a === "--no-combine") o.combine = false;
     else if (a === "--progress") o.progress = "always";
     else if (a === "--no-progress") o.progress = "never";
@@ -128,7 +132,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     : undefined;
   const shown = options.progress === "always" || (options.progress === "tty" && err === process.stderr && process.stderr.isTTY === true);
   const progress = shown ? progressLine(err) : undefined;
-  const fileOptions: FileOptions = { dump, fuse: options.fuse, combine: options.combine, jvp: options.jvp, progress };
+  const fileOptions: FileOptions = { dump, fuse: options.fuse, combine: options.combine, jvp: options.jvp, hvp: options.hvp, progress };
   if (options.watch) {
     const { watch } = await import("./watch.ts");
     const watcher = await watch(options.files, fileOptions, out, err);

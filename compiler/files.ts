@@ -17,6 +17,8 @@ export interface FileOptions {
   readonly combine?: boolean;
   /** As `--jvp`: every function also gets its forward-mode `f_jvp`. */
   readonly jvp?: boolean;
+  /** As `--hvp`: every function also gets its Hessian-vector product `f_hvp`. */
+  readonly hvp?: boolean;
   readonly dump?: CompileOptions["dump"];
   /** Format with the project's prettier configuration when it has one (on by default). */
   readonly projectPrettier?: boolean;
@@ -94,10 +96,15 @@ async function compileFile(input: string, options: FileOptions): Promise<FileRes
     return done(null, [`${target}: error: cannot read the project's prettier configuration for it: ${e instanceof Error ? e.message : String(e)}`], [input]);
   }
   const progress = options.progress && (() => options.progress!(input, read.text));
-  const result = await compile(read.text, input, { dump: options.dump, readFile, fuse: options.fuse, combine: options.combine, jvp: options.jvp, prettier, progress });
-  const errors = result.diagnostics.map((d) => formatDiagnostic(d, sources.get(d.file)));
-  return done(result.output, errors, [...sources.keys()]);
+  const result = await compile(read.text, input, { dump: options.dump, readFile, fuse: options.fuse, combine: options.combine, jvp: options.jvp, hvp: options.hvp, prettier, progress });
+  const shown = result.diagnostics.slice(0, MAX_ERRORS).map((d) => formatDiagnostic(d, sources.get(d.file)));
+  const more = result.diagnostics.length - shown.length;
+  if (more > 0) shown.push(`${input}: error: ${more} more error${more === 1 ? "" : "s"} not shown; fix these and compile again`);
+  return done(result.output, shown, [...sources.keys()]);
 }
+
+/** How many errors of one module are printed (all are found, in one pass); a last line tells how many more. */
+export const MAX_ERRORS = 50;
 
 /**
  * The modules under `dir` (recursively) that tag a function `@differentiable`: TypeScript

@@ -39,6 +39,7 @@ import { combineSums } from "./transforms/combine.ts";
 import { carrySums } from "./transforms/carry.ts";
 import { symbolsAfter } from "./emit/names.ts";
 import { assembleTangent, startTangents, tangentLoops, tangentPrimal, tangentReads } from "./transforms/forward.ts";
+import { hvpFor } from "./transforms/hvp.ts";
 
 export interface CompileOptions {
   /** Receives a dump of each stage's output (the `--dump-ir` switch). */
@@ -69,6 +70,8 @@ export interface CompileOptions {
   readonly prettier?: PrettierOptions | null;
   /** Also emits the forward-mode `f_jvp` of every function, as `@jvp` does for one (the `--jvp` switch). */
   readonly jvp?: boolean;
+  /** Also emits the Hessian-vector product `f_hvp` of every function, as `@hvp` does for one (the `--hvp` switch). */
+  readonly hvp?: boolean;
   /**
    * Called as each stage begins (each function's, then the emit's), so a caller can tell
    * that a long compile is still running: the CLI's progress line.
@@ -185,6 +188,9 @@ async function compileModule(text: string, path: string, options: CompileOptions
       for (const m of MODES) {
         if (m.applies(fn, options)) compiled.push(m.compile(fn, activity, { options, progress, ...(stageDump ? { dump: stageDump } : {}) }));
       }
+      // second order is the tangent of the finished gradient (transforms/hvp.ts)
+      const hvp = hvpFor(fn, [...compiled].reverse().find((c) => c.name === `${fn.name}_grad`)!, options.hvp ?? false);
+      if (hvp) compiled.push(hvp);
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));
       else diagnostics.push(located(internalError(fn.loc, fn.name, e)));

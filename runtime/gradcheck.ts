@@ -180,6 +180,58 @@ export function jvpcheck(
   return { ok, rows, maxAbsError, report: formatReport(f.name, names, args, rows, ok, maxAbsError) };
 }
 
+/**
+ * Checks a Hessian-vector product `fHvp(...args, v)` (tsgrad's `f_hvp`): its value and
+ * gradient against `fGrad`, and each component of its `hvp` against the central difference
+ * of the gradient along `v`, (∇f(x + h·v) − ∇f(x − h·v)) / 2h. `v` is keyed by parameter
+ * name, as f_hvp takes it (a missing key: a zero direction); `names` are read from `fGrad`.
+ */
+export function hvpcheck(
+  fGrad: (...args: any[]) => { value: Result; grad: Record<string, Grad> },
+  fHvp: (...args: any[]) => { value: Result; grad: Record<string, Grad>; hvp: Record<string, Grad> },
+  args: readonly Arg[],
+  v: Readonly<Record<string, Grad>>,
+  options: Omit<GradcheckOptions, "dout"> = {},
+): GradcheckResult {
+  const { eps = 1e-6, atol = 1e-6, rtol = 1e-5 } = options;
+  const names = options.names ?? parameterNames(fGrad);
+  for (const key of Object.keys(v)) {
+    if (!names.includes(key)) throw new Error(`hvpcheck: the direction has key '${key}', which is not a parameter (${names.join(", ")})`);
+  }
+  const { value, grad, hvp } = fHvp(...args, v);
+  const rows: GradcheckRow[] = [];
+  const check = (name: string, analytic: number, numeric: number) => {
+    const absError = Math.abs(analytic - numeric);
+    rows.push({ name, analytic, numeric, absError, ok: absError <= atol + rtol * Math.abs(numeric) });
+  };
+  let scale = 1;
+  args.forEach((a, i) => {
+    if (v[names[i]!] === undefined || typeof a === "boolean") return;
+    for (const x of numbersOf(a)) scale = Math.max(scale, Math.abs(x));
+  });
+  const h = eps * scale;
+  const moved = (delta: number) => fGrad(...args.map((a, i) => {
+    const t = v[names[i]!];
+    return t === undefined ? a : (addScaled(a, t, delta) as Arg);
+  })).grad;
+  const at = fGrad(...args);
+  const [plus, minus] = [moved(h), moved(-h)];
+  check("value", flat(value)[0]!, flat(at.value)[0]!);
+  for (const key of Object.keys(at.grad)) {
+    const [g, g0, hv, p, m] = [flat(grad[key]), flat(at.grad[key]), flat(hvp[key]), flat(plus[key]), flat(minus[key])];
+    if (hv.length !== g0.length) throw new Error(`hvpcheck: hvp.${key} is not shaped like grad.${key}`);
+    const many = g0.length > 1 || typeof at.grad[key] !== "number";
+    for (let k = 0; k < g0.length; k++) {
+      const part = many ? `${key}[${k}]` : key;
+      check(`grad.${part}`, g[k]!, g0[k]!);
+      check(`hvp.${part}`, hv[k]!, (p[k]! - m[k]!) / (2 * h));
+    }
+  }
+  const ok = rows.every((r) => r.ok);
+  const maxAbsError = Math.max(0, ...rows.map((r) => r.absError));
+  return { ok, rows, maxAbsError, report: formatReport(fHvp.name, names, args, rows, ok, maxAbsError) };
+}
+
 function formatReport(fname: string, names: readonly string[], args: readonly Arg[], rows: readonly GradcheckRow[], ok: boolean, maxErr: number): string {
   const show = (a: Arg) => (isTensor(a) ? `Tensor[${a.shape.join(", ")}]` : ArrayBuffer.isView(a) || (Array.isArray(a) && a.every((v) => typeof v === "number")) ? `[${Array.from(a as ArrayLike<number>).join(", ")}]` : typeof a === "object" ? JSON.stringify(a) : String(a));
   const at = args.map((a, i) => `${names[i] ?? i}=${show(a)}`).join(", ");

@@ -57,7 +57,7 @@
 import fc from "fast-check";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { gradcheck, jvpcheck } from "../runtime/gradcheck.ts";
+import { gradcheck, hvpcheck, jvpcheck } from "../runtime/gradcheck.ts";
 import { mulberry32 } from "../runtime/random.ts";
 import { relu, sigmoid } from "../runtime/scalar.ts";
 import { compileAndLoad } from "./helpers/load.ts";
@@ -1042,7 +1042,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, checkpointed: 0, records: 0, rows: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, hvp: 0, checkpointed: 0, records: 0, rows: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -1056,9 +1056,9 @@ describe("random programs", () => {
           const { original, grad, output } = await compileAndLoad(source, "model.ts", { dump });
           // loop fusion and combined sums (on by default) must not change a gradient beyond the order of its sums
           const unfused = await compileAndLoad(source, "model.ts", { fuse: false, combine: false });
-          // forward mode (--jvp) for the programs without a custom gradient, which has no tangent rule
+          // forward mode (--jvp) and second order (--hvp) for the programs without a custom gradient, which has no tangent rule
           const plain = cases.filter((c) => !CUSTOM_CALL.test(c.program.text)).map((c) => c.program);
-          const forward = plain.length > 0 ? await compileAndLoad(moduleSource(plain), "model.ts", { jvp: true }) : null;
+          const forward = plain.length > 0 ? await compileAndLoad(moduleSource(plain), "model.ts", { jvp: true, hvp: true }) : null;
           const checkpointed = await withCheckpoints(cases.map((c) => c.program));
           modules.push({ source, output }, { source: checkpointed.source, output: checkpointed.output });
           for (const { program, points } of cases) {
@@ -1108,6 +1108,13 @@ describe("random programs", () => {
                 const along = jvpcheck(f, fJvp, args as number[], tangents, { ...TOLERANCES, names: program.params.map((q) => q.name), grad: { fGrad, dout: -1.3 } });
                 expect(along.ok, `f_jvp mismatch along ${JSON.stringify(tangents)} ${context()}\n--- forward mode ---\n${forward.output}\n${along.report}`).toBe(true);
                 stats.jvp++;
+                // f_hvp along the same direction: central differences of f_grad (--hvp leaves out an array result)
+                const fHvp = forward.grad[`${program.name}_hvp`];
+                if (fHvp) {
+                  const hv = hvpcheck(forward.grad[`${program.name}_grad`]!, fHvp, args as number[], tangents, { ...TOLERANCES, names: program.params.map((q) => q.name) });
+                  expect(hv.ok, `f_hvp mismatch along ${JSON.stringify(tangents)} ${context()}\n--- second order ---\n${forward.output}\n${hv.report}`).toBe(true);
+                  stats.hvp++;
+                }
               }
               const { value, grad: g } = fGrad(...args);
               const apart = twoLoops(...args);
@@ -1160,7 +1167,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}, a rows twin ${percent(stats.rows)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, second order ${stats.hvp}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}, a rows twin ${percent(stats.rows)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1172,6 +1179,7 @@ describe("random programs", () => {
     expect(stats.combined, `${stats.combined} of ${stats.programs} programs have element sums combined`).toBeGreaterThan(0.03 * stats.programs);
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
     expect(stats.jvp, `${stats.jvp} of ${stats.checked} checked points in forward mode`).toBeGreaterThan(0.5 * stats.checked);
+    expect(stats.hvp, `${stats.hvp} of ${stats.checked} checked points at second order`).toBeGreaterThan(0.3 * stats.checked);
     expect(stats.checkpointed, `${stats.checkpointed} of ${stats.programs} programs have a checkpointed loop`).toBeGreaterThan(0.02 * stats.programs);
     expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.rows, `${stats.rows} of ${stats.programs} programs have a rows twin (number[][])`).toBeGreaterThan(0.05 * stats.programs);

@@ -134,7 +134,13 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
     ...(into ? [`${into.name}?: { ${into.arrays.map((a) => `${a.name}?: ${a.type}`).join("; ")} }`] : []),
   ];
   const tangents = fn.mode === "jvp" ? fn.params.filter((p) => fn.dout.type?.includes(` ${name(p.sym)}?:`)).map((p) => `\`${name(p.sym)}\``) : [];
-  const doc = fn.mode === "jvp"
+  const doc = fn.mode === "hvp"
+    ? [
+      ` * \`${fn.source}\`, its gradient with respect to ${wrt.length > 0 ? wrt.join(", ") : "no parameter"}, and the Hessian times the direction \`${name(fn.dout.sym)}\``,
+      " * (H·v, forward over reverse): one direction per parameter, shaped like it; a missing one is zero.",
+      " * `hvp` is shaped like `grad`; `x_dot` is the tangent of `x` along the direction, `dx_dot` that of the adjoint `dx`.",
+    ]
+    : fn.mode === "jvp"
     ? [
       ` * \`${fn.source}\` and its derivative along \`${name(fn.dout.sym)}\` (J·t, forward mode): one tangent per parameter ${tangents.length > 0 ? tangents.join(", ") : "(none is differentiated)"},`,
       " * shaped like it; a missing one is zero. `tangent` is shaped like the result.",
@@ -242,7 +248,8 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         case "return": {
           const field = (key: string, e: Ex) => (e.k === "ref" && name(e.sym) === key ? key : `${key}: ${ex(e)}`);
           const grad = gradFields(s.grad, field, ex);
-          if (s.tangent) out.push(`${indent}return { ${field("value", s.value)}, ${field("tangent", s.tangent)} };`);
+          if (s.hvp) out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} }, hvp: { ${s.hvp.map(([k, h]) => `${k}: ${ex(h)}`).join(", ")} } };`);
+          else if (s.tangent) out.push(`${indent}return { ${field("value", s.value)}, ${field("tangent", s.tangent)} };`);
           else out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} } };`);
           break;
         }

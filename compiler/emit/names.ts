@@ -6,7 +6,9 @@
  *   holds; a function's transforms share one maker, and a later stage one that starts past
  *   every symbol the function uses (`symbolsAfter`).
  * - Hints: a value's adjoint is `d` + its name (`adjointName`), a tangent `name_dot`
- *   (`tangentName`), a later version of a user's variable `name_2` (`versionName`).
+ *   (`tangentName`), a later version of a user's variable `name_2` (`versionName`), and the
+ *   variables the transforms add for a name: its tape `hs`, its next value `h_next`, its
+ *   checkpoints `hCheckpoints`, a carried neighbour's gradient `dxNext`, ...
  * - Text (`assignNames`, `Namer`): the user's names are kept exactly; every other variable
  *   gets its hint, with a counter suffix (`dx_1`) only when that name is already taken, except
  *   that a user's variable `out` has the gradient `d_out`, beside the upstream `dout`.
@@ -57,6 +59,36 @@ export function tangentName(of: string): string {
 /** A later version of a user's variable, where it cannot share the variable: `s_2`. */
 export function versionName(name: string, version: number): string {
   return `${name}_${version}`;
+}
+
+/** What a loop saves of a variable, one value per iteration: `hs`. */
+export function tapeName(of: string): string {
+  return `${of}s`;
+}
+
+/** A loop variable's next value, kept apart: saved (`h_next`), or waiting while another assignment reads the variable. */
+export function nextName(of: string): string {
+  return `${of}_next`;
+}
+
+/** A neighbour's gradient carried to the next iteration (transforms/carry.ts): `dxNext`. */
+export function carriedName(of: string): string {
+  return `${of}Next`;
+}
+
+/** A checkpointed loop variable's values at the segments' starts: `hCheckpoints`. */
+export function checkpointsName(of: string): string {
+  return `${of}Checkpoints`;
+}
+
+/** The gradients a custom backward returns together: `fGrads`. */
+export function gradsName(of: string): string {
+  return `${of}Grads`;
+}
+
+/** A whole array's gradient contribution, stored before it is added element by element: `dxPart`. */
+export function partName(of: string): string {
+  return `${of}Part`;
 }
 
 /** Hands out names among taken ones: the hint itself, else `hint_1`, `hint_2`, ... (the first free). */
@@ -120,7 +152,7 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
         case "loop": if (s.index) { nameOf(s.index.sym); forEachSym(s.index.init, nameOf); } forEachSym(s.cond, nameOf); visit(s.body); break;
         case "if": forEachSym(s.cond, nameOf); visit(s.then); visit(s.else); break;
         case "comment": s.text.forEach((t) => typeof t !== "string" && nameOf(t)); break;
-        case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); if (s.tangent) forEachSym(s.tangent, nameOf); break;
+        case "return": forEachSym(s.value, nameOf); s.grad.forEach(([, g]) => forEachSym(g, nameOf)); if (s.tangent) forEachSym(s.tangent, nameOf); s.hvp?.forEach(([, h]) => forEachSym(h, nameOf)); break;
         default: break;
       }
     }

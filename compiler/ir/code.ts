@@ -50,7 +50,11 @@ export type CodeStmt =
    * `return { value, grad: { ... } }`, or in forward mode (`tangent` set) `return { value, tangent }`.
    * A gradient entry of a record or tuple parameter's leaf has the path to it: `grad: { params: { w: dw } }`.
    */
-  | { readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex, (readonly (string | number)[])?])[]; readonly tangent?: Ex };
+  | {
+      readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex, (readonly (string | number)[])?])[]; readonly tangent?: Ex;
+      /** Second order (`f_hvp`): `hvp: { x: dx_dot }` beside `grad`, one entry per gradient entry. */
+      readonly hvp?: readonly (readonly [string, Ex])[];
+    };
 
 export interface CodeFunction {
   /** The emitted function's name (`f_grad`). */
@@ -63,8 +67,11 @@ export interface CodeFunction {
   readonly dout: { readonly sym: Sym; readonly init: Ex | null; readonly type?: string };
   /** `@into`: the last, optional parameter holding arrays for the array parameters' gradients (by name, with their types). */
   readonly into: { readonly sym: Sym; readonly arrays: readonly { readonly name: string; readonly type: string }[] } | null;
-  /** Forward mode (`f_jvp`): `dout` is then the `tangents` record, and the result `{ value, tangent }`. */
-  readonly mode?: "jvp";
+  /**
+   * Forward mode (`f_jvp`): `dout` is then the `tangents` record, and the result `{ value, tangent }`;
+   * second order (`f_hvp`, transforms/hvp.ts): `dout` is the direction `v`, and the result `{ value, grad, hvp }`.
+   */
+  readonly mode?: "jvp" | "hvp";
   /** The runtime module to import the backward pass's tensor helpers from. */
   readonly runtimeModule: string | null;
   readonly body: readonly CodeStmt[];
@@ -93,7 +100,7 @@ export function forEachExpr(
         f(s.cond, loops);
         forEachExpr(s.body, f, s.source && s.role === "backward" ? [...loops, s.source] : loops);
         break;
-      case "return": f(s.value, loops); s.grad.forEach(([, g]) => f(g, loops)); if (s.tangent) f(s.tangent, loops); break;
+      case "return": f(s.value, loops); s.grad.forEach(([, g]) => f(g, loops)); if (s.tangent) f(s.tangent, loops); s.hvp?.forEach(([, h]) => f(h, loops)); break;
       default: break;
     }
   }

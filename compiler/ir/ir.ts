@@ -175,6 +175,8 @@ export interface FunctionIR {
   readonly into: boolean;
   /** `@jvp`: the generated module also has the forward-mode derivative `f_jvp` (transforms/forward.ts). */
   readonly jvp?: boolean;
+  /** `@hvp`: the generated module also has the Hessian-vector product `f_hvp`, forward over reverse (transforms/hvp.ts). */
+  readonly hvp?: boolean;
   /**
    * `@checkpoint` (`@checkpoint k`): the function's counted top-level loops keep the
    * loop-carried state every `every` steps (null: ⌈√T⌉ for T steps, chosen at run time)

@@ -7,13 +7,15 @@ import { Node, SyntaxKind, type Expression, type NewExpression } from "ts-morph"
 import { constAtom } from "../ir/ir.ts";
 import { MATH_CONSTANTS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
+import { checkPoisoned } from "./recover.ts";
 import { conditional } from "./branches.ts";
 import { call } from "./calls.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadLiteral } from "./arrays.ts";
 import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
-import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
+import { isPop, pop } from "./tapes.ts";
+import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, asserted, assignedBy, numberOf } from "./syntax.ts";
 import { access, valueOf } from "./records.ts";
 import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
 import { expressionStatement, readBeforeAssigned, valueAssignment } from "./statements.ts";
@@ -45,6 +47,9 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
     if (node.getExpression().getText() === "Number" && member in NUMBER_CONSTANTS) {
       return { atom: constAtom(NUMBER_CONSTANTS[member]!, `Number.${member}`), type: "number" };
     }
+    let base: Node = node;
+    while (Node.isPropertyAccessExpression(base) || Node.isElementAccessExpression(base)) base = base.getExpression();
+    if (Node.isIdentifier(base) && !cx.env.has(base.getText())) checkPoisoned(cx, base.getText());
     throw errorAt(node, `property access \`${node.getText()}\` is not supported yet (objects are outside this version's subset)`);
   }
   if (Node.isPrefixUnaryExpression(node)) {
@@ -91,6 +96,7 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isNewExpression(node)) return newArray(cx, node, target);
   if (Node.isCallExpression(node)) {
     const callee = node.getExpression();
+    if (isPop(node)) return pop(cx, node, target);
     if (Node.isPropertyAccessExpression(callee) && ARRAY_METHODS.has(callee.getName()) && callee.getExpression().getText() !== "Math") {
       return arrayMethod(cx, node, callee, target);
     }
@@ -126,8 +132,10 @@ function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
   const token = (node as Expression & { getOperatorToken(): SyntaxKind }).getOperatorToken();
   if (token !== SyntaxKind.PlusPlusToken && token !== SyntaxKind.MinusMinusToken) throw errorAt(node, describeUnsupported(node));
   if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` on an array element are supported as a statement (`a[i]++;`), not inside an expression");
-  // the value before the step, kept apart from the variable the step then changes
-  // (a version of its own: the emitted code names it, `const i_2 = i; i -= 1;`, rather than reading `i` after the step)
+  // the value before the step, kept apart from the variable the step then changes: a version
+  // of its own, so a loop still steps the variable in place as the user wrote it (`const i_2 = i;
+  // i -= 1;`). Correctness does not hang on this copy (transforms/context.ts `retargets` declines
+  // to step in place while the old value is read); without it the step is declared and copied.
   const before = prefix ? null : cx.op("id", [expr(cx, operand)], node, cx.target(operand.getText()));
   valueAssignment(cx, operand, token === SyntaxKind.PlusPlusToken ? "+=" : "-=", null, node);
   return before ?? identifier(cx, operand);
@@ -149,6 +157,7 @@ export function assign(cx: Lowerer, target: Target, e: Expression, whole: Node):
   const v = r.atom.kind === "value" ? cx.values[r.atom.id]! : null;
   const fresh = v !== null && v.name === target.name && (v.version === target.version || v.id >= first);
   if (fresh) return r;
+  if (r.type === "array" && readOnlyAlias(cx, e)) return r;
   if (r.type === "array") {
     throw errorAt(e, `\`${target.name}\` would be a second name for the array \`${e.getText()}\`: use that name, or build a new array (\`new Array<number>(n).fill(0)\`) and copy into it`);
   }
@@ -162,6 +171,8 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
   if (ctor === "Float64Array" && args.length === 1) {
     const n = expr(cx, args[0] as Expression);
     if (n.type === "number") return cx.op("array.zeros", [n], node, target, "Float64Array");
+    // `new Float64Array(dout)`, as tsgrad's own output starts an array's gradient: a copy
+    if (n.type === "array") return cx.op("array.copy", [n], node, target, "Float64Array");
   }
   // `new Array<number>(n)`, filled later: it starts as zeros here (JavaScript's holes read as `undefined`, which no filled array reads)
   if (ctor === "Array" && args.length === 1) {
@@ -174,10 +185,14 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
 function identifier(cx: Lowerer, node: Node): Typed {
   const name = node.getText();
   const binding = cx.env.get(name);
-  if (binding?.unset) throw readBeforeAssigned(node, name);
+  if (binding?.unset) {
+    checkPoisoned(cx, name);
+    throw readBeforeAssigned(node, name);
+  }
   if (binding) return { atom: binding.atom, type: binding.type };
   const aggregate = cx.frame.aggregates.get(name);
   if (aggregate) return valueOf(cx, aggregate, node);
+  checkPoisoned(cx, name);
   if (name === "Infinity") return { atom: constAtom(Infinity), type: "number" };
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
   const constant = moduleConstant(cx, node, name);
@@ -185,4 +200,29 @@ function identifier(cx: Lowerer, node: Node): Typed {
   const declared = cx.frame.file.getVariableDeclaration(name);
   if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
   throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);
+}
+
+/**
+ * `const dx = dy;` (as tsgrad's own output passes a gradient through), `const w = params.w`,
+ * `const d = backward(x)`: a second name for an array is the same value when nothing writes either name after it (no element write, push,
+ * fill or pop, and neither is passed to a call), so no write through one can be missed by the other.
+ */
+function readOnlyAlias(cx: Lowerer, e: Expression): boolean {
+  const decl = e.getParent();
+  if (!Node.isVariableDeclaration(decl) || decl.getInitializer() !== e) return false;
+  if (decl.getVariableStatement()?.getDeclarationKind() !== "const" || !Node.isIdentifier(decl.getNameNode())) return false;
+  const names = new Set([e.getText(), decl.getName()]);
+  const after = decl.getEnd();
+  const named = (n: Node | undefined) => n !== undefined && names.has(n.getText());
+  return !cx.frame.fn.getDescendants().some((n) => {
+    if (n.getStart() < after) return false;
+    const assigned = assignedBy(n);
+    if (assigned && Node.isElementAccessExpression(assigned) && named(asserted(assigned.getExpression()))) return true;
+    if (Node.isCallExpression(n)) {
+      const callee = n.getExpression();
+      if (Node.isPropertyAccessExpression(callee) && named(callee.getExpression()) && callee.getName() !== "slice") return true;
+      if (n.getArguments().some((a) => named(a))) return true;
+    }
+    return false;
+  });
 }

@@ -12,6 +12,8 @@ import { Lowerer } from "./lowerer.ts";
 import { checkDeclaration, customCall, signature } from "./signatures.ts";
 import { DIFFERENTIABLE_ARRAY, gradientTag } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
+import { Abandoned, CompileErrors, recordedErrors, report } from "./recover.ts";
+import { CompileError } from "../diagnostics.ts";
 
 export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleImports: Map<string, Import>): FunctionIR {
   const cx = new Lowerer(modules, fn, moduleImports);
@@ -34,7 +36,7 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
   const args = params.map((p) => ({ atom: valueAtom(p.value), type: p.type }));
   const result = gradientTag(fn)
     ? { ...customCall(cx, fn, modules.main, args, nameNode, { name: null, version: 1, hint: "value" }), loc: locOf(nameNode) }
-    : walk(cx, bodyNode.getStatements(), functionLevel(cx, declaredResult, "value"));
+    : everyError(cx, () => walk(cx, bodyNode.getStatements(), functionLevel(cx, declaredResult, "value")));
   if (!result) throw errorAt(nameNode, `\`${name}\` must end with \`return <expression>\``);
 
   return {
@@ -53,8 +55,27 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     imports: [...cx.usedImports.values()],
     into,
     jvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "jvp")),
+    hvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "hvp")),
     checkpoint: checkpointTag(fn),
   };
+}
+
+/**
+ * Lowers the body, going on past each statement that fails (recover.ts): what it reports
+ * is thrown at the end, every error of the function together.
+ */
+function everyError<R>(cx: Lowerer, lower: () => R): R {
+  let r: R | undefined;
+  try {
+    r = lower();
+  } catch (e) {
+    if (!(e instanceof CompileError) && !(e instanceof Abandoned)) throw e;
+    report(cx, e);
+  }
+  const errors = recordedErrors(cx);
+  if (errors.length > 0) throw new CompileErrors(errors);
+  if (r === undefined) throw new Error("a statement was abandoned, but no error was reported");
+  return r;
 }
 
 /**

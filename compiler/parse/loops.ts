@@ -4,7 +4,7 @@
  * declared inside the loop are local to it. The loop body is walked (walk.ts) at the loop
  * level defined here: `break`, `continue` and `return` become variables the condition reads.
  */
-import { Node, SyntaxKind, type Expression, type ForOfStatement, type ReturnStatement, type Statement } from "ts-morph";
+import { Node, SyntaxKind, type Expression, type ForOfStatement, type PropertyAccessExpression, type ReturnStatement, type Statement } from "ts-morph";
 import { constAtom, valueAtom, type Atom, type Stmt, type ValueType } from "../ir/ir.ts";
 import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
@@ -18,6 +18,8 @@ import {
   ASSIGNMENT_OPS, asserted, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
 } from "./syntax.ts";
 import { armItems } from "./scopes.ts";
+import { cursorOf, isPop, openCursors } from "./tapes.ts";
+import { afterEscapingLoop, continuedFromInside, escapeFlags, flagOf, targets } from "./labels.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
 
 /**
@@ -65,7 +67,8 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
     throw errorAt(stmt, "this loop has no condition and no `break` or `return` inside: it would never end");
   }
 
-  // what the loop assigns, among the variables that exist before it
+  // what the loop assigns, among the variables that exist before it (a tape it pops: its cursor)
+  openCursors(cx, stmt);
   const assigned = assignedIn(cx, stmt);
   const frame = cx.frame;
   if (returns) {
@@ -75,7 +78,13 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   if (over) assigned.add(over.index);
   const again = kind === "do" && !endless ? flag(cx, "again", true) : null;
   const done = breaks && again === null ? flag(cx, "done", false) : null;
-  for (const name of [again, done]) if (name !== null) assigned.add(name);
+  // `continue` of this loop from a loop inside it: a flag the loops in between stop on
+  const skip = continuedFromInside(stmt) ? flag(cx, "skip", false) : null;
+  for (const name of [again, done, skip]) if (name !== null) assigned.add(name);
+  targets.set(stmt, { broken: again !== null ? { name: again, set: false } : done !== null ? { name: done, set: true } : null, skip });
+  // `break outer` / `continue outer` from here to a loop around this one: its flag ends this loop too
+  const escapes = escapeFlags(stmt);
+  for (const f of escapes) assigned.add(f.name);
   const steps = cx.newValue(null, 1, "steps", "number");
   const carried: { name: string | null; phi: number; init: Atom }[] = [{ name: null, phi: steps, init: constAtom(0) }];
   for (const name of assigned) {
@@ -99,6 +108,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   let overLength: Atom | null = null;
   if (returns) parts.push(cx.op("!", [cx.env.get(frame.returnVars!.returned)!], where));
   if (done !== null) parts.push(cx.op("!", [cx.env.get(done)!], where));
+  for (const f of escapes) parts.push(f.set ? cx.op("!", [cx.env.get(f.name)!], where) : cx.env.get(f.name)!);
   if (again !== null) {
     parts.push(cx.env.get(again)!);
   } else if (over) {
@@ -132,7 +142,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   // after a `break` the tail must not run when it would change what the loop leaves
   // behind (an outer variable's update, the `do` test that `break` set to false); else
   // it follows the whole body once
-  const tailInPaths = breaks && (again !== null || (update !== undefined && (effects || writesAny(update, outerNames))));
+  const tailInPaths = (breaks || escapes.length > 0) && (again !== null || (update !== undefined && (effects || writesAny(update, outerNames))));
   const leave = () => {
     if (again !== null) cx.env.set(again, { atom: constAtom(false), type: "boolean", mutable: true });
     else cx.env.set(done!, { atom: constAtom(true), type: "boolean", mutable: true });
@@ -197,6 +207,8 @@ export function assignedIn(cx: Lowerer, node: Node): Set<string> {
     if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
     if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
     if (isArrayWrite(n)) noteTarget(n.getExpression());
+    const cursor = isPop(n) ? cursorOf(cx, (n.getExpression() as PropertyAccessExpression).getExpression().getText()) : undefined;
+    if (cursor && cx.env.has(cursor)) assigned.add(cursor);
   });
   return assigned;
 }
@@ -293,10 +305,11 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
     jump(stmt, rest) {
       unreachable(stmt, rest);
       if (!Node.isReturnStatement(stmt) && stmt.getLabel() && jumpTarget(stmt) !== node) {
-        const label = stmt.getLabel()!.getText();
-        throw errorAt(stmt, jumpTarget(stmt)
-          ? `\`${jumpWord(stmt)} ${label}\` leaves the loop around this one, which is not supported yet: set a flag here, \`break\`, and test the flag in the loop labelled \`${label}\``
-          : `\`${jumpWord(stmt)} ${label}\` names no loop around it`);
+        // to a loop around this one: its flag is set, which ends each loop in between
+        const f = flagOf(stmt);
+        if (!f) throw errorAt(stmt, `\`${jumpWord(stmt)} ${stmt.getLabel()!.getText()}\` names no loop around it`);
+        cx.env.set(f.name, { atom: constAtom(f.set), type: "boolean", mutable: true });
+        return;
       }
       if (Node.isBreakStatement(stmt)) leave();
       else if (Node.isContinueStatement(stmt)) tail?.();
@@ -306,6 +319,7 @@ function loopLevel(cx: Lowerer, node: LoopNode, tail: (() => void) | null, leave
     arm: () => {},
     join: (_stmt, cond, then, otherwise, loc, before) => merge(cx, before, cond, then, otherwise, loc),
     afterReturningLoop(stmt, _exits, rest: readonly Statement[], walkRest, close) {
+      if (escapeFlags(stmt).length > 0) return afterEscapingLoop(cx, node, stmt, tail, walkRest, close);
       if (rest.length === 0) {
         close();
         return tail?.();

@@ -15,6 +15,7 @@
 import { Node, SyntaxKind, type ArrowFunction, type CallExpression, type Expression, type ParameterDeclaration, type PropertyAccessExpression } from "ts-morph";
 import { constAtom, type Atom } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
+import { checkPoisoned } from "./recover.ts";
 import { accumulatorName, filledArray, fillLocal, indexName, lengthBound, LOOP_INSTEAD, madeKind, slice, zero } from "./arrays.ts";
 import { merge } from "./branches.ts";
 import { assign, expr } from "./expressions.ts";
@@ -93,6 +94,7 @@ export function methodStatement(cx: Lowerer, node: CallExpression): void {
 function receiver(cx: Lowerer, callee: PropertyAccessExpression): Typed {
   const e = callee.getExpression();
   if (Node.isIdentifier(e) && !cx.env.has(e.getText()) && cx.frame.file.getVariableDeclaration(e.getText()) === undefined) {
+    checkPoisoned(cx, e.getText());
     throw errorAt(e, `\`.${callee.getName()}\` is called on \`${e.getText()}\`, which is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);
   }
   const r = expr(cx, e);

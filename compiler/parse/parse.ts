@@ -16,6 +16,7 @@ import { bracketError, depthError } from "./depth.ts";
 import { lowerFunction } from "./function.ts";
 import { errorAt, locOf } from "./locate.ts";
 import { Modules, type ReadFile } from "./modules.ts";
+import { CompileErrors } from "./recover.ts";
 
 export { errorAt, locOf } from "./locate.ts";
 export type { ReadFile } from "./modules.ts";
@@ -85,7 +86,8 @@ function parseFile(project: Project, file: SourceFile, modules: Modules): ParseR
       }
       functions.push(lowerFunction(modules, host, moduleImports));
     } catch (e) {
-      if (e instanceof CompileError) diagnostics.push(e.diagnostic);
+      if (e instanceof CompileErrors) diagnostics.push(...e.diagnostics);
+      else if (e instanceof CompileError) diagnostics.push(e.diagnostic);
       else diagnostics.push(internalError(locOf(host), Node.isFunctionDeclaration(host) ? host.getName() ?? "function" : "declaration", e));
     }
   }

@@ -10,6 +10,7 @@ import {
 import { CompileError } from "../diagnostics.ts";
 import { constAtom, type Atom, type ValueType } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
+import { checkPoisoned } from "./recover.ts";
 import { ifStatement } from "./branches.ts";
 import { assign, expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
@@ -18,6 +19,7 @@ import { declareAggregate } from "./records.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { ARRAY_METHODS, methodStatement } from "./methods.ts";
 import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, asserted, isLoopNode, isPush } from "./syntax.ts";
+import { checkNotPopped } from "./tapes.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function statement(cx: Lowerer, stmt: Statement): void {
@@ -124,7 +126,10 @@ function assignTo(cx: Lowerer, left: Node, whole: Node, compute: (binding: Bindi
   if (!binding) throw outsideWrite(cx, left, name);
   if (!binding.mutable) throw errorAt(left, `cannot assign to \`${name}\` because it is a constant`);
   if (binding.type === "array") throw errorAt(left, `reassigning the array \`${name}\` is not supported: write into its elements, or give the new array its own name`);
-  if (binding.unset && reads) throw readBeforeAssigned(left, name);
+  if (binding.unset && reads) {
+    checkPoisoned(cx, name);
+    throw readBeforeAssigned(left, name);
+  }
   if (binding.type === "string") throw errorAt(left, `\`${name}\` is a string, a constant here: it cannot be assigned`);
   const r = compute(binding, cx.target(name));
   if (r.type !== binding.type) throw errorAt(right, `\`${name}\` holds a ${binding.type}; assigning a ${r.type} is not supported`);
@@ -159,6 +164,7 @@ function elementWrite(cx: Lowerer, left: ElementAccessExpression, op: string, ri
 function push(cx: Lowerer, call: CallExpression): void {
   const receiver = (call.getExpression() as PropertyAccessExpression).getExpression();
   const { name, binding } = writableArray(cx, receiver, call);
+  checkNotPopped(cx, name, call);
   const root = cx.values[binding.root!]!;
   if (root.typeText !== "number[]") throw errorAt(call, `\`${name}\` is a ${root.typeText}, whose length is fixed: only a \`number[]\` can grow with \`push\``);
   const args = call.getArguments();
@@ -177,6 +183,7 @@ export function readBeforeAssigned(node: Node, name: string): CompileError {
 
 /** Writing a variable (or an array's element) that is not the function's own. */
 function outsideWrite(cx: Lowerer, node: Node, name: string): CompileError {
+  checkPoisoned(cx, name);
   const where = cx.frame.file.getVariableDeclaration(name) ? "is a module-level variable" : `is not a local variable of \`${cx.frame.fn.getName()}\``;
   return errorAt(node, `\`${name}\` ${where}: writing to state outside the function is not supported (the gradient could not see it)`);
 }

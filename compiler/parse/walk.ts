@@ -15,20 +15,22 @@
  * body's (loops.ts: `break` leaves, `continue` runs the update). A `switch` is one more
  * level: its `break` leaves the switch, its `continue` and `return` are its loop's.
  */
-import { Node, type IfStatement, type LabeledStatement, type Statement } from "ts-morph";
+import { Node, type IfStatement, type LabeledStatement, type ObjectLiteralExpression, type Statement } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
-import { valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
+import { constAtom, valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
 import { errorAt, headerLoc, locOf } from "./locate.ts";
 import { branch } from "./branches.ts";
 import { expr } from "./expressions.ts";
 import type { Binding, Env, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
+import { recordLiteral, recordLiteralOf } from "./records.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { armItems, closeScope, closeScopes, isScopeEnd, isSwitchEnd, openScope, statementsIn, type Item } from "./scopes.ts";
 import { statement } from "./statements.ts";
 import { switchInPlace, switchSplit } from "./switch.ts";
 import { breaksTo, containsReturn, isJump, jumpTarget, leavesNode, isLoopNode, jumpWord, loopHeader, type JumpNode, type LoopNode } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
+import { Abandoned, attempt, lowerStatement } from "./recover.ts";
 
 /** One arm of a split: what its path ended with, its block, and the variables at its end. */
 export interface Arm<T> {
@@ -70,49 +72,87 @@ export function walk<T>(cx: Lowerer, statements: readonly Item[], level: Level<T
       continue;
     }
     if (Node.isLabeledStatement(stmt)) {
-      items[i] = labelled(stmt);
-      i--;
+      const inner = attempt(cx, () => labelled(stmt), () => null);
+      if (inner) items[i--] = inner;
       continue;
     }
     const rest = items.slice(i + 1);
-    if (isJump(stmt)) {
-      // a `break` of a `switch` split into this list goes on after the `switch`
-      const target = Node.isBreakStatement(stmt) ? jumpTarget(stmt) : null;
-      const end = target ? rest.findIndex((r) => isSwitchEnd(r) && r.switchEnd === target) : -1;
-      if (end >= 0) {
-        closeScopes(cx, rest.slice(0, end));
-        i += end + 1;
-        continue;
-      }
-      // `break` and `continue` go on outside the blocks they leave; `return` computes its value inside them
-      const isReturn = Node.isReturnStatement(stmt);
-      if (!isReturn) closeScopes(cx, rest);
-      // inside a `switch`, what follows may be the next clause (reached from its own case)
-      const r = level.jump(stmt, rest.some(isSwitchEnd) ? [] : statementsIn(rest));
-      if (isReturn) closeScopes(cx, rest);
-      return r;
+    // a `break` of a `switch` split into this list goes on after the `switch`
+    const target = Node.isBreakStatement(stmt) ? jumpTarget(stmt) : null;
+    const end = target ? rest.findIndex((r) => isSwitchEnd(r) && r.switchEnd === target) : -1;
+    if (end >= 0) {
+      closeScopes(cx, rest.slice(0, end));
+      i += end + 1;
+      continue;
     }
-    if (Node.isIfStatement(stmt) && (level.splits(stmt) || breaksToSplitSwitch(stmt, rest))) {
-      const inner = cx.env;
-      const ends = rest.filter(isScopeEnd);
-      const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) =>
-        level.arm(walk(cx, [...armItems(node), ...(endsWithJump(own) ? ends : rest)], level), node, stmt));
-      return join(cx, level, stmt, cond, then, otherwise, loc, inner, ends);
+    if (!endsList(stmt, rest, level)) {
+      // one statement: should it fail, its error is recorded and the next one is lowered (recover.ts)
+      lowerStatement(cx, stmt, () => (Node.isSwitchStatement(stmt) ? switchInPlace(cx, stmt) : statement(cx, stmt)));
+      continue;
     }
-    if (Node.isSwitchStatement(stmt)) {
-      if (!leavesNode(stmt)) {
-        switchInPlace(cx, stmt);
-        continue;
-      }
-      return switchSplit(cx, stmt, rest, level);
-    }
-    if (isLoopNode(stmt) && containsReturn(stmt)) {
-      const exits = loop(cx, stmt);
-      return level.afterReturningLoop(stmt, exits, statementsIn(rest), () => walk(cx, rest, level), () => closeScopes(cx, rest));
-    }
-    statement(cx, stmt);
+    // a statement that takes the rest of the list: should it fail, the rest is still
+    // lowered for its errors (unless an arm of it was), and the list is abandoned
+    let restLowered = false;
+    return attempt(cx, () => endList(cx, stmt, rest, level, () => (restLowered = true)), () => {
+      if (!restLowered && !isJump(stmt)) forErrors(cx, () => walk(cx, rest, level));
+      throw new Abandoned();
+    });
   }
   return level.end();
+}
+
+/** Whether a statement takes the rest of its list: a jump, an `if` or `switch` a path leaves early by, a loop with a `return` or `break outer` inside. */
+function endsList<T>(stmt: Statement, rest: readonly Item[], level: Level<T>): boolean {
+  if (isJump(stmt)) return true;
+  if (Node.isIfStatement(stmt)) return level.splits(stmt) || breaksToSplitSwitch(stmt, rest);
+  if (Node.isSwitchStatement(stmt)) return leavesNode(stmt);
+  return isLoopNode(stmt) && leavesNode(stmt);
+}
+
+/** Lowers what `walk` would, only for the errors it reports (its IR is thrown away). */
+function forErrors(cx: Lowerer, lower: () => unknown): void {
+  try {
+    attempt(cx, lower, () => undefined);
+  } catch {
+    // the list is abandoned already: a problem lowering the rest on the state a failure left is not the user's
+  }
+}
+
+/**
+ * A statement that takes the rest of its list (`endsList`): its result is the list's.
+ * `lowering` is told when the rest is lowered (into an arm), so a failure need not lower it again.
+ */
+function endList<T>(cx: Lowerer, stmt: Statement, rest: Item[], level: Level<T>, lowering: () => void): T {
+  if (isJump(stmt)) {
+    // `break` and `continue` go on outside the blocks they leave; `return` computes its value inside them
+    const isReturn = Node.isReturnStatement(stmt);
+    if (!isReturn) closeScopes(cx, rest);
+    // inside a `switch`, what follows may be the next clause (reached from its own case)
+    const r = level.jump(stmt, rest.some(isSwitchEnd) ? [] : statementsIn(rest));
+    if (isReturn) closeScopes(cx, rest);
+    return r;
+  }
+  if (Node.isIfStatement(stmt)) {
+    const inner = cx.env;
+    const ends = rest.filter(isScopeEnd);
+    // each arm is lowered even when the other fails, for its errors; the branch is then abandoned
+    let failed = false;
+    const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) => {
+      lowering();
+      return attempt(cx, () => level.arm(walk(cx, [...armItems(node), ...(endsWithJump(own) ? ends : rest)], level), node, stmt), () => {
+        failed = true;
+        return undefined as T;
+      });
+    });
+    if (failed) throw new Abandoned();
+    return join(cx, level, stmt, cond, then, otherwise, loc, inner, ends);
+  }
+  if (Node.isSwitchStatement(stmt)) return switchSplit(cx, stmt, rest, level);
+  const exits = loop(cx, stmt as LoopNode);
+  return level.afterReturningLoop(stmt as LoopNode, exits, statementsIn(rest), () => {
+    lowering();
+    return walk(cx, rest, level);
+  }, () => closeScopes(cx, rest));
 }
 
 /**
@@ -182,6 +222,8 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
       unreachable(stmt, rest);
       const e = stmt.getExpression();
       if (!e) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
+      const literal = cx.frame.scope === 0 ? null : recordLiteralOf(e);
+      if (literal) return returnRecord(cx, stmt, literal);
       const r = expr(cx, e, { name: null, version: 1, hint });
       // a helper that is inlined may return anything its caller can use (a boolean)
       if (cx.frame.scope === 0 && (r.type === "boolean" || r.type === "string")) throw errorAt(e, `the result must be a number, an array of numbers or a Tensor, not a ${r.type}`);
@@ -212,8 +254,22 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
   return level;
 }
 
+/**
+ * `return { value, grad: { x: dx } }` in an inlined helper whose caller names the record
+ * (`const r = f(...)`): the record of the values it names, for the caller to read by field.
+ */
+function returnRecord(cx: Lowerer, stmt: Node, literal: ObjectLiteralExpression): Result {
+  const name = cx.frame.fn.getName();
+  if (!cx.frame.returned) throw errorAt(literal, `\`${name}\` returns a record: name its result (\`const r = ${name}(...)\`) and read its fields (\`r.value\`)`);
+  cx.frame.returned.member = recordLiteral(cx, literal);
+  return { atom: constAtom(0), type: "data", loc: locOf(stmt) };
+}
+
 /** The branch two paths that each return make: its output is the function's result. */
 function returnBranch(cx: Lowerer, stmt: Node, cond: Atom, then: Arm<Typed>, otherwise: Arm<Typed>, loc: SourceLoc, hint: string): Result {
+  if (then.result.type === "data" || otherwise.result.type === "data") {
+    throw errorAt(stmt, `\`${cx.frame.fn.getName()}\` returns a record from inside an \`if\` or a loop: set variables there and return the record once, at the end of the function`);
+  }
   if (then.result.type !== otherwise.result.type) {
     throw errorAt(stmt, `the two paths return different types (${then.result.type} and ${otherwise.result.type})`);
   }

@@ -12,6 +12,7 @@ import { ruleOf, type ElementGrad } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
 import { mutates } from "../analyses/uses.ts";
 import { resolveAdjoints } from "./resolve.ts";
+import { gradsName } from "../emit/names.ts";
 
 export interface Contribution {
   readonly k: "contrib";
@@ -170,7 +171,7 @@ export class Reverser {
         };
         let shared: Ex | undefined;
         if (rule.shared) {
-          const sym = cx.fresh(`${s.callee ?? rule.hint}Grads`);
+          const sym = cx.fresh(gradsName(s.callee ?? rule.hint));
           out.push({ k: "shared", sym, expr: rule.shared(p), loc: s.loc });
           shared = ref(sym);
         }

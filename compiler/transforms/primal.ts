@@ -16,6 +16,7 @@ import { ruleOf, type Rule } from "../rules/rules.ts";
 import { liveness } from "./live.ts";
 import { folding } from "./folding.ts";
 import { inSequence, type Assign } from "./sequence.ts";
+import { checkpointsName } from "../emit/names.ts";
 
 /**
  * What a second mode writes beside the primal statements, inside the same blocks (forward
@@ -228,7 +229,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     const ck = plan.checkpoint;
     if (ck && saving) {
       // the state: the carried variables (but the index), kept at each segment's start
-      for (const c of s.carried) if (live.has(c.phi) && c.phi !== indexId) ck.state.set(c.phi, cx.fresh(`${cx.valueSym(c.phi).hint}Checkpoints`));
+      for (const c of s.carried) if (live.has(c.phi) && c.phi !== indexId) ck.state.set(c.phi, cx.fresh(checkpointsName(cx.valueSym(c.phi).hint)));
       // the forward sweep saves nothing per step; the recomputation of a segment saves its
       // tape (a second copy of the body, with the `if`s' hoisted variables declared again)
       const at = tapeDecls.length;

@@ -11,6 +11,7 @@ import type { CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import type { Branch, Loop, Raw, Reverser } from "./adjoints.ts";
+import { partName } from "../emit/names.ts";
 
 /**
  * Turns contributions into declarations and `+=`. What a branch adds to is declared
@@ -120,7 +121,7 @@ function addArray(cx: TransformContext, sym: Sym, expr: Ex, loc: SourceLoc): Cod
   const out: CodeStmt[] = [];
   let from = expr;
   if (!(expr.k === "ref" || (expr.k === "index" && expr.a.k === "ref"))) {
-    const part = cx.fresh(`${sym.hint}Part`);
+    const part = cx.fresh(partName(sym.hint));
     out.push({ k: "decl", mutable: false, sym: part, init: expr, role: "backward", origin: loc });
     from = ref(part);
   }

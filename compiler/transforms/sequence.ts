@@ -4,6 +4,7 @@
  */
 import { forEachSym, ref, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
+import { nextName } from "../emit/names.ts";
 
 export type Assign = Extract<CodeStmt, { k: "assign" }>;
 
@@ -31,7 +32,7 @@ export function inSequence(assigns: readonly Assign[], fresh: (hint: string) => 
       continue;
     }
     const first = pending[0]!;
-    const temp = fresh(`${first.sym.hint}_next`);
+    const temp = fresh(nextName(first.sym.hint));
     out.push({ k: "decl", mutable: false, sym: temp, init: first.expr, role: "forward", origin: first.origin });
     pending[0] = { ...first, expr: ref(temp), origin: undefined };
   }

@@ -150,14 +150,40 @@ export class ProgramIndex {
   /**
    * Whether a loop's `next` value is written straight into the variable (`h = Math.tanh(...)`)
    * rather than declared and copied at the end of the body: it is a version of the same
-   * variable (or tsgrad's counter), made at the top level of the body.
+   * variable (or tsgrad's counter), made at the top level of the body, and nothing reads
+   * the old value after it (`readAfter`).
    */
   private retargets(loop: LoopStmt, c: LoopStmt["carried"][number]): boolean {
     if (c.next.kind !== "value") return false;
     const next = c.next.id;
-    const topLevel = loop.body.some((s) => (s.kind === "op" ? s.out === next : s.kind === "if" && s.outs.some((o) => o.out === next)));
+    const at = loop.body.findIndex((s) => (s.kind === "op" ? s.out === next : s.kind === "if" && s.outs.some((o) => o.out === next)));
     const sameName = this.sameVariable(next, c.phi);
-    return topLevel && (sameName || c.phi === loop.counter);
+    return at >= 0 && (sameName || c.phi === loop.counter) && !this.readAfter(loop, at, c);
+  }
+
+  /**
+   * Whether the iteration reads the value a carried variable started with after the body's
+   * statement `at` defines its next value: then the step cannot overwrite the variable
+   * (`a[k++] = v` is not `k += 1; a[k] = v`). A read counts directly or through a
+   * temporary, which the emitted code may recompute or fold where it is read (`a[k] * w`
+   * written after `k` is stepped); the copies of the other carried variables at the end
+   * of the body read it too.
+   */
+  private readAfter(loop: LoopStmt, at: number, c: LoopStmt["carried"][number]): boolean {
+    const seen = new Set<number>();
+    const reads = (a: Atom): boolean => {
+      if (a.kind !== "value") return false;
+      if (a.id === c.phi) return true;
+      const def = this.defs.get(a.id);
+      if (seen.has(a.id) || this.isUser(a.id) || def === undefined || def.kind === "loop") return false;
+      seen.add(a.id);
+      return def.kind === "op" ? def.args.some(reads) : any([def]);
+    };
+    const any = (stmts: readonly Stmt[]): boolean => stmts.some((s) =>
+      s.kind === "op" ? s.args.some(reads)
+      : s.kind === "if" ? reads(s.cond) || s.outs.some((o) => reads(o.then) || reads(o.else)) || any(s.then) || any(s.else)
+      : reads(s.cond) || s.carried.some((x) => reads(x.init) || reads(x.next)) || any(s.test) || any(s.body));
+    return any(loop.body.slice(at + 1)) || loop.carried.some((x) => x !== c && reads(x.next));
   }
 
   /** Whether two values are versions of one user variable: the same name in the same function body. */

@@ -15,6 +15,7 @@ import type { Atom, LoopStmt, OpStmt, SourceLoc } from "../ir/ir.ts";
 import { atMost, costOf, ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
 import { backwardSegments, planCheckpoints, type Checkpoint } from "./checkpoint.ts";
+import { nextName, tapeName } from "../emit/names.ts";
 
 export interface Tape {
   readonly sym: Sym;
@@ -222,10 +223,10 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     if (!savePhi && !saveNext) continue;
     const name = cx.fn.values[c.phi]!.name ?? cx.fn.values[c.phi]!.hint;
     if (indexed && savePhi && saveNext) {
-      tapes.push({ sym: cx.fresh(`${name}s`), type: typeOf(c.phi), phi: c.phi, end: next });
+      tapes.push({ sym: cx.fresh(tapeName(name)), type: typeOf(c.phi), phi: c.phi, end: next });
     } else {
-      if (savePhi) tapes.push({ sym: cx.fresh(`${name}s`), type: typeOf(c.phi), phi: c.phi, end: null });
-      if (saveNext) tapes.push({ sym: cx.fresh(`${name}_next`), type: typeOf(next!), phi: null, end: next });
+      if (savePhi) tapes.push({ sym: cx.fresh(tapeName(name)), type: typeOf(c.phi), phi: c.phi, end: null });
+      if (saveNext) tapes.push({ sym: cx.fresh(nextName(name)), type: typeOf(next!), phi: null, end: next });
     }
     saved.delete(c.phi);
     if (saveNext) saved.delete(next!);
@@ -235,7 +236,7 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     const v = cx.fn.values[id]!;
     // a nested loop's iteration count (`steps`) is saved as `stepCounts`
     const def = cx.defs.get(id);
-    const name = def?.kind === "loop" && def.counter === id ? "stepCounts" : `${v.name ?? v.hint}s`;
+    const name = def?.kind === "loop" && def.counter === id ? "stepCounts" : tapeName(v.name ?? v.hint);
     tapes.push({ sym: cx.fresh(name), type: typeOf(id), phi: null, end: id });
   }
   let slot: Ex | undefined;

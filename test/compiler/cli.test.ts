@@ -67,6 +67,26 @@ describe("tsgrad CLI", () => {
     expect(readdirSync(dir).sort()).toEqual(["bad.ts", "good.ts"]);
   });
 
+  it("prints every error of a module in one run and exits 1; past 50, a last line says how many more", async () => {
+    const many = file("many.ts", "/** @differentiable */\nexport function f(x: number): number {\n  var a = x;\n  let s = x;\n  try { s = 1; } catch { s = 2; }\n  class C {}\n  s = s * null;\n  return s;\n}\n");
+    const r = await run(many);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n").filter((l) => l.includes(": error: "))).toEqual([
+      `${many}:3:3: error: \`var\` is not supported: use \`let\` or \`const\``,
+      `${many}:5:3: error: \`try\` is not supported here: a differentiable function cannot catch exceptions; check the inputs before calling it`,
+      `${many}:6:3: error: a class is not supported here: declare an object type outside the function (\`type Point = { x: number; y: number }\`) and pass records of it`,
+      `${many}:7:11: error: \`null\` is not supported here: use a number (\`NaN\`) or a flag parameter`,
+    ]);
+    expect(readdirSync(dir)).toEqual(["many.ts"]);
+    const lots = file("lots.ts", `/** @differentiable */\nexport function f(x: number): number {\n${"  x = x * Math.random();\n".repeat(60)}  return x;\n}\n`);
+    const capped = await run(lots);
+    expect(capped.code).toBe(1);
+    const lines = capped.stderr.split("\n").filter((l) => l.includes(": error: "));
+    expect(lines).toHaveLength(51);
+    expect(lines[49]).toMatch(/lots\.ts:52:11: error: `Math\.random\(\)`/);
+    expect(lines[50]).toBe(`${lots}: error: 10 more errors not shown; fix these and compile again`);
+  });
+
   it("reads the modules a relative import names, and shows an error inside one with that module's code frame", async () => {
     file("helpers.ts", "export function half(v: number): number {\n  return v / 2;\n}\n");
     const input = file("model.ts", `import { half } from "./helpers";\n\n/** @differentiable */\nexport function f(x: number): number {\n  return half(x) * x;\n}\n`);

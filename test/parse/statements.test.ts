@@ -93,10 +93,16 @@ describe("switch", () => {
     }
   });
 
+  it("takes `break outer` and `continue outer` from inner loops, two deep, to `for`, `while` and `do` loops around them", async () => {
+    // the flag of the loop labelled `outer` ends the loops in between and skips the rest of their iterations
+    await check("  let s = 0;\n  outer: for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n      if (j > i) continue outer;\n      s += x * j;\n    }\n    s = s * x;\n  }\n  return s;", "x: number", [[0.7], [-1.2]]);
+    await check("  let s = x;\n  let i = 0;\n  outer: while (i < 4) {\n    i++;\n    for (let j = 0; j < 2; j++) {\n      let k = 0;\n      while (k < 3) {\n        k++;\n        if (s > 3) break outer;\n        if (s < -3) continue outer;\n        s = s * 1.5 + w;\n      }\n      s -= w;\n    }\n    s += 0.1;\n  }\n  return s;", "x: number, w: number", [[0.5, 0.3], [-0.4, -0.9], [1.1, 0.2]]);
+    await check("  let s = x;\n  let n = 0;\n  outer: do {\n    n++;\n    for (let j = 0; j < 3; j++) {\n      s = s * w;\n      if (s > 2) break outer;\n    }\n    s += 1;\n  } while (n < 3);\n  return s;", "x: number, w: number", [[0.5, 1.3], [0.9, 0.7], [1.8, 1.1]]);
+  });
+
   it("keeps what stays out a located error", async () => {
     expect(await errorOf("  switch (xs) {\n    case xs:\n      return 1;\n  }\n  return 0;", "xs: number[]")).toMatch(/^3:11: a `switch` compares a number or a string, not an array/);
-    expect(await errorOf("  let s = 0;\n  outer: for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n      if (j > i) continue outer;\n      s += x;\n    }\n  }\n  return s;"))
-      .toMatch(/^6:18: `continue outer` leaves the loop around this one, which is not supported yet: set a flag here, `break`, and test the flag in the loop labelled `outer`/);
+    expect(await errorOf("  for (let i = 0; i < 3; i++) {\n    for (let j = 0; j < 3; j++) {\n      if (j > i) continue nowhere;\n    }\n  }\n  return x;")).toMatch(/^5:18: `continue nowhere` names no loop around it/);
     expect(await errorOf("  block: {\n    x = 1;\n  }\n  return x;")).toMatch(/^3:3: a label is supported on a loop only/);
     expect(await errorOf(`  const k = "a";\n  return x;`)).toMatch(/^3:13: a string is a constant here/);
     expect(await errorOf(`  return x * "a";`)).toMatch(/needs number operands, got a string/);

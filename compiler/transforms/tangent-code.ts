@@ -1,0 +1,242 @@
+/**
+ * Forward-mode differentiation of the code IR itself (what `f_grad` is made of), for
+ * `f_hvp` (./hvp.ts): which variables of the code carry a tangent (an activity pass over
+ * the code), and the tangent of each expression tree, from the rule table's `jvp` entries
+ * wherever an operator or a call has one. An element read `a[i]` has the tangent
+ * `a_dot[i]`, a stack's `pop()` pops the tangent stack, a fresh array is a zero tangent.
+ */
+import {
+  add, cond, div, index, list, mul, neg, newOf, num, pow, prop, sub,
+  forEachNode, forEachSym, sameEx, type Ex, type Sym,
+} from "../ir/expr.ts";
+import type { CodeStmt } from "../ir/code.ts";
+import { RULES } from "../rules/rules.ts";
+
+/** A failure to differentiate the gradient code a second time, which hvp.ts reports at the function. */
+export class SecondOrderError extends Error {
+  constructor(what: string, readonly why = "") {
+    super(what);
+  }
+}
+
+const LOGIC = new Set(["<", "<=", ">", ">=", "===", "!==", "&&", "||"]);
+/** Methods whose result (or effect) on an array's tangent is the same method on the tangent array. */
+const SAME_ON_TANGENT = new Set(["pop", "slice", "fill", "push", "shift", "reverse"]);
+/** Methods that change their receiver: a statement of its own, never part of a larger expression. */
+const EFFECTS = new Set(["pop", "push", "shift", "fill", "reverse"]);
+
+/** Rebuilds an expression through the folding builders (after a symbol was replaced by a number: `invden * 1` is `invden`). */
+export function refold(e: Ex): Ex {
+  switch (e.k) {
+    case "bin": {
+      const [a, b] = [refold(e.a), refold(e.b)];
+      switch (e.op) {
+        case "+": return add(a, b);
+        case "-": return sub(a, b);
+        case "*": return mul(a, b);
+        case "/": return div(a, b);
+        case "**": return pow(a, b);
+        default: return { ...e, a, b };
+      }
+    }
+    case "neg": return neg(refold(e.a));
+    case "not": case "prop": case "nonnull": return { ...e, a: refold(e.a) };
+    case "index": return { ...e, a: refold(e.a), i: refold(e.i) };
+    case "new": return { ...e, args: e.args.map(refold) };
+    case "list": return { ...e, items: e.items.map(refold) };
+    case "method": return { ...e, a: refold(e.a), args: e.args.map(refold) };
+    case "call": return { ...e, args: e.args.map(refold) };
+    case "cond": return cond(refold(e.c), refold(e.a), refold(e.b));
+    default: return e;
+  }
+}
+
+export class CodeTangents {
+  /** Variables of the code that carry a tangent: they depend on the direction `v`. */
+  readonly active = new Set<Sym>();
+  /** Variables holding arrays (their zero tangent is an array). */
+  readonly arrays = new Set<Sym>();
+  private readonly dots = new Map<Sym, Sym>();
+  private nextId: number;
+
+  constructor(seeds: readonly Sym[], arrays: readonly Sym[], body: readonly CodeStmt[], firstId: number) {
+    this.nextId = firstId;
+    for (const s of seeds) this.active.add(s);
+    for (const s of arrays) this.arrays.add(s);
+    this.findArrays(body);
+    // flow-insensitive: a variable any statement writes a value depending on `v` into has a tangent throughout
+    for (let changed = true; changed;) {
+      changed = false;
+      const mark = (s: Sym) => { if (!this.active.has(s)) { this.active.add(s); changed = true; } };
+      const visit = (stmts: readonly CodeStmt[]) => {
+        for (const s of stmts) {
+          if (s.k === "decl" && s.init && this.isActive(s.init)) mark(s.sym);
+          else if (s.k === "assign" && this.isActive(s.expr)) mark(s.sym);
+          else if (s.k === "expr" && s.expr.k === "method" && s.expr.a.k === "ref" && s.expr.args.some((a) => this.isActive(a))) mark(s.expr.a.sym);
+          else if (s.k === "loop") visit(s.body);
+          else if (s.k === "if") { visit(s.then); visit(s.else); }
+        }
+      };
+      visit(body);
+    }
+  }
+
+  /** The tangent variable of `sym`: `dx_dot` for the adjoint `dx`, `pow_dot` for `pow`. */
+  dot(sym: Sym): Sym {
+    let d = this.dots.get(sym);
+    if (!d) {
+      d = { id: this.nextId++, hint: `${sym.hint}_dot`, user: false, tangentOf: sym };
+      this.dots.set(sym, d);
+    }
+    return d;
+  }
+
+  fresh(hint: string): Sym {
+    return { id: this.nextId++, hint, user: false };
+  }
+
+  private findArrays(body: readonly CodeStmt[]): void {
+    const visit = (stmts: readonly CodeStmt[]) => {
+      for (const s of stmts) {
+        if (s.k === "decl" && ((s.type && /\[\]|Array/.test(s.type)) || (s.init && isNewArray(s.init)))) this.arrays.add(s.sym);
+        else if (s.k === "assign" && s.index) this.arrays.add(s.sym);
+        else if (s.k === "expr" && s.expr.k === "method" && s.expr.a.k === "ref" && s.expr.name === "push") this.arrays.add(s.expr.a.sym);
+        else if (s.k === "loop") visit(s.body);
+        else if (s.k === "if") { visit(s.then); visit(s.else); }
+      }
+    };
+    visit(body);
+  }
+
+  /** Whether `e` depends on the direction (its tangent may be nonzero). */
+  isActive(e: Ex): boolean {
+    switch (e.k) {
+      case "ref": return this.active.has(e.sym);
+      case "bin": return !LOGIC.has(e.op) && (this.isActive(e.a) || this.isActive(e.b));
+      case "neg": case "nonnull": return this.isActive(e.a);
+      case "prop": return e.name !== "length" && this.isActive(e.a);
+      case "index": return this.isActive(e.a);
+      case "cond": return this.isActive(e.a) || this.isActive(e.b);
+      case "list": return e.items.some((x) => this.isActive(x));
+      case "new": return e.args.some((x) => this.isActive(x));
+      case "method": return this.isActive(e.a) || e.args.some((x) => this.isActive(x));
+      case "call": return RULES[e.fn]?.kind !== "zero" && RULES[e.fn]?.kind !== "logic" && e.args.some((x) => this.isActive(x));
+      default: return false;
+    }
+  }
+
+  /**
+   * The tangent of `e` (null: zero). `out`, when given, is how the tangent reads the value
+   * of `e` itself (the variable it is stored in); otherwise `e` is recomputed where a rule needs it.
+   */
+  of(e: Ex, out?: Ex): Ex | null {
+    if (!this.isActive(e)) return null;
+    switch (e.k) {
+      case "ref": return { k: "ref", sym: this.dot(e.sym) };
+      case "neg": { const d = this.of(e.a); return d && neg(d); }
+      case "nonnull": { const d = this.of(e.a); return d && { k: "nonnull", a: d }; }
+      case "prop": { const d = this.of(e.a); return d && prop(d, e.name); }
+      case "index": { const d = this.of(e.a); return d && { ...index(d, e.i), ...(e.optional ? { optional: true } : {}) }; }
+      case "cond": return cond(e.c, this.of(e.a) ?? this.zeroLike(e.a), this.of(e.b) ?? this.zeroLike(e.b));
+      case "list": return list(...e.items.map((x) => this.of(x) ?? num(0)));
+      case "new": return newOf(e.ctor, ...e.args.map((x) => this.of(x) ?? x));
+      case "method": {
+        if (!SAME_ON_TANGENT.has(e.name) || !this.isActive(e.a)) throw new SecondOrderError(`the method \`${e.name}\``);
+        if (e.args.some((x) => EFFECTS.has(e.name) && e.name !== "push" && this.isActive(x))) throw new SecondOrderError(`\`${e.name}\` of a differentiated value`);
+        const d = this.of(e.a)!;
+        return { k: "method", a: d, name: e.name, args: e.name === "push" ? e.args.map((x) => this.of(x) ?? this.zeroLike(x)) : e.args };
+      }
+      case "bin": case "call": {
+        const key = e.k === "bin" ? e.op : e.fn;
+        const args = e.k === "bin" ? [e.a, e.b] : e.args;
+        const rule = RULES[key];
+        if (!rule?.jvp || key.startsWith("tensor.")) throw new SecondOrderError(e.k === "bin" ? `the operator \`${key}\`` : `a call of \`${key}\``, e.k === "call" ? "a custom `@gradient` or a package function, whose second derivative tsgrad does not know" : "");
+        for (const a of args) if (hasEffect(a)) throw new SecondOrderError(`a \`pop()\` inside \`${key}\``);
+        const dots = args.map((a) => this.of(a));
+        return rule.jvp({ args, out: out ?? e, dots, types: args.map(() => "number") }, key);
+      }
+      default: return null;
+    }
+  }
+
+  /** A new array that is not a copy of another (`new Float64Array(n)`, not `new Float64Array(a)`). */
+  private isFresh(e: Ex): boolean {
+    const inner = e.k === "method" ? e.a : e;
+    const arg = inner.k === "new" ? inner.args[0] : undefined;
+    return isNewArray(e) && !(arg && arg.k === "ref" && this.arrays.has(arg.sym));
+  }
+
+  /**
+   * For `h = Math.tanh(w * h + ...)`, whose tangent reads the old `h` and the new: the
+   * tangents of the call's inputs into variables before the statement (`sum_dot = w_dot * h + ...`),
+   * and the tangent after it, reading the result (`(1 - h ** 2) * sum_dot`); null where the
+   * tangent also reads an input that the statement overwrites.
+   */
+  split(e: Ex, sym: Sym): { temps: [Sym, Ex][]; tangent: Ex } | null {
+    if (e.k !== "bin" && e.k !== "call") return null;
+    const key = e.k === "bin" ? e.op : e.fn;
+    const args = e.k === "bin" ? [e.a, e.b] : e.args;
+    const temps: [Sym, Ex][] = [];
+    const dots = args.map((a): Ex | null => {
+      const d = this.of(a);
+      if (d === null || d.k === "ref") return d;
+      const inner = a.k === "bin" ? a.op : a.k === "call" ? a.fn : "";
+      const temp = this.fresh(`${RULES[inner]?.hint ?? "arg"}_dot`);
+      temps.push([temp, d]);
+      return { k: "ref", sym: temp };
+    });
+    const tangent = RULES[key]!.jvp!({ args, out: { k: "ref", sym }, dots, types: args.map(() => "number") }, key);
+    if (tangent === null) return null;
+    let stale = false;
+    const fresh = new Set(temps.map(([s]) => s));
+    // the result is read as `sym` on purpose; any other read of `sym` is of its old value
+    const check = (x: Ex): void => {
+      if (x.k === "ref" && fresh.has(x.sym)) return;
+      for (const a of args) if (reads(a, sym) && containsEx(x, a)) stale = true;
+    };
+    check(tangent);
+    return stale ? null : { temps, tangent };
+  }
+
+  /** A zero tangent shaped like `e`: 0, or for an array a fresh array of zeros as long as it. */
+  zeroLike(e: Ex, sym?: Sym): Ex {
+    const array = sym ? this.arrays.has(sym) : isNewArray(e) || (e.k === "ref" && this.arrays.has(e.sym));
+    if (!array) return num(0);
+    if (this.isFresh(e)) return e.k === "list" ? list(...e.items.map(() => num(0))) : e;
+    return newOf("Float64Array", prop(e, "length"));
+  }
+}
+
+/** `new Float64Array(n)`, `new Array<number>(n).fill(0)`, `[]`: a new array (of zeros, or filled by the writes that follow). */
+function isNewArray(e: Ex): boolean {
+  if (e.k === "list") return e.items.every((x) => x.k === "num");
+  if (e.k === "new") return /Array/.test(e.ctor) && e.args.length <= 1;
+  return e.k === "method" && e.name === "fill" && e.a.k === "new" && isNewArray(e.a);
+}
+
+export function hasEffect(e: Ex): boolean {
+  switch (e.k) {
+    // filling a new array changes nothing else
+    case "method": return (EFFECTS.has(e.name) && e.a.k !== "new") || hasEffect(e.a) || e.args.some(hasEffect);
+    case "bin": return hasEffect(e.a) || hasEffect(e.b);
+    case "neg": case "nonnull": case "not": case "prop": return hasEffect(e.a);
+    case "index": return hasEffect(e.a) || hasEffect(e.i);
+    case "call": return e.args.some(hasEffect);
+    case "cond": return hasEffect(e.c) || hasEffect(e.a) || hasEffect(e.b);
+    default: return false;
+  }
+}
+
+/** Whether `e` has the subtree `sub` (symbols by identity). */
+function containsEx(e: Ex, sub: Ex): boolean {
+  let found = false;
+  forEachNode(e, (x) => { if (x === sub || sameEx(x, sub)) found = true; });
+  return found;
+}
+
+/** Whether `e` reads `sym`. */
+export function reads(e: Ex, sym: Sym): boolean {
+  let found = false;
+  forEachSym(e, (s) => { if (s === sym) found = true; });
+  return found;
+}
