@@ -501,7 +501,29 @@ export function softSignBackward(v: number, out: number, dout: number): number {
 `;
 /** A call of a function with a hand-written backward: it has no tangent rule, so no f_jvp. */
 const CUSTOM_CALL = /\b(cubed|softSign)\(/;
-const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.flatMap((p) => [p.text, recordTwin(p)?.text ?? ""])].join("\n");
+const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.flatMap((p) => [p.text, recordTwin(p)?.text ?? "", rowsTwin(p)?.text ?? ""])].join("\n");
+
+/**
+ * The program with its array `xs` as the one row of a nested array (`rows: number[][]`,
+ * `const xs = rows[0];`, then the same body): its gradient's `grad.rows` must be one row, the
+ * program's gradient of `xs`, and the rest of its gradient the same. Only for programs that
+ * read `xs` by element, length, `for...of` or `.map`/`.reduce`/`.forEach` (a row is a place
+ * in the nested array, not an array value to pass on, copy, spread or write into).
+ */
+function rowsTwin(p: Program): { name: string; text: string } | null {
+  if (p.into || !p.wrt.includes("xs")) return null;
+  const body = [...p.body.map(renderStmt), `return ${render(p.ret)};`].join("\n");
+  // every use of xs: an element read (not written), its length, a for...of, a method with a callback
+  const uses = body.match(/(\bof )?\bxs\b(\[[^\]]*\]\s*(?:[-+*]?=(?!=))?|\.\w+\(?)?/g) ?? [];
+  const readOnly = uses.every((u) => u.startsWith("of ") || /^xs(\[[^\]]*\]$|\.length$|\.(map|reduce|forEach)\($)/.test(u.trimEnd()));
+  if (!readOnly) return null;
+  const name = `${p.name}_rows`;
+  const wrt = p.wrtTag ? `@wrt ${p.wrt.map((n) => (n === "xs" ? "rows" : n)).join(" ")}` : null;
+  const doc = wrt ? `/**\n * @differentiable\n * ${wrt}\n */` : "/** @differentiable */";
+  const params = p.params.map((q) => (q.name === "xs" ? "rows: number[][]" : `${q.name}: ${q.type}`)).join(", ");
+  const lines = [`const xs = rows[0];`, ...body.split("\n")].map((l) => `  ${l}`).join("\n");
+  return { name, text: `${doc}\nexport function ${name}(${params}): number {\n${lines}\n}\n` };
+}
 
 /**
  * The program with its differentiated numbers in one record parameter, destructured first
@@ -1020,7 +1042,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, hvp: 0, checkpointed: 0, records: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, hvp: 0, checkpointed: 0, records: 0, rows: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -1057,6 +1079,7 @@ describe("random programs", () => {
             const ownCode = (text: string) => text.slice(text.indexOf(`function ${program.name}_grad(`)).split("\n}\n")[0]!;
             if (ownCode(checkpointed.output).includes("segmentLength")) stats.checkpointed++;
             if (recordTwin(program)) stats.records++;
+            if (rowsTwin(program)) stats.rows++;
             for (const args of points) {
               stats.points++;
               const where = `${program.name}(${JSON.stringify(args).slice(1, -1)})`;
@@ -1123,6 +1146,17 @@ describe("random programs", () => {
                   expect(same(got, g[k]), `record twin: d${k} = ${got}, not ${g[k]} ${context()}\n${twin.text}`).toBe(true);
                 }
               }
+              const rows = rowsTwin(program);
+              if (rows) {
+                const r = grad[`${rows.name}_grad`]!(...args.map((a, i) => (program.params[i]!.name === "xs" ? [a] : a)));
+                expect(r.value === value, `rows twin: value ${r.value}, not ${value} ${context()}\n${rows.text}`).toBe(true);
+                for (const k of program.wrt) {
+                  const [got, want] = k === "xs" ? [r.grad.rows.length === 1 ? r.grad.rows[0] : null, g.xs] : [r.grad[k], g[k]];
+                  const [xs, ys] = [got, want].map((v) => (typeof v === "number" ? [v] : Array.from((v ?? []) as ArrayLike<number>)));
+                  const same = got !== null && xs.length === ys.length && xs.every((x, i) => Math.abs(x - ys[i]!) <= 1e-12 * (1 + Math.abs(x)));
+                  expect(same, `rows twin: d${k} = ${got}, not ${want} ${context()}\n${rows.text}`).toBe(true);
+                }
+              }
               expect(Object.keys(g), `gradient keys ${context()}`).toEqual(program.wrt);
             }
           }
@@ -1133,7 +1167,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, second order ${stats.hvp}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, second order ${stats.hvp}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}, a rows twin ${percent(stats.rows)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1148,6 +1182,7 @@ describe("random programs", () => {
     expect(stats.hvp, `${stats.hvp} of ${stats.checked} checked points at second order`).toBeGreaterThan(0.3 * stats.checked);
     expect(stats.checkpointed, `${stats.checkpointed} of ${stats.programs} programs have a checkpointed loop`).toBeGreaterThan(0.02 * stats.programs);
     expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.15 * stats.programs);
+    expect(stats.rows, `${stats.rows} of ${stats.programs} programs have a rows twin (number[][])`).toBeGreaterThan(0.05 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {

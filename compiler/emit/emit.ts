@@ -191,7 +191,9 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         }
         case "assign": {
           // `dx[i]! += v` reads the element, which noUncheckedIndexedAccess types `number | undefined`
-          const target = s.index ? `${name(s.sym)}[${ex(s.index)}]${s.op === "=" ? "" : "!"}` : name(s.sym);
+          // (a `list` index is a nested array's element, `dW[i]![j] += v`: the row is read too)
+          const at = !s.index ? [] : s.index.k === "list" ? s.index.items : [s.index];
+          const target = `${name(s.sym)}${at.map((i, k) => `[${ex(i)}]${k < at.length - 1 || s.op !== "=" ? "!" : ""}`).join("")}`;
           // `s = s + x` reads as the user wrote it, `s += x`; `*=` and `/=` only where the user did
           const written = (op: string) => op === "+" || op === "-" || new RegExp(`^[\\w$]+ \\${op}= `).test(s.origin?.text ?? "");
           const compound = s.op === "=" && !s.index && s.expr.k === "bin" && ["+", "-", "*", "/"].includes(s.expr.op) && written(s.expr.op) &&

@@ -303,9 +303,11 @@ function vjp(rule: Rule, e: Entry, dout: Grad, instances: readonly Instance[], e
     if (part === null) return through;
     if (isElementGrad(part)) {
       const base = through ?? (zeroLike(val) as number[]);
-      const at = run(part.at, scope) as number;
       const g = run(part.grad, scope) as number;
-      base[at] = part.set ? g : base[at]! + g;
+      // a nested array's element: `at` is `[i, j]`
+      const at = run(part.at, scope) as number | [number, number];
+      const [row, k] = Array.isArray(at) ? [(base as unknown as number[][])[at[0]]!, at[1]] : [base, at];
+      row[k] = part.set ? g : row[k]! + g;
       return base;
     }
     return asGrad(run(part, scope));

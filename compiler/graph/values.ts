@@ -1,20 +1,24 @@
 /**
  * The values a graph carries on its wires, and the arithmetic on gradients the evaluator
  * needs: a gradient is a number, an array of numbers (for a `number[]` or `Float64Array`
- * value) or a Tensor, shaped like its value.
+ * value), rows of numbers (for a `number[][]`) or a Tensor, shaped like its value.
  */
 import { isTensor, type Tensor } from "../../runtime/tensor.ts";
 
-export type Grad = number | number[] | Tensor;
+export type Grad = number | number[] | number[][] | Tensor;
 
 export const isNumberArray = (v: unknown): v is ArrayLike<number> =>
   (Array.isArray(v) && v.every((x) => typeof x === "number")) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+
+/** Rows of numbers (a `number[][]` value), with at least one row. */
+export const isRows = (v: unknown): v is readonly ArrayLike<number>[] => Array.isArray(v) && v.length > 0 && v.every(isNumberArray);
 
 /** A zero gradient shaped like `v`, or undefined for a value that carries none (a boolean). */
 export function zeroLike(v: unknown): Grad | undefined {
   if (typeof v === "number") return 0;
   if (isTensor(v)) return { shape: [...v.shape], data: new Float64Array(v.data.length) };
   if (isNumberArray(v)) return new Array<number>(v.length).fill(0);
+  if (isRows(v)) return v.map((row) => new Array<number>(row.length).fill(0));
   return undefined;
 }
 
@@ -22,7 +26,8 @@ export function zeroLike(v: unknown): Grad | undefined {
 export function copyGrad(g: Grad): Grad {
   if (typeof g === "number") return g;
   if (isTensor(g)) return { shape: [...g.shape], data: Float64Array.from(g.data) };
-  return Array.from(g);
+  if (isRows(g)) return g.map((row) => Array.from(row));
+  return Array.from(g as number[]);
 }
 
 /** `a + b` for two gradients of one value (a fresh result). */
@@ -33,6 +38,7 @@ export function addGrad(a: Grad, b: Grad): Grad {
     return { shape: [...a.shape], data: a.data.map((x, i) => x + b.data[i]!) };
   }
   if (isNumberArray(a) && isNumberArray(b)) return Array.from(a, (x, i) => x + (b[i] ?? 0));
+  if (isRows(a) && isRows(b)) return a.map((row, i) => Array.from(row, (x, j) => x + (b[i]?.[j] ?? 0)));
   throw new Error("two gradients of one value have different kinds");
 }
 
@@ -41,6 +47,7 @@ export function asGrad(v: unknown): Grad | undefined {
   if (typeof v === "number") return v;
   if (isTensor(v)) return v;
   if (isNumberArray(v)) return Array.from(v);
+  if (isRows(v)) return v.map((row) => Array.from(row));
   return undefined;
 }
 
@@ -49,5 +56,6 @@ export function numbersOf(v: unknown): number[] {
   if (typeof v === "number") return [v];
   if (isTensor(v)) return Array.from(v.data);
   if (isNumberArray(v)) return Array.from(v);
+  if (isRows(v)) return v.flatMap((row) => Array.from(row));
   return [];
 }

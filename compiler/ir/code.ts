@@ -23,7 +23,7 @@ export type CodeStmt =
       readonly k: "assign";
       readonly op: "=" | "+=" | "-=";
       readonly sym: Sym;
-      /** An element write: `sym[index] op expr`. */
+      /** An element write: `sym[index] op expr`; a `list` index `[i, j]` writes `sym[i][j]` (a nested array's gradient). */
       readonly index?: Ex;
       readonly expr: Ex;
       readonly role: Role;

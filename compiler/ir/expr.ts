@@ -50,7 +50,9 @@ export type Ex =
   | { readonly k: "list"; readonly items: readonly Ex[] }
   /** `a!`: a stack's `pop()` in a loop that pushed as often. */
   | { readonly k: "nonnull"; readonly a: Ex }
-  | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex };
+  | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex }
+  /** `(row) => body`: a callback, as in a nested array's zero gradient `W.map((row) => new Float64Array(row.length))`. */
+  | { readonly k: "arrow"; readonly params: readonly Sym[]; readonly body: Ex };
 
 /** The literal's value, or undefined when the expression is not a number literal. */
 const literal = (e: Ex): number | undefined => (e.k === "num" ? e.value : undefined);
@@ -71,6 +73,7 @@ export const newOf = (ctor: string, ...args: Ex[]): Ex => ({ k: "new", ctor, arg
 export const method = (a: Ex, name: string, ...args: Ex[]): Ex => ({ k: "method", a, name, args });
 export const nonnull = (a: Ex): Ex => ({ k: "nonnull", a });
 export const list = (...items: Ex[]): Ex => ({ k: "list", items });
+export const arrow = (params: readonly Sym[], body: Ex): Ex => ({ k: "arrow", params, body });
 
 export function add(a: Ex, b: Ex): Ex {
   if (isNum(a) && isNum(b)) return num(literal(a)! + literal(b)!);
@@ -145,6 +148,7 @@ export function forEachNode(e: Ex, f: (x: Ex) => void): void {
     case "method": forEachNode(e.a, f); for (const x of e.args) forEachNode(x, f); return;
     case "call": for (const x of e.args) forEachNode(x, f); return;
     case "cond": forEachNode(e.c, f); forEachNode(e.a, f); forEachNode(e.b, f); return;
+    case "arrow": forEachNode(e.body, f); return;
     default: return;
   }
 }
@@ -163,6 +167,7 @@ export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
     case "method": return { ...e, a: substitute(e.a, f), args: e.args.map((x) => substitute(x, f)) };
     case "call": return { ...e, args: e.args.map((x) => substitute(x, f)) };
     case "cond": return cond(substitute(e.c, f), substitute(e.a, f), substitute(e.b, f));
+    case "arrow": return { ...e, body: substitute(e.body, f) };
     default: return e;
   }
 }
@@ -185,6 +190,7 @@ export function sameEx(a: Ex, b: Ex): boolean {
     case "method": return b.k === "method" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a) && all(a.args, b.args);
     case "list": return b.k === "list" && all(a.items, b.items);
     case "cond": return b.k === "cond" && sameEx(a.c, b.c) && sameEx(a.a, b.a) && sameEx(a.b, b.b);
+    case "arrow": return b.k === "arrow" && a.params.length === b.params.length && a.params.every((x, i) => x === b.params[i]) && sameEx(a.body, b.body);
   }
 }
 
@@ -201,6 +207,7 @@ export function replaceEx(e: Ex, from: Ex, to: Ex): Ex {
     case "method": return { ...e, a: r(e.a), args: e.args.map(r) };
     case "call": return { ...e, args: e.args.map(r) };
     case "cond": return { ...e, c: r(e.c), a: r(e.a), b: r(e.b) };
+    case "arrow": return { ...e, body: r(e.body) };
     default: return e;
   }
 }
@@ -219,6 +226,7 @@ function precedenceOf(e: Ex): number {
     case "bin": return PRECEDENCE[e.op];
     case "neg": case "not": return UNARY;
     case "cond": return 3;
+    case "arrow": return 2;
     case "num": return e.value < 0 || Object.is(e.value, -0) ? UNARY : PRIMARY;
     default: return PRIMARY;
   }
@@ -266,6 +274,7 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
       case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
       case "method": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}(${e.args.map(p).join(", ")})`;
       case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;
+      case "arrow": return `(${e.params.map(name).join(", ")}) => ${wrap(e.body, 3)}`;
       case "bin": {
         const prec = PRECEDENCE[e.op];
         if (e.op === "**") {

@@ -23,6 +23,12 @@ export interface SourceLoc {
  */
 export type ValueType = "number" | "boolean" | "tensor" | "array" | "string" | "data";
 
+/**
+ * An `array` written as rows of numbers (`number[][]`, `Float64Array[]`): read as `W[i][j]`,
+ * its gradient and its tangent are arrays of rows of the same shape.
+ */
+export const isNestedArray = (typeText: string | undefined): boolean => /^(number\[\]|Float64Array)\[\]$/.test(typeText ?? "");
+
 export interface Value {
   readonly id: number;
   /** The user's variable name, or null for a temporary the compiler introduced. */

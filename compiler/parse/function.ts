@@ -10,7 +10,7 @@ import { errorAt, locOf } from "./locate.ts";
 import type { Modules } from "./modules.ts";
 import { Lowerer } from "./lowerer.ts";
 import { checkDeclaration, customCall, signature } from "./signatures.ts";
-import { gradientTag } from "./syntax.ts";
+import { DIFFERENTIABLE_ARRAY, gradientTag } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
 import { Abandoned, CompileErrors, recordedErrors, report } from "./recover.ts";
 import { CompileError } from "../diagnostics.ts";
@@ -104,6 +104,8 @@ function intoTag(fn: FunctionDeclaration, params: readonly Param[]): boolean {
   if (!params.some((p) => p.wrt && p.type === "array")) {
     throw errorAt(tag, `@into writes the gradients of array parameters into arrays the caller passes, but \`${fn.getName()}\` differentiates no \`number[]\` or \`Float64Array\` parameter`);
   }
+  const nested = params.find((p) => p.wrt && p.type === "array" && !DIFFERENTIABLE_ARRAY.test(p.typeText));
+  if (nested) throw errorAt(tag, `@into does not take nested arrays yet (\`${nested.name}: ${nested.typeText}\`): store its numbers flat (\`Float64Array\`, read as \`W[i * cols + j]\`) to write its gradient into a buffer, or leave out @into`);
   const leaf = params.find((p) => p.leafOf);
   if (leaf) throw errorAt(tag, `@into does not take record or tuple parameters yet (\`${leaf.leafOf!.input}\`): pass their arrays as parameters of their own`);
   if ((tag.getCommentText() ?? "").trim() !== "") throw errorAt(tag, "@into takes no names: it applies to every differentiated array parameter");
@@ -118,7 +120,7 @@ function lowerParams(cx: Lowerer): { params: Param[]; grouped: Input[] | null } 
   for (const { name, type, typeText, differentiable, shape, init } of signature(cx, cx.fn)) {
     const isWrt = wrt ? wrt.names.has(name) : differentiable;
     if (isWrt && !differentiable && shape.k === "list") {
-      throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: an array of arrays or records is constant data here, not differentiated yet; store numbers to differentiate flat (\`number[]\`, read as \`W[i * cols + j]\`), as a Tensor, or as a record of arrays`);
+      throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: an array of records is constant data here, not differentiated; differentiate a record of arrays (\`{ x: number[]; y: number[] }\`), or rows of numbers (\`number[][]\`)`);
     }
     if (isWrt && !differentiable) throw errorAt(wrt!.tag, `@wrt names \`${name}\`, a \`${typeText}\`: only \`number\`, \`number[]\`, \`Float64Array\` and \`Tensor\` parameters can be differentiated (and records and tuples of them)`);
     inputs.push({ name, typeText, ...(init ? { init: init.getText() } : {}) });

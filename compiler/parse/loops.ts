@@ -5,14 +5,14 @@
  * level defined here: `break`, `continue` and `return` become variables the condition reads.
  */
 import { Node, SyntaxKind, type Expression, type ForOfStatement, type PropertyAccessExpression, type ReturnStatement, type Statement } from "ts-morph";
-import { constAtom, valueAtom, type Atom, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
+import { constAtom, valueAtom, type Atom, type Stmt, type ValueType } from "../ir/ir.ts";
 import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
 import { merge } from "./branches.ts";
 import { assign, condition, expr } from "./expressions.ts";
 import type { Binding, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
-import { elementOfData } from "./records.ts";
+import { dataArray, elementOfData, lengthOfData } from "./records.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
   ASSIGNMENT_OPS, asserted, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
@@ -105,13 +105,17 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   cx.block = testBlock;
   const where = test ?? stmt;
   const parts: { atom: Atom; type: ValueType }[] = [];
+  let overLength: Atom | null = null;
   if (returns) parts.push(cx.op("!", [cx.env.get(frame.returnVars!.returned)!], where));
   if (done !== null) parts.push(cx.op("!", [cx.env.get(done)!], where));
   for (const f of escapes) parts.push(f.set ? cx.op("!", [cx.env.get(f.name)!], where) : cx.env.get(f.name)!);
   if (again !== null) {
     parts.push(cx.env.get(again)!);
   } else if (over) {
-    const length = cx.op("length", [expr(cx, over.array)], where);
+    // a row of a nested array (`for (const w of row)`): its length is read from the data
+    const place = dataArray(cx, over.array);
+    const length = place ? lengthOfData(cx, place, where) : cx.op("length", [expr(cx, over.array)], where);
+    overLength = length.atom;
     parts.push(cx.op("<", [cx.env.get(over.index)!, length], where));
   } else if (kind !== "do" && !endless && !effects) {
     parts.push(condition(cx, test!));
@@ -173,7 +177,6 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
     init: c.init,
     next: c.name === null ? counterNext.atom : bodyEnv.get(c.name)!.atom,
   }));
-  const lengthOp = () => testBlock.find((t): t is OpStmt => t.kind === "op" && t.op === "length")!.out;
   cx.block.push({
     kind: "loop" as const,
     test: testBlock,
@@ -182,7 +185,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
     carried: loopCarried,
     counter: steps,
     counted: Node.isForStatement(stmt) ? countedBounds(stmt, cx.values, testBlock, bodyBlock, cond.atom, carried, loopCarried)
-      : over && !breaks && !returns && !pushesOnto(stmt, over.array.getText()) ? { lo: constAtom(0), hi: valueAtom(lengthOp()), inclusive: false } : null,
+      : over && overLength && !breaks && !returns && !pushesOnto(stmt, over.array.getText()) ? { lo: constAtom(0), hi: overLength, inclusive: false } : null,
     loc: headerLoc(stmt, loopHeader(stmt)),
   });
   return !endless || breaks;
@@ -285,7 +288,7 @@ function forOfParts(cx: Lowerer, stmt: ForOfStatement) {
   const element = nameNode.getText();
   const array = stmt.getExpression();
   const binding = Node.isIdentifier(array) ? cx.env.get(array.getText()) : undefined;
-  if (binding?.type !== "array") {
+  if (binding?.type !== "array" && !dataArray(cx, array)) {
     throw errorAt(array, `\`for...of\` runs over an array variable here (\`for (const v of xs)\`), and \`${array.getText()}\` is ${binding ? `a ${binding.type}` : "not one"}`);
   }
   return { array, element, index: cx.freshName("i"), decl, mutable: init.getDeclarationKind() === "let" };

@@ -22,6 +22,7 @@ import { assign, expr } from "./expressions.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { assignedIn, countedLoop } from "./loops.ts";
+import { bindElement, dataArray, lengthOfData, valueOf, type DataArray } from "./records.ts";
 import { assignedBy, containsReturn, isLoopNode } from "./syntax.ts";
 import { functionLevel, walk, type Level } from "./walk.ts";
 
@@ -53,6 +54,9 @@ export function arrayMethod(cx: Lowerer, node: CallExpression, callee: PropertyA
   }
   const other = OTHER_METHODS[name];
   if (other) throw errorAt(callee.getNameNode(), other);
+  const rows = dataArray(cx, callee.getExpression());
+  if (rows && (name === "map" || name === "reduce")) return name === "map" ? map(cx, node, callee, rows, target) : reduce(cx, node, callee, rows, target);
+  if (rows && rows.path !== "") valueOf(cx, rows, callee.getExpression());
   const recv = receiver(cx, callee);
   switch (name) {
     case "map": return map(cx, node, callee, recv, target);
@@ -72,7 +76,7 @@ export function methodStatement(cx: Lowerer, node: CallExpression): void {
     throw errorAt(node, `the value of \`${callee.getText()}(...)\` would be discarded: give it a name, \`const r = ${node.getText()}\``);
   }
   if (name === "fill") return fillLocal(cx, node, callee);
-  const recv = receiver(cx, callee);
+  const recv = dataArray(cx, callee.getExpression()) ?? receiver(cx, callee);
   const fn = callback(node, 1, 2, "(v, i) => { ... }");
   const [element, index] = fn.getParameters().map(paramName);
   const writes = assignedIn(cx, fn.getBody());
@@ -133,11 +137,30 @@ function pushesOnto(fn: Node, name: string): boolean {
 }
 
 /**
+ * What a method runs over: an array value, or a place in a nested array or constant data
+ * that is an array (`W`, whose elements are rows; a row `W[i]`, whose elements are numbers).
+ */
+type Source = Typed | DataArray;
+const isPlace = (s: Source): s is DataArray => "k" in s && s.k === "data";
+
+/** The element `i` of `source` bound to `element`: a number, or a row (a place in the nested array). */
+function bindAt(cx: Lowerer, source: Source, current: () => Typed, element: string, i: Typed, node: Node): void {
+  if (isPlace(source)) return bindElement(cx, source, node, element, i);
+  const v = cx.op("index", [current(), i], node, cx.target(element));
+  cx.env.set(element, { atom: v.atom, type: "number", mutable: true });
+}
+
+/** `source.length`, once (a temporary's) or where each use reads it (a named array's, a place's). */
+function boundOf(cx: Lowerer, source: Source, at: Node): () => Typed {
+  return isPlace(source) ? () => lengthOfData(cx, source, at) : lengthBound(cx, source, at);
+}
+
+/**
  * A loop over the elements of `source` from `from` (0, or 1 for `.reduce` without a
  * start): binds the callback's element and index (the index is the loop's), then `body`.
  */
 function overElements(
-  cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, source: Typed,
+  cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, source: Source,
   element: string, index: string | undefined, writes: Iterable<string>, body: (i: Typed) => void, from: Typed = zero(),
 ): void {
   const fn = node.getArguments()[0] as ArrowFunction;
@@ -156,10 +179,9 @@ function overElements(
   const elementNode = fn.getParameters().find((p) => p.getName() === element)!;
   // a `.forEach` callback may write the array it runs over: each element is read from its current value
   const recv = callee.getExpression();
-  const current = () => (Node.isIdentifier(recv) && cx.env.has(recv.getText()) ? cx.env.get(recv.getText())! : source);
-  countedLoop(cx, node, header, index ?? indexName(cx), from, lengthBound(cx, source, callee), writes, (i) => {
-    const v = cx.op("index", [current(), i], elementNode, cx.target(element));
-    cx.env.set(element, { atom: v.atom, type: "number", mutable: true });
+  const current = () => (Node.isIdentifier(recv) && cx.env.has(recv.getText()) ? cx.env.get(recv.getText())! : source as Typed);
+  countedLoop(cx, node, header, index ?? indexName(cx), from, boundOf(cx, source, callee), writes, (i) => {
+    bindAt(cx, source, current, element, i, elementNode);
     body(i);
   });
 }
@@ -191,13 +213,14 @@ function callbackValue(cx: Lowerer, fn: ArrowFunction, target: Target): Typed {
   return Node.isBlock(body) ? cx.op("id", [r], fn, target) : r;
 }
 
-function map(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, source: Typed, target?: Target): Typed {
+function map(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, source: Source, target?: Target): Typed {
   const fn = callback(node, 1, 2, "(v, i) => ...");
-  const kind = madeKind(cx, callee, source);
+  // rows mapped to numbers (`W.map((row) => ...)`), or a row's numbers, make a `number[]`
+  const kind = isPlace(source) ? "number[]" : madeKind(cx, callee, source);
   const [element, index] = fn.getParameters().map(paramName);
   noOuterWrites(cx, fn, "map", new Set());
   const name = accumulatorName(cx, target, "mapped");
-  const n = cx.op("length", [source], callee);
+  const n = isPlace(source) ? lengthOfData(cx, source, callee) : cx.op("length", [source], callee);
   const made = cx.op("array.zeros", [n], node, target?.name === name ? target : cx.target(name), kind);
   cx.env.set(name, { atom: made.atom, type: "array", mutable: false, root: (made.atom as Atom & { kind: "value" }).id });
   overElements(cx, node, callee, source, element!, index, [name], (i) => {
@@ -211,7 +234,7 @@ function map(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression
   return { atom: result.atom, type: "array" };
 }
 
-function reduce(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, source: Typed, target?: Target): Typed {
+function reduce(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpression, source: Source, target?: Target): Typed {
   const fn = callback(node, 2, 3, "(s, v, i) => ...", 1);
   const [acc, element, index] = fn.getParameters().map(paramName);
   noOuterWrites(cx, fn, "reduce", new Set());
@@ -226,7 +249,10 @@ function reduce(cx: Lowerer, node: CallExpression, callee: PropertyAccessExpress
     if (start.type !== "number") throw errorAt(init, `\`.reduce\` starts from a number here, not a ${start.type}`);
   } else {
     // without a start, the first element is it and the loop runs from the second (an empty array gives NaN, not a TypeError)
-    start = cx.op("index", [source, zero()], callee, target?.name === name ? target : cx.target(name));
+    if (isPlace(source) && source.shape.k === "list") throw errorAt(node, `\`.reduce\` over the rows of \`${callee.getExpression().getText()}\` starts from a number here: give it one, \`.reduce((s, row) => ..., 0)\``);
+    const first = target?.name === name ? target : cx.target(name);
+    start = isPlace(source) ? valueOf(cx, { ...source, shape: { k: "leaf", type: "number", text: "number" }, path: `${source.path}[#]`, indices: [...source.indices, zero()] }, callee, first)
+      : cx.op("index", [source, zero()], callee, first);
   }
   cx.env.set(name, { atom: start.atom, type: "number", mutable: true });
   const first = init ? zero() : { atom: constAtom(1), type: "number" as const };

@@ -4,7 +4,9 @@
  * where the body destructures it as `const { w } = params`), so every transform sees numbers
  * and arrays only; reads by property (`params.w[i]`), by literal index (`state[0]`) and by
  * destructuring resolve to those leaves at compile time. An array of records or of arrays
- * (`pts: Point[]`, `X: number[][]`) is constant data: `pts[i].x` is one `read` operation.
+ * (`pts: Point[]`) is constant data: `pts[i].x` is one `read` operation; a nested array
+ * (`W: number[][]`) is read element by element too, `W[i][j]` an `index` with two indices,
+ * which carries a gradient when `W` is differentiated.
  */
 import { Node, type ArrayBindingPattern, type ObjectLiteralExpression, type ElementAccessExpression, type Expression, type FunctionDeclaration, type PropertyAccessExpression, type VariableDeclaration } from "ts-morph";
 import { constAtom, valueAtom, type Param } from "../ir/ir.ts";
@@ -12,7 +14,7 @@ import { errorAt } from "./locate.ts";
 import { expr } from "./expressions.ts";
 import type { Member, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
-import { member, type Shape } from "./shapes.ts";
+import { isNested, member, type Shape } from "./shapes.ts";
 import { DIFFERENTIABLE_ARRAY } from "./syntax.ts";
 import { recordCall } from "./calls.ts";
 
@@ -34,7 +36,8 @@ export function flattenParam(cx: Lowerer, name: string, shape: Shape, wrt: boole
     const type = s.k === "leaf" ? s.type : s.k === "list" ? "array" : "data";
     const value = cx.newValue(leafName, 1, leafName, type, true, s.text);
     cx.frame.versions.set(leafName, 1);
-    const differentiable = s.k === "leaf" && (type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(s.text)));
+    const differentiable = (s.k === "leaf" && (type === "number" || type === "tensor" || (type === "array" && DIFFERENTIABLE_ARRAY.test(s.text)))) ||
+      (isNested(s) && DIFFERENTIABLE_ARRAY.test(s.elem.text));
     params.push({ name: leafName, typeText: s.text, type, value, wrt: wrt && differentiable, ...(whole ? {} : { leafOf: { input: name, path } }) });
     const typed: Typed = { atom: valueAtom(value), type };
     return s.k === "list" ? { k: "data", shape: s, base: typed, path: "", indices: [] } : { k: "leaf", typed, root: type === "array" ? value : undefined };
@@ -146,7 +149,9 @@ export function access(cx: Lowerer, node: PropertyAccessExpression | ElementAcce
     // `.length` of a tuple, or of an array inside constant data
     if (base.k === "tuple") return { atom: { kind: "const", value: base.items.length }, type: "number" };
     if (base.k === "data" && base.path === "") return cx.op("length", [base.base], node, target);
-    throw errorAt(node, `\`${node.getText()}\`: the length of an array inside constant data is not supported yet; pass it as a parameter`);
+    // a row's length, `W[i].length`: read like a number inside the data
+    if (base.k === "data") return cx.op("read", [base.base, ...base.indices], node, target, `${base.path}.length`);
+    throw errorAt(node, `\`${node.getText()}\` has no length here`);
   }
   return valueOf(cx, reached, node, target);
 }
@@ -155,7 +160,12 @@ export function access(cx: Lowerer, node: PropertyAccessExpression | ElementAcce
 export function valueOf(cx: Lowerer, m: Member, node: Node, target?: Target): Typed {
   if (m.k === "leaf") return m.typed;
   if (m.k === "data" && m.shape.k === "leaf" && m.shape.type === "number") {
+    // an element of a nested array, `W[i][j]`: an index with two, which a differentiated `W` takes its gradient by
+    if (m.path === "[#][#]") return cx.op("index", [m.base, ...m.indices], node, target);
     return cx.op("read", [m.base, ...m.indices], node, target, m.path);
+  }
+  if (m.k === "data" && m.shape.k === "leaf" && m.shape.type === "array") {
+    throw errorAt(node, `\`${node.getText()}\` is a row of a nested array, read element by element here (\`${node.getText()}[j]\`, \`.length\`, \`for...of\`, \`.map\`, \`.reduce\`, \`.forEach\`): pass the whole array and the row's index, or copy the row into a local array in a loop`);
   }
   const what = m.k === "record" ? "a record" : m.k === "tuple" ? "a tuple" : `\`${m.shape.text}\``;
   throw errorAt(node, `\`${node.getText()}\` is ${what}: read its numbers (\`${node.getText()}${m.shape.k === "record" ? `.${(m.shape as Extract<Shape, { k: "record" }>).fields[0]![0]}` : "[0]"}\`), or name it with \`const\``);
@@ -248,16 +258,36 @@ function destructureArray(cx: Lowerer, pattern: ArrayBindingPattern, init: Expre
  * `pts[i].x`), or an array of numbers inside it to a number read. False when `array` is not data.
  */
 export function elementOfData(cx: Lowerer, array: Node, element: string, index: Typed): boolean {
+  const m = dataArray(cx, array);
+  if (!m) return false;
+  bindElement(cx, m, array, element, index);
+  return true;
+}
+
+/** A place in constant data or in a nested array that is an array itself: a list (`pts`, `W`), or a row of numbers (`W[i]`, `row`). */
+export type DataArray = Extract<Member, { k: "data" }>;
+
+export function dataArray(cx: Lowerer, array: Node): DataArray | null {
   const m = memberOf(cx, array);
-  if (!m || m.k !== "data" || m.shape.k !== "list") return false;
-  const place: Member = { ...m, shape: m.shape.elem, path: `${m.path}[#]`, indices: [...m.indices, index] };
+  if (!m || m.k !== "data" || !(m.shape.k === "list" || (m.shape.k === "leaf" && m.shape.type === "array" && m.path !== ""))) return null;
+  return m;
+}
+
+/** The length of a place that is an array: `W.length`, or a row's, `W[i].length`. */
+export function lengthOfData(cx: Lowerer, m: DataArray, node: Node): Typed {
+  return m.path === "" ? cx.op("length", [m.base], node) : cx.op("read", [m.base, ...m.indices], node, undefined, `${m.path}.length`);
+}
+
+/** Binds `element` to element `index` of the array place `m`: a number read, or the place of a row or record. */
+export function bindElement(cx: Lowerer, m: DataArray, node: Node, element: string, index: Typed): void {
+  const elem: Shape = m.shape.k === "list" ? m.shape.elem : { k: "leaf", type: "number", text: "number" };
+  const place: Member = { ...m, shape: elem, path: `${m.path}[#]`, indices: [...m.indices, index] };
   if (place.shape.k === "leaf" && place.shape.type === "number") {
-    const r = valueOf(cx, place, array, cx.target(element));
+    const r = valueOf(cx, place, node, cx.target(element));
     cx.env.set(element, { atom: r.atom, type: r.type, mutable: false });
   } else {
     cx.frame.aggregates.set(element, place);
   }
-  return true;
 }
 
 /** The object literal an expression is (through parentheses, `as` and `!`), or null. */

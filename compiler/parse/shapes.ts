@@ -1,7 +1,8 @@
 /**
  * Shapes of declared types beyond the IR's scalar types: records (`{ w: number[]; b: number }`,
  * a `type` alias or an `interface` of the module), tuples (`[number, number]`), arrays of
- * those or of arrays (`Point[]`, `number[][]`, read as constant data), and every other type
+ * those or of arrays (`Point[]`, read as constant data; `number[][]`, differentiated row by
+ * row, or constant data when `@wrt` leaves it out), and every other type
  * (`string`, `"relu" | "tanh"`, an enum), which carries no gradient and is passed through.
  * A record or tuple parameter is flattened into one IR parameter per leaf (function.ts);
  * the generated code takes and returns the shape as written (transforms/boundary.ts).
@@ -99,8 +100,15 @@ export function carriesGradient(s: Shape, differentiableLeaf: (text: string, typ
     case "leaf": return differentiableLeaf(s.text, s.type);
     case "record": return s.fields.some(([, f]) => carriesGradient(f, differentiableLeaf));
     case "tuple": return s.items.some((f) => carriesGradient(f, differentiableLeaf));
+    // a nested array (`number[][]`): its gradient is an array of rows of the same shape
+    case "list": return isNested(s) && differentiableLeaf(s.elem.text, s.elem.type);
     default: return false;
   }
+}
+
+/** A nested array, `number[][]` or `Float64Array[]`: rows of numbers, read as `W[i][j]`. */
+export function isNested(s: Shape): s is Extract<Shape, { k: "list" }> & { readonly elem: Extract<Shape, { k: "leaf" }> } {
+  return s.k === "list" && s.elem.k === "leaf" && s.elem.type === "array";
 }
 
 /** The shape reached by reading `key` (a field name, or a tuple's literal index) of `s`, or null. */

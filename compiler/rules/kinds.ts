@@ -36,6 +36,7 @@ export type ArgKind = "number" | "boolean" | "tensor" | "tensor|number" | "array
  * `dx[at] = grad` (an element write hands its gradient on and the old element had none).
  */
 export interface ElementGrad {
+  /** The element's index, or for a nested array (`number[][]`) its indices as a list: `[i, j]` is `dx[i][j]`. */
   readonly at: Ex;
   readonly grad: Ex;
   readonly set?: boolean;

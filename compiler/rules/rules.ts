@@ -147,12 +147,14 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
   /** `const a = b`, `+b`: the value passes through unchanged. */
   id: { kind: "linear", arity: 1, hint: "copy", result: "number", forward: ([x]) => x!, vjp: ({ dout }) => [dout], jvp: ({ dots: [xd] }) => xd!, cost: "arithmetic", domain: [ANY] },
 
-  // arrays: `x[i]` sends its gradient to one element; `x.length` has none
+  // arrays: `x[i]` sends its gradient to one element; `x.length` has none. A nested array
+  // (`W: number[][]`) is read with two indices, `W[i][j]`, and its gradient is an array of
+  // rows of the same shape: the element is `dW[i][j]` (the index `[i, j]`, code.ts)
   index: {
-    kind: "routing", arity: 2, signature: ["array", "number"], hint: "elem", result: "number",
-    forward: ([a, i]) => index(a!, i!),
-    vjp: ({ args: [, i], dout }) => [{ at: i!, grad: dout }, null],
-    jvp: ({ args: [, i], dots: [ad] }) => ad && index(ad, i!),
+    kind: "routing", arity: 3, optional: 1, signature: ["array", "number", "number"], hint: "elem", result: "number",
+    forward: ([a, i, j]) => (j ? index(index(a!, i!), j) : index(a!, i!)),
+    vjp: ({ args: [, i, j], dout }) => [{ at: j ? list(i!, j) : i!, grad: dout }, null, null],
+    jvp: ({ args: [, i, j], dots: [ad] }) => ad && (j ? index(index(ad, i!), j) : index(ad, i!)),
     cost: "free",
     domain: [ANY, ANY],
   },

@@ -3,8 +3,8 @@
  * the symbol of each IR value and of its adjoint, and how a value is spelled in emitted
  * code (a variable, a literal, or an expression recomputed where it is read).
  */
-import { add, bool, forEachSym, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
-import type { Atom, LoopStmt, OpStmt, Param } from "../ir/ir.ts";
+import { add, arrow, bool, forEachSym, method, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
+import { isNestedArray, type Atom, type LoopStmt, type OpStmt, type Param } from "../ir/ir.ts";
 import { costOf, ruleOf } from "../rules/rules.ts";
 import { ProgramIndex } from "./structure.ts";
 import { adjointName, Symbols, versionName } from "../emit/names.ts";
@@ -146,6 +146,7 @@ export class TransformContext extends ProgramIndex {
     const x = this.atomEx({ kind: "value", id });
     if (v.type === "tensor") return rt("zerosLike", x);
     if (v.type === "array") {
+      if (isNestedArray(v.typeText)) return this.zeroRows(x);
       const fresh = newOf("Float64Array", prop(x, "length"));
       const param = this.intoParam(root);
       if (!param || !this.into) return fresh;
@@ -153,6 +154,12 @@ export class TransformContext extends ProgramIndex {
       return { k: "bin", op: "??", a: given, b: fresh };
     }
     return num(0);
+  }
+
+  /** Zeros shaped like the nested array `x`, a row of zeros per row: `x.map((row) => new Float64Array(row.length))`. */
+  zeroRows(x: Ex): Ex {
+    const row = this.fresh("row");
+    return method(x, "map", arrow([row], newOf("Float64Array", prop(ref(row), "length"))));
   }
 
   /** `a + b` for two gradients of the value `id`: an operator for numbers, `add` for tensors. */

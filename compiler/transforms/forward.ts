@@ -20,7 +20,7 @@
 import { forEachSym, method, newOf, num, prop, ref, rt, substitute, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
 import { boundary, optionalRecordType, pathEx } from "./boundary.ts";
-import { reservedNames, type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
+import { isNestedArray, reservedNames, type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
@@ -208,6 +208,7 @@ export class Tangents implements Beside {
     const x = cx.atomEx({ kind: "value", id });
     if (cx.isTensor(id)) return rt("zerosLike", x);
     if (!cx.isArray(id)) return num(0);
+    if (isNestedArray(cx.typeText(id))) return cx.zeroRows(x);
     return /Float64Array/.test(cx.typeText(id))
       ? newOf("Float64Array", prop(x, "length"))
       : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));

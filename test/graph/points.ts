@@ -63,7 +63,11 @@ const OTHERS: Record<string, Point> = {
   rotate: { at: "p_0=0.5,p_1=-1,angle=0.3", dout: "[1,-0.5]" },
   deepTanh: { at: "W=[[0.5,-0.3],[0.2,0.4]],x=[[1,-1]],layers=2" },
   // fixtures/models/softmax_regression.ts: W flat, 3 classes of 2 features
-  softmaxLoss: { at: "W=[0.5,-1,2,0.3,0.1,-0.4],x=[1,-2],label=1" },
+  softmaxLoss: { at: "W=[[0.5,-1],[2,0.3],[0.1,-0.4]],x=[1,-2],label=1" },
+  // fixtures/nested.ts: matrices as rows
+  matvecError: { at: "W=[[0.5,-1,0.2],[0.3,0.1,-0.4]],x=[1,-2,0.5],target=[0.2,-0.3]" },
+  twoLayerRows: { at: "W1=[[0.5,-1],[0.3,0.1],[-0.4,0.2]],b1=[0.1,-0.2,0.3],W2=[[0.7,-0.5,0.2],[0.1,0.4,-0.3]],x=[1,-0.5]" },
+  quadratic: { at: "A=[[0.5,-1],[0.3,0.1]],x=[1,-2]" },
   // fixtures/custom_tangent.ts: positive weights, or the log-sum-exp has no value
   scaledLse: { at: "a=0.7,x=[0.5,-1,2],w=[0.5,1.5,1]" },
   residualStack: { at: "W=[[0.5,-0.3],[0.2,0.4]],b=[0.1,-0.1],x=[[1,-1]],level=0.3,depth=2" },

@@ -47,6 +47,9 @@ export const TENSOR_POINTS = 4;
 
 /** Inputs of the loop fixtures (array parameters), by seed. */
 export const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
+/** An n × m matrix as rows (`number[][]`). */
+const rows = (n: number, m: number, seed: number, lo = -1, hi = 1) => Array.from({ length: n }, (_, i) => uniform(m, seed + 1 + i, lo, hi));
+
 export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
   recurrence: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], Float64Array.from(uniform(7, s + 1, -2, 2))]; },
@@ -86,7 +89,11 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   // models written the natural way (fixtures/models/)
   convLoss: (s) => [uniform(9, s, -2, 2), uniform(1 + (s % 4), s + 1), uniform(1, s + 2)[0], uniform(9, s + 3)],
   gaussianNll: (s) => [uniform(2 + (s % 7), s, -3, 3), uniform(1, s + 1)[0], uniform(1, s + 2, -1, 1)[0]],
-  softmaxLoss: (s) => [uniform(12, s, -2, 2), uniform(4, s + 1, -2, 2), s % 3],
+  softmaxLoss: (s) => [rows(3, 4, s, -2, 2), uniform(4, s + 1, -2, 2), s % 3],
+  // nested arrays (fixtures/nested.ts): matrices as rows, their sizes varying with the seed
+  matvecError: (s) => [rows(1 + (s % 3), 4, s), uniform(4, s + 10, -2, 2), uniform(1 + (s % 3), s + 11)],
+  twoLayerRows: (s) => [rows(3, 4, s), uniform(3, s + 10), rows(2, 3, s + 20), uniform(4, s + 30, -2, 2)],
+  quadratic: (s) => [rows(3, 3, s), uniform(3, s + 10, -2, 2)],
   switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
   sideEffects: (s) => [uniform(1, s, -2, 2)[0]!, s % 7, uniform(5, s + 1, -2, 2)],
   softClipped: (s) => [uniform(1, s, -2, 2)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, s % 2 === 0 ? "soft" : "hard"],
