@@ -8,6 +8,20 @@ import { realpathSync, readFileSync, statSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { FileOptions } from "./files.ts";
 
+/** `text` in lines of at most `width` characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => " ".repeat(indent) + l).join("\n");
+}
+
 const usage = (stages: readonly string[]) => `tsgrad: source-to-source reverse-mode automatic differentiation for TypeScript
 
 Usage: tsgrad [options] <file.ts | dir> [more ...]
@@ -35,7 +49,8 @@ Options:
   --watch         compile, then recompile each changed module and every module whose
                   gradient inlines it, until stopped (Ctrl-C); errors are printed and the
                   last good output stays
-  --dump-ir       print the IR after each stage (${stages.join(", ")}) to stderr
+  --dump-ir       print the IR after each stage to stderr:
+${wrap(stages.join(", "), 18, 92)}
   --progress      print "tsgrad: compiling <file> (<n> lines)…" to stderr when a compile has
                   run for 1.5 s (TSGRAD_PROGRESS_MS sets how long); by default only when
                   stderr is a terminal; --no-progress never

@@ -1,24 +1,44 @@
 /**
- * The pipeline, top to bottom:
+ * The pipeline, as one ordered list per function (as the TypeScript compiler's list of
+ * transformers), each stage a function of its own with its `--dump-ir` dump:
  *
- *   source --parse--> graph IR --activity--> annotated IR --reverse--> code IR --fuse--> code IR --emit--> TypeScript
- *                                                          \--forward (`@jvp`)--> code IR ------------------/
+ *   parse      source --> graph IR, every `@differentiable` function (parse/)
+ *   activity   which values need derivatives (analyses/activity.ts)
+ *   then, for each mode in MODES that applies to the function, its stages:
+ *     reverse (f_grad)   checkpoint, adjoints, tape, primal, reverse, fuse, combine
+ *     forward (f_jvp)    tangents, loops, tangent-primal, forward
+ *   emit       code IR of every function --> one formatted TypeScript module (emit/)
+ *
+ * A mode is an entry of MODES: its name, the suffix of the function it writes, when it
+ * applies (a tag, an option), how a function starts down it, and its stages. To add one
+ * (`f_hvp`, say): write its stage functions in compiler/transforms/<mode>.ts, each taking
+ * what the stage before it gives (a mode may reuse tape.ts's planning and primal.ts's
+ * forward half, as forward mode does, with a `Beside` of its own), list them here with
+ * `stages<Start, CompileOptions>().then(name, fn, dump)...`, ending in a stage that gives a
+ * CodeFunction, and add its entry to MODES. Stage names are unique across the list
+ * (they name the dumps and the progress line: STAGES).
  *
  * `compile` is pure: text in, text and diagnostics out, no file system. The CLI does I/O.
  */
 import { basename } from "node:path";
 import { CompileError, internalError, type Diagnostic } from "./diagnostics.ts";
-import { analyseActivity, checkCallsWithoutGradient } from "./analyses/activity.ts";
-import type { CodeFunction } from "./ir/code.ts";
+import { analyseActivity, checkCallsWithoutGradient, type Activity } from "./analyses/activity.ts";
+import type { CodeFunction, CodeStmt } from "./ir/code.ts";
+import { reservedNames, type FunctionIR } from "./ir/ir.ts";
+import type { Sym } from "./ir/expr.ts";
 import { printIR } from "./ir/print.ts";
 import { parse, type ReadFile } from "./parse/parse.ts";
 import { formatModule, printModule } from "./emit/emit.ts";
 import type { PrettierOptions } from "./emit/prettier.ts";
-import { reverseMode } from "./transforms/reverse.ts";
+import { stages, type StageHooks, type Stages } from "./stages.ts";
+import { adjoints, assembleGradient, primalHalf, startGradient, tape, type Gradient } from "./transforms/reverse.ts";
+import { describePlans } from "./transforms/tape.ts";
+import { fusedLoops } from "./transforms/checkpoint.ts";
 import { fuseLoops } from "./transforms/fuse.ts";
 import { combineSums } from "./transforms/combine.ts";
-import { carrySums, symbolsAfter } from "./transforms/carry.ts";
-import { forwardMode } from "./transforms/forward.ts";
+import { carrySums } from "./transforms/carry.ts";
+import { symbolsAfter } from "./emit/names.ts";
+import { assembleTangent, startTangents, tangentLoops, tangentPrimal, tangentReads } from "./transforms/forward.ts";
 import { hvpFor } from "./transforms/hvp.ts";
 
 export interface CompileOptions {
@@ -56,7 +76,7 @@ export interface CompileOptions {
    * Called as each stage begins (each function's, then the emit's), so a caller can tell
    * that a long compile is still running: the CLI's progress line.
    */
-  readonly progress?: (stage: (typeof STAGES)[number]) => void;
+  readonly progress?: (stage: string) => void;
 }
 
 export interface CompileResult {
@@ -67,7 +87,72 @@ export interface CompileResult {
   readonly functions: readonly string[];
 }
 
-export const STAGES = ["parse", "activity", "reverse", "fuse", "combine", "forward", "emit"] as const;
+/** A mode's statements so far, printed as the body of its function (without the header and doc comment), for a dump. */
+function printCode(fn: FunctionIR, name: string, dout: Sym, body: readonly CodeStmt[]): string {
+  const shell: CodeFunction = { name, source: fn.name, params: [], dout: { sym: dout, init: null, type: "number" }, into: null, runtimeModule: fn.runtimeModule, body, imports: [], reserved: reservedNames(fn) };
+  const text = printModule([shell], fn.name);
+  return text.slice(text.indexOf("export function"));
+}
+const printFunction = (code: CodeFunction) => printModule([code], code.source);
+
+/** Reverse mode, `f_grad` (transforms/reverse.ts). */
+const REVERSE: Stages<Gradient, CodeFunction, CompileOptions> = stages<Gradient, CompileOptions>()
+  // under @checkpoint, a loop that fusion runs in one sweep keeps no tape: it stays as it is
+  .then("checkpoint", (g) => (g.checkpointing ? { ...g, fused: plainFused(g) } : g),
+    (g) => (g.fused ? `left as they are: ${[...g.fused].map((l) => `the loop at line ${l.loc.line}`).join(", ") || "none"}` : "no @checkpoint"))
+  .then("adjoints", adjoints, (g) => printCode(g.fn, g.name, g.dout, g.adjoints.backward))
+  .then("tape", tape, (g) => describePlans(g.cx, g.tape))
+  .then("primal", primalHalf, (g) => printCode(g.fn, g.name, g.dout, g.primal))
+  .then("reverse", assembleGradient, printFunction)
+  // the backward body of a loop that only accumulates runs inside the forward loop
+  .optional("fuse", (o) => o.fuse !== false, (code) => ({ ...code, body: fuseLoops(code.body) }), printFunction)
+  // sums into one element are joined, within an iteration (combine.ts) and across two (carry.ts)
+  .optional("combine", (o) => o.combine !== false, (code) => {
+    const symbols = symbolsAfter(code.body, [...code.params.map((p) => p.sym), code.dout.sym, ...(code.into ? [code.into.sym] : [])]);
+    return { ...code, body: carrySums(combineSums(code.body), (hint) => symbols.fresh(hint)) };
+  }, printFunction);
+
+/** The loops fusion runs in one sweep in the function's plain gradient (no checkpoints). */
+function plainFused(g: Gradient) {
+  const plain = REVERSE.run({ ...startGradient(g.fn, g.activity, g.name), checkpointing: false }, { options: {}, until: "reverse" });
+  return fusedLoops(plain.body);
+}
+
+/** Forward mode, `f_jvp` (transforms/forward.ts). */
+const FORWARD = stages<ReturnType<typeof startTangents>, CompileOptions>()
+  .then("tangents", tangentReads, (t) => `kept: ${[...t.needed].sort((a, b) => a - b).map((id) => t.cx.valueSym(id).hint).join(", ") || "nothing"}`)
+  .then("loops", tangentLoops, (t) => describePlans(t.cx, { needed: t.needed, plans: t.plans }))
+  .then("tangent-primal", tangentPrimal, (t) => printCode(t.fn, t.name, t.tangents, t.code))
+  .then("forward", assembleTangent, printFunction);
+
+/** A way of differentiating a function: one generated function each. */
+interface Mode {
+  readonly name: string;
+  /** What the generated function's name adds to the function's: `f_grad`. */
+  readonly suffix: string;
+  readonly applies: (fn: FunctionIR, options: CompileOptions) => boolean;
+  readonly stages: readonly string[];
+  readonly compile: (fn: FunctionIR, activity: Activity, hooks: StageHooks<CompileOptions>) => CodeFunction;
+}
+
+function mode<Start>(m: Omit<Mode, "compile" | "stages"> & {
+  readonly start: (fn: FunctionIR, activity: Activity, name: string) => Start;
+  readonly list: Stages<Start, CodeFunction, CompileOptions>;
+}): Mode {
+  return {
+    name: m.name, suffix: m.suffix, applies: m.applies, stages: m.list.names,
+    compile: (fn, activity, hooks) => m.list.run(m.start(fn, activity, `${fn.name}${m.suffix}`), hooks),
+  };
+}
+
+/** The modes, in the order their functions are written. */
+export const MODES: readonly Mode[] = [
+  mode({ name: "reverse", suffix: "_grad", applies: () => true, start: startGradient, list: REVERSE }),
+  mode({ name: "forward", suffix: "_jvp", applies: (fn, o) => fn.jvp || o.jvp === true, start: startTangents, list: FORWARD }),
+];
+
+/** Every stage's name, in order (the dumps', the progress line's). */
+export const STAGES: readonly string[] = ["parse", "activity", ...MODES.flatMap((m) => m.stages), "emit"];
 
 /** Never throws: whatever the input, the result is an output or diagnostics. */
 export async function compile(text: string, path: string, options: CompileOptions = {}): Promise<CompileResult> {
@@ -94,27 +179,17 @@ async function compileModule(text: string, path: string, options: CompileOptions
   const compiled: CodeFunction[] = [];
   for (const fn of parsed.functions) {
     try {
-      dump("parse", fn.name, printIR(fn));
+      if (options.dump) dump("parse", fn.name, printIR(fn));
       progress("activity");
       const activity = analyseActivity(fn);
       checkCallsWithoutGradient(fn, activity);
-      dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
-      progress("reverse");
-      const reversed = reverseMode(fn, activity);
-      dump("reverse", fn.name, printModule([reversed], basename(path)));
-      const fused = options.fuse === false ? reversed : { ...reversed, body: fuseLoops(reversed.body) };
-      if (options.fuse !== false) dump("fuse", fn.name, printModule([fused], basename(path)));
-      // sums into one element are joined, within an iteration (combine.ts) and across two (carry.ts)
-      const fresh = symbolsAfter(fused.body, [...fused.params.map((p) => p.sym), fused.dout.sym, ...(fused.into ? [fused.into.sym] : [])]);
-      const code = options.combine === false ? fused : { ...fused, body: carrySums(combineSums(fused.body), fresh) };
-      if (options.combine !== false) dump("combine", fn.name, printModule([code], basename(path)));
-      compiled.push(code);
-      if (fn.jvp || options.jvp) {
-        const tangent = forwardMode(fn, activity);
-        dump("forward", fn.name, printModule([tangent], basename(path)));
-        compiled.push(tangent);
+      if (options.dump) dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
+      const stageDump = options.dump && ((stage: string, text: string) => dump(stage, fn.name, text));
+      for (const m of MODES) {
+        if (m.applies(fn, options)) compiled.push(m.compile(fn, activity, { options, progress, ...(stageDump ? { dump: stageDump } : {}) }));
       }
-      const hvp = hvpFor(fn, code, options.hvp ?? false);
+      // second order is the tangent of the finished gradient (transforms/hvp.ts)
+      const hvp = hvpFor(fn, [...compiled].reverse().find((c) => c.name === `${fn.name}_grad`)!, options.hvp ?? false);
       if (hvp) compiled.push(hvp);
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));
@@ -130,7 +205,7 @@ async function compileModule(text: string, path: string, options: CompileOptions
 
   progress("emit");
   const output = await formatModule(printModule(compiled, basename(path)), options.prettier);
-  dump("emit", "*", output);
+  if (options.dump) dump("emit", "*", output);
   return { output, diagnostics, functions: [...new Set(compiled.map((c) => c.source))] };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Every fixture, three ways: its emitted code equals the golden `.grad.ts` byte for byte
- * (and is the same on a second compile), the golden code type-checks under --strict, and
+ * (and is the same on a second compile), the golden code type-checks under --strict (and
+ * noUncheckedIndexedAccess, with no `!` TypeScript does not need), and
  * its gradients match finite differences at random points.
  */
 import { readFileSync } from "node:fs";
@@ -80,6 +81,7 @@ const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   mlpLoss: (s) => [Float64Array.from(uniform(12, s)), uniform(4, s + 1), uniform(4, s + 2), uniform(3, s + 3, -2, 2), uniform(1, s + 4)[0]],
   smoothTwice: (s) => [uniform(6, s, -2, 2), 0.2 + 0.6 * uniform(1, s + 1, 0, 1)[0]!],
   centered: (s) => [Float64Array.from(uniform(5, s, -2, 2))],
+  checkedNeighbours: (s) => [uniform(5, s, -2, 2)],
   horner: (s) => [...uniform(4, s), uniform(1, s + 1, -2, 2)[0]],
   matvecLeaky: (s) => [Float64Array.from(uniform(12, s, -1, 1)), Float64Array.from(uniform(4, s + 1, -1, 1)), 3],
   logistic: (s) => { const u = uniform(2, s); return [u[0], u[1], uniform(6, s + 1, -2, 2), uniform(6, s + 2, 0, 1).map((v) => (v < 0.5 ? 0 : 1))]; },
@@ -236,18 +238,44 @@ describe.each(fixtureInputs().filter((f) => !CUSTOM_GRADIENTS.test(f)))("fixture
 });
 
 describe("generated code", () => {
+  const files = fixtureInputs().flatMap((f) => [f, outputPath(f)]);
+  const options: ts.CompilerOptions = {
+    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true,
+    noUnusedLocals: true, noUnusedParameters: false, skipLibCheck: true, types: [],
+  };
+  const located = (d: ts.Diagnostic) => {
+    const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : "";
+    return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+  };
+  const generated = (file: ts.SourceFile) => file.fileName.endsWith(".grad.ts");
+  let strict: ts.Program | undefined;
+  const strictProgram = () => (strict ??= ts.createProgram(files, options));
+
   it("type-checks under tsc --strict, with the fixture inputs it came from", () => {
-    const files = fixtureInputs().flatMap((f) => [f, outputPath(f)]);
-    const program = ts.createProgram(files, {
-      strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true,
-      noUnusedLocals: true, noUnusedParameters: false, skipLibCheck: true, types: [],
-    });
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : "";
-      return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
-    });
+    expect(ts.getPreEmitDiagnostics(strictProgram()).map(located)).toEqual([]);
+  });
+
+  it("type-checks under noUncheckedIndexedAccess too, and every `!` in it is one TypeScript needs", () => {
+    // the inputs are the user's, written under --strict alone: only the generated code is judged
+    const program = ts.createProgram(files, { ...options, noUncheckedIndexedAccess: true }, undefined, strictProgram());
+    const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file && generated(d.file)).map(located);
     expect(diagnostics).toEqual([]);
+    // a non-null assertion on a value whose type has no `undefined` is noise for the reader
+    const checker = program.getTypeChecker();
+    const unneeded: string[] = [];
+    const visit = (file: ts.SourceFile) => (n: ts.Node): void => {
+      if (ts.isNonNullExpression(n)) {
+        const type = checker.getTypeAtLocation(n.expression);
+        const parts = type.isUnion() ? type.types : [type];
+        if (!parts.some((t) => t.flags & ts.TypeFlags.Undefined)) {
+          unneeded.push(`${file.fileName}:${file.getLineAndCharacterOfPosition(n.getStart(file)).line + 1}: ${n.getText(file)}`);
+        }
+      }
+      ts.forEachChild(n, visit(file));
+    };
+    for (const file of program.getSourceFiles().filter(generated)) visit(file)(file);
+    expect(unneeded).toEqual([]);
   });
 });
 

@@ -47,7 +47,7 @@
  * source and points. Programs without a custom gradient are also compiled in forward mode
  * (`--jvp`): each checked point's f_jvp along a random direction is checked against central
  * differences and against f_grad by the dot-product test. At the end, every generated module is type-checked at once, as the
- * fixtures are (tsc --strict, no unused locals). The run prints how many programs have each
+ * fixtures are (tsc --strict and noUncheckedIndexedAccess, no unused locals). The run prints how many programs have each
  * kind of loop, jump, array write and call, and fails when one grows rare.
  *
  * The same batch is compiled again with every program tagged `@checkpoint 2` (those whose
@@ -945,10 +945,10 @@ function describeBatch(cases: readonly Case[]): string {
   return cases.map((c) => `${IMPORTS}${CUSTOM}\n${c.program.text}// points: ${JSON.stringify(c.points)}`).join("\n\n");
 }
 
-/** tsc --strict's complaints about generated modules, checked as one program: the first module's, with its source. */
+/** tsc --strict --noUncheckedIndexedAccess's complaints about generated modules, checked as one program: the first module's, with its source. */
 function typeErrors(modules: readonly { source: string; output: string }[]): string | null {
   const options = {
-    strict: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
+    strict: true, noUncheckedIndexedAccess: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true, skipLibCheck: true, types: [],
   };
   const host = ts.createCompilerHost(options);

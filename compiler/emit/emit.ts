@@ -6,7 +6,7 @@ import { posix } from "node:path";
 import { forEachCall, forEachRuntimeCall, printEx, type Ex, type Sym } from "../ir/expr.ts";
 import { forEachExpr, type CodeFunction, type CodeStmt } from "../ir/code.ts";
 import type { SourceLoc } from "../ir/ir.ts";
-import { assignNames } from "./names.ts";
+import { assignNames, Namer } from "./names.ts";
 import { intoGuard, intoHelper, intoHelperName } from "./into.ts";
 import { forEachAssign } from "../analyses/uses.ts";
 import { formatTypeScript, type PrettierOptions } from "./prettier.ts";
@@ -45,9 +45,10 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
     specs.set(local, spec);
     byModule.set(module, specs);
   };
+  const runtimeModule = functions.find((f) => f.runtimeModule !== null)?.runtimeModule ?? null;
   for (const f of functions) {
     for (const i of f.imports) {
-      if (!usesImport(f, i)) continue;
+      if (!usesImport(f, i, runtimeModule)) continue;
       importSpec(i.module, i.local, `${i.typeOnly ? "type " : ""}${i.imported === i.local ? i.local : `${i.imported} as ${i.local}`}`);
     }
   }
@@ -55,35 +56,30 @@ export function printModule(functions: readonly CodeFunction[], sourceName: stri
   const moduleNames = [...functions.map((f) => f.name), ...[...byModule.values()].flatMap((m) => [...m.keys()])];
   const helper = functions.some((f) => f.into) ? intoHelperName([...moduleNames, ...functions.flatMap((f) => f.reserved)]) : null;
   const printed = functions.map((f) => printFunction(f, moduleNames, runtime, helper ?? ""));
-  // an import the code does not mention (a call the forward pass dropped) is left out
-  const code = printed.join("\n").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-  const mentioned = (local: string) => new RegExp(`(^|[^\\w$.])${local.replace(/\$/g, "\\$")}(?![\\w$])`).test(code);
-  let imports = 0;
-  for (const [module, specs] of byModule) {
-    const used = [...specs].filter(([local]) => mentioned(local)).map(([, spec]) => spec);
-    if (used.length === 0) continue;
-    lines.push(`import { ${used.join(", ")} } from ${JSON.stringify(module)};`);
-    imports++;
-  }
-  if (imports > 0) lines.push("");
+  for (const [module, specs] of byModule) lines.push(`import { ${[...specs.values()].join(", ")} } from ${JSON.stringify(module)};`);
+  if (byModule.size > 0) lines.push("");
   for (const f of printed) lines.push(f, "");
   if (helper) lines.push(intoHelper(helper));
   return lines.join("\n");
 }
 
 /**
- * Whether the emitted function needs one of the user's imports: it calls it (a call the
- * forward pass dropped as dead code does not count) or names it as a type (`Tensor`).
+ * Whether the emitted function needs one of the user's imports, as its code IR says: it
+ * calls it (a call the forward pass dropped as dead code does not count; a runtime call by
+ * the import of the runtime module the tensor operations come from, which names it, as
+ * runtimeNames decides) or a type it writes out names it (`Tensor`).
  */
-function usesImport(f: CodeFunction, i: CodeFunction["imports"][number]): boolean {
+function usesImport(f: CodeFunction, i: CodeFunction["imports"][number], runtimeModule: string | null): boolean {
   let called = false;
-  forEachExpr(f.body, (e) => forEachCall(e, (fn, runtime) => { if (runtime ? fn === i.imported : fn === i.local) called = true; }));
+  const runtimeImport = !i.typeOnly && i.module === runtimeModule;
+  forEachExpr(f.body, (e) => forEachCall(e, (fn, runtime) => { if (runtime ? runtimeImport && fn === i.imported : fn === i.local) called = true; }));
   if (called) return true;
   const word = new RegExp(`\\b${i.local.replace(/\$/g, "\\$")}\\b`);
-  const types: (string | undefined)[] = [...f.params.map((p) => p.type), f.dout.type];
+  // the types printed: the parameters', `dout`'s without a default, a declaration's without a value or marked typed
+  const types: (string | undefined)[] = [...f.params.map((p) => p.type), f.dout.init ? undefined : f.dout.type];
   const visit = (stmts: readonly CodeStmt[]) => {
     for (const s of stmts) {
-      if (s.k === "decl") types.push(s.type);
+      if (s.k === "decl" && (!s.init || s.typed)) types.push(s.type);
       else if (s.k === "if") { visit(s.then); visit(s.else); }
       else if (s.k === "loop") visit(s.body);
     }
@@ -105,7 +101,7 @@ function runtimeNames(
   const used = new Set<string>();
   for (const f of functions) forEachExpr(f.body, (e) => forEachRuntimeCall(e, (fn) => used.add(fn)));
   const module = functions.find((f) => f.runtimeModule !== null)?.runtimeModule ?? null;
-  const taken = new Set<string>([...functions.flatMap((f) => [f.name, ...f.reserved]), ...[...byModule.values()].flatMap((m) => [...m.keys()])]);
+  const namer = new Namer([...functions.flatMap((f) => [f.name, ...f.reserved]), ...[...byModule.values()].flatMap((m) => [...m.keys()])]);
   const local = new Map<string, string>();
   for (const fn of [...used].sort()) {
     const own = functions.flatMap((f) => f.imports).find((i) => i.imported === fn && !i.typeOnly && i.module === module);
@@ -114,9 +110,7 @@ function runtimeNames(
       continue;
     }
     if (module === null) throw new Error(`the backward code calls the runtime's \`${fn}\` but no runtime module is imported`);
-    let name = fn;
-    for (let k = 1; taken.has(name); k++) name = `${fn}_${k}`;
-    taken.add(name);
+    const name = namer.pick(fn);
     local.set(fn, name);
     importSpec(module, name, name === fn ? fn : `${fn} as ${name}`);
   }
@@ -196,7 +190,8 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
           break;
         }
         case "assign": {
-          const target = s.index ? `${name(s.sym)}[${ex(s.index)}]` : name(s.sym);
+          // `dx[i]! += v` reads the element, which noUncheckedIndexedAccess types `number | undefined`
+          const target = s.index ? `${name(s.sym)}[${ex(s.index)}]${s.op === "=" ? "" : "!"}` : name(s.sym);
           // `s = s + x` reads as the user wrote it, `s += x`; `*=` and `/=` only where the user did
           const written = (op: string) => op === "+" || op === "-" || new RegExp(`^[\\w$]+ \\${op}= `).test(s.origin?.text ?? "");
           const compound = s.op === "=" && !s.index && s.expr.k === "bin" && ["+", "-", "*", "/"].includes(s.expr.op) && written(s.expr.op) &&

@@ -13,6 +13,7 @@
  */
 import type { Sym } from "../ir/expr.ts";
 import type { CodeFunction } from "../ir/code.ts";
+import { Namer } from "./names.ts";
 
 /** Array types (of parameters that get no buffer) that a buffer could still be the same object as. */
 const ARRAY_TYPE = /^(readonly\s+)?(number\[\]|(Readonly)?Array<number>|(Float64|Float32|Int32|Uint32|Int16|Uint16|Int8|Uint8)Array)$/;
@@ -30,9 +31,7 @@ export function intoGuard(fn: CodeFunction, name: (s: Sym) => string, helper: st
 
 /** The helper's name in a module whose names are `taken`: `checkInto`, numbered on a clash. */
 export function intoHelperName(taken: readonly string[]): string {
-  let helper = "checkInto";
-  for (let k = 1; taken.includes(helper); k++) helper = `checkInto_${k}`;
-  return helper;
+  return new Namer(taken).pick("checkInto");
 }
 
 /** The helper, once per module that has an `@into` function. */

@@ -1,12 +1,23 @@
 /**
- * Naming: the user's names are kept exactly; every other variable gets its hint (`dout`,
- * `value`, `d` + the name it is the adjoint of, a temporary's hint), with a counter suffix
- * (`dx_1`) only when that name is already taken, except that a user's variable `out` has
- * the gradient `d_out`, beside the upstream `dout`. Deterministic: names are handed out in
- * the order the symbols first appear in the emitted code.
+ * Names: the one place tsgrad makes them up, from the symbols the transforms create to the
+ * text emit prints.
+ *
+ * - Symbols (`Symbols`): every variable tsgrad adds is a fresh symbol with a hint of what it
+ *   holds; a function's transforms share one maker, and a later stage one that starts past
+ *   every symbol the function uses (`symbolsAfter`).
+ * - Hints: a value's adjoint is `d` + its name (`adjointName`), a tangent `name_dot`
+ *   (`tangentName`), a later version of a user's variable `name_2` (`versionName`), and the
+ *   variables the transforms add for a name: its tape `hs`, its next value `h_next`, its
+ *   checkpoints `hCheckpoints`, a carried neighbour's gradient `dxNext`, ...
+ * - Text (`assignNames`, `Namer`): the user's names are kept exactly; every other variable
+ *   gets its hint, with a counter suffix (`dx_1`) only when that name is already taken, except
+ *   that a user's variable `out` has the gradient `d_out`, beside the upstream `dout`.
+ *   Deterministic: names are handed out in the order the symbols first appear in the emitted
+ *   code. Module-level names (a runtime import renamed, the `@into` helper) are picked the same way.
  */
 import { forEachSym, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
+import { usesOf } from "../analyses/uses.ts";
 
 const KEYWORDS = new Set(
   ("break case catch class const continue debugger default delete do else enum export extends false " +
@@ -15,36 +26,116 @@ const KEYWORDS = new Set(
     "yield await async of undefined NaN Infinity arguments eval").split(" "),
 );
 
-export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s: Sym) => string {
-  const taken = new Set<string>([...KEYWORDS, ...fn.reserved, ...moduleNames]);
-  const names = new Map<Sym, string>();
+/** Makes fresh symbols, numbered from `next` on. */
+export class Symbols {
+  constructor(private next = 0) {}
+
+  fresh(hint: string, user = false, adjointOf?: Sym): Sym {
+    return { id: this.next++, hint, user, adjointOf };
+  }
+}
+
+/** A maker of symbols that cannot be any the statements (or the given parameters) use. */
+export function symbolsAfter(stmts: readonly CodeStmt[], params: readonly Sym[]): Symbols {
+  let last = Math.max(0, ...params.map((p) => p.id));
+  const see = (s: Sym) => { last = Math.max(last, s.id); };
+  for (const s of stmts) {
+    const u = usesOf([s]);
+    for (const set of [u.reads, u.writes, u.sums, u.decls]) set.forEach(see);
+  }
+  return new Symbols(last + 1);
+}
+
+/** `d` + the name, or `d_` + the name where that would be a keyword (`o` → `d_o`, not `do`). */
+export function adjointName(of: string): string {
+  return KEYWORDS.has(`d${of}`) ? `d_${of}` : `d${of}`;
+}
+
+/** A tangent's name in forward mode: `x_dot`. */
+export function tangentName(of: string): string {
+  return `${of}_dot`;
+}
+
+/** A later version of a user's variable, where it cannot share the variable: `s_2`. */
+export function versionName(name: string, version: number): string {
+  return `${name}_${version}`;
+}
+
+/** What a loop saves of a variable, one value per iteration: `hs`. */
+export function tapeName(of: string): string {
+  return `${of}s`;
+}
+
+/** A loop variable's next value, kept apart: saved (`h_next`), or waiting while another assignment reads the variable. */
+export function nextName(of: string): string {
+  return `${of}_next`;
+}
+
+/** A neighbour's gradient carried to the next iteration (transforms/carry.ts): `dxNext`. */
+export function carriedName(of: string): string {
+  return `${of}Next`;
+}
+
+/** A checkpointed loop variable's values at the segments' starts: `hCheckpoints`. */
+export function checkpointsName(of: string): string {
+  return `${of}Checkpoints`;
+}
+
+/** The gradients a custom backward returns together: `fGrads`. */
+export function gradsName(of: string): string {
+  return `${of}Grads`;
+}
+
+/** A whole array's gradient contribution, stored before it is added element by element: `dxPart`. */
+export function partName(of: string): string {
+  return `${of}Part`;
+}
+
+/** Hands out names among taken ones: the hint itself, else `hint_1`, `hint_2`, ... (the first free). */
+export class Namer {
+  private readonly taken: Set<string>;
   // where the search for `hint_k` resumes: every `hint_j` below it is taken (and `taken` only
   // grows), so a function with thousands of `sin`s is not a search from `sin_1` for each
-  const nextSuffix = new Map<string, number>();
-  const pick = (hint: string) => {
-    let name = hint;
-    if (taken.has(name)) {
-      let k = nextSuffix.get(hint) ?? 1;
-      while (taken.has(`${hint}_${k}`)) k++;
-      name = `${hint}_${k}`;
-      nextSuffix.set(hint, k + 1);
-    }
-    taken.add(name);
+  private readonly nextSuffix = new Map<string, number>();
+
+  constructor(taken: Iterable<string>) {
+    this.taken = new Set(taken);
+  }
+
+  has(name: string): boolean {
+    return this.taken.has(name);
+  }
+
+  take(name: string): string {
+    this.taken.add(name);
     return name;
-  };
+  }
+
+  pick(hint: string): string {
+    let name = hint;
+    if (this.taken.has(name)) {
+      let k = this.nextSuffix.get(hint) ?? 1;
+      while (this.taken.has(`${hint}_${k}`)) k++;
+      name = `${hint}_${k}`;
+      this.nextSuffix.set(hint, k + 1);
+    }
+    return this.take(name);
+  }
+}
+
+export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s: Sym) => string {
+  const namer = new Namer([...KEYWORDS, ...fn.reserved, ...moduleNames]);
+  const names = new Map<Sym, string>();
   /** `dx`, else `dx_1`, ...; but a user's variable `out` has the gradient `d_out`, as `dout` is the upstream gradient. */
   const pickAdjoint = (of: string) => {
     const name = adjointName(of);
-    if (name === names.get(fn.dout.sym) && !taken.has(`d_${of}`)) {
-      taken.add(`d_${of}`);
-      return `d_${of}`;
-    }
-    return pick(name);
+    if (name === names.get(fn.dout.sym) && !namer.has(`d_${of}`)) return namer.take(`d_${of}`);
+    return namer.pick(name);
   };
   const nameOf = (s: Sym): string => {
     let name = names.get(s);
     if (name === undefined) {
-      name = s.user ? s.hint : s.adjointOf ? pickAdjoint(nameOf(s.adjointOf)) : s.tangentOf ? pick(`${nameOf(s.tangentOf)}_dot`) : pick(s.hint);
+      name = s.user ? s.hint : s.adjointOf ? pickAdjoint(nameOf(s.adjointOf)) : s.tangentOf ? namer.pick(tangentName(nameOf(s.tangentOf))) : namer.pick(s.hint);
       names.set(s, name);
     }
     return name;
@@ -68,9 +159,4 @@ export function assignNames(fn: CodeFunction, moduleNames: Iterable<string>): (s
   };
   visit(fn.body);
   return nameOf;
-}
-
-/** `d` + the name, or `d_` + the name where that would be a keyword (`o` → `d_o`, not `do`). */
-function adjointName(of: string): string {
-  return KEYWORDS.has(`d${of}`) ? `d_${of}` : `d${of}`;
 }

@@ -36,8 +36,13 @@ export type Ex =
   | { readonly k: "call"; readonly fn: string; readonly args: readonly Ex[]; readonly runtime?: boolean }
   /** `a.name`, or `a?.name` when `optional`. */
   | { readonly k: "prop"; readonly a: Ex; readonly name: string; readonly optional?: boolean }
-  /** `a[i]`, or `a?.[i]` when `optional`. */
-  | { readonly k: "index"; readonly a: Ex; readonly i: Ex; readonly optional?: boolean }
+  /**
+   * An element read, printed `a[i]!`: under `noUncheckedIndexedAccess` TypeScript types an
+   * array's element `T | undefined`, and the generated code only reads elements that exist.
+   * `known`: a tuple's element at a literal index, which TypeScript knows is there (`p[0]`).
+   * `optional`: `a?.[i]`, which may be undefined.
+   */
+  | { readonly k: "index"; readonly a: Ex; readonly i: Ex; readonly optional?: boolean; readonly known?: boolean }
   /** `new Float64Array(n)`, or `a.fill(0)`-style method calls (`method` set, `a` the receiver). */
   | { readonly k: "new"; readonly ctor: string; readonly args: readonly Ex[] }
   | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[]; readonly optional?: boolean }
@@ -60,6 +65,8 @@ export const call = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args })
 export const rt = (fn: string, ...args: Ex[]): Ex => ({ k: "call", fn, args, runtime: true });
 export const prop = (a: Ex, name: string): Ex => ({ k: "prop", a, name });
 export const index = (a: Ex, i: Ex): Ex => ({ k: "index", a, i });
+/** `p[0]` of a tuple `p`: printed without `!` (see the `index` node). */
+export const tupleIndex = (a: Ex, i: number): Ex => ({ k: "index", a, i: num(i), known: true });
 export const newOf = (ctor: string, ...args: Ex[]): Ex => ({ k: "new", ctor, args });
 export const method = (a: Ex, name: string, ...args: Ex[]): Ex => ({ k: "method", a, name, args });
 export const nonnull = (a: Ex): Ex => ({ k: "nonnull", a });
@@ -172,7 +179,7 @@ export function sameEx(a: Ex, b: Ex): boolean {
     case "bin": return b.k === "bin" && a.op === b.op && sameEx(a.a, b.a) && sameEx(a.b, b.b);
     case "neg": case "not": case "nonnull": return sameEx(a.a, (b as typeof a).a);
     case "prop": return b.k === "prop" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a);
-    case "index": return b.k === "index" && a.optional === b.optional && sameEx(a.a, b.a) && sameEx(a.i, b.i);
+    case "index": return b.k === "index" && a.optional === b.optional && a.known === b.known && sameEx(a.a, b.a) && sameEx(a.i, b.i);
     case "call": return b.k === "call" && a.fn === b.fn && a.runtime === b.runtime && all(a.args, b.args);
     case "new": return b.k === "new" && a.ctor === b.ctor && all(a.args, b.args);
     case "method": return b.k === "method" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a) && all(a.args, b.args);
@@ -253,7 +260,7 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
       case "not": return `!${wrap(e.a, UNARY)}`;
       case "call": return `${e.runtime ? runtime(e.fn) : e.fn}(${e.args.map(p).join(", ")})`;
       case "prop": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}`;
-      case "index": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : ""}[${p(e.i)}]`;
+      case "index": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : ""}[${p(e.i)}]${e.optional || e.known ? "" : "!"}`;
       case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
       case "list": return `[${e.items.map(p).join(", ")}]`;
       case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;

@@ -15,7 +15,7 @@ import type { Lowerer } from "./lowerer.ts";
 import { elementOfData } from "./records.ts";
 import { declare, expressionStatement } from "./statements.ts";
 import {
-  ASSIGNMENT_OPS, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
+  ASSIGNMENT_OPS, asserted, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
 } from "./syntax.ts";
 import { armItems } from "./scopes.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
@@ -185,6 +185,7 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
 export function assignedIn(cx: Lowerer, node: Node): Set<string> {
   const assigned = new Set<string>();
   const noteTarget = (n: Node) => {
+    n = asserted(n);
     // an element write or a push changes the array: it is carried round the loop too
     if (Node.isElementAccessExpression(n) || Node.isPropertyAccessExpression(n)) n = n.getExpression();
     if (Node.isIdentifier(n) && cx.env.has(n.getText()) && !declaredInside(n, node)) assigned.add(n.getText());

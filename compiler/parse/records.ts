@@ -79,7 +79,7 @@ function destructuredNames(fn: FunctionDeclaration, name: string): Map<string, s
 
 /** What an expression that names a record, a tuple or a place in constant data stands for, or null for any other expression. */
 export function memberOf(cx: Lowerer, node: Node): Member | null {
-  if (Node.isParenthesizedExpression(node)) return memberOf(cx, node.getExpression());
+  if (Node.isParenthesizedExpression(node) || Node.isNonNullExpression(node)) return memberOf(cx, node.getExpression());
   if (Node.isIdentifier(node)) return cx.env.has(node.getText()) && !dataName(cx, node.getText()) ? null : cx.frame.aggregates.get(node.getText()) ?? null;
   if (!Node.isPropertyAccessExpression(node) && !Node.isElementAccessExpression(node)) return null;
   const base = memberOf(cx, node.getExpression());

@@ -17,7 +17,7 @@ import { loop } from "./loops.ts";
 import { declareAggregate } from "./records.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { ARRAY_METHODS, methodStatement } from "./methods.ts";
-import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, isLoopNode, isPush } from "./syntax.ts";
+import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, asserted, isLoopNode, isPush } from "./syntax.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function statement(cx: Lowerer, stmt: Statement): void {
@@ -91,7 +91,7 @@ function increment(cx: Lowerer, e: Node & { getOperand(): Node; getOperatorToken
   if (operator !== SyntaxKind.PlusPlusToken && operator !== SyntaxKind.MinusMinusToken) {
     throw errorAt(e, "an expression statement other than an assignment is not supported: its value would be discarded");
   }
-  const operand = e.getOperand();
+  const operand = asserted(e.getOperand());
   const one = { atom: constAtom(1), type: "number" as ValueType };
   if (Node.isElementAccessExpression(operand)) return elementWrite(cx, operand, operator === SyntaxKind.PlusPlusToken ? "+=" : "-=", () => one, e);
   assignTo(cx, operand, e, (binding, target) =>
@@ -105,7 +105,9 @@ export function valueAssignment(cx: Lowerer, left: Expression, op: string, right
   assignTo(cx, left, whole, (binding, target) => cx.op(op === "+=" ? "+" : "-", [{ atom: binding.atom, type: binding.type }, one], whole, target));
 }
 
-function assignment(cx: Lowerer, left: Expression, op: string, right: Expression, whole: Expression): void {
+function assignment(cx: Lowerer, written: Expression, op: string, right: Expression, whole: Expression): void {
+  // `y[i]! += v`, as code checked with noUncheckedIndexedAccess writes it
+  const left = asserted(written);
   if (Node.isElementAccessExpression(left)) return elementWrite(cx, left, op, () => expr(cx, right), whole);
   const binop = ASSIGNMENT_OPS[op];
   assignTo(cx, left, whole, (binding, target) => {

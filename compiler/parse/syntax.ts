@@ -144,10 +144,18 @@ export function numberOf(literal: NumericLiteral): number {
   return Number(literal.compilerNode.text);
 }
 
+/**
+ * `n` without the non-null assertions on it: `x[i]!` is `x[i]` (code written under
+ * noUncheckedIndexedAccess says so of the elements it reads; it changes nothing at run time).
+ */
+export function asserted(n: Node): Node {
+  return Node.isNonNullExpression(n) ? asserted(n.getExpression()) : n;
+}
+
 /** The variable an assignment (`=`, `+=`, ...) or an increment (`++`, `--`) writes, or null when `n` is neither. */
 export function assignedBy(n: Node): Node | null {
-  return Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS ? n.getLeft()
-    : Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n) ? n.getOperand() : null;
+  return Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS ? asserted(n.getLeft())
+    : Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n) ? asserted(n.getOperand()) : null;
 }
 
 /** Whether `expr` assigns (`=`, `+=`, `++`, ...) one of `names`. */

@@ -31,7 +31,6 @@ const MESSAGES: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.NullKeyword]: "`null` is not supported here",
   [SyntaxKind.ThisKeyword]: "`this` is not supported here: methods and `this` stay out of differentiable code, write a plain function taking the record (`function norm(p: P)`)",
   [SyntaxKind.AsExpression]: "a type assertion `as` is not supported yet",
-  [SyntaxKind.NonNullExpression]: "a non-null assertion `!` is not supported yet",
   [SyntaxKind.TypeOfExpression]: "`typeof` is not supported here",
   [SyntaxKind.DeleteExpression]: "`delete` is not supported here",
   [SyntaxKind.VoidExpression]: "`void` is not supported here",

@@ -50,6 +50,24 @@ export type RuleKind =
   | "zero"          // floor, round, sign, ...: piecewise constant, zero gradient
   | "logic";        // comparisons and boolean operators: no gradient, boolean result
 
+/**
+ * What computing a value again costs, which decides where a value is kept in a variable and
+ * where it is computed again (transforms/context.ts `isRematerialised`, transforms/tape.ts):
+ * - "free": a comparison, an element or a length, written out wherever it is read;
+ * - "arithmetic": `+`, `-`, `*`, negation on numbers, also written out where it is read when
+ *   no derivative flows through it (index arithmetic: `x[i + 1]`);
+ * - "cheap": worth redoing in a loop's backward body rather than saving (`a / b`, `x ** 2`);
+ * - "expensive" (what a rule without `cost` is): saved for the backward pass.
+ */
+export type Cost = "free" | "arithmetic" | "cheap" | "expensive";
+
+const COSTS: readonly Cost[] = ["free", "arithmetic", "cheap", "expensive"];
+
+/** Whether a cost is at most another: `atMost(costOf(op), "cheap")`. */
+export function atMost(cost: Cost, limit: Cost): boolean {
+  return COSTS.indexOf(cost) <= COSTS.indexOf(limit);
+}
+
 export interface Rule {
   readonly kind: RuleKind;
   /** Number of inputs, or "variadic" for two or more. */
@@ -84,6 +102,11 @@ export interface Rule {
    * per input as a tuple is called once, not once per input).
    */
   shared?(p: VjpArgs): Ex;
+  /**
+   * What recomputing the result costs (absent: "expensive"); a function when it depends on
+   * which inputs are constants (`x ** 2` is cheap, `x ** y` is not).
+   */
+  readonly cost?: Cost | ((constant: readonly boolean[]) => Cost);
   /** Input ranges where the rule is smooth, for the table-driven tests. */
   readonly domain: readonly (readonly [number, number])[];
 }

@@ -15,13 +15,14 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub,
+  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub, tupleIndex,
 } from "../ir/expr.ts";
-import type { CustomCall } from "../ir/ir.ts";
-import { ANY, POSITIVE, UNIT, callForward, sumOf, type ArgKind, type Rule, type RuleKind, type VjpArgs } from "./kinds.ts";
+import type { Atom, CustomCall } from "../ir/ir.ts";
+import { ANY, POSITIVE, UNIT, callForward, sumOf, type ArgKind, type Cost, type Rule, type RuleKind, type VjpArgs } from "./kinds.ts";
 import { TENSOR_RULES } from "./tensor.ts";
 
-export type { ArgKind, ElementGrad, JvpArgs, Rule, RuleKind, VjpArgs } from "./kinds.ts";
+export type { ArgKind, Cost, ElementGrad, JvpArgs, Rule, RuleKind, VjpArgs } from "./kinds.ts";
+export { atMost } from "./kinds.ts";
 
 /** A smooth function of one input: `local(x, out, d)` is its derivative times `d` (dout, or x_dot). */
 function unary(
@@ -46,12 +47,12 @@ function zero(hint: string, arity = 1): Rule {
   return { kind: "zero", arity, hint, result: "number", forward: callForward, jvp: () => null, domain: [ANY] };
 }
 
-function binary(op: BinaryOp, hint: string, kind: RuleKind, vjp: Rule["vjp"], jvp: Rule["jvp"], domain = [ANY, ANY]): Rule {
-  return { kind, arity: 2, hint, result: "number", forward: ([x, y]) => ({ k: "bin", op, a: x!, b: y! }), vjp, jvp, domain };
+function binary(op: BinaryOp, hint: string, kind: RuleKind, cost: Cost, vjp: Rule["vjp"], jvp: Rule["jvp"], domain = [ANY, ANY]): Rule {
+  return { kind, arity: 2, hint, result: "number", forward: ([x, y]) => ({ k: "bin", op, a: x!, b: y! }), vjp, jvp, cost, domain };
 }
 
 function logic(op: BinaryOp): Rule {
-  return { kind: "logic", arity: 2, hint: "cond", result: "boolean", forward: ([x, y]) => cmp(op, x!, y!), domain: [ANY, ANY] };
+  return { kind: "logic", arity: 2, hint: "cond", result: "boolean", forward: ([x, y]) => cmp(op, x!, y!), cost: "free", domain: [ANY, ANY] };
 }
 
 /**
@@ -104,7 +105,7 @@ const powInY = (x: Ex, y: Ex, out: Ex, d: Ex): Ex =>
   isLiteral(x) && x.value !== 0 ? mul(mul(out, call("Math.log", x)), d)
     : mul(cond(cmp("&&", cmp("===", x, num(0)), cmp(">=", y, num(0))), num(0), mul(out, call("Math.log", x))), d);
 
-const powRule = (forward: Rule["forward"]): Rule => ({
+const powRule = (forward: Rule["forward"], cost?: Rule["cost"]): Rule => ({
   kind: "elementary",
   arity: 2,
   hint: "pow",
@@ -112,6 +113,7 @@ const powRule = (forward: Rule["forward"]): Rule => ({
   forward,
   vjp: ({ args: [x, y], out, dout }) => [powInX(x!, y!, dout), powInY(x!, y!, out, dout)],
   jvp: ({ args: [x, y], out, dots: [xd, yd] }) => sumOf([xd && powInX(x!, y!, xd), yd && powInY(x!, y!, out, yd)]),
+  cost,
   domain: [POSITIVE, [-2, 3]],
 });
 
@@ -122,11 +124,11 @@ const writeStatement = (): never => {
 
 const SCALAR_RULES: Readonly<Record<string, Rule>> = {
   // operators
-  "+": binary("+", "sum", "linear", ({ dout }) => [dout, dout], ({ dots: [xd, yd] }) => sumOf([xd!, yd!])),
-  "-": binary("-", "diff", "linear", ({ dout }) => [dout, neg(dout)], ({ dots: [xd, yd] }) => sumOf([xd!, yd && neg(yd)])),
-  "*": binary("*", "prod", "bilinear", ({ args: [x, y], dout }) => [mul(y!, dout), mul(x!, dout)],
+  "+": binary("+", "sum", "linear", "arithmetic", ({ dout }) => [dout, dout], ({ dots: [xd, yd] }) => sumOf([xd!, yd!])),
+  "-": binary("-", "diff", "linear", "arithmetic", ({ dout }) => [dout, neg(dout)], ({ dots: [xd, yd] }) => sumOf([xd!, yd && neg(yd)])),
+  "*": binary("*", "prod", "bilinear", "arithmetic", ({ args: [x, y], dout }) => [mul(y!, dout), mul(x!, dout)],
     ({ args: [x, y], dots: [xd, yd] }) => sumOf([xd && mul(xd, y!), yd && mul(x!, yd)])),
-  "/": binary("/", "quot", "elementary",
+  "/": binary("/", "quot", "elementary", "cheap",
     ({ args: [x, y], dout }) => [div(dout, y!), mul(div(neg(x!), pow(y!, num(2))), dout)],
     // (x_dot - out * y_dot) / y
     ({ args: [, y], out, dots: [xd, yd] }) => {
@@ -134,15 +136,16 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
       return top && div(top, y!);
     },
     [ANY, POSITIVE]),
-  "**": powRule(([x, y]) => pow(x!, y!)),
+  // a constant power (`x ** 2`) is cheap to redo
+  "**": powRule(([x, y]) => pow(x!, y!), ([, constant]) => (constant ? "cheap" : "expensive")),
   // `a % b` is `a - trunc(a / b) * b`: slope 1 in a, and -trunc(a / b) in b, between the jumps
-  "%": binary("%", "rem", "elementary",
+  "%": binary("%", "rem", "elementary", "expensive",
     ({ args: [x, y], dout }) => [dout, mul(neg(call("Math.trunc", div(x!, y!))), dout)],
     ({ args: [x, y], dots: [xd, yd] }) => sumOf([xd!, yd && neg(mul(call("Math.trunc", div(x!, y!)), yd))]),
     [ANY, POSITIVE]),
-  neg: { kind: "linear", arity: 1, hint: "neg", result: "number", forward: ([x]) => neg(x!), vjp: ({ dout }) => [neg(dout)], jvp: ({ dots: [xd] }) => xd && neg(xd), domain: [ANY] },
+  neg: { kind: "linear", arity: 1, hint: "neg", result: "number", forward: ([x]) => neg(x!), vjp: ({ dout }) => [neg(dout)], jvp: ({ dots: [xd] }) => xd && neg(xd), cost: "arithmetic", domain: [ANY] },
   /** `const a = b`, `+b`: the value passes through unchanged. */
-  id: { kind: "linear", arity: 1, hint: "copy", result: "number", forward: ([x]) => x!, vjp: ({ dout }) => [dout], jvp: ({ dots: [xd] }) => xd!, domain: [ANY] },
+  id: { kind: "linear", arity: 1, hint: "copy", result: "number", forward: ([x]) => x!, vjp: ({ dout }) => [dout], jvp: ({ dots: [xd] }) => xd!, cost: "arithmetic", domain: [ANY] },
 
   // arrays: `x[i]` sends its gradient to one element; `x.length` has none
   index: {
@@ -150,9 +153,10 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     forward: ([a, i]) => index(a!, i!),
     vjp: ({ args: [, i], dout }) => [{ at: i!, grad: dout }, null],
     jvp: ({ args: [, i], dots: [ad] }) => ad && index(ad, i!),
+    cost: "free",
     domain: [ANY, ANY],
   },
-  length: { kind: "zero", arity: 1, signature: ["array"], hint: "n", result: "number", forward: ([a]) => prop(a!, "length"), jvp: () => null, domain: [ANY] },
+  length: { kind: "zero", arity: 1, signature: ["array"], hint: "n", result: "number", forward: ([a]) => prop(a!, "length"), jvp: () => null, cost: "free", domain: [ANY] },
   /**
    * A number read from constant data (an array of records or of arrays, never differentiated):
    * `pts[i].x`, `X[i][j]`. The callee is the access after the array, `#` standing for each index in turn.
@@ -161,6 +165,7 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     kind: "zero", arity: "variadic", signature: ["array", "number", "number", "number", "number", "number", "number", "number"], hint: "elem", result: "number",
     forward: ([a, ...indices], path) => readPath(a!, indices, path),
     jvp: () => null,
+    cost: "free",
     domain: [ANY, ANY],
   },
 
@@ -178,6 +183,7 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     forward: ([a]) => method(a!, "slice"),
     vjp: ({ dout }) => [dout],
     jvp: ({ dots: [ad] }) => ad && method(ad, "slice"),
+    cost: "arithmetic",
     domain: [ANY],
   },
   "array.of": {
@@ -185,6 +191,7 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
     forward: (items) => list(...items),
     vjp: ({ args, dout }) => args.map((_, j) => index(dout, num(j))),
     jvp: ({ dots }) => (dots.every((d) => d === null) ? null : list(...dots.map((d) => d ?? num(0)))),
+    cost: "arithmetic",
     domain: [ANY, ANY],
   },
   // element writes: the array's gradient is one buffer, updated in place as the backward
@@ -292,7 +299,7 @@ const SCALAR_RULES: Readonly<Record<string, Rule>> = {
   "!==": logic("!=="),
   "&&": logic("&&"),
   "||": logic("||"),
-  "!": { kind: "logic", arity: 1, hint: "cond", result: "boolean", forward: ([x]) => not(x!), domain: [ANY] },
+  "!": { kind: "logic", arity: 1, hint: "cond", result: "boolean", forward: ([x]) => not(x!), cost: "free", domain: [ANY] },
 };
 
 /** The table: scalar rules by operator or callee, tensor rules as `tensor.<name>`. */
@@ -335,6 +342,13 @@ export function ruleOf(op: { readonly op: string; readonly custom?: CustomCall }
 
 const customRules = new WeakMap<CustomCall, Rule>();
 
+/** What recomputing an operation's result costs: its rule's `cost`, given which of its inputs are constants. */
+export function costOf(op: { readonly op: string; readonly custom?: CustomCall; readonly args: readonly Atom[] }): Cost {
+  const cost = ruleOf(op).cost ?? "expensive";
+  return typeof cost === "function" ? cost(op.args.map((a) => a.kind === "const")) : cost;
+}
+
+
 /**
  * A call of `f` whose backward the user wrote: `fBackward(...inputs, out, dout)` returns the
  * gradient of the one input, or a tuple with one entry per input, of which the entries for
@@ -371,7 +385,7 @@ function customRule(c: CustomCall): Rule {
     result: c.result === "tensor" || c.result === "boolean" ? c.result : "number",
     forward: callForward,
     vjp: backward
-      ? (p) => c.params.map((param, i) => (!param.differentiable ? null : single ? backwardCall(p) : index(p.shared!, num(i))))
+      ? (p) => c.params.map((param, i) => (!param.differentiable ? null : single ? backwardCall(p) : tupleIndex(p.shared!, i)))
       : undefined,
     shared: backward && !single ? backwardCall : undefined,
     // a user's backward gives no forward derivative: forward mode calls the `@tangent` function

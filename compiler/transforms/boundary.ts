@@ -5,7 +5,7 @@
  * (or, in forward mode, its tangents) has each record's shape: `grad.params.w`, as JAX's
  * pytrees. Without records or tuples every parameter is its own leaf and nothing changes.
  */
-import { index, num, prop, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { prop, ref, tupleIndex, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { FunctionIR, Param } from "../ir/ir.ts";
 import { forEachSym } from "../ir/expr.ts";
@@ -51,7 +51,7 @@ export function boundary(cx: TransformContext, fn: FunctionIR): Boundary {
 /** `root.w.b`, `root[0]`; `optional` reads each step after the first with `?.` (a tangent the caller may leave out). */
 export function pathEx(root: Ex, path: readonly (string | number)[], optional = false): Ex {
   return path.reduce<Ex>((e, key, i) => {
-    const step = typeof key === "number" ? index(e, num(key)) : prop(e, key);
+    const step = typeof key === "number" ? tupleIndex(e, key) : prop(e, key);
     return optional && i > 0 ? { ...step, optional: true } as Ex : step;
   }, root);
 }

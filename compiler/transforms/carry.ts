@@ -26,6 +26,7 @@
 import { add, forEachSym, neg, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import { mapBlocks, type CodeStmt } from "../ir/code.ts";
 import { mutates, usesOf } from "../analyses/uses.ts";
+import { carriedName } from "../emit/names.ts";
 
 type Assign = Extract<CodeStmt, { k: "assign" }> & { index: Ex };
 type Loop = Extract<CodeStmt, { k: "loop" }>;
@@ -59,20 +60,6 @@ function isZeros(e: Ex): boolean {
   if (e.k === "new") return e.ctor === "Float64Array" && e.args.length === 1 && (e.args[0]!.k === "num" || (e.args[0]!.k === "prop" && e.args[0]!.name === "length"));
   if (e.k === "bin" && e.op === "??") return e.a.k === "method" && e.a.name === "fill" && e.a.args.length === 1 && e.a.args[0]!.k === "num" && e.a.args[0]!.value === 0 && isZeros(e.b);
   return false;
-}
-
-/** A fresh-symbol maker for a function: ids above every id its statements use. */
-export function symbolsAfter(stmts: readonly CodeStmt[], params: readonly Sym[]): (hint: string) => Sym {
-  let next = Math.max(0, ...params.map((p) => p.id));
-  const see = (s: Sym) => { next = Math.max(next, s.id); };
-  const visit = (ss: readonly CodeStmt[]) => {
-    for (const s of ss) {
-      const u = usesOf([s]);
-      for (const set of [u.reads, u.writes, u.sums, u.decls]) set.forEach(see);
-    }
-  };
-  visit(stmts);
-  return (hint) => ({ id: ++next, hint, user: false });
 }
 
 /** `i + c` as c, `i` as 0, `i - c` as -c; null for any other index. */
@@ -125,7 +112,7 @@ function carryLoop(loop: Loop, fresh: (hint: string) => Sym, zeroHere: (x: Sym) 
     const own = sums.filter(([s]) => offsetOf(s.index, i) === first);
     const next = sums.filter(([s]) => offsetOf(s.index, i) === later);
     if (next.some(([, k]) => k < own[0]![1])) continue;
-    const carried = fresh(`${x.hint}Next`);
+    const carried = fresh(carriedName(x.hint));
     // (the loop's other sums into the earlier element still add to what the first stored)
     const zero = zeroHere(x);
     const signed = (s: Assign): Ex => (s.op === "-=" ? neg(s.expr) : s.expr);

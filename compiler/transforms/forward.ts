@@ -12,29 +12,63 @@
  * variables. A variable holds one tangent whatever version of it is current: where an
  * inactive value is written into a variable some active value also lives in, its tangent
  * becomes zero.
+ *
+ * The stages (compiler/index.ts lists them, MODES): startTangents, tangents (what the
+ * primal code keeps), loops (how each runs), tangent-primal (./primal.ts with the tangents
+ * beside), forward (the function around them).
  */
 import { forEachSym, method, newOf, num, prop, ref, rt, substitute, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
 import { boundary, optionalRecordType, pathEx } from "./boundary.ts";
-import { reservedNames, type Atom, type FunctionIR, type IfStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
+import { reservedNames, type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
 import { primal, type Beside } from "./primal.ts";
-import { planLoops } from "./tape.ts";
+import { planLoops, type LoopPlan } from "./tape.ts";
+import { tangentName } from "../emit/names.ts";
 
-export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
+/** A function on its way through forward mode. */
+export interface Tangent {
+  readonly fn: FunctionIR;
+  readonly cx: TransformContext;
+  /** The emitted function's name (`f_jvp`). */
+  readonly name: string;
+  /** The parameter holding the tangents of the differentiated parameters. */
+  readonly tangents: Sym;
+  readonly beside: Tangents;
+}
+
+export function startTangents(fn: FunctionIR, activity: Activity, name: string): Tangent {
   rejectCustomGradients(fn, activity);
   const cx = new TransformContext(fn, activity);
   const tangents = cx.fresh("tangents");
-  const beside = new Tangents(cx);
-  const needed = beside.needed();
-  // nothing is saved for later: the plans only say how each loop runs
-  const plans = planLoops(cx, needed, new Map());
-  cx.forwardMode = true;
-  const code = primal(cx, needed, plans, beside);
+  return { fn, cx, name, tangents, beside: new Tangents(cx) };
+}
 
+/** The `tangents` stage: the values the primal code keeps in variables, for the tangent statements to read. */
+export function tangentReads<T extends Tangent>(t: T): T & { readonly needed: Set<number> } {
+  return { ...t, needed: t.beside.needed() };
+}
+
+/** The `loops` stage: how each loop runs (nothing is saved for later: no tape). */
+export function tangentLoops<T extends Tangent & { readonly needed: Set<number> }>(t: T): T & { readonly plans: Map<LoopStmt, LoopPlan> } {
+  return { ...t, plans: planLoops(t.cx, t.needed, new Map()) };
+}
+
+/** The `tangent-primal` stage: the primal statements, each with its tangent's beside it. */
+export function tangentPrimal<T extends Tangent & { readonly needed: Set<number>; readonly plans: Map<LoopStmt, LoopPlan> }>(t: T): T & { readonly code: CodeStmt[] } {
+  t.cx.emittingPrimal = true;
+  const code = primal(t.cx, t.needed, t.plans, t.beside);
+  t.cx.emittingPrimal = false;
+  return { ...t, code };
+}
+
+/** The `forward` stage: the jvp function, its tangent parameters read first. */
+export function assembleTangent(t: Tangent & { readonly code: CodeStmt[] }): CodeFunction {
+  const { fn, cx, tangents, beside, code } = t;
+  cx.emittingPrimal = true;
   const wrt = fn.params.filter((p) => p.wrt);
   const edge = boundary(cx, fn);
   const inputs: CodeStmt[] = [];
@@ -48,9 +82,9 @@ export function forwardMode(fn: FunctionIR, activity: Activity): CodeFunction {
   }
   const result = cx.atomEx(fn.result);
   const tangent = (fn.result.kind === "value" ? beside.dotOf(fn.result) : null) ?? (fn.result.kind === "value" ? beside.zeroOf(fn.result.id) : num(0));
-  cx.forwardMode = false;
+  cx.emittingPrimal = false;
   return {
-    name: `${fn.name}_jvp`,
+    name: t.name,
     source: fn.name,
     mode: "jvp",
     params: edge.params,
@@ -95,7 +129,7 @@ const refs = (e: Ex, sym: Sym) => {
 };
 
 /** The tangent statements beside the primal ones. */
-class Tangents implements Beside {
+export class Tangents implements Beside {
   private readonly syms = new Map<Sym, Sym>();
   /** Variables that hold an active value at some point, and so have a tangent. */
   private readonly carrying = new Set<Sym>();
@@ -115,7 +149,7 @@ class Tangents implements Beside {
   tangentSym(of: Sym): Sym {
     let sym = this.syms.get(of);
     if (!sym) {
-      sym = { ...this.cx.fresh(`${of.hint}_dot`), tangentOf: of };
+      sym = { ...this.cx.fresh(tangentName(of.hint)), tangentOf: of };
       this.syms.set(of, sym);
     }
     return sym;

@@ -2,17 +2,21 @@
  * The forward half of a gradient function: the user's statements, keeping every value the
  * backward pass reads. A temporary that is read once and not needed by the backward pass
  * is folded back into the expression that reads it, so the user's lines come out as the
- * user wrote them; values nothing reads are dropped. Loops save what their plan says
- * (./tape.ts) as they run.
+ * user wrote them (./folding.ts); values nothing reads are dropped (./live.ts). Loops save
+ * what their plan says (./tape.ts) as they run. Reverse mode's `primal` stage, and forward
+ * mode's with the tangents beside (`Beside`).
  */
-import { bool, cond, forEachSym, list, method, newOf, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
+import { bool, cond, list, method, newOf, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import type { Atom, IfStmt, LoopStmt, OpStmt, Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import { tapeInit, type LoopPlan } from "./tape.ts";
 import { checkpointDecls, forwardSegments, recomputeSegment } from "./checkpoint.ts";
 import { ruleOf, type Rule } from "../rules/rules.ts";
-
+import { liveness } from "./live.ts";
+import { folding } from "./folding.ts";
+import { inSequence, type Assign } from "./sequence.ts";
+import { checkpointsName } from "../emit/names.ts";
 
 /**
  * What a second mode writes beside the primal statements, inside the same blocks (forward
@@ -31,99 +35,7 @@ export interface Beside {
 
 export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>, beside?: Beside): CodeStmt[] {
   const { fn } = cx;
-  const live = new Set<number>(needed);
-  if (fn.result.kind === "value") live.add(fn.result.id);
-  const liveLoops = new Set<LoopStmt>();
-
-  // liveness, last statement first; a loop feeds back into itself, so repeat until stable
-  let grew = true;
-  const mark = (a: Atom) => {
-    if (a.kind === "value" && !live.has(a.id)) {
-      live.add(a.id);
-      grew = true;
-    }
-  };
-  const markLive = (stmts: readonly Stmt[]) => {
-    for (const s of [...stmts].reverse()) {
-      if (s.kind === "op") {
-        if (live.has(s.out)) s.args.forEach(mark);
-      } else if (s.kind === "if") {
-        if (!s.outs.some((o) => live.has(o.out)) && ![...cx.innerOf.get(s)!].some((id) => live.has(id))) continue;
-        for (const o of s.outs) {
-          if (!live.has(o.out)) continue;
-          mark(o.then);
-          mark(o.else);
-        }
-        mark(s.cond);
-        markLive(s.then);
-        markLive(s.else);
-      } else {
-        const plan = plans.get(s)!;
-        const used = s.carried.some((c) => live.has(c.phi)) || [...cx.innerOf.get(s)!].some((id) => live.has(id));
-        if (!used) continue;
-        if (!liveLoops.has(s)) {
-          liveLoops.add(s);
-          grew = true;
-        }
-        for (const c of s.carried) {
-          // a next value written into the loop variable needs the variable
-          if (c.next.kind === "value" && live.has(c.next.id) && cx.carriedBy.get(c.next.id) === c.phi) mark({ kind: "value", id: c.phi });
-          if (!live.has(c.phi)) continue;
-          mark(c.init);
-          mark(c.next);
-        }
-        if (plan.counted) mark({ kind: "value", id: cx.countedIndex(s)! });
-        mark(s.cond);
-        markLive(s.body);
-        markLive(s.test);
-      }
-    }
-  };
-  while (grew) {
-    grew = false;
-    markLive(fn.body);
-  }
-
-  // reads of each value by live code, and the block reading it
-  const uses = new Map<number, { count: number; block: number; byMerge: boolean; by: Stmt }>();
-  let reader: Stmt = fn.body[0]!;
-  const use = (a: Atom, block: number, byMerge = false) => {
-    if (a.kind !== "value") return;
-    const u = uses.get(a.id);
-    uses.set(a.id, { count: (u?.count ?? 0) + 1, block, byMerge, by: reader });
-  };
-  const countUses = (stmts: Stmt[]) => {
-    const block = cx.branchIds.get(stmts)!;
-    for (const s of stmts) {
-      reader = s;
-      if (s.kind === "op") {
-        if (!live.has(s.out)) continue;
-        s.args.forEach((a) => use(a, block));
-        // a recomputed expression is written out wherever it is read: what it reads stays a variable
-        if (cx.isRematerialised(s.out)) s.args.forEach((a) => use(a, block));
-      } else if (s.kind === "if") {
-        if (!s.outs.some((o) => live.has(o.out)) && ![...cx.innerOf.get(s)!].some((id) => live.has(id))) continue;
-        use(s.cond, block);
-        for (const o of s.outs) {
-          if (!live.has(o.out)) continue;
-          use(o.then, cx.branchIds.get(s.then)!, true);
-          use(o.else, cx.branchIds.get(s.else)!, true);
-        }
-        countUses(s.then);
-        countUses(s.else);
-      } else if (liveLoops.has(s)) {
-        use(s.cond, cx.branchIds.get(s.test)!);
-        for (const c of s.carried) {
-          if (!live.has(c.phi)) continue;
-          use(c.init, block);
-          if (c.next.kind === "value" && cx.carriedBy.get(c.next.id) !== c.phi) use(c.next, cx.branchIds.get(s.body)!);
-        }
-        countUses(s.test);
-        countUses(s.body);
-      }
-    }
-  };
-  countUses(fn.body);
+  const { live, liveLoops, uses } = liveness(cx, needed, plans);
 
   // a counted loop's `let i = lo` moves into its header
   const headerInit = new Map<number, LoopStmt>();
@@ -134,51 +46,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     if (init.kind === "value" && cx.valueSym(init.id) === cx.valueSym(index)) headerInit.set(init.id, loop);
   }
 
-  const resultId = fn.result.kind === "value" ? fn.result.id : -1;
-  const folds = (id: number): boolean => {
-    const u = uses.get(id);
-    const def = cx.defs.get(id);
-    if (!def || def.kind === "loop" || needed.has(id) || id === resultId || cx.isRematerialised(id) || cx.carriedBy.has(id) || cx.isArray(id)) return false;
-    if (!u || u.count !== 1 || u.block !== cx.blockOf.get(id)) return false;
-    if (def.kind === "op" && cx.readsChanging(def) && !readsBeforeWrite(def, u.by)) return false;
-    // a user's variable stays a statement, except a new value of it that an arm of an
-    // `if` only hands to the merge: `s_3 = s * 2` rather than `const s_2 = s * 2; s_3 = s_2`
-    if (cx.isUser(id) && !(u.byMerge && cx.fn.values[id]!.version > 1)) return false;
-    return def.kind === "op" || (def.outs.length === 1 && inline(def));
-  };
-  /**
-   * An element read folded into the statement that reads it moves down to that statement:
-   * allowed only when no write to the array comes in between (`y[i] = y[i - 1] * w` reads
-   * before it writes).
-   */
-  const readsBeforeWrite = (read: OpStmt, by: Stmt): boolean => {
-    const array = cx.root((read.args[0] as Atom & { kind: "value" }).id);
-    let end: Stmt = by;
-    while (end.kind === "op" && !cx.isArray(end.out) && uses.get(end.out)?.count === 1 && folds(end.out)) end = uses.get(end.out)!.by;
-    const block = [...cx.branchIds].find(([, id]) => id === cx.blockOf.get(read.out))![0];
-    const from = block.indexOf(read);
-    const to = block.indexOf(end);
-    if (to < from) return false;
-    return block.slice(from + 1, to).every((s) => !writes(s, array));
-  };
-  const writes = (s: Stmt, array: number): boolean => {
-    if (s.kind === "op") return !!ruleOf(s).write && cx.root(s.out) === array;
-    if (s.kind === "if") return [...s.then, ...s.else].some((t) => writes(t, array));
-    return [...s.test, ...s.body].some((t) => writes(t, array));
-  };
-
-  /**
-   * A branch is written as `c ? a : b` when everything in its arms folds into two
-   * expressions, and it gives a number: a flag a branch sets (`if (s > limit) done = true`,
-   * from a `break`) reads better as the branch.
-   */
-  const inline = (s: IfStmt): boolean =>
-    s.outs.every((o) => fn.values[o.out]!.type !== "boolean") &&
-    [...s.then, ...s.else].every((t) => {
-      if (t.kind === "op") return !live.has(t.out) || folds(t.out) || cx.isRematerialised(t.out);
-      if (t.kind === "loop") return !liveLoops.has(t);
-      return t.outs.every((o) => !live.has(o.out) || folds(o.out));
-    });
+  const { folds, inline } = folding(cx, needed, { live, liveLoops, uses });
 
   const ex = (a: Atom): Ex => {
     if (a.kind === "value" && folds(a.id)) {
@@ -361,7 +229,7 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     const ck = plan.checkpoint;
     if (ck && saving) {
       // the state: the carried variables (but the index), kept at each segment's start
-      for (const c of s.carried) if (live.has(c.phi) && c.phi !== indexId) ck.state.set(c.phi, cx.fresh(`${cx.valueSym(c.phi).hint}Checkpoints`));
+      for (const c of s.carried) if (live.has(c.phi) && c.phi !== indexId) ck.state.set(c.phi, cx.fresh(checkpointsName(cx.valueSym(c.phi).hint)));
       // the forward sweep saves nothing per step; the recomputation of a segment saves its
       // tape (a second copy of the body, with the `if`s' hoisted variables declared again)
       const at = tapeDecls.length;
@@ -397,38 +265,4 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
     body.push(...tapeDecls, ...code);
   }
   return body;
-}
-
-
-type Assign = Extract<CodeStmt, { k: "assign" }>;
-
-/**
- * The merges at the end of an arm happen at once in the IR: each reads the variables as
- * they were before any of them. Written one after another, an assignment that reads a
- * variable goes before the one that overwrites it (`s = Math.sin(s) + xs[i]` before
- * `i += 1`, in a loop where both are loop variables); when they read each other's in a
- * cycle, one value waits in a temporary.
- */
-export function inSequence(assigns: readonly Assign[], fresh: (hint: string) => Sym): CodeStmt[] {
-  const out: CodeStmt[] = [];
-  let pending = [...assigns];
-  const readsSym = (a: Assign, sym: Sym) => {
-    let found = false;
-    forEachSym(a.expr, (x) => { if (x === sym) found = true; });
-    return found;
-  };
-  while (pending.length > 0) {
-    // the first assignment whose variable no other pending one still reads
-    const ready = pending.find((a) => pending.every((b) => b === a || !readsSym(b, a.sym)));
-    if (ready) {
-      out.push(ready);
-      pending = pending.filter((a) => a !== ready);
-      continue;
-    }
-    const first = pending[0]!;
-    const temp = fresh(`${first.sym.hint}_next`);
-    out.push({ k: "decl", mutable: false, sym: temp, init: first.expr, role: "forward", origin: first.origin });
-    pending[0] = { ...first, expr: ref(temp), origin: undefined };
-  }
-  return out;
 }

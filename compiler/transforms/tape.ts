@@ -10,10 +10,12 @@
  * other loops push onto stacks and pop in reverse.
  */
 import { add, call, cmp, forEachSym, index, list, method, newOf, nonnull, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
-import type { Atom, LoopStmt, OpStmt } from "../ir/ir.ts";
-import { ruleOf } from "../rules/rules.ts";
+import { forEachExpr, type CodeStmt } from "../ir/code.ts";
+import type { Atom, LoopStmt, OpStmt, SourceLoc } from "../ir/ir.ts";
+import { atMost, costOf, ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
-import { backwardSegments, type Checkpoint } from "./checkpoint.ts";
+import { backwardSegments, planCheckpoints, type Checkpoint } from "./checkpoint.ts";
+import { nextName, tapeName } from "../emit/names.ts";
 
 export interface Tape {
   readonly sym: Sym;
@@ -39,6 +41,76 @@ export interface LoopPlan {
   readonly count?: Ex;
   /** Under `@checkpoint`: the loop keeps its state per segment and recomputes each one (./checkpoint.ts). */
   readonly checkpoint?: Checkpoint;
+}
+
+/** What the primal code keeps for the backward pass: the values it reads, and how each loop keeps them. */
+export interface TapePlan {
+  /** The values the primal code must leave in variables (or save, inside a loop). */
+  readonly needed: Set<number>;
+  readonly plans: Map<LoopStmt, LoopPlan>;
+}
+
+/**
+ * Reverse mode's `tape` stage: from the backward statements (before their loops' headers
+ * are written), what the forward half keeps — exactly the values the backward half reads —
+ * and each loop's plan; under `@checkpoint`, the checkpointed loops' (`fused`: the loops
+ * left as they are, ./checkpoint.ts).
+ */
+export function planTapes(cx: TransformContext, backward: readonly CodeStmt[], fused: ReadonlySet<LoopStmt> | null): TapePlan {
+  const needed = new Set<number>();
+  const symToValue = new Map<Sym, number>(cx.fn.values.map((v) => [cx.valueSym(v.id), cx.root(v.id)]));
+  // what the backward pass reads: all of it (the forward pass keeps it), and per loop what
+  // its own backward body reads (planLoops adds what inner loops read and do not restore)
+  const readsIn = new Map<LoopStmt, Set<Sym>>();
+  const readIn = (loop: LoopStmt | null | undefined, sym: Sym) => {
+    if (!loop) return;
+    const reads = readsIn.get(loop) ?? new Set<Sym>();
+    reads.add(sym);
+    readsIn.set(loop, reads);
+  };
+  forEachExpr(backward, (e, loops) => forEachSym(e, (sym) => {
+    const id = symToValue.get(sym);
+    if (id !== undefined) needed.add(id);
+    readIn(loops[loops.length - 1], sym);
+  }));
+  // an array is one object: what reads any of its values reads the array
+  for (const id of [...needed]) {
+    if (cx.isArray(id) && cx.root(id) !== id) {
+      needed.delete(id);
+      needed.add(cx.root(id));
+    }
+  }
+  // the header of a backward loop (written after planning) reads the count of iterations
+  // to undo, or a counted loop's bounds: in the backward body of the loop around it
+  for (const loop of cx.loops) {
+    if (!hasLoop(backward, loop)) continue;
+    const header = runsCounted(cx, loop) ? [cx.loEx(loop), cx.atomEx(loop.counted!.hi)] : [ref(cx.valueSym(loop.counter))];
+    for (const e of header) forEachSym(e, (sym) => {
+      const id = symToValue.get(sym);
+      if (id !== undefined) needed.add(id);
+      readIn(cx.parentLoop.get(loop), sym);
+    });
+  }
+  const plans = planLoops(cx, needed, readsIn);
+  if (fused) planCheckpoints(cx, plans, fused);
+  return { needed, plans };
+}
+
+function hasLoop(stmts: readonly CodeStmt[], loop: LoopStmt): boolean {
+  return stmts.some((s) => (s.k === "loop" && (s.source === loop || hasLoop(s.body, loop))) || (s.k === "if" && (hasLoop(s.then, loop) || hasLoop(s.else, loop))));
+}
+
+/** The plans as `--dump-ir` shows them: per loop, how it runs, what it saves and what it recomputes. */
+export function describePlans(cx: TransformContext, plan: TapePlan): string {
+  const name = (id: number) => cx.valueSym(id).hint;
+  const lines = [`kept: ${[...plan.needed].sort((a, b) => a - b).map(name).join(", ") || "nothing"}`];
+  for (const p of plan.plans.values()) {
+    const how = [p.counted ? "counted" : "uncounted", p.indexed ? "indexed tapes" : "stacks", ...(p.checkpoint ? ["checkpointed"] : [])].join(", ");
+    lines.push(`loop at line ${p.loop.loc.line} (${how})`);
+    for (const t of p.tapes) lines.push(`  saves ${t.sym.hint}: ${t.type}${t.phi !== null ? ` (${name(t.phi)} at the start of each iteration)` : ""}${t.end !== null ? ` (${name(t.end)} at its end)` : ""}`);
+    if (p.recompute.length > 0) lines.push(`  recomputes ${p.recompute.map(name).join(", ")}`);
+  }
+  return lines.join("\n");
 }
 
 /**
@@ -151,10 +223,10 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     if (!savePhi && !saveNext) continue;
     const name = cx.fn.values[c.phi]!.name ?? cx.fn.values[c.phi]!.hint;
     if (indexed && savePhi && saveNext) {
-      tapes.push({ sym: cx.fresh(`${name}s`), type: typeOf(c.phi), phi: c.phi, end: next });
+      tapes.push({ sym: cx.fresh(tapeName(name)), type: typeOf(c.phi), phi: c.phi, end: next });
     } else {
-      if (savePhi) tapes.push({ sym: cx.fresh(`${name}s`), type: typeOf(c.phi), phi: c.phi, end: null });
-      if (saveNext) tapes.push({ sym: cx.fresh(`${name}_next`), type: typeOf(next!), phi: null, end: next });
+      if (savePhi) tapes.push({ sym: cx.fresh(tapeName(name)), type: typeOf(c.phi), phi: c.phi, end: null });
+      if (saveNext) tapes.push({ sym: cx.fresh(nextName(name)), type: typeOf(next!), phi: null, end: next });
     }
     saved.delete(c.phi);
     if (saveNext) saved.delete(next!);
@@ -164,7 +236,7 @@ function planLoop(cx: TransformContext, loop: LoopStmt, needed: Set<number>, rea
     const v = cx.fn.values[id]!;
     // a nested loop's iteration count (`steps`) is saved as `stepCounts`
     const def = cx.defs.get(id);
-    const name = def?.kind === "loop" && def.counter === id ? "stepCounts" : `${v.name ?? v.hint}s`;
+    const name = def?.kind === "loop" && def.counter === id ? "stepCounts" : tapeName(v.name ?? v.hint);
     tapes.push({ sym: cx.fresh(name), type: typeOf(id), phi: null, end: id });
   }
   let slot: Ex | undefined;
@@ -195,12 +267,10 @@ export function runsCounted(cx: TransformContext, loop: LoopStmt): boolean {
   return cx.isCounted(loop) && cx.countedIndex(loop) !== null && fixed(cx, loop, loop.counted!.hi);
 }
 
-/** Arithmetic cheap enough to redo in the backward pass rather than store. */
+/** Arithmetic cheap enough to redo in the backward pass rather than store (the rule table's `cost`). */
 function cheap(cx: TransformContext, op: OpStmt): boolean {
-  const rule = ruleOf(op);
-  if (op.op.startsWith("tensor.") || rule.write || cx.readsChanging(op)) return false;
-  if (rule.kind === "linear" || rule.kind === "bilinear" || rule.kind === "logic" || op.op === "index" || op.op === "read" || op.op === "length") return true;
-  return op.op === "/" || (op.op === "**" && op.args[1]!.kind === "const");
+  if (ruleOf(op).write || cx.readsChanging(op)) return false;
+  return atMost(costOf(op), "cheap");
 }
 
 /** The bound of a counted loop can be read again after the loop: a constant, a value from outside, or recomputed. */
@@ -222,9 +292,9 @@ export function tapeInit(tape: Tape, plan: LoopPlan): Ex {
  * restores from tapes and recomputes. A checkpointed loop's runs one segment, in a loop
  * over the segments that recomputes each one first.
  */
-export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonly import("../ir/code.ts").CodeStmt[], origin: import("../ir/ir.ts").SourceLoc): import("../ir/code.ts").CodeStmt[] {
+export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonly CodeStmt[], origin: SourceLoc): CodeStmt[] {
   const { loop } = plan;
-  const head: import("../ir/code.ts").CodeStmt[] = [];
+  const head: CodeStmt[] = [];
   const restore = (id: number, from: Ex) => head.push({ k: "decl", mutable: false, sym: cx.valueSym(id), init: from, role: "forward", origin: cx.defs.get(id)?.loc });
   if (plan.indexed) {
     for (const t of plan.tapes) {
@@ -240,7 +310,7 @@ export function backwardLoop(cx: TransformContext, plan: LoopPlan, body: readonl
   if (plan.checkpoint) {
     const ck = plan.checkpoint;
     const i = cx.valueSym(cx.countedIndex(loop)!);
-    const segment: import("../ir/code.ts").CodeStmt = { k: "loop", index: { sym: i, init: sub(ref(ck.end), num(1)), step: -1 }, cond: cmp(">=", ref(i), ref(ck.start)), body: [...head, ...body], role: "backward", origin, source: loop };
+    const segment: CodeStmt = { k: "loop", index: { sym: i, init: sub(ref(ck.end), num(1)), step: -1 }, cond: cmp(">=", ref(i), ref(ck.start)), body: [...head, ...body], role: "backward", origin, source: loop };
     return backwardSegments(cx, loop, ck, [segment]);
   }
   if (plan.counted) {

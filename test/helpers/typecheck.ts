@@ -1,9 +1,9 @@
-/** Type-checks generated code in memory, as the fixtures are checked: tsc --strict with unused locals. */
+/** Type-checks generated code in memory, as the fixtures are checked: tsc --strict and noUncheckedIndexedAccess, with unused locals. */
 import ts from "typescript";
 
-/** tsc --strict's complaints about one generated module that imports nothing. */
+/** tsc --strict --noUncheckedIndexedAccess's complaints about one generated module that imports nothing. */
 export function typeErrors(output: string): string[] {
-  const options = { strict: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, types: [] };
+  const options = { strict: true, noUncheckedIndexedAccess: true, noEmit: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022, types: [] };
   const host = ts.createCompilerHost(options);
   const read = host.getSourceFile;
   host.getSourceFile = (file, version) => (file === "m.grad.ts" ? ts.createSourceFile(file, output, version) : read(file, version));

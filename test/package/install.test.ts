@@ -95,6 +95,8 @@ describe("the packed tarball installed into a user's project", () => {
     expect(ran.db).toHaveLength(2);
     // d/dx 2 x³ at 2, through the user's own backward
     expect(ran.custom).toBe(24);
+    // an array model, its generated element reads checked by the project's noUncheckedIndexedAccess
+    expect(ran.squares).toEqual([2, -4]);
     // and as the user types it
     expect(sh("npx", ["tsgrad", "--version"], { cwd: project }).stdout).toMatch(/^tsgrad \d+\.\d+\.\d+\n$/);
   }, BUDGET);

@@ -37,6 +37,16 @@ export function staged(x: number, y: number): number {
   const invden = 1 / den;
   return scale(num * invden);
 }
+
+/**
+ * Written as this project's tsconfig (noUncheckedIndexedAccess) asks: \`x[i]!\`.
+ * @differentiable
+ */
+export function sumSquares(x: number[]): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+  return s;
+}
 `,
   // a tensor model: the backward pass adds runtime helpers (sumTo for the broadcast bias)
   "src/net.ts": `import { relu } from "tsgrad/runtime";
@@ -67,7 +77,7 @@ export function twiceCube(x: number): number {
 import { tensor } from "tsgrad/tensor";
 import { layer } from "./net.js";
 import { layer_grad } from "./net.grad.js";
-import { staged_grad } from "./model.grad.js";
+import { staged_grad, sumSquares_grad } from "./model.grad.js";
 import { twiceCube_grad } from "./custom.grad.js";
 
 const { value, grad } = staged_grad(3, -4);
@@ -76,7 +86,7 @@ const b = tensor([0.05, -0.05]);
 const X = tensor([[1, 2, 3], [-1, 0.5, 2]]);
 // names: a bundler may rename the parameters gradcheck would read them from
 const check = gradcheck(layer, layer_grad, [W, b, X, 0.7], { names: ["W", "b", "X", "k"] });
-console.log(JSON.stringify({ value, x: grad.x, y: grad.y, tensorGradcheck: check.ok, db: Array.from(layer_grad(W, b, X, 0.7).grad.b.data), custom: twiceCube_grad(2).grad.x }));
+console.log(JSON.stringify({ value, x: grad.x, y: grad.y, tensorGradcheck: check.ok, db: Array.from(layer_grad(W, b, X, 0.7).grad.b.data), custom: twiceCube_grad(2).grad.x, squares: Array.from(sumSquares_grad([1, -2]).grad.x) }));
 `,
   "src/api.ts": `import { compile, type CompileResult } from "tsgrad";
 
@@ -133,7 +143,7 @@ export function shInBackground(command: string, args: readonly string[], options
 }
 
 /** The JSON line a run of main prints. */
-export function printed(ran: Ran): { value: number; x: number; y: number; tensorGradcheck: boolean; db: number[]; custom: number } {
+export function printed(ran: Ran): { value: number; x: number; y: number; tensorGradcheck: boolean; db: number[]; custom: number; squares: number[] } {
   const line = ran.stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
   if (!line) throw new Error(`no JSON line in:\n${ran.stdout}\n${ran.stderr}`);
   return JSON.parse(line);

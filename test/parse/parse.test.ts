@@ -27,7 +27,7 @@ describe("loops that leave an iteration early", () => {
     expect(output).toContain("for (let i = 0; i < xs.length; i++) {");
     expect(output).toContain("for (let i = xs.length - 1; i >= 0; i--) {");
     // the iteration that continues keeps s; the other computes it (one assignment, a ternary)
-    expect(output).toContain("s = xs[i] < 0 ? s : s * xs[i] + 1;");
+    expect(output).toContain("s = xs[i]! < 0 ? s : s * xs[i]! + 1;");
   });
 
   it("test a flag for `break` in the condition, named apart from the user's `done`", async () => {

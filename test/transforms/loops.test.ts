@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { gradcheck } from "../../runtime/gradcheck.ts";
 import { rand } from "../../runtime/index.ts";
 import { ref } from "../../compiler/ir/expr.ts";
-import { inSequence } from "../../compiler/transforms/primal.ts";
+import { inSequence } from "../../compiler/transforms/sequence.ts";
 import { compileAndLoad } from "../helpers/load.ts";
 import { typeErrors } from "../helpers/typecheck.ts";
 
