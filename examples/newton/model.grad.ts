@@ -10,19 +10,19 @@ export function rosenbrock_grad(x: Float64Array, dout = 1) {
   const dx = new Float64Array(x.length);
   let dxNext = 0; // line 15: x[i + 1]
   for (let i = 0; i < x.length - 1; i++) {
-    const pow = x[i] ** 2; // line 15
-    const diff = x[i + 1] - pow; // line 15
-    const diff_1 = 1 - x[i]; // line 15
+    const pow = x[i]! ** 2; // line 15
+    const diff = x[i + 1]! - pow; // line 15
+    const diff_1 = 1 - x[i]!; // line 15
     s += 100 * diff ** 2 + diff_1 ** 2; // line 15
 
     const ddiff_1 = 2 * diff_1 * ds; // line 15: (1 - x[i]) ** 2
     const dpow_1 = 100 * ds; // line 15: 100 * (x[i + 1] - x[i] ** 2) ** 2
     const ddiff = 2 * diff * dpow_1; // line 15: (x[i + 1] - x[i] ** 2) ** 2
     const dpow = -ddiff; // line 15: x[i + 1] - x[i] ** 2
-    dx[i] = 2 * x[i] * dpow - ddiff_1 + dxNext; // line 15: x[i]
+    dx[i] = 2 * x[i]! * dpow - ddiff_1 + dxNext; // line 15: x[i]
     dxNext = ddiff; // line 15: x[i + 1]
   }
-  dx[x.length - 1] += dxNext; // line 15: x[i + 1]
+  dx[x.length - 1]! += dxNext; // line 15: x[i + 1]
 
   return { value: s, grad: { x: dx } };
 }
@@ -41,12 +41,12 @@ export function rosenbrock_hvp(x: Float64Array, v: { x?: Float64Array }) {
   let dxNext = 0; // line 15: x[i + 1]
   let dxNext_dot = 0; // line 15
   for (let i = 0; i < x.length - 1; i++) {
-    const pow = x[i] ** 2; // line 15
-    const pow_dot = 2 * x[i] * x_dot[i]; // line 15
-    const diff = x[i + 1] - pow; // line 15
-    const diff_dot = x_dot[i + 1] - pow_dot; // line 15
-    const diff_1 = 1 - x[i]; // line 15
-    const diff_1_dot = -x_dot[i]; // line 15
+    const pow = x[i]! ** 2; // line 15
+    const pow_dot = 2 * x[i]! * x_dot[i]!; // line 15
+    const diff = x[i + 1]! - pow; // line 15
+    const diff_dot = x_dot[i + 1]! - pow_dot; // line 15
+    const diff_1 = 1 - x[i]!; // line 15
+    const diff_1_dot = -x_dot[i]!; // line 15
     s += 100 * diff ** 2 + diff_1 ** 2; // line 15
 
     const ddiff_1 = 2 * diff_1 * ds; // line 15: (1 - x[i]) ** 2
@@ -56,13 +56,13 @@ export function rosenbrock_hvp(x: Float64Array, v: { x?: Float64Array }) {
     const ddiff_dot = 2 * diff_dot * dpow_1; // line 15
     const dpow = -ddiff; // line 15: x[i + 1] - x[i] ** 2
     const dpow_dot = -ddiff_dot; // line 15
-    dx[i] = 2 * x[i] * dpow - ddiff_1 + dxNext; // line 15: x[i]
-    dx_dot[i] = 2 * x_dot[i] * dpow + 2 * x[i] * dpow_dot - ddiff_1_dot + dxNext_dot; // line 15
+    dx[i] = 2 * x[i]! * dpow - ddiff_1 + dxNext; // line 15: x[i]
+    dx_dot[i] = 2 * x_dot[i]! * dpow + 2 * x[i]! * dpow_dot - ddiff_1_dot + dxNext_dot; // line 15
     dxNext = ddiff; // line 15: x[i + 1]
     dxNext_dot = ddiff_dot; // line 15
   }
-  dx[x.length - 1] += dxNext; // line 15: x[i + 1]
-  dx_dot[x.length - 1] += dxNext_dot; // line 15
+  dx[x.length - 1]! += dxNext; // line 15: x[i + 1]
+  dx_dot[x.length - 1]! += dxNext_dot; // line 15
 
   return { value: s, grad: { x: dx }, hvp: { x: dx_dot } };
 }
