@@ -4,7 +4,7 @@
  * of a function with a custom gradient (signatures.ts), or of a package's function (kept
  * as a call with no gradient).
  */
-import { Node, type Block, type Expression, type FunctionDeclaration, type SourceFile } from "ts-morph";
+import { Node, type Block, type CallExpression, type Expression, type FunctionDeclaration, type SourceFile } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
 import type { CustomCall, Import } from "../ir/ir.ts";
 import { findOp, isCarried } from "../ir/search.ts";
@@ -12,8 +12,8 @@ import { RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
 import { exportedFunction, isRelative, type ImportBinding } from "./modules.ts";
 import { expr } from "./expressions.ts";
-import { memberOf } from "./records.ts";
-import { newFrame, type Binding, type Frame, type Target, type Typed } from "./frame.ts";
+import { memberOf, recordLiteralOf } from "./records.ts";
+import { newFrame, type Binding, type Frame, type Member, type Target, type Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadExtreme } from "./arrays.ts";
 import { checkDeclaration, customCall, signature, TYPE_NAMES } from "./signatures.ts";
@@ -112,7 +112,7 @@ function resolveCallee(cx: Lowerer, callee: Node): Callee {
  * the call's value. The caller's graph then holds the callee's operations, so the
  * gradient recomputes nothing; the code grows with the call tree.
  */
-function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNodes: readonly Node[], node: Node, target?: Target): Typed {
+function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNodes: readonly Node[], node: Node, target?: Target, returned?: { member?: Member }): Typed {
   const name = decl.getName()!;
   const open: FunctionDeclaration[] = [];
   for (let f: Frame | null = cx.frame; f; f = f.caller) open.unshift(f.fn);
@@ -128,7 +128,7 @@ function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNod
   const argStart = cx.block.length;
   const { args, params, members } = callArguments(cx, decl, argNodes, node);
   const returnType = decl.getReturnTypeNode();
-  const declared = returnType ? cx.valueType(returnType, `the result of \`${name}\``) : null;
+  const declared = returnType && !returned ? cx.valueType(returnType, `the result of \`${name}\``) : null;
 
   // a callee's loops and returns are its own: a `return` in its loop leaves the callee
   const caller = cx.frame;
@@ -138,6 +138,7 @@ function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNod
   const frame = newFrame(decl, file, ++cx.scopes, caller, env, new Map(params.map((p) => [p.name, 1])));
   members.forEach((m, i) => { if (m) frame.aggregates.set(params[i]!.name, m); });
   frame.declaredResult = declared;
+  if (returned) frame.returned = returned;
   // an argument computed for this call is named for the parameter it binds: `const v = a - b` (not an element read, `xs[i]`, which stays as it is)
   args.forEach((a, i) => {
     if (a.atom.kind !== "value" || a.atom.id < before || cx.values[a.atom.id]!.name !== null) return;
@@ -154,6 +155,28 @@ function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNod
   }
   if (!result) throw errorAt(decl.getNameNode() ?? decl, `\`${name}\` must end with \`return <expression>\``);
   return adopt(cx, result, first, start, target);
+}
+
+/**
+ * `const r = f(...)` where `f` ends with `return { value, grad: { x: dx } }` (a record, as
+ * tsgrad's own `f_grad` returns): the call inlined, and the record of the values its
+ * `return` names (parse/records.ts). Null, with nothing lowered, for any other call.
+ */
+export function recordCall(cx: Lowerer, node: CallExpression): Member | null {
+  const callee = node.getExpression();
+  if (!Node.isIdentifier(callee) || node.getArguments().some((a) => Node.isSpreadElement(a))) return null;
+  const resolved = resolveCallee(cx, callee);
+  if (resolved.kind !== "function" || gradientTag(resolved.decl) || !returnsRecord(resolved.decl)) return null;
+  const returned: { member?: Member } = {};
+  inline(cx, resolved.decl, resolved.file, node.getArguments(), node, undefined, returned);
+  return returned.member!;
+}
+
+/** Whether a function's body ends with `return { ... }`. */
+function returnsRecord(decl: FunctionDeclaration): boolean {
+  const last = decl.getBody()?.getChildSyntaxList()?.getChildren().at(-1);
+  const e = last && Node.isReturnStatement(last) ? last.getExpression() : undefined;
+  return e !== undefined && recordLiteralOf(e) !== null;
 }
 
 /**

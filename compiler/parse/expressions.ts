@@ -13,7 +13,8 @@ import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadLiteral } from "./arrays.ts";
 import { ARRAY_METHODS, arrayMethod } from "./methods.ts";
-import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, numberOf } from "./syntax.ts";
+import { isPop, pop } from "./tapes.ts";
+import { ASSIGNMENT_OPS, BINARY_OPS, LOOSE_EQUALITY, asserted, assignedBy, numberOf } from "./syntax.ts";
 import { access, valueOf } from "./records.ts";
 import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
 import { expressionStatement, readBeforeAssigned, valueAssignment } from "./statements.ts";
@@ -91,6 +92,7 @@ export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isNewExpression(node)) return newArray(cx, node, target);
   if (Node.isCallExpression(node)) {
     const callee = node.getExpression();
+    if (isPop(node)) return pop(cx, node, target);
     if (Node.isPropertyAccessExpression(callee) && ARRAY_METHODS.has(callee.getName()) && callee.getExpression().getText() !== "Math") {
       return arrayMethod(cx, node, callee, target);
     }
@@ -149,6 +151,7 @@ export function assign(cx: Lowerer, target: Target, e: Expression, whole: Node):
   const v = r.atom.kind === "value" ? cx.values[r.atom.id]! : null;
   const fresh = v !== null && v.name === target.name && (v.version === target.version || v.id >= first);
   if (fresh) return r;
+  if (r.type === "array" && readOnlyAlias(cx, e)) return r;
   if (r.type === "array") {
     throw errorAt(e, `\`${target.name}\` would be a second name for the array \`${e.getText()}\`: use that name, or build a new array (\`new Array<number>(n).fill(0)\`) and copy into it`);
   }
@@ -162,6 +165,8 @@ function newArray(cx: Lowerer, node: NewExpression, target?: Target): Typed {
   if (ctor === "Float64Array" && args.length === 1) {
     const n = expr(cx, args[0] as Expression);
     if (n.type === "number") return cx.op("array.zeros", [n], node, target, "Float64Array");
+    // `new Float64Array(dout)`, as tsgrad's own output starts an array's gradient: a copy
+    if (n.type === "array") return cx.op("array.copy", [n], node, target, "Float64Array");
   }
   // `new Array<number>(n)`, filled later: it starts as zeros here (JavaScript's holes read as `undefined`, which no filled array reads)
   if (ctor === "Array" && args.length === 1) {
@@ -185,4 +190,29 @@ function identifier(cx: Lowerer, node: Node): Typed {
   const declared = cx.frame.file.getVariableDeclaration(name);
   if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
   throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);
+}
+
+/**
+ * `const dx = dy;` (as tsgrad's own output passes a gradient through), `const w = params.w`,
+ * `const d = backward(x)`: a second name for an array is the same value when nothing writes either name after it (no element write, push,
+ * fill or pop, and neither is passed to a call), so no write through one can be missed by the other.
+ */
+function readOnlyAlias(cx: Lowerer, e: Expression): boolean {
+  const decl = e.getParent();
+  if (!Node.isVariableDeclaration(decl) || decl.getInitializer() !== e) return false;
+  if (decl.getVariableStatement()?.getDeclarationKind() !== "const" || !Node.isIdentifier(decl.getNameNode())) return false;
+  const names = new Set([e.getText(), decl.getName()]);
+  const after = decl.getEnd();
+  const named = (n: Node | undefined) => n !== undefined && names.has(n.getText());
+  return !cx.frame.fn.getDescendants().some((n) => {
+    if (n.getStart() < after) return false;
+    const assigned = assignedBy(n);
+    if (assigned && Node.isElementAccessExpression(assigned) && named(asserted(assigned.getExpression()))) return true;
+    if (Node.isCallExpression(n)) {
+      const callee = n.getExpression();
+      if (Node.isPropertyAccessExpression(callee) && named(callee.getExpression()) && callee.getName() !== "slice") return true;
+      if (n.getArguments().some((a) => named(a))) return true;
+    }
+    return false;
+  });
 }

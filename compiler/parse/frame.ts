@@ -63,6 +63,13 @@ export interface Frame {
   returnVars: { readonly returned: string; readonly result: string } | null;
   /** Names bound to records, tuples and places in constant data (they are not IR values). */
   readonly aggregates: Map<string, Member>;
+  /**
+   * Set when the caller takes a record from this inlined call (`const r = f_grad(x)`): the
+   * record its `return { ... }` gives (parse/records.ts). Unset, such a `return` is an error.
+   */
+  returned?: { member?: Member };
+  /** The cursor variable of each array popped so far (parse/tapes.ts), by the array's name. */
+  cursors?: Map<string, string>;
   /** Every identifier of the function, so the names tsgrad adds clash with none (read on first use). */
   identifiers?: Set<string>;
 }

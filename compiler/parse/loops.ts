@@ -4,7 +4,7 @@
  * declared inside the loop are local to it. The loop body is walked (walk.ts) at the loop
  * level defined here: `break`, `continue` and `return` become variables the condition reads.
  */
-import { Node, SyntaxKind, type Expression, type ForOfStatement, type ReturnStatement, type Statement } from "ts-morph";
+import { Node, SyntaxKind, type Expression, type ForOfStatement, type PropertyAccessExpression, type ReturnStatement, type Statement } from "ts-morph";
 import { constAtom, valueAtom, type Atom, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { countedBounds } from "../analyses/counted.ts";
 import { errorAt, headerLoc } from "./locate.ts";
@@ -18,6 +18,7 @@ import {
   ASSIGNMENT_OPS, asserted, breaksOut, containsReturn, declaredInside, isArrayWrite, jumpTarget, jumpWord, jumpsInside, loopHeader, pushesOnto, writesAny, type LoopNode,
 } from "./syntax.ts";
 import { armItems } from "./scopes.ts";
+import { cursorOf, isPop, openCursors } from "./tapes.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
 
 /**
@@ -65,7 +66,8 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
     throw errorAt(stmt, "this loop has no condition and no `break` or `return` inside: it would never end");
   }
 
-  // what the loop assigns, among the variables that exist before it
+  // what the loop assigns, among the variables that exist before it (a tape it pops: its cursor)
+  openCursors(cx, stmt);
   const assigned = assignedIn(cx, stmt);
   const frame = cx.frame;
   if (returns) {
@@ -194,6 +196,8 @@ export function assignedIn(cx: Lowerer, node: Node): Set<string> {
     if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
     if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
     if (isArrayWrite(n)) noteTarget(n.getExpression());
+    const cursor = isPop(n) ? cursorOf(cx, (n.getExpression() as PropertyAccessExpression).getExpression().getText()) : undefined;
+    if (cursor && cx.env.has(cursor)) assigned.add(cursor);
   });
   return assigned;
 }

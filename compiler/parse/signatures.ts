@@ -8,7 +8,7 @@ import type { CustomCall, ValueType } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
 import type { Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
-import { carriesGradient, shapeOf } from "./shapes.ts";
+import { carriesGradient, shapeOf, type Shape } from "./shapes.ts";
 import { DIFFERENTIABLE_ARRAY, gradientTag, tangentTag } from "./syntax.ts";
 
 export const TYPE_NAMES: Readonly<Record<ValueType, string>> = { number: "a number", boolean: "a boolean", tensor: "a Tensor", array: "an array", string: "a string", data: "a constant" };
@@ -32,13 +32,22 @@ export function signature(cx: Lowerer, decl: FunctionDeclaration) {
     if (init && !isLiteral(init)) throw errorAt(init, "a default value is a literal here (`n: number = 3`, `kind: \"relu\" | \"tanh\" = \"relu\"`)");
     const name = nameNode.getText();
     const typeNode = p.getTypeNode();
-    if (!typeNode) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
-    const shape = shapeOf(cx, typeNode, `parameter \`${name}\``);
-    const typeText = shape.k === "leaf" && shape.type !== "string" ? typeNode.getText() : shape.text;
+    // `dout = 1`, as tsgrad's own output writes it: the literal gives the type
+    const literal = !typeNode && init ? literalShape(init) : null;
+    if (!typeNode && !literal) throw errorAt(p, `parameter \`${name}\` needs a type annotation (\`number\`, \`boolean\`, \`Tensor\` or an array type)`);
+    const shape = literal ?? shapeOf(cx, typeNode!, `parameter \`${name}\``);
+    const typeText = shape.k === "leaf" && shape.type !== "string" && typeNode ? typeNode.getText() : shape.text;
     const type: ValueType = shape.k === "leaf" ? shape.type : shape.k === "list" ? "array" : "data";
     const differentiable = carriesGradient(shape, (text, t) => t === "number" || t === "tensor" || (t === "array" && DIFFERENTIABLE_ARRAY.test(text)));
-    return { name, type, typeText, differentiable, shape, typeNode, init };
+    return { name, type, typeText, differentiable, shape, typeNode: typeNode ?? p, init };
   });
+}
+
+/** The type a default value gives a parameter declared without one (`dout = 1`). */
+function literalShape(init: Node): Shape | null {
+  if (Node.isStringLiteral(init)) return { k: "leaf", type: "string", text: "string" };
+  if (Node.isTrueLiteral(init) || Node.isFalseLiteral(init)) return { k: "leaf", type: "boolean", text: "boolean" };
+  return isLiteral(init) ? { k: "leaf", type: "number", text: "number" } : null;
 }
 
 /** A number, string or boolean literal, or a negated number: what a default value may be. */

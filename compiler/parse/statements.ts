@@ -18,6 +18,7 @@ import { declareAggregate } from "./records.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { ARRAY_METHODS, methodStatement } from "./methods.ts";
 import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, asserted, isLoopNode, isPush } from "./syntax.ts";
+import { checkNotPopped } from "./tapes.ts";
 import { describeUnsupported } from "./unsupported.ts";
 
 export function statement(cx: Lowerer, stmt: Statement): void {
@@ -159,6 +160,7 @@ function elementWrite(cx: Lowerer, left: ElementAccessExpression, op: string, ri
 function push(cx: Lowerer, call: CallExpression): void {
   const receiver = (call.getExpression() as PropertyAccessExpression).getExpression();
   const { name, binding } = writableArray(cx, receiver, call);
+  checkNotPopped(cx, name, call);
   const root = cx.values[binding.root!]!;
   if (root.typeText !== "number[]") throw errorAt(call, `\`${name}\` is a ${root.typeText}, whose length is fixed: only a \`number[]\` can grow with \`push\``);
   const args = call.getArguments();

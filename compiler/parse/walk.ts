@@ -15,14 +15,15 @@
  * body's (loops.ts: `break` leaves, `continue` runs the update). A `switch` is one more
  * level: its `break` leaves the switch, its `continue` and `return` are its loop's.
  */
-import { Node, type IfStatement, type LabeledStatement, type Statement } from "ts-morph";
+import { Node, type IfStatement, type LabeledStatement, type ObjectLiteralExpression, type Statement } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
-import { valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
+import { constAtom, valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
 import { errorAt, headerLoc, locOf } from "./locate.ts";
 import { branch } from "./branches.ts";
 import { expr } from "./expressions.ts";
 import type { Binding, Env, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
+import { recordLiteral, recordLiteralOf } from "./records.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { armItems, closeScope, closeScopes, isScopeEnd, isSwitchEnd, openScope, statementsIn, type Item } from "./scopes.ts";
 import { statement } from "./statements.ts";
@@ -182,6 +183,8 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
       unreachable(stmt, rest);
       const e = stmt.getExpression();
       if (!e) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
+      const literal = cx.frame.scope === 0 ? null : recordLiteralOf(e);
+      if (literal) return returnRecord(cx, stmt, literal);
       const r = expr(cx, e, { name: null, version: 1, hint });
       // a helper that is inlined may return anything its caller can use (a boolean)
       if (cx.frame.scope === 0 && (r.type === "boolean" || r.type === "string")) throw errorAt(e, `the result must be a number, an array of numbers or a Tensor, not a ${r.type}`);
@@ -212,8 +215,22 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
   return level;
 }
 
+/**
+ * `return { value, grad: { x: dx } }` in an inlined helper whose caller names the record
+ * (`const r = f(...)`): the record of the values it names, for the caller to read by field.
+ */
+function returnRecord(cx: Lowerer, stmt: Node, literal: ObjectLiteralExpression): Result {
+  const name = cx.frame.fn.getName();
+  if (!cx.frame.returned) throw errorAt(literal, `\`${name}\` returns a record: name its result (\`const r = ${name}(...)\`) and read its fields (\`r.value\`)`);
+  cx.frame.returned.member = recordLiteral(cx, literal);
+  return { atom: constAtom(0), type: "data", loc: locOf(stmt) };
+}
+
 /** The branch two paths that each return make: its output is the function's result. */
 function returnBranch(cx: Lowerer, stmt: Node, cond: Atom, then: Arm<Typed>, otherwise: Arm<Typed>, loc: SourceLoc, hint: string): Result {
+  if (then.result.type === "data" || otherwise.result.type === "data") {
+    throw errorAt(stmt, `\`${cx.frame.fn.getName()}\` returns a record from inside an \`if\` or a loop: set variables there and return the record once, at the end of the function`);
+  }
   if (then.result.type !== otherwise.result.type) {
     throw errorAt(stmt, `the two paths return different types (${then.result.type} and ${otherwise.result.type})`);
   }
