@@ -7,7 +7,7 @@
  * hits all three alike; the figures are medians over the repeats. The cases are in
  * bench/cases.ts. Then the memory figures (bench/memory.mts): each function's peak RSS in a
  * process of its own, and the bytes each gradient's tape keeps (BENCH_MEMORY=0 skips them).
- * Sections after the table: (e) nested calls, the @into check, (g) @checkpoint, (h) forward mode; bench/scale.mts is (i).
+ * Sections after the table: (e) nested calls, the @into check, (g) @checkpoint, (h) forward mode, (j) second order (bench/hvp.mts); bench/scale.mts is (i).
  * BENCH_ONLY=text times only the cases whose name contains the text, and nothing else.
  */
 import { readFileSync } from "node:fs";
@@ -20,6 +20,7 @@ import { flat_grad, nested_grad } from "./chain.grad.ts";
 import { intoCheckSection } from "./into-check.mts";
 import { checkpointSection } from "./checkpoint.mts";
 import { forwardSection } from "./forward.mts";
+import { hvpSection } from "./hvp.mts";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
 
@@ -107,6 +108,7 @@ if (only === undefined) {
   await intoCheckSection(time, median, REPEATS);
   await checkpointSection(time, median, REPEATS);
   await forwardSection(time, median, REPEATS);
+  await hvpSection(time, median, REPEATS);
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)}`;

@@ -46,6 +46,8 @@ const NOT_YET: Record<string, string> = {
   "fixtures/loops.ts:rosenbrock": "an optional parameter",
   // a tape of branch conditions, `new Array<boolean>(n)` written `conds[i] = cond`: arrays hold numbers
   switchInLoop: "`store` needs a number as argument 3, got a boolean",
+  // the flags a labelled jump keeps per outer iteration (`dones: boolean[]`, `skips.pop()`)
+  breakOuter: "`dones` has type `boolean[]`",
   // a tuple `dout` (`dout: [number, number]`) read whole
   rotate: "`dout` is a tuple",
   // a nested array's gradient: zero rows made by `W.map((row) => new Float64Array(row.length))`
