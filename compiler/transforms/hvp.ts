@@ -46,6 +46,8 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     fail(`\`${fn.name}_hvp\` (\`@hvp\`) is not supported yet for a function of Tensors${tensor ? ` (\`${tensor.name}\`)` : ""}: leave \`@hvp\` off \`${fn.name}\`, or write it over \`number\`, \`number[]\` or \`Float64Array\``);
   }
   if (fn.resultType !== "number") fail(`\`@hvp\` needs a \`number\` result: the Hessian-vector product is of a scalar function, and \`${fn.name}\` returns a ${fn.resultText ?? fn.resultType}`);
+  const nested = fn.params.find((p) => p.wrt && /\]\s*\[\]|\[\]\s*\[\]|\[\]\[\]/.test(p.typeText));
+  if (nested) fail(`\`@hvp\` does not take nested arrays yet (\`${nested.name}: ${nested.typeText}\`): store the numbers flat (\`number[]\`, read as \`W[i * cols + j]\`) to get \`${fn.name}_hvp\``);
   if (fn.params.some((p) => p.leafOf)) fail(`\`@hvp\` does not take record or tuple parameters yet: pass their numbers and arrays to \`${fn.name}\` as parameters of their own`);
 
   const ret = grad.body.find((s): s is Extract<CodeStmt, { k: "return" }> => s.k === "return")!;

@@ -48,6 +48,11 @@ const NOT_YET: Record<string, string> = {
   switchInLoop: "`store` needs a number as argument 3, got a boolean",
   // the flags a labelled jump keeps per outer iteration (`dones: boolean[]`, `skips.pop()`)
   breakOuter: "`dones` has type `boolean[]`",
+  // a number[][] gradient: rows written dW[i]![j]! += v, and r.grad.W[i].length read by the wrapper
+  softmaxLoss: "only a local array variable can be written into",
+  matvecError: "only a local array variable can be written into",
+  twoLayerRows: "only a local array variable can be written into",
+  quadratic: "only a local array variable can be written into",
   // a tuple `dout` (`dout: [number, number]`) read whole
   rotate: "`dout` is a tuple",
   // a nested array's gradient: zero rows made by `W.map((row) => new Float64Array(row.length))`

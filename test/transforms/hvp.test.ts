@@ -204,6 +204,11 @@ describe("where @hvp is not supported, a located error says what to do", () => {
     expect(d.line).toBe(9);
     expect(d.message).toMatch(/`f_hvp` \(`@hvp`\) cannot differentiate a call of `sq` in `f_grad` a second time yet \(a custom `@gradient` or a package function/);
   });
+  it("a nested array parameter", async () => {
+    const d = await errorOf(`/** @differentiable @hvp */\nexport function f(W: number[][], x: number[]): number {\n  return W[0][0] * x[0] * x[1];\n}\n`);
+    expect([d.line, d.col]).toEqual([2, 17]);
+    expect(d.message).toMatch(/`@hvp` does not take nested arrays yet \(`W: number\[\]\[\]`\): store the numbers flat/);
+  });
   it("but --hvp on every function leaves those without", async () => {
     const { output, diagnostics } = await compile(`/** @differentiable */\nexport function f(x: number[]): number[] {\n  return [x[0] * x[1]];\n}\n/** @differentiable */\nexport function g(x: number): number {\n  return x ** 3;\n}\n`, "model.ts", { hvp: true });
     expect(diagnostics).toEqual([]);
