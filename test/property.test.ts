@@ -501,9 +501,7 @@ export function softSignBackward(v: number, out: number, dout: number): number {
 `;
 /** A call of a function with a hand-written backward: it has no tangent rule, so no f_jvp. */
 const CUSTOM_CALL = /\b(cubed|softSign)\(/;
-/** `rows`: with the rows twins (left out of the --hvp module: f_hvp does not take a nested array's gradient, zero rows made by `.map`, yet). */
-const moduleSource = (programs: readonly Program[], rows = true) =>
-  [IMPORTS, CUSTOM, ...programs.flatMap((p) => [p.text, recordTwin(p)?.text ?? "", rows ? rowsTwin(p)?.text ?? "" : ""])].join("\n");
+const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...programs.flatMap((p) => [p.text, recordTwin(p)?.text ?? "", rowsTwin(p)?.text ?? ""])].join("\n");
 
 /**
  * The program with its array `xs` as the one row of a nested array (`rows: number[][]`,
@@ -1060,7 +1058,7 @@ describe("random programs", () => {
           const unfused = await compileAndLoad(source, "model.ts", { fuse: false, combine: false });
           // forward mode (--jvp) and second order (--hvp) for the programs without a custom gradient, which has no tangent rule
           const plain = cases.filter((c) => !CUSTOM_CALL.test(c.program.text)).map((c) => c.program);
-          const forward = plain.length > 0 ? await compileAndLoad(moduleSource(plain, false), "model.ts", { jvp: true, hvp: true }) : null;
+          const forward = plain.length > 0 ? await compileAndLoad(moduleSource(plain), "model.ts", { jvp: true, hvp: true }) : null;
           const checkpointed = await withCheckpoints(cases.map((c) => c.program));
           modules.push({ source, output }, { source: checkpointed.source, output: checkpointed.output });
           for (const { program, points } of cases) {

@@ -55,12 +55,6 @@ const NOT_YET: Record<string, string> = {
   quadratic: "only a local array variable can be written into",
   // a tuple `dout` (`dout: [number, number]`) read whole
   rotate: "`dout` is a tuple",
-  // a nested array's gradient: zero rows made by `W.map((row) => new Float64Array(row.length))`
-  // (a `.map` giving arrays), then written `dW[i]![j]! += v` (a local nested array)
-  softmaxLoss: "the callback must give a number, not a array",
-  matvecError: "the callback must give a number, not a array",
-  twoLayerRows: "the callback must give a number, not a array",
-  quadratic: "the callback must give a number, not a array",
 };
 
 /** A straight-through estimator: its gradient is by design not a derivative, so its own gradient is not checked. */
