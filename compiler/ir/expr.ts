@@ -71,6 +71,9 @@ export const index = (a: Ex, i: Ex): Ex => ({ k: "index", a, i });
 export const tupleIndex = (a: Ex, i: number): Ex => ({ k: "index", a, i: num(i), known: true });
 export const newOf = (ctor: string, ...args: Ex[]): Ex => ({ k: "new", ctor, args });
 export const method = (a: Ex, name: string, ...args: Ex[]): Ex => ({ k: "method", a, name, args });
+/** `n` zeros in an array of the kind `typeText` names: `new Float64Array(n)`, else `new Array<number>(n).fill(0)`. */
+export const zeros = (n: Ex, typeText: string): Ex =>
+  /Float64Array/.test(typeText) ? newOf("Float64Array", n) : method(newOf("Array<number>", n), "fill", num(0));
 export const nonnull = (a: Ex): Ex => ({ k: "nonnull", a });
 export const list = (...items: Ex[]): Ex => ({ k: "list", items });
 export const arrow = (params: readonly Sym[], body: Ex): Ex => ({ k: "arrow", params, body });

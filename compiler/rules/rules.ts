@@ -15,7 +15,7 @@
  */
 import {
   type BinaryOp, type Ex,
-  add, call, cmp, cond, div, index, list, method, mul, neg, newOf, not, num, pow, prop, rt, sub, tupleIndex,
+  add, call, cmp, cond, div, index, list, method, mul, neg, not, num, pow, prop, rt, sub, tupleIndex, zeros,
 } from "../ir/expr.ts";
 import type { Atom, CustomCall } from "../ir/ir.ts";
 import { ANY, POSITIVE, UNIT, callForward, sumOf, type ArgKind, type Cost, type Rule, type RuleKind, type VjpArgs } from "./kinds.ts";
@@ -78,8 +78,7 @@ function extreme(strict: BinaryOp, loose: BinaryOp, hint: string): Rule {
   };
 }
 
-const zerosArray = ([n]: readonly Ex[], kind: string): Ex =>
-  kind === "Float64Array" ? newOf("Float64Array", n!) : method(newOf("Array<number>", n!), "fill", num(0));
+const zerosArray = ([n]: readonly Ex[], kind: string): Ex => zeros(n!, kind);
 
 /** `a` followed by `path`: `.name` a field, `[#]` the next index, `[2]` a literal one. */
 function readPath(a: Ex, indices: readonly Ex[], path: string): Ex {
@@ -366,7 +365,7 @@ function tangentCall(c: CustomCall, tangent: string): NonNullable<Rule["jvp"]> {
     const p = c.params[i]!;
     if (p.type === "tensor") return rt("zerosLike", x);
     if (p.type !== "array") return num(0);
-    return /Float64Array/.test(p.typeText ?? "") ? newOf("Float64Array", prop(x, "length")) : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+    return zeros(prop(x, "length"), p.typeText ?? "");
   };
   return ({ args, out, dots }) => {
     const live = c.params.some((p, i) => p.differentiable && dots[i] !== null);

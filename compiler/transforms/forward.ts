@@ -17,7 +17,7 @@
  * primal code keeps), loops (how each runs), tangent-primal (./primal.ts with the tangents
  * beside), forward (the function around them).
  */
-import { forEachSym, method, newOf, num, prop, ref, rt, substitute, type Ex, type Sym } from "../ir/expr.ts";
+import { forEachSym, method, num, prop, ref, rt, substitute, zeros, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
 import { boundary, optionalRecordType, pathEx } from "./boundary.ts";
 import { isNestedArray, reservedNames, type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
@@ -209,9 +209,7 @@ export class Tangents implements Beside {
     if (cx.isTensor(id)) return rt("zerosLike", x);
     if (!cx.isArray(id)) return num(0);
     if (isNestedArray(cx.typeText(id))) return cx.zeroRows(x);
-    return /Float64Array/.test(cx.typeText(id))
-      ? newOf("Float64Array", prop(x, "length"))
-      : method(newOf("Array<number>", prop(x, "length")), "fill", num(0));
+    return zeros(prop(x, "length"), cx.typeText(id));
   }
 
   /** `sym_dot = d` (or its declaration, as the primal statement is one), with the primal statement's origin. */

@@ -15,7 +15,7 @@
  * statement, unless the primal overwrites something the tangent reads (`h = Math.tanh(h)`),
  * then before it.
  */
-import { forEachSym, index, method, newOf, num, prop, ref, type Ex, type Sym } from "../ir/expr.ts";
+import { forEachSym, index, num, prop, ref, zeros, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
 import type { FunctionIR } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
@@ -90,8 +90,7 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
 /** A zero direction for the parameter `x` of type `type`: 0, or an array of zeros as long as `x`. */
 function zeroOf(sym: Sym, type: string): Ex {
   if (!/\[\]|Array/.test(type)) return num(0);
-  const n = prop(ref(sym), "length");
-  return /Float64Array/.test(type) ? newOf("Float64Array", n) : method(newOf("Array<number>", n), "fill", num(0));
+  return zeros(prop(ref(sym), "length"), type);
 }
 
 function tangentBlock(t: CodeTangents, stmts: readonly CodeStmt[]): CodeStmt[] {
