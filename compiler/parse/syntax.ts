@@ -68,7 +68,11 @@ export function declaredInside(id: Node, loop: Node): boolean {
 function search(node: Node, visit: (n: Node) => "found" | "skip" | "go"): boolean {
   let found = false;
   node.forEachDescendant((n, traversal) => {
-    if (Node.isFunctionLikeDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n)) return traversal.skip();
+    // (not `return traversal.skip()`: skip returns true, and a truthy result ends the whole traversal)
+    if (Node.isFunctionLikeDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n)) {
+      traversal.skip();
+      return;
+    }
     const answer = visit(n);
     if (answer === "found") {
       found = true;

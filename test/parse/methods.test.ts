@@ -166,6 +166,49 @@ export function f(xs: number[], c: number): number {
 }
 `, (k) => [wave(k, k), 0.4 + k / 7]);
   });
+
+  // found by the property test: the spread's loop in an `if` condition left the variables in
+  // a new map, and the arms were merged from the old one (an internal error)
+  it("`Math.max(...xs)` in the condition of an `if`, of an early `return`, of a `while`", async () => {
+    await checks(`/** @differentiable */
+export function f(xs: number[], x: number): number {
+  let y = x;
+  if (x > Math.max(...xs)) {
+    y = 2 * x;
+  }
+  if (y < Math.min(0, ...xs)) return y * y;
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) {
+    if (xs[i]! * x > Math.max(...xs)) continue;
+    s += xs[i]! * y;
+  }
+  while (s < Math.max(...xs) - 1) s += 1;
+  for (let i = 0; i < xs.reduce((a, v) => a + v * v, 0); i++) s += x * i;
+  return s;
+}
+`, (k) => [wave(k + 1, k), 0.3 + k / 5]);
+  });
+
+  // found by the property test: the search for jumps (parse/syntax.ts) stopped at the first
+  // callback, so this `continue` was "outside a loop" and the `break` not the loop's own
+  it("a callback before a `continue` or `break` in a loop body: `if (x > xs.reduce(...)) continue;`, `.forEach` then `break`", async () => {
+    await checks(`/** @differentiable */
+export function f(xs: number[], x: number): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) {
+    if (xs[i]! * x > xs.reduce((a, v) => a + v, 0)) continue;
+    s += xs[i]! * x;
+  }
+  for (let i = 0; i < xs.length; i++) {
+    xs.forEach((v) => {
+      s += v * x;
+    });
+    if (s > 2) break;
+  }
+  return s;
+}
+`, (k) => [wave(k + 1, k), 0.3 + k / 5]);
+  });
 });
 
 /** Whether `number[][]` parameters compile on this branch (they come with records, issue 11). */
@@ -213,6 +256,11 @@ const CASES: [string, string, RegExp, number, number][] = [
   ["a `return` inside a loop in a callback", wrap("  const ys = xs.map((v) => {\n    for (let k = 0; k < 3; k++) if (v > k) return k;\n    return v;\n  });\n  return ys[0];"), /a `return` inside a loop in a callback is not supported: set a variable in the loop and return it after/, 4, 5],
   ["a `.forEach` callback with an expression body", wrap("  let s = 0;\n  xs.forEach((v) => s += v);\n  return s;"), /a `.forEach` callback writes something: give it a block body/, 4, 21],
   ["a `.reduce` starting from an array", wrap("  return xs.reduce((s, v) => s + v, [0]);"), /`.reduce` starts from a number here, not a array/, 3, 37],
+  // its loop used to be dropped from the condition, the code reading an undeclared name
+  [
+    "a loop condition calling a helper with a loop", `function h(a: number): number {\n  for (let i = 0; i < 2; i++) a = a * 0.5 + 1;\n  return a;\n}\n${wrap("  let s = xs[0];\n  while (h(s) < 3) s += 1;\n  return s;")}`,
+    /this loop condition calls a function with a loop inside, which a condition cannot hold yet: compute it into a variable before the loop and again at the end of the body/, 8, 10,
+  ],
 ];
 
 describe("array methods outside the subset", () => {
