@@ -18,8 +18,7 @@ const sameAtom = (a: Atom, b: Atom) =>
 
 /** `if (c) A else B` that no path leaves early. */
 export function ifStatement(cx: Lowerer, stmt: IfStatement): void {
-  const before = cx.env;
-  const { cond, then, otherwise, loc } = branch(cx, stmt, (_own, node) => walk(cx, armItems(node), plainLevel));
+  const { cond, then, otherwise, loc, before } = branch(cx, stmt, (_own, node) => walk(cx, armItems(node), plainLevel));
   merge(cx, before, cond, then, otherwise, loc);
 }
 
@@ -51,16 +50,19 @@ export function merge(
 
 /**
  * The shared half of every `if`: the condition, then each arm lowered by `arm` on its own
- * copy of the variables and into its own block. The variables are restored after.
+ * copy of the variables and into its own block. The variables are restored after; `before`
+ * is them as the arms start, after the condition (whose `Math.max(...xs)` or `.reduce` is a
+ * loop that leaves the variables in a new map).
  */
 export function branch<T>(cx: Lowerer, stmt: IfStatement, arm: (statements: Statement[], node: Statement | undefined) => T) {
   const condition = stmt.getExpression();
   const c = asCondition(cx, condition);
+  const before: ReadonlyMap<string, Binding> = cx.env;
   const { then, otherwise } = cx.arms(
     () => arm(statementsOf(stmt.getThenStatement()), stmt.getThenStatement()),
     () => arm(statementsOf(stmt.getElseStatement()), stmt.getElseStatement()),
   );
-  return { cond: c.atom, then, otherwise, loc: headerLoc(stmt, `if (${condition.getText()})`) };
+  return { cond: c.atom, then, otherwise, before, loc: headerLoc(stmt, `if (${condition.getText()})`) };
 }
 
 /** `c ? a : b`: a branch whose one output is the expression's value. */

@@ -133,11 +133,10 @@ function endList<T>(cx: Lowerer, stmt: Statement, rest: Item[], level: Level<T>,
     return r;
   }
   if (Node.isIfStatement(stmt)) {
-    const inner = cx.env;
     const ends = rest.filter(isScopeEnd);
     // each arm is lowered even when the other fails, for its errors; the branch is then abandoned
     let failed = false;
-    const { cond, then, otherwise, loc } = branch(cx, stmt, (own, node) => {
+    const { cond, then, otherwise, loc, before: inner } = branch(cx, stmt, (own, node) => {
       lowering();
       return attempt(cx, () => level.arm(walk(cx, [...armItems(node), ...(endsWithJump(own) ? ends : rest)], level), node, stmt), () => {
         failed = true;
@@ -159,7 +158,7 @@ function endList<T>(cx: Lowerer, stmt: Statement, rest: Item[], level: Level<T>,
  * Joins two arms that each went on to the end of the list: from outside the blocks that
  * hold the split (`inner` is the variables inside them, `ends` the blocks' ends).
  */
-export function join<T>(cx: Lowerer, level: Level<T>, stmt: Node, cond: Atom, then: Arm<T>, otherwise: Arm<T>, loc: SourceLoc, inner: Env, ends: readonly Item[]): T {
+export function join<T>(cx: Lowerer, level: Level<T>, stmt: Node, cond: Atom, then: Arm<T>, otherwise: Arm<T>, loc: SourceLoc, inner: ReadonlyMap<string, Binding>, ends: readonly Item[]): T {
   cx.env = new Map(inner);
   closeScopes(cx, ends);
   return level.join(stmt, cond, then, otherwise, loc, new Map(cx.env));
