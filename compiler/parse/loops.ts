@@ -19,6 +19,7 @@ import {
 } from "./syntax.ts";
 import { armItems } from "./scopes.ts";
 import { cursorOf, isPop, openCursors } from "./tapes.ts";
+import { ARRAY_METHODS } from "./methods.ts";
 import { afterEscapingLoop, continuedFromInside, escapeFlags, flagOf, targets } from "./labels.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
 
@@ -60,8 +61,9 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   const update = Node.isForStatement(stmt) ? stmt.getIncrementor() : undefined;
   const body = stmt.getStatement();
   // a test that assigns (`while (i--)`, `for (; (n -= 1) > 0; )`) runs as the body's first
-  // statement, `if (!test) break;`, so what it assigns is the body's to carry
-  const effects = test !== undefined && kind !== "do" && !endless && writesAny(test, new Set(cx.env.keys()));
+  // statement, `if (!test) break;`, so what it assigns is the body's to carry; so does one
+  // that computes with a loop of its own (`s < Math.max(...xs)`), which a condition cannot hold
+  const effects = test !== undefined && kind !== "do" && !endless && (writesAny(test, new Set(cx.env.keys())) || loopsIn(test));
   const breaks = breaksOut(stmt) || effects;
   if (endless && !breaks && !returns) {
     throw errorAt(stmt, "this loop has no condition and no `break` or `return` inside: it would never end");
@@ -119,6 +121,9 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
     parts.push(cx.op("<", [cx.env.get(over.index)!, length], where));
   } else if (kind !== "do" && !endless && !effects) {
     parts.push(condition(cx, test!));
+    if (holdsLoop(testBlock)) {
+      throw errorAt(test!, "this loop condition calls a function with a loop inside, which a condition cannot hold yet: compute it into a variable before the loop and again at the end of the body (`let m = h(x); while (s < m) { ...; m = h(x); }`)");
+    }
   }
   const cond = parts.reduce((a, b) => cx.op("&&", [a, b], where));
 
@@ -190,6 +195,15 @@ export function loop(cx: Lowerer, stmt: LoopNode): boolean {
   });
   return !endless || breaks;
 }
+
+/** Whether a loop's test computes with a loop of its own: a spread, an array method, a new array. */
+function loopsIn(test: Node): boolean {
+  return [test, ...test.getDescendants()].some((n) => Node.isSpreadElement(n) || Node.isArrayLiteralExpression(n) || Node.isNewExpression(n) ||
+    (Node.isCallExpression(n) && Node.isPropertyAccessExpression(n.getExpression()) && ARRAY_METHODS.has((n.getExpression() as PropertyAccessExpression).getName())));
+}
+
+/** Whether lowered statements hold a loop (in a branch too). */
+const holdsLoop = (stmts: readonly Stmt[]): boolean => stmts.some((s) => s.kind === "loop" || (s.kind === "if" && (holdsLoop(s.then) || holdsLoop(s.else))));
 
 /**
  * The variables in scope that `node` assigns: by `=`, `+=`, `++`, or by writing an array's
