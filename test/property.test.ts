@@ -50,6 +50,18 @@
  * fixtures are (tsc --strict and noUncheckedIndexedAccess, no unused locals). The run prints how many programs have each
  * kind of loop, jump, array write and call, and fails when one grows rare.
  *
+ * Beyond those, the constructs that arrived later: a `switch` (on `Math.floor(2 * Math.tanh(e))`,
+ * whose distance from an integer is a kink, or in a loop on its index) with fall-through,
+ * `default` anywhere, `break`, `continue` and `return` in clauses, and `let vK: number;`
+ * assigned by each clause; labelled `break outer` / `continue outer`, from the loop itself or
+ * from one inside it; loops as `xs.forEach((eK, iK) => { ... })` (`return;` ends a turn),
+ * `while (iK--)` and `while (iK) { iK--; ... }`; local arrays as `new Array<number>(n)` filled
+ * later, `.fill(e)` (on a new array or a local one), `src.slice(a, b)` (bounds made whole,
+ * negative, past the end) and `[...a, e, ...b]`; `Math.max(e, ...arr)` (the gap between the
+ * two largest a kink); the comma operator `const vK = (t += e, f)`; numbers as conditions
+ * (`if (i0)`, `Math.round(e)`, whose ±0.5 are kinks); default parameter values (`y: number = 0.5`,
+ * helpers called without them).
+ *
  * The same batch is compiled again with every program tagged `@checkpoint 2` (those whose
  * loops cannot be checkpointed, a located error, untagged): where a loop is checkpointed,
  * the gradient must be the plain one bit for bit (transforms/checkpoint.ts).
@@ -63,8 +75,8 @@ import { relu, sigmoid } from "../runtime/scalar.ts";
 import { compileAndLoad } from "./helpers/load.ts";
 
 const SEED = 20240611;
-/** Runs of the property; each compiles a batch of 1–8 programs (~4.5 on average), ~540 programs in all. */
-const NUM_RUNS = 120;
+/** Runs of the property; each compiles a batch of 1–8 programs (~4.5 on average), ~280 programs in all (each has more loops than it had: the time stays ~3 minutes). */
+const NUM_RUNS = 60;
 const MAX_BATCH = 8;
 const POINTS_PER_PROGRAM = 3;
 /** gradcheck tolerances for random programs. */
@@ -98,10 +110,20 @@ type Node =
   | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Node; readonly b: Node }
   | { readonly k: "tern"; readonly c: Cond; readonly t: Node; readonly e: Node }
   /** A call of helper `h` (modulo the helpers in reach) with its first one or two arguments; without helpers, just `args[0]`. */
-  | { readonly k: "call"; readonly h: number; readonly args: readonly [Node, Node] };
+  /**
+   * A call of helper `h` (modulo the helpers in reach) with its first one or two arguments; without helpers, just `args[0]`.
+   * `short`: a helper whose last parameter has a default is called without it.
+   */
+  | { readonly k: "call"; readonly h: number; readonly args: readonly [Node, Node]; readonly short: boolean }
+  /** `Math.max(a, ...arr)` (or `Math.max(...arr)` without `a`) over an array in scope (`src` modulo them); without one, just `a`. */
+  | { readonly k: "spread"; readonly f: "max" | "min"; readonly a: Node; readonly withA: boolean; readonly src: number };
 
-/** `l cmp r`, maybe negated, maybe combined with the boolean parameter (when there is one). */
+/**
+ * `l cmp r`, maybe negated, maybe combined with the boolean parameter (when there is one);
+ * `truthy`: a number as the condition instead, `Math.round(l)` (a loop's index bare, `if (i0)`), `!` when negated.
+ */
 interface Cond {
+  readonly truthy: boolean;
   readonly cmp: Cmp;
   readonly l: Node;
   readonly r: Node;
@@ -113,24 +135,47 @@ type AssignOp = "=" | "+=" | "-=" | "*=" | "/=" | "**=";
 type RawAssign = { readonly k: "assign"; readonly target: number; readonly op: AssignOp; readonly e: Node };
 type WriteOp = "=" | "+=" | "-=" | "*=";
 /** How a local array starts: `new Array<number>(n).fill(0)`, `new Float64Array(n)`, or `xs.slice()`; or is made by `xs.map((_, jK) => e)`. */
-type BufferMake = "array" | "typed" | "copy" | "map";
+type BufferMake = "array" | "typed" | "copy" | "map" | HoleMake | SliceMake;
+/**
+ * `new Array<number>(n)` filled later (`holes`), `new Array<number>(n).fill(c)` (`fill`), a
+ * `new Float64Array(n)` then `bK.fill(c)` (`refill`): each then filled by a loop.
+ */
+type HoleMake = "holes" | "fill" | "refill";
+/** `src.slice(a, b)` (bounds from SLICES) or `[...src, c, ...src2]` of arrays in scope: copied, not filled by a loop. */
+type SliceMake = "slice" | "spread";
 /** `bK[at] op= e`: an element write into a local array (`at` a constant, or the loop's index in a loop body). */
 type RawWrite = { readonly k: "write"; readonly target: number; readonly at: number; readonly op: WriteOp; readonly e: Node };
-type Jump = "break" | "continue" | "return";
+/** `breakOuter`, `continueOuter`: `break outer;` and `continue outer;` to the (outermost) loop labelled `outer`. */
+type Jump = "break" | "continue" | "return" | "breakOuter" | "continueOuter";
+/** How a `switch` clause ends: `break;`, falling through to the next, `continue;` (in a loop), `return e;`. */
+type ClauseEnd = "break" | "fall" | "continue" | "return";
+type RawClause = { readonly tests: readonly number[]; readonly body: readonly RawLoopAssign[]; readonly end: ClauseEnd; readonly e: Node };
+/**
+ * `switch (Math.floor(2 * Math.tanh(on)))`, or in a loop body when `byIndex`, `switch (iK)`:
+ * clauses of 0–2 `case` values (-2 to 2), `default` at clause `defaultAt` (modulo); `declare`
+ * (outside loops): `let vK: number;` before it, assigned first thing in every clause (so there is a `default`).
+ */
+type RawSwitch = {
+  readonly k: "switch"; readonly on: Node; readonly byIndex: boolean; readonly clauses: readonly RawClause[]; readonly defaultAt: number | null; readonly declare: boolean;
+};
 /** What a loop body assigns: a variable, or (when there is a local array) the element at the loop's index. */
 type RawLoopAssign = RawAssign | RawWrite;
 /** In a loop body: `if (c) { before; jump } else { otherwise }`; `e` is the value a `return` gives. */
 type RawJump = {
   readonly k: "jump"; readonly jump: Jump; readonly c: Cond; readonly before: readonly RawLoopAssign[]; readonly otherwise: readonly RawLoopAssign[]; readonly e: Node;
 };
-type LoopForm = "for" | "while" | "do" | "of";
+/** `down`: `let iK = xs.length; while (iK--) { ... }`; `count`: `while (iK) { iK--; ... }` (both from the end); `forEach`: `xs.forEach((eK, iK) => { ... })`. */
+type LoopForm = "for" | "while" | "do" | "of" | "forEach" | "down" | "count";
 /** A loop over the array parameter `xs` (index `iK`), as a `for`, a `while` or a `do ... while`; its body may hold a loop (one level). */
-type RawLoop = { readonly k: "loop"; readonly form: LoopForm; readonly body: readonly (RawLoopAssign | RawJump | RawLoop)[] };
+type RawLoop = { readonly k: "loop"; readonly form: LoopForm; readonly body: readonly (RawLoopAssign | RawJump | RawLoop | RawSwitch)[] };
 type RawStmt =
   | { readonly k: "decl"; readonly mutable: boolean; readonly e: Node }
   /** `const bK = new Array<number>(xs.length).fill(0)` (or a Float64Array), then `bK[j] = e` for each j */
-  | { readonly k: "buffer"; readonly make: BufferMake; readonly e: Node }
+  | { readonly k: "buffer"; readonly make: BufferMake; readonly e: Node; readonly c: Node; readonly src: number; readonly src2: number; readonly bounds: number; readonly middle: boolean }
   | RawWrite
+  | RawSwitch
+  /** `const vK = (t op e, then);`: the comma operator, its left an assignment to an assignable `t` */
+  | { readonly k: "comma"; readonly target: number; readonly op: "=" | "+=" | "-="; readonly e: Node; readonly then: Node }
   | RawAssign
   /** `if (c) { assignments } else { assignments }` */
   | { readonly k: "if"; readonly c: Cond; readonly then: readonly RawAssign[]; readonly else: readonly RawAssign[] }
@@ -145,6 +190,8 @@ type RawStmt =
 
 interface RawHelper {
   readonly nParams: number;
+  /** The last parameter has a default value (`y: number = 0.5`), which calls may leave out. */
+  readonly optional: boolean;
   readonly stmts: readonly RawStmt[];
   readonly ret: Node;
 }
@@ -159,6 +206,8 @@ interface RawProgram {
   /** Bit mask of the number parameters listed by `@wrt`, or null for no tag. */
   readonly wrtMask: number | null;
   readonly into: boolean;
+  /** The last number parameter has a default value (`z: number = -0.25`), kept in f_grad's signature. */
+  readonly optional: boolean;
   readonly stmts: readonly RawStmt[];
   readonly ret: { readonly k: "last" | "expr" | "sum"; readonly e: Node };
 }
@@ -172,20 +221,32 @@ type Ex =
   | { readonly k: "sdiv"; readonly a: Ex; readonly b: Ex }
   | { readonly k: "fn"; readonly f: Unary; readonly a: Ex }
   | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Ex; readonly b: Ex }
-  | { readonly k: "tern"; readonly c: { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" }; readonly t: Ex; readonly e: Ex }
-  | { readonly k: "call"; readonly name: string; readonly args: readonly Ex[] };
+  | { readonly k: "tern"; readonly c: CondEx; readonly t: Ex; readonly e: Ex }
+  | { readonly k: "call"; readonly name: string; readonly args: readonly Ex[] }
+  | { readonly k: "spread"; readonly f: "max" | "min"; readonly a: Ex | null; readonly array: string };
 
-type CondEx = { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
+type CondEx = { truthy: boolean; cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
 type Assign = { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
 type Write = { readonly k: "write"; readonly array: string; readonly at: string; readonly op: WriteOp; readonly e: Ex };
+/** `skip`: `return;` in a `.forEach` callback, which ends the element's turn (a `continue`). */
 type JumpStmt = {
-  readonly k: "jump"; readonly jump: Jump; readonly c: CondEx; readonly before: readonly (Assign | Write)[]; readonly otherwise: readonly (Assign | Write)[]; readonly e: Ex;
+  readonly k: "jump"; readonly jump: Jump | "skip"; readonly c: CondEx; readonly before: readonly (Assign | Write)[]; readonly otherwise: readonly (Assign | Write)[]; readonly e: Ex;
 };
-type Loop = { readonly k: "loop"; readonly index: string; readonly form: LoopForm; readonly body: readonly (Assign | Write | JumpStmt | Loop)[] };
+type Clause = { readonly tests: readonly number[]; readonly isDefault: boolean; readonly body: readonly (Assign | Write)[]; readonly end: ClauseEnd | "skip"; readonly e: Ex };
+type Switch = { readonly k: "switch"; readonly on: { readonly k: "index"; readonly name: string } | { readonly k: "floor"; readonly e: Ex }; readonly clauses: readonly Clause[]; readonly declare: string | null };
+type LoopItem = Assign | Write | JumpStmt | Loop | Switch;
+/** `label`: `outer`, when a `break outer` or `continue outer` inside names it. */
+type Loop = { readonly k: "loop"; readonly index: string; readonly form: LoopForm; readonly label: string | null; readonly body: readonly LoopItem[] };
 type Stmt =
   | { readonly k: "const" | "let"; readonly name: string; readonly e: Ex }
-  | { readonly k: "buffer"; readonly name: string; readonly make: BufferMake; readonly index: string; readonly e: Ex }
+  | {
+    readonly k: "buffer"; readonly name: string; readonly make: BufferMake; readonly index: string; readonly e: Ex;
+    /** the fill value, or a spread's element between its arrays */
+    readonly c: Ex | null; readonly from: string; readonly from2: string; readonly bounds: readonly number[];
+  }
   | Write
+  | Switch
+  | { readonly k: "comma"; readonly name: string; readonly target: string; readonly op: "=" | "+=" | "-="; readonly e: Ex; readonly then: Ex }
   | Assign
   | { readonly k: "if"; readonly c: CondEx; readonly then: readonly Assign[]; readonly else: readonly Assign[] }
   | Loop
@@ -197,6 +258,8 @@ type Stmt =
 interface Helper {
   readonly name: string;
   readonly params: readonly string[];
+  /** The last parameter's default value, or null. */
+  readonly optional: number | null;
   readonly body: readonly Stmt[];
   readonly ret: Ex;
   readonly text: string;
@@ -206,7 +269,7 @@ interface Program {
   readonly name: string;
   readonly helpers: readonly Helper[];
   /** All parameters in order, the boolean `flag` included. */
-  readonly params: readonly { readonly name: string; readonly type: "number" | "boolean" | "number[]" }[];
+  readonly params: readonly { readonly name: string; readonly type: "number" | "boolean" | "number[]"; readonly default?: number }[];
   /** The parameters the gradient is taken with respect to. */
   readonly wrt: readonly string[];
   readonly wrtTag: boolean;
@@ -229,7 +292,9 @@ const CONSTANTS = [0.5, 1, 2, 3, -1, -0.25, 1.5, Math.PI];
 function resolve(raw: RawProgram, name: string): Program {
   const names = NAMES[raw.naming];
   const numberParams = names.params.slice(0, raw.nParams);
-  const params: { name: string; type: "number" | "boolean" | "number[]" }[] = numberParams.map((p) => ({ name: p, type: "number" }));
+  const params: { name: string; type: "number" | "boolean" | "number[]"; default?: number }[] = numberParams.map((p, i) => ({
+    name: p, type: "number", ...(raw.optional && i === numberParams.length - 1 ? { default: -0.25 } : {}),
+  }));
   if (raw.flagAt !== null) params.splice(raw.flagAt % (params.length + 1), 0, { name: "flag", type: "boolean" });
   const hasFlag = raw.flagAt !== null;
   // a program with a loop takes the array `xs` last; `@wrt` lists it when bit 3 of the mask is set
@@ -243,14 +308,24 @@ function resolve(raw: RawProgram, name: string): Program {
   const helpers: Helper[] = [];
   raw.helpers.forEach((h, k) => {
     const helperParams = names.params.slice(0, h.nParams);
-    const { body, ret } = resolveBody(h.stmts, h.ret, helperParams, names.locals, false, [...helpers]);
-    const helper = { name: `${name}_h${k}`, params: helperParams, body, ret };
+    const { body, ret } = resolveBody(h.stmts, h.ret, helperParams, names.locals, false, false, [...helpers]);
+    const helper = { name: `${name}_h${k}`, params: helperParams, optional: h.optional ? 0.5 : null, body, ret };
     helpers.push({ ...helper, text: renderHelper(helper) });
   });
-  const { body, ret } = resolveBody(raw.stmts, raw.ret.e, numberParams, names.locals, hasFlag, helpers, raw.ret.k);
+  const { body, ret } = resolveBody(raw.stmts, raw.ret.e, numberParams, names.locals, hasFlag, hasArray, helpers, raw.ret.k);
   // about half the programs that differentiate xs take `@into`
   const program = { name, helpers, params, wrt, wrtTag: mask !== null, into: raw.into && wrt.includes("xs"), body, ret };
   return { ...program, text: [...helpers.map((h) => h.text), renderFunction(program)].join("\n") };
+}
+
+/** `.slice` bounds a buffer may take (made whole and counted from the end as JavaScript does). */
+const SLICES: readonly (readonly number[])[] = [[1], [0, 2], [1, 3], [-2], [1, -1], [-3, -1], [0, 5], [1.5]];
+
+/** Where a loop body is: inside a `.forEach` callback (no `break`, `continue` or `return e`), and whether a loop around it can be labelled. */
+interface LoopContext {
+  readonly form: LoopForm;
+  readonly callback: boolean;
+  readonly depth: number;
 }
 
 /**
@@ -263,11 +338,15 @@ function resolveBody(
   numberParams: readonly string[],
   locals: readonly string[],
   hasFlag: boolean,
+  hasArray: boolean,
   callable: readonly Helper[],
   retKind: RawProgram["ret"]["k"] = "expr",
 ): { body: Stmt[]; ret: Ex } {
   const scope = [...numberParams];
   const assignable = [...numberParams];
+  /** Local arrays so far, with their lengths (xs has 3 elements). */
+  const buffers: { name: string; length: number }[] = [];
+  const arrays = () => [...(hasArray ? [{ name: "xs", length: 3 }] : []), ...buffers];
   const ex = (n: Node): Ex => {
     switch (n.k) {
       case "var": return { k: "var", name: scope[n.i % scope.length]! };
@@ -278,38 +357,85 @@ function resolveBody(
       case "call": {
         if (callable.length === 0) return ex(n.args[0]);
         const h = callable[n.h % callable.length]!;
-        return { k: "call", name: h.name, args: n.args.slice(0, h.params.length).map(ex) };
+        const given = h.optional !== null && n.short ? h.params.length - 1 : h.params.length;
+        return { k: "call", name: h.name, args: n.args.slice(0, given).map(ex) };
+      }
+      case "spread": {
+        const all = arrays();
+        if (all.length === 0) return ex(n.a);
+        return { k: "spread", f: n.f, a: n.withA ? ex(n.a) : null, array: all[n.src % all.length]!.name };
       }
     }
   };
   const cond = (c: Cond): CondEx => ({ ...c, l: ex(c.l), r: ex(c.r), flag: hasFlag ? c.flag : "none" });
   const assign = (a: RawAssign): Assign => ({ k: "assign", name: assignable[a.target % assignable.length]!, op: a.op, e: ex(a.e) });
-  const buffers: string[] = [];
-  const write = (w: RawWrite, at: string): Write => ({ k: "write", array: buffers[w.target % buffers.length]!, at, op: w.op, e: ex(w.e) });
-  // in a loop body, a write is at the loop's own index; with no local array to write, it
-  // assigns a variable instead (its ops, `=`, `+=`, `-=`, are assignments too)
-  const loopAssign = (a: RawLoopAssign, index: string): Assign | Write =>
-    a.k === "assign" ? assign(a) : buffers.length > 0 ? write(a, index) : assign({ ...a, k: "assign" });
+  const write = (w: RawWrite, at: string, among: readonly { name: string }[]): Write => ({ k: "write", array: among[w.target % among.length]!.name, at, op: w.op, e: ex(w.e) });
+  /** A write outside a loop: at a constant index the array has. */
+  const constantWrite = (w: RawWrite): Write => {
+    const b = buffers[w.target % buffers.length]!;
+    return write(w, String(w.at % b.length), [b]);
+  };
+  // in a loop body, a write is at the loop's own index, into an array as long as xs; with no
+  // such local array, it assigns a variable instead (its ops, `=`, `+=`, `-=`, are assignments too)
+  const loopAssign = (a: RawLoopAssign, index: string | null): Assign | Write => {
+    if (a.k === "assign") return assign(a);
+    const long = buffers.filter((b) => b.length >= 3);
+    if (index !== null && long.length > 0) return write(a, index, long);
+    if (index === null && buffers.length > 0) return constantWrite(a);
+    return assign({ ...a, k: "assign" });
+  };
+  /** Local names declared so far (a declaration takes the next one). */
+  const declared = () => body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum" || b.k === "comma" || (b.k === "switch" && b.declare !== null)).length;
+  const newLocal = () => {
+    const k = declared();
+    return locals[k] ?? `v${k}`;
+  };
+  /** A `switch`: in a loop body (`index` its loop's), or outside loops; inside a `.forEach` callback a clause leaves with `return;`. */
+  const switchOf = (raw: RawSwitch, index: string | null, ctx: LoopContext | null, declare: string | null): Switch => {
+    const on = raw.byIndex && index !== null ? { k: "index" as const, name: index } : { k: "floor" as const, e: ex(raw.on) };
+    const defaultAt = declare !== null ? (raw.defaultAt ?? 0) % raw.clauses.length : raw.defaultAt === null ? -1 : raw.defaultAt % raw.clauses.length;
+    const seen = new Set<number>();
+    const clauses = raw.clauses.map((c, k): Clause => {
+      // each case value once in the whole `switch`
+      const tests = [...new Set(c.tests)].filter((t) => !seen.has(t));
+      tests.forEach((t) => seen.add(t));
+      const end: Clause["end"] = c.end === "continue" ? (ctx === null ? "break" : ctx.form === "forEach" ? "skip" : "continue")
+        : c.end === "return" && ctx?.callback ? "break" : c.end;
+      const body = c.body.map((a) => loopAssign(a, index));
+      const first: Assign[] = declare !== null ? [{ k: "assign", name: declare, op: "=", e: ex(c.e) }] : [];
+      return { tests, isDefault: k === defaultAt, body: [...first, ...body], end, e: ex(c.e) };
+    }).filter((c) => c.tests.length > 0 || c.isDefault);
+    return { k: "switch", on, clauses, declare };
+  };
   let loops = 0;
-  const loop = (raw: RawLoop): Loop => {
+  const loop = (raw: RawLoop, outer: LoopContext | null): Loop => {
     // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
     const k = loops++;
     const index = `i${k}`;
-    // a `for...of` loop reads its element `eK`; the others `xs[iK]`
-    scope.push(raw.form === "of" ? `e${k}` : `xs[${index}]`, index);
-    const items = raw.body.map((b) => (b.k === "loop" ? loop(b) : b.k === "jump" ? {
-      k: "jump" as const, jump: b.jump, c: cond(b.c), before: b.before.map((a) => loopAssign(a, index)), otherwise: b.otherwise.map((a) => loopAssign(a, index)), e: ex(b.e),
+    const ctx: LoopContext = { form: raw.form, callback: raw.form === "forEach" || (outer?.callback ?? false), depth: outer === null ? 0 : outer.depth + 1 };
+    // a `for...of` loop and a `.forEach` callback read their element `eK`; the others `xs[iK]`
+    scope.push(raw.form === "of" || raw.form === "forEach" ? `e${k}` : `xs[${index}]`, index);
+    /** A jump as this loop can write it: none leaves a `.forEach` callback, none names a loop that cannot carry a label. */
+    const jumpOf = (j: Jump): Jump | "skip" => {
+      if (raw.form === "forEach") return "skip";
+      // under a `.forEach` callback (this loop inside one), `return` would be the callback's
+      if (ctx.callback) return j === "return" ? "break" : j === "breakOuter" ? "break" : j === "continueOuter" ? "continue" : j;
+      return j;
+    };
+    const items = raw.body.map((b): LoopItem => (b.k === "loop" ? loop(b, ctx) : b.k === "switch" ? switchOf(b, index, ctx, null) : b.k === "jump" ? {
+      k: "jump" as const, jump: jumpOf(b.jump), c: cond(b.c), before: b.before.map((a) => loopAssign(a, index)), otherwise: b.otherwise.map((a) => loopAssign(a, index)), e: ex(b.e),
     } : loopAssign(b, index)));
     scope.splice(scope.length - 2, 2);
-    return { k: "loop", index, form: raw.form, body: items };
+    const labelled = (list: readonly LoopItem[]): boolean =>
+      list.some((b) => (b.k === "jump" && (b.jump === "breakOuter" || b.jump === "continueOuter")) || (b.k === "loop" && labelled(b.body)));
+    return { k: "loop", index, form: raw.form, label: ctx.depth === 0 && labelled(items) ? "outer" : null, body: items };
   };
   const body: Stmt[] = [];
   let last = scope[scope.length - 1]!;
   for (const s of stmts) {
     if (s.k === "decl") {
       const e = ex(s.e);
-      const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
-      const v = locals[k] ?? `v${k}`;
+      const v = newLocal();
       body.push({ k: s.mutable ? "let" : "const", name: v, e });
       scope.push(v);
       if (s.mutable) assignable.push(v);
@@ -318,25 +444,45 @@ function resolveBody(
       const a = assign(s);
       body.push(a);
       last = a.name;
+    } else if (s.k === "comma") {
+      const target = assignable[s.target % assignable.length]!;
+      const v = newLocal();
+      body.push({ k: "comma", name: v, target, op: s.op, e: ex(s.e), then: ex(s.then) });
+      scope.push(v);
+      last = v;
+    } else if (s.k === "switch") {
+      const v = s.declare ? newLocal() : null;
+      body.push(switchOf(s, null, null, v));
+      if (v !== null) {
+        scope.push(v);
+        assignable.push(v);
+        last = v;
+      }
     } else if (s.k === "if") {
       body.push({ k: "if", c: cond(s.c), then: s.then.map(assign), else: s.else.map(assign) });
     } else if (s.k === "early") {
       body.push({ k: "early", c: cond(s.c), e: ex(s.e) });
     } else if (s.k === "buffer") {
-      // filled from `xs[jK]` and the rest; afterwards its elements read like variables
       const name = `b${buffers.length}`;
       const index = `j${buffers.length}`;
+      const all = arrays();
+      const [from, from2] = [all[s.src % all.length]!, all[s.src2 % all.length]!];
+      const bounds = SLICES[s.bounds % SLICES.length]!;
+      const sliced = new Array<number>(from.length).fill(0).slice(...bounds).length;
+      if (s.make === "slice" && sliced === 0) continue;
+      const c = s.make === "fill" || s.make === "refill" || (s.make === "spread" && s.middle) ? ex(s.c) : null;
+      // filled from `xs[jK]` and the rest; afterwards its elements read like variables
       scope.push(`xs[${index}]`, index);
-      body.push({ k: "buffer", name, make: s.make, index, e: ex(s.e) });
+      body.push({ k: "buffer", name, make: s.make, index, e: ex(s.e), c, from: from.name, from2: from2.name, bounds });
       scope.splice(scope.length - 2, 2);
-      buffers.push(name);
-      scope.push(`${name}[0]`, `${name}[1]`, `${name}[2]`);
+      const length = s.make === "slice" ? sliced : s.make === "spread" ? from.length + from2.length + (c ? 1 : 0) : 3;
+      buffers.push({ name, length });
+      for (let j = 0; j < Math.min(length, 3); j++) scope.push(`${name}[${j}]`);
     } else if (s.k === "write") {
-      if (buffers.length > 0) body.push(write(s, String(s.at % 3)));
+      if (buffers.length > 0) body.push(constantWrite(s));
     } else if (s.k === "reduce") {
       // the sum is declared first but only read after its loop
-      const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
-      const v = locals[k] ?? `v${k}`;
+      const v = newLocal();
       const index = `i${loops++}`;
       scope.push(`xs[${index}]`, index);
       if (s.method && !s.nested) {
@@ -346,18 +492,18 @@ function resolveBody(
         // a double sum, `for (iK) for (iL) v += e`: both loop pairs fuse, the inner one inside the outer
         const inner = `i${loops++}`;
         scope.push(`xs[${inner}]`, inner);
-        body.push({ k: "loop", index, form: "for", body: [{ k: "loop", index: inner, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] }] });
+        body.push({ k: "loop", index, form: "for", label: null, body: [{ k: "loop", index: inner, form: "for", label: null, body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] }] });
         scope.splice(scope.length - 2, 2);
       } else {
         body.push({ k: "let", name: v, e: { k: "num", v: 0 } });
-        body.push({ k: "loop", index, form: "for", body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] });
+        body.push({ k: "loop", index, form: "for", label: null, body: [{ k: "assign", name: v, op: "+=", e: ex(s.e) }] });
       }
       scope.splice(scope.length - 2, 2);
       scope.push(v);
       assignable.push(v);
       last = v;
     } else {
-      body.push(loop(s));
+      body.push(loop(s, null));
     }
   }
   const lastEx: Ex = { k: "var", name: last };
@@ -378,6 +524,7 @@ function render(e: Ex): string {
     case "ext": return `Math.${e.f}(${r(e.a)}, ${r(e.b)})`;
     case "tern": return `(${renderCond(e.c)} ? ${r(e.t)} : ${r(e.e)})`;
     case "call": return `${e.name}(${e.args.map(r).join(", ")})`;
+    case "spread": return `Math.${e.f}(${e.a ? `${r(e.a)}, ` : ""}...${e.array})`;
     case "fn": {
       const a = r(e.a);
       switch (e.f) {
@@ -398,6 +545,12 @@ function render(e: Ex): string {
 
 /** A condition, written so TypeScript parses it as JavaScript would. */
 function renderCond(c: CondEx): string {
+  if (c.truthy) {
+    // a loop's index as it is (`if (i0)`), any other number rounded
+    const n = c.l.k === "var" && /^i\d+$/.test(c.l.name) ? c.l.name : `Math.round(${render(c.l)})`;
+    const test = c.negate ? `!${n}` : n;
+    return c.flag === "none" ? test : `flag ${c.flag} ${test}`;
+  }
   const [left, right] = [render(c.l), render(c.r)];
   // TypeScript reads `a < (b > (c) ? ...` as a call with type arguments `a<(b>...`, a
   // syntax error, so `l < (...)` is written `(...) > l` (the same test for numbers)
@@ -409,19 +562,48 @@ function renderCond(c: CondEx): string {
 
 const indent = (text: string) => text.split("\n").map((l) => `  ${l}`).join("\n");
 
+/** A jump as written: `break outer;`, `return;` in a callback, ... */
+const JUMPS: Record<Exclude<Jump, "return"> | "skip", string> = { break: "break;", continue: "continue;", breakOuter: "break outer;", continueOuter: "continue outer;", skip: "return;" };
+
+/** Whether a loop body can go on to its next iteration early, so a `while` or `do` counts first. */
+function continues(body: readonly LoopItem[]): boolean {
+  return body.some((b) => (b.k === "jump" && (b.jump === "continue" || b.jump === "continueOuter")) ||
+    (b.k === "switch" && b.clauses.some((c) => c.end === "continue")) || (b.k === "loop" && continues(b.body)));
+}
+
+function renderSwitch(s: Switch): string {
+  const on = s.on.k === "index" ? s.on.name : `Math.floor(2 * Math.tanh(${render(s.on.e)}))`;
+  const clauses = s.clauses.map((c) => {
+    const labels = [...c.tests.map((t) => `case ${t}:`), ...(c.isDefault ? ["default:"] : [])];
+    // a clause with no label of its own joins the one before it
+    const end = c.end === "fall" ? [] : c.end === "return" ? [`return ${render(c.e)};`] : [JUMPS[c.end]];
+    return [...labels, ...[...c.body.map(renderStmt), ...end].map(indent)].join("\n");
+  });
+  const text = `switch (${on}) {\n${clauses.map(indent).join("\n")}\n}`;
+  return s.declare === null ? text : `let ${s.declare}: number;\n${text}`;
+}
+
 function renderStmt(s: Stmt | JumpStmt): string {
   if (s.k === "jump") {
-    const leave = s.jump === "return" ? `return ${render(s.e)};` : `${s.jump};`;
+    const leave = s.jump === "return" ? `return ${render(s.e)};` : JUMPS[s.jump];
     const then = [...s.before.map(renderStmt), leave].map(indent).join("\n");
     const otherwise = s.otherwise.length > 0 ? ` else {\n${s.otherwise.map(renderStmt).map(indent).join("\n")}\n}` : "";
     return `if (${renderCond(s.c)}) {\n${then}\n}${otherwise}`;
   }
   if (s.k === "sum") return `let ${s.name} = xs.reduce((acc, _, ${s.index}) => acc + ${render(s.e)}, 0);`;
+  if (s.k === "switch") return renderSwitch(s);
+  if (s.k === "comma") return `const ${s.name} = (${s.target} ${s.op} ${render(s.e)}, ${render(s.then)});`;
   if (s.k === "buffer") {
     if (s.make === "map") return `const ${s.name} = xs.map((_, ${s.index}) => ${render(s.e)});`;
-    const make = s.make === "typed" ? "new Float64Array(xs.length)" : s.make === "copy" ? "xs.slice()" : "new Array<number>(xs.length).fill(0)";
-    // a copy of xs is added to, a new array filled
-    const fill = s.make === "copy" ? "+=" : "=";
+    if (s.make === "slice") return `const ${s.name} = ${s.from}.slice(${s.bounds.join(", ")});`;
+    if (s.make === "spread") return `const ${s.name} = [...${s.from}, ${s.c ? `${render(s.c)}, ` : ""}...${s.from2}];`;
+    const c = s.c ? render(s.c) : "";
+    const make = {
+      typed: "new Float64Array(xs.length)", copy: "xs.slice()", array: "new Array<number>(xs.length).fill(0)", holes: "new Array<number>(xs.length)",
+      fill: `new Array<number>(xs.length).fill(${c})`, refill: `new Float64Array(xs.length);\n${s.name}.fill(${c})`,
+    }[s.make];
+    // a copy of xs or a filled array is added to, a new array filled
+    const fill = s.make === "copy" || s.make === "fill" || s.make === "refill" ? "+=" : "=";
     return `const ${s.name} = ${make};\nfor (let ${s.index} = 0; ${s.index} < xs.length; ${s.index}++) {\n  ${s.name}[${s.index}] ${fill} ${render(s.e)};\n}`;
   }
   if (s.k === "write") return `${s.array}[${s.at}] ${s.op} ${render(s.e)};`;
@@ -429,19 +611,23 @@ function renderStmt(s: Stmt | JumpStmt): string {
   if (s.k === "loop") {
     const body = s.body.map(renderStmt).map(indent).join("\n");
     const i = s.index;
-    if (s.form === "for") return `for (let ${i} = 0; ${i} < xs.length; ${i}++) {\n${body}\n}`;
+    const label = s.label === null ? "" : `${s.label}: `;
+    if (s.form === "for") return `${label}for (let ${i} = 0; ${i} < xs.length; ${i}++) {\n${body}\n}`;
+    if (s.form === "forEach") return `xs.forEach((e${i.slice(1)}, ${i}) => {\n${body}\n});`;
+    // from the end: `while (iK--)`, or `while (iK)` counting down first thing in the body
+    if (s.form === "down") return `let ${i} = xs.length;\n${label}while (${i}--) {\n${body}\n}`;
+    if (s.form === "count") return `let ${i} = xs.length;\n${label}while (${i}) {\n  ${i}--;\n${body}\n}`;
     // `for (const eK of xs)` keeps its own count in iK, first thing in the body (as `continue` needs)
-    if (s.form === "of") return `let ${i} = -1;\nfor (const e${i.slice(1)} of xs) {\n  ${i} += 1;\n${body}\n}`;
+    if (s.form === "of") return `let ${i} = -1;\n${label}for (const e${i.slice(1)} of xs) {\n  ${i} += 1;\n${body}\n}`;
     // a `continue` would skip an increment at the end of the body, so then it comes first
-    const continues = s.body.some((b) => b.k === "jump" && b.jump === "continue");
     if (s.form === "while") {
-      return continues
-        ? `let ${i} = -1;\nwhile (${i} < xs.length - 1) {\n  ${i} += 1;\n${body}\n}`
-        : `let ${i} = 0;\nwhile (${i} < xs.length) {\n${body}\n  ${i} += 1;\n}`;
+      return continues(s.body)
+        ? `let ${i} = -1;\n${label}while (${i} < xs.length - 1) {\n  ${i} += 1;\n${body}\n}`
+        : `let ${i} = 0;\n${label}while (${i} < xs.length) {\n${body}\n  ${i} += 1;\n}`;
     }
-    return continues
-      ? `let ${i} = -1;\ndo {\n  ${i} += 1;\n${body}\n} while (${i} < xs.length - 1);`
-      : `let ${i} = 0;\ndo {\n${body}\n  ${i} += 1;\n} while (${i} < xs.length);`;
+    return continues(s.body)
+      ? `let ${i} = -1;\n${label}do {\n  ${i} += 1;\n${body}\n} while (${i} < xs.length - 1);`
+      : `let ${i} = 0;\n${label}do {\n${body}\n  ${i} += 1;\n} while (${i} < xs.length);`;
   }
   if (s.k === "if") {
     const arm = (a: readonly Assign[]) => a.map(renderStmt).map(indent).join("\n");
@@ -465,13 +651,14 @@ const indentBody = (stmts: readonly Stmt[], ret: Ex) =>
   [...stmts.map(renderStmt), `return ${render(ret)};`].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
 
 function renderHelper(h: Omit<Helper, "text">): string {
-  return `function ${h.name}(${h.params.map((q) => `${q}: number`).join(", ")}): number {\n${indentBody(h.body, h.ret)}\n}\n`;
+  const params = h.params.map((q, i) => `${q}: number${h.optional !== null && i === h.params.length - 1 ? ` = ${h.optional}` : ""}`);
+  return `function ${h.name}(${params.join(", ")}): number {\n${indentBody(h.body, h.ret)}\n}\n`;
 }
 
 function renderFunction(p: Omit<Program, "text">): string {
   const tags = ["@differentiable", ...(p.wrtTag ? [`@wrt ${p.wrt.join(" ")}`] : []), ...(p.into ? ["@into"] : [])];
   const doc = tags.length === 1 ? "/** @differentiable */" : `/**\n${tags.map((t) => ` * ${t}\n`).join("")} */`;
-  const params = p.params.map((q) => `${q.name}: ${q.type}`).join(", ");
+  const params = p.params.map((q) => `${q.name}: ${q.type}${q.default === undefined ? "" : ` = ${q.default}`}`).join(", ");
   const body = [...p.body.map(renderStmt), `return ${render(p.ret)};`].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
   return `${doc}\nexport function ${p.name}(${params}): number {\n${body}\n}\n`;
 }
@@ -592,9 +779,10 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
   const distances: number[] = [];
   let magnitude = 0;
   let path = "";
-  const kink = (distance: number, outcome: boolean) => {
+  /** A kink passed: its distance from a tie (or from 0) and which side it took. */
+  const kink = (distance: number, outcome: boolean | string) => {
     distances.push(Math.abs(distance));
-    path += outcome ? "1" : "0";
+    path += typeof outcome === "string" ? `[${outcome}]` : outcome ? "1" : "0";
   };
   const seen = (v: number) => {
     magnitude = Math.max(magnitude, Number.isFinite(v) ? Math.abs(v) : Infinity);
@@ -614,7 +802,7 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
         case "call": {
           const h = helpers.get(e.name)!;
           const values = e.args.map(ev);
-          return invoke(h.body, h.ret, new Map(h.params.map((q, i) => [q, values[i]!])));
+          return invoke(h.body, h.ret, new Map(h.params.map((q, i) => [q, values[i] ?? h.optional!])));
         }
         case "var": {
           const el = element(e.name);
@@ -634,6 +822,14 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
           const a = ev(e.a), b = ev(e.b);
           kink(a - b, a > b);
           return e.f === "max" ? Math.max(a, b) : Math.min(a, b);
+        }
+        case "spread": {
+          const values = [...(e.a ? [ev(e.a)] : []), ...(env.get(e.array) as number[])];
+          const sign = e.f === "max" ? 1 : -1;
+          // the first that attains the extreme, and how far the next best is from it
+          const top = values.reduce((m, v, i) => (sign * v > sign * values[m]! ? i : m), 0);
+          kink(Math.min(Infinity, ...values.filter((_, i) => i !== top).map((v) => values[top]! - v)), String(top));
+          return e.f === "max" ? Math.max(...values) : Math.min(...values);
         }
         case "tern": return test(e.c) ? ev(e.t) : ev(e.e);
         case "fn": {
@@ -662,6 +858,13 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
     function test(c: CondEx): boolean {
       const { cmp, l, r, negate, flag } = c;
       const compare = () => {
+        if (c.truthy) {
+          // `Math.round(x)` is 0 on [-0.5, 0.5)
+          const x = ev(l);
+          const outcome = Math.round(x) !== 0;
+          kink(Math.min(Math.abs(x - 0.5), Math.abs(x + 0.5)), outcome);
+          return negate ? !outcome : outcome;
+        }
         const x = ev(l), y = ev(r);
         const outcome = cmp === ">" ? x > y : cmp === "<" ? x < y : cmp === ">=" ? x >= y : x <= y;
         kink(x - y, outcome);
@@ -678,32 +881,73 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
         exec(s);
       }
     };
-    /** Runs a loop over `xs` (every form runs the same iterations; `xs` is never empty); a `return` inside sets `returned`. */
-    function loop(s: Loop): void {
-      const xs = env.get("xs") as number[];
-      for (let i = 0; i < xs.length; i++) {
-        env.set(s.index, i);
-        if (s.form === "of") env.set(`e${s.index.slice(1)}`, xs[i]!);
-        let left: Jump | null = null;
-        for (const item of s.body) {
-          if (item.k === "jump") {
-            if (test(item.c)) {
-              item.before.forEach(exec);
-              if (item.jump === "return") returned = ev(item.e);
-              left = item.jump;
-              break;
-            }
-            item.otherwise.forEach(exec);
-          } else if (item.k === "loop") {
-            loop(item);
-            if (returned !== null) left = "return";
-          } else {
-            exec(item);
-          }
-          if (left !== null) break;
-        }
-        if (left === "break" || left === "return") return;
+    /** What leaves a loop body or a `switch` early (`skip` is a `.forEach` callback's `return;`). */
+    type Leave = Jump | "skip" | null;
+    /** Runs a `switch` from the clause that matches (else `default`) through its fall-throughs. */
+    function runSwitch(s: Switch): Leave {
+      let d: number;
+      if (s.on.k === "index") {
+        d = env.get(s.on.name) as number;
+      } else {
+        const u = 2 * Math.tanh(ev(s.on.e));
+        d = Math.floor(u);
+        kink(u - Math.round(u), String(d));
       }
+      let start = s.clauses.findIndex((c) => c.tests.includes(d));
+      if (start < 0) start = s.clauses.findIndex((c) => c.isDefault);
+      if (start < 0) return null;
+      for (const c of s.clauses.slice(start)) {
+        c.body.forEach(exec);
+        if (c.end === "break") return null;
+        if (c.end === "return") {
+          returned = ev(c.e);
+          return "return";
+        }
+        if (c.end !== "fall") return c.end;
+      }
+      return null;
+    }
+    /** Runs a loop body's items until one leaves. */
+    function items(list: readonly LoopItem[]): Leave {
+      for (const item of list) {
+        let leave: Leave = null;
+        if (item.k === "jump") {
+          if (test(item.c)) {
+            item.before.forEach(exec);
+            if (item.jump === "return") returned = ev(item.e);
+            leave = item.jump;
+          } else {
+            item.otherwise.forEach(exec);
+          }
+        } else if (item.k === "loop") {
+          leave = loop(item, false);
+        } else if (item.k === "switch") {
+          leave = runSwitch(item);
+        } else {
+          exec(item);
+        }
+        if (leave !== null) return leave;
+      }
+      return null;
+    }
+    /**
+     * Runs a loop over `xs` (from the end for `down` and `count`; `xs` is never empty); a
+     * `return` inside sets `returned`. An inner loop hands `break outer` and `continue outer` on.
+     */
+    function loop(s: Loop, outermost: boolean): Leave {
+      const xs = env.get("xs") as number[];
+      const order = xs.map((_, i) => i);
+      if (s.form === "down" || s.form === "count") order.reverse();
+      for (const i of order) {
+        env.set(s.index, i);
+        if (s.form === "of" || s.form === "forEach") env.set(`e${s.index.slice(1)}`, xs[i]!);
+        const leave = items(s.body);
+        if (leave === "return") return "return";
+        if (leave === "break") return null;
+        if (leave === "breakOuter") return outermost ? null : leave;
+        if (leave === "continueOuter" && !outermost) return leave;
+      }
+      return null;
     }
     function exec(s: Stmt): void {
       if (s.k === "early") {
@@ -711,7 +955,11 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
         return;
       }
       if (s.k === "loop") {
-        loop(s);
+        loop(s, true);
+        return;
+      }
+      if (s.k === "switch") {
+        runSwitch(s);
         return;
       }
       if (s.k === "if") {
@@ -728,13 +976,24 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
         env.set(s.name, acc);
         return;
       }
+      if (s.k === "comma") {
+        exec({ k: "assign", name: s.target, op: s.op, e: s.e });
+        env.set(s.name, seen(ev(s.then)));
+        return;
+      }
       if (s.k === "buffer") {
         const xs = env.get("xs") as number[];
-        const b = s.make === "copy" ? xs.slice() : new Array<number>(xs.length).fill(0);
+        if (s.make === "slice" || s.make === "spread") {
+          const [a, b] = [s.from, s.from2].map((name) => env.get(name) as number[]);
+          env.set(s.name, s.make === "slice" ? a!.slice(...s.bounds) : [...a!, ...(s.c ? [ev(s.c)] : []), ...b!]);
+          return;
+        }
+        const b = s.make === "copy" ? xs.slice() : new Array<number>(xs.length).fill(s.make === "fill" || s.make === "refill" ? ev(s.c!) : 0);
         env.set(s.name, b);
+        const add = s.make === "copy" || s.make === "fill" || s.make === "refill";
         for (let j = 0; j < xs.length; j++) {
           env.set(s.index, j);
-          b[j] = s.make === "copy" ? b[j]! + ev(s.e) : ev(s.e);
+          b[j] = seen(add ? b[j]! + ev(s.e) : ev(s.e));
         }
         return;
       }
@@ -818,16 +1077,23 @@ const { node, cond } = fc.letrec<{ node: Node; cond: Cond }>((tie) => ({
   node: fc.oneof(
     { depthIdentifier: "expr", maxDepth: 3 },
     // the first alternative is what fast-check falls back to at the maximum depth
-    { weight: 6, arbitrary: leaf },
-    { weight: 4, arbitrary: fc.record({ k: fc.constant("bin" as const), op: fc.constantFrom("+" as const, "-" as const, "*" as const), a: tie("node"), b: tie("node") }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant("neg" as const), a: tie("node") }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant("sdiv" as const), a: tie("node"), b: tie("node") }) },
-    { weight: 4, arbitrary: fc.record({ k: fc.constant("fn" as const), f: fc.constantFrom(...UNARY), a: tie("node") }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant("ext" as const), f: fc.constantFrom("max" as const, "min" as const), a: tie("node"), b: tie("node") }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant("tern" as const), c: tie("cond"), t: tie("node"), e: tie("node") }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant("call" as const), h: fc.nat({ max: 3 }), args: fc.tuple(tie("node"), tie("node")) }) },
+    { weight: 18, arbitrary: leaf },
+    { weight: 12, arbitrary: fc.record({ k: fc.constant("bin" as const), op: fc.constantFrom("+" as const, "-" as const, "*" as const), a: tie("node"), b: tie("node") }) },
+    { weight: 3, arbitrary: fc.record({ k: fc.constant("neg" as const), a: tie("node") }) },
+    { weight: 3, arbitrary: fc.record({ k: fc.constant("sdiv" as const), a: tie("node"), b: tie("node") }) },
+    { weight: 12, arbitrary: fc.record({ k: fc.constant("fn" as const), f: fc.constantFrom(...UNARY), a: tie("node") }) },
+    { weight: 3, arbitrary: fc.record({ k: fc.constant("ext" as const), f: fc.constantFrom("max" as const, "min" as const), a: tie("node"), b: tie("node") }) },
+    { weight: 3, arbitrary: fc.record({ k: fc.constant("tern" as const), c: tie("cond"), t: tie("node"), e: tie("node") }) },
+    { weight: 6, arbitrary: fc.record({ k: fc.constant("call" as const), h: fc.nat({ max: 3 }), args: fc.tuple(tie("node"), tie("node")), short: fc.boolean() }) },
+    // a third as often as a max of two: each is a loop
+    {
+      weight: 1,
+      arbitrary: fc.record({ k: fc.constant("spread" as const), f: fc.constantFrom("max" as const, "min" as const), a: tie("node"), withA: fc.boolean(), src: fc.nat({ max: 7 }) }),
+    },
   ),
   cond: fc.record({
+    // one condition in six a number (`if (i0)`, `Math.round(e)`)
+    truthy: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     cmp: fc.constantFrom(">" as const, "<" as const, ">=" as const, "<=" as const),
     l: tie("node"),
     r: tie("node"),
@@ -835,6 +1101,9 @@ const { node, cond } = fc.letrec<{ node: Node; cond: Cond }>((tie) => ({
     flag: fc.constantFrom("none" as const, "&&" as const, "||" as const),
   }),
 }));
+
+const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 
 const assignment: fc.Arbitrary<RawAssign> = fc.record({
   k: fc.constant("assign" as const),
@@ -864,27 +1133,54 @@ const elementWrite = (ops: readonly WriteOp[]): fc.Arbitrary<RawWrite> => fc.rec
  */
 const loopAssign: fc.Arbitrary<RawLoopAssign> = fc.oneof({ weight: 1, arbitrary: loopAssignment }, { weight: 1, arbitrary: elementWrite(["=", "+=", "-="]) });
 
-/** `if (c) { before; jump } else { otherwise }` in a loop body. */
-const jump: fc.Arbitrary<RawJump> = fc.record({
+/** `if (c) { before; jump } else { otherwise }` in a loop body; in an inner loop, a third of the jumps name the outer loop. */
+const jumpOf = (labelled: number): fc.Arbitrary<RawJump> => fc.record({
   k: fc.constant("jump" as const),
-  jump: fc.constantFrom<Jump>("break", "continue", "return"),
+  jump: fc.oneof(
+    { weight: 6 - labelled, arbitrary: fc.constantFrom<Jump>("break", "continue", "return") },
+    { weight: labelled, arbitrary: fc.constantFrom<Jump>("breakOuter", "continueOuter") },
+  ),
   c: cond,
   before: fc.array(loopAssign, { maxLength: 1 }),
   otherwise: fc.array(loopAssign, { maxLength: 1 }),
   e: node,
 });
 
-const loopForm = fc.constantFrom<LoopForm>("for", "while", "do", "of");
+/** A `switch`'s clauses: each 0–2 case values and 0–2 assignments, ending in `break`, a fall-through, `continue` (in a loop) or `return`. */
+const switchOf = (ends: readonly ClauseEnd[], declare: fc.Arbitrary<boolean>): fc.Arbitrary<RawSwitch> => fc.record({
+  k: fc.constant("switch" as const),
+  on: node,
+  byIndex: fc.boolean(),
+  clauses: fc.array(
+    fc.record({
+      tests: fc.array(fc.integer({ min: -2, max: 2 }), { minLength: 0, maxLength: 2 }),
+      body: fc.array(loopAssign, { maxLength: 2 }),
+      end: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ends.slice(0, 2)) }, { weight: 1, arbitrary: fc.constantFrom(...ends) }),
+      e: node,
+    }),
+    { minLength: 1, maxLength: 4 },
+  ),
+  defaultAt: sometimes(fc.nat({ max: 3 })),
+  declare,
+});
+
+const loopForm = fc.constantFrom<LoopForm>("for", "while", "do", "of", "forEach", "down", "count");
 const innerLoop: fc.Arbitrary<RawLoop> = fc.record({
   k: fc.constant("loop" as const),
   form: loopForm,
-  body: fc.array(fc.oneof({ weight: 3, arbitrary: loopAssign }, { weight: 1, arbitrary: jump }), { minLength: 1, maxLength: 3 }),
+  body: fc.array(
+    fc.oneof({ weight: 3, arbitrary: loopAssign }, { weight: 2, arbitrary: jumpOf(2) }, { weight: 1, arbitrary: switchOf(["break", "fall", "continue", "return"], fc.constant(false)) }),
+    { minLength: 1, maxLength: 3 },
+  ),
 });
 const loop: fc.Arbitrary<RawLoop> = fc.record({
   k: fc.constant("loop" as const),
   form: loopForm,
   body: fc.array(
-    fc.oneof({ weight: 3, arbitrary: loopAssign }, { weight: 2, arbitrary: jump }, { weight: 1, arbitrary: innerLoop }),
+    fc.oneof(
+      { weight: 3, arbitrary: loopAssign }, { weight: 2, arbitrary: jumpOf(1) }, { weight: 2, arbitrary: innerLoop },
+      { weight: 1, arbitrary: switchOf(["break", "fall", "continue", "return"], fc.constant(false)) },
+    ),
     { minLength: 1, maxLength: 3 },
   ),
 });
@@ -894,8 +1190,17 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: assignment },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("early" as const), c: cond, e: node }) },
   { weight: 2, arbitrary: loop },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy", "map"), e: node }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant("buffer" as const),
+      make: fc.constantFrom<BufferMake>("array", "typed", "copy", "map", "holes", "fill", "refill", "slice", "spread"),
+      e: node, c: node, src: fc.nat({ max: 7 }), src2: fc.nat({ max: 7 }), bounds: fc.nat({ max: 7 }), middle: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
+  { weight: 1, arbitrary: switchOf(["break", "fall", "return"], fc.boolean()) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("comma" as const), target: fc.nat({ max: 23 }), op: fc.constantFrom("=" as const, "+=" as const, "-=" as const), e: node, then: node }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node, nested: fc.boolean(), method: fc.boolean() }) },
   {
     weight: 1,
@@ -908,14 +1213,12 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   },
 );
 
-const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
-  fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
-
 /** A helper's statements: those of a program, but no loops or local arrays (a helper has no array). */
 const helperStmt: fc.Arbitrary<RawStmt> = stmt.filter((st) => st.k !== "loop" && st.k !== "buffer" && st.k !== "write" && st.k !== "reduce");
 
 const rawHelper: fc.Arbitrary<RawHelper> = fc.record({
   nParams: fc.integer({ min: 1, max: 2 }),
+  optional: fc.boolean(),
   stmts: fc.array(helperStmt, { maxLength: 3 }),
   ret: node,
 });
@@ -929,6 +1232,7 @@ const rawProgram: fc.Arbitrary<RawProgram> = fc.record({
   flagAt: sometimes(fc.nat({ max: 3 })),
   wrtMask: sometimes(fc.integer({ min: 1, max: 15 })),
   into: fc.boolean(),
+  optional: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   stmts: fc.array(stmt, { minLength: 1, maxLength: 6 }),
   ret: fc.record({ k: fc.constantFrom("last" as const, "expr" as const, "sum" as const), e: node }),
 });
@@ -997,29 +1301,53 @@ function typeErrors(modules: readonly { source: string; output: string }[]): str
 }
 
 /** What a program's loops and arrays hold, for the statistics of a run. */
-const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop", "array method"] as const;
+const FEATURES = [
+  "loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop", "array method",
+  "switch", "switch in a loop", "fall-through", "default", "let assigned by a switch", "labelled jump", "labelled jump from an inner loop",
+  ".forEach", ".fill", ".slice(a, b)", "new Array(n) filled later", "spread max", "spread literal", "while (n--)", "while (n)",
+  "comma", "number as a condition", "default parameter",
+] as const;
 type Feature = (typeof FEATURES)[number];
 
 function features(p: Program): Set<Feature> {
   const found = new Set<Feature>();
+  const inSwitch = (s: Switch, inLoop: boolean) => {
+    found.add(inLoop ? "switch in a loop" : "switch");
+    if (s.clauses.slice(0, -1).some((c) => c.end === "fall")) found.add("fall-through");
+    if (s.clauses.some((c) => c.isDefault)) found.add("default");
+    if (s.declare !== null) found.add("let assigned by a switch");
+  };
   const inLoop = (l: Loop, depth: number) => {
     found.add(depth > 0 ? "nested loop" : "loop");
-    if (l.form === "do") found.add("do");
-    if (l.form === "of") found.add("for...of");
+    const form: Partial<Record<LoopForm, Feature>> = { do: "do", of: "for...of", forEach: ".forEach", down: "while (n--)", count: "while (n)" };
+    if (form[l.form]) found.add(form[l.form]!);
     for (const item of l.body) {
       if (item.k === "loop") inLoop(item, depth + 1);
       else if (item.k === "write") found.add("write in a loop");
+      else if (item.k === "switch") inSwitch(item, true);
       else if (item.k === "jump") {
-        found.add(item.jump === "return" ? "return in a loop" : item.jump);
+        if (item.jump === "breakOuter" || item.jump === "continueOuter") found.add(depth > 0 ? "labelled jump from an inner loop" : "labelled jump");
+        else if (item.jump !== "skip") found.add(item.jump === "return" ? "return in a loop" : item.jump);
         if ([...item.before, ...item.otherwise].some((a) => a.k === "write")) found.add("write in a loop");
       }
     }
   };
   for (const s of p.body) {
     if (s.k === "loop") inLoop(s, 0);
+    if (s.k === "switch") inSwitch(s, false);
+    if (s.k === "comma") found.add("comma");
     if (s.k === "buffer") found.add("local array");
     if (s.k === "sum" || (s.k === "buffer" && s.make === "map")) found.add("array method");
+    if (s.k === "buffer" && (s.make === "fill" || s.make === "refill")) found.add(".fill");
+    if (s.k === "buffer" && s.make === "slice") found.add(".slice(a, b)");
+    if (s.k === "buffer" && s.make === "holes") found.add("new Array(n) filled later");
+    if (s.k === "buffer" && s.make === "spread") found.add("spread literal");
   }
+  // what the text shows plainly (helpers' too)
+  if (/\.\.\.(xs|b\d)\)/.test(p.text)) found.add("spread max");
+  if (/if \(!?(flag (&&|\|\|) )?!?(i\d|Math\.round\()/.test(p.text)) found.add("number as a condition");
+  if (/: number = /.test(p.text)) found.add("default parameter");
+  if (p.helpers.some((h) => /^ {2}switch /m.test(h.text))) found.add("switch");
   return found;
 }
 
@@ -1188,7 +1516,11 @@ describe("random programs", () => {
     for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {
       expect(counts.get(f)!, `${counts.get(f)} of ${stats.programs} programs have a ${f}`).toBeGreaterThan(0.03 * stats.programs);
     }
+    // and the constructs beyond those: switch, labelled jumps, the other array methods, spread, ...
+    for (const f of FEATURES.slice(FEATURES.indexOf("switch"))) {
+      expect(counts.get(f)!, `${counts.get(f)} of ${stats.programs} programs have a ${f}`).toBeGreaterThan(0.02 * stats.programs);
+    }
     // every generated module type-checks, as the fixtures do
     expect(typeErrors(modules)).toBeNull();
-  }, 300_000);
+  }, 600_000);
 });
