@@ -7,8 +7,11 @@
  *   every symbol the function uses (`symbolsAfter`).
  * - Hints: a value's adjoint is `d` + its name (`adjointName`), a tangent `name_dot`
  *   (`tangentName`), a later version of a user's variable `name_2` (`versionName`), and the
- *   variables the transforms add for a name: its tape `hs`, its next value `h_next`, its
- *   checkpoints `hCheckpoints`, a carried neighbour's gradient `dxNext`, ...
+ *   variables the transforms add for a name: its tape `hs`, its next value `hNext` (a loop
+ *   variable's, or a carried neighbour's gradient `dxNext`), its checkpoints `hCheckpoints`, ...
+ * - Fresh names (`firstFree`): a name is the hint where it is free, else the hint with the
+ *   first free counter suffix, `dx_1`, `dx_2` (`suffixed`). The parser's names for the
+ *   variables it adds (`done`, `max`, `i`) and the generated module's imports are picked so too.
  * - Text (`assignNames`, `Namer`): the user's names are kept exactly; every other variable
  *   gets its hint, with a counter suffix (`dx_1`) only when that name is already taken, except
  *   that a user's variable `out` has the gradient `d_out`, beside the upstream `dout`.
@@ -56,9 +59,25 @@ export function tangentName(of: string): string {
   return `${of}_dot`;
 }
 
+/** The one suffix style of names tsgrad makes up: `dx_1`, a version `s_2`. */
+export function suffixed(name: string, k: number): string {
+  return `${name}_${k}`;
+}
+
+/**
+ * `hint` where it is free, else `hint_k` for the first free k from `from` on; `k` is 0 for
+ * the hint itself. The one notion of a fresh name: `Namer`, the parser's variables, imports.
+ */
+export function firstFree(hint: string, taken: (name: string) => boolean, from = 1): { name: string; k: number } {
+  if (!taken(hint)) return { name: hint, k: 0 };
+  let k = from;
+  while (taken(suffixed(hint, k))) k++;
+  return { name: suffixed(hint, k), k };
+}
+
 /** A later version of a user's variable, where it cannot share the variable: `s_2`. */
 export function versionName(name: string, version: number): string {
-  return `${name}_${version}`;
+  return suffixed(name, version);
 }
 
 /** What a loop saves of a variable, one value per iteration: `hs`. */
@@ -66,13 +85,12 @@ export function tapeName(of: string): string {
   return `${of}s`;
 }
 
-/** A loop variable's next value, kept apart: saved (`h_next`), or waiting while another assignment reads the variable. */
+/**
+ * A next value kept apart: a loop variable's, saved (`hNext`) or waiting while another
+ * assignment reads the variable; a neighbour's gradient carried to the next iteration
+ * (transforms/carry.ts: `dxNext`).
+ */
 export function nextName(of: string): string {
-  return `${of}_next`;
-}
-
-/** A neighbour's gradient carried to the next iteration (transforms/carry.ts): `dxNext`. */
-export function carriedName(of: string): string {
   return `${of}Next`;
 }
 
@@ -91,7 +109,7 @@ export function partName(of: string): string {
   return `${of}Part`;
 }
 
-/** Hands out names among taken ones: the hint itself, else `hint_1`, `hint_2`, ... (the first free). */
+/** Hands out names among taken ones: `firstFree` (the hint itself, else `hint_1`, `hint_2`, ...). */
 export class Namer {
   private readonly taken: Set<string>;
   // where the search for `hint_k` resumes: every `hint_j` below it is taken (and `taken` only
@@ -112,13 +130,8 @@ export class Namer {
   }
 
   pick(hint: string): string {
-    let name = hint;
-    if (this.taken.has(name)) {
-      let k = this.nextSuffix.get(hint) ?? 1;
-      while (this.taken.has(`${hint}_${k}`)) k++;
-      name = `${hint}_${k}`;
-      this.nextSuffix.set(hint, k + 1);
-    }
+    const { name, k } = firstFree(hint, (n) => this.taken.has(n), this.nextSuffix.get(hint) ?? 1);
+    if (k > 0) this.nextSuffix.set(hint, k + 1);
     return this.take(name);
   }
 }

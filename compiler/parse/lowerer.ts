@@ -8,6 +8,7 @@
 import { Node, SyntaxKind, type FunctionDeclaration, type SourceFile } from "ts-morph";
 import { valueAtom, type Atom, type CustomCall, type Import, type Stmt, type Value, type ValueType } from "../ir/ir.ts";
 import { ruleOf, type ArgKind } from "../rules/rules.ts";
+import { firstFree } from "../emit/names.ts";
 import { errorAt, locOf } from "./locate.ts";
 import type { Modules } from "./modules.ts";
 import { newFrame, type Binding, type Env, type Frame, type Target, type Typed } from "./frame.ts";
@@ -71,7 +72,7 @@ export class Lowerer {
     return { name, version: this.nextVersion(name), hint: name };
   }
 
-  /** `base`, or `base2`, `base3`, ...: a name no identifier of the function and no variable in scope has. */
+  /** `base`, or `base_1`, `base_2`, ... (emit/names.ts `firstFree`): a name no identifier of the function and no variable in scope has. */
   freshName(base: string): string {
     // the function being compiled, and the one being inlined into it
     const identifiersOf = (f: Frame) => (f.identifiers ??= new Set(f.fn.getDescendantsOfKind(SyntaxKind.Identifier).map((n) => n.getText())));
@@ -79,9 +80,7 @@ export class Lowerer {
     while (top.caller) top = top.caller;
     const own = identifiersOf(top);
     const here = this.frame.fn === this.fn ? own : identifiersOf(this.frame);
-    let name = base;
-    for (let k = 2; own.has(name) || here.has(name) || this.env.has(name); k++) name = `${base}${k}`;
-    return name;
+    return firstFree(base, (name) => own.has(name) || here.has(name) || this.env.has(name)).name;
   }
 
   /** The IR type of a declared type; the runtime's `Tensor` type is also imported into the generated module. */
@@ -120,10 +119,8 @@ export class Lowerer {
     const module = from ? this.modules.rebase(from, imported.module) : imported.module;
     const same = (i: Import) => i.module === module && i.imported === imported.imported && !!i.typeOnly === !!imported.typeOnly;
     for (const [local, i] of this.usedImports) if (same(i)) return local;
-    let local = imported.local;
-    for (let k = 1; (this.moduleImports.has(local) && !same(this.moduleImports.get(local)!)) || this.ownNames.has(local) || this.usedImports.has(local); k++) {
-      local = `${imported.local}_${k}`;
-    }
+    const taken = (name: string) => (this.moduleImports.has(name) && !same(this.moduleImports.get(name)!)) || this.ownNames.has(name) || this.usedImports.has(name);
+    const local = firstFree(imported.local, taken).name;
     const entry: Import = { ...imported, local, module };
     this.moduleImports.set(local, entry);
     this.usedImports.set(local, entry);

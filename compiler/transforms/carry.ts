@@ -26,7 +26,7 @@
 import { add, forEachSym, neg, num, ref, sub, type Ex, type Sym } from "../ir/expr.ts";
 import { mapBlocks, type CodeStmt } from "../ir/code.ts";
 import { mutates, usesOf } from "../analyses/uses.ts";
-import { carriedName } from "../emit/names.ts";
+import { nextName } from "../emit/names.ts";
 
 type Assign = Extract<CodeStmt, { k: "assign" }> & { index: Ex };
 type Loop = Extract<CodeStmt, { k: "loop" }>;
@@ -112,7 +112,7 @@ function carryLoop(loop: Loop, fresh: (hint: string) => Sym, zeroHere: (x: Sym) 
     const own = sums.filter(([s]) => offsetOf(s.index, i) === first);
     const next = sums.filter(([s]) => offsetOf(s.index, i) === later);
     if (next.some(([, k]) => k < own[0]![1])) continue;
-    const carried = fresh(carriedName(x.hint));
+    const carried = fresh(nextName(x.hint));
     // (the loop's other sums into the earlier element still add to what the first stored)
     const zero = zeroHere(x);
     const signed = (s: Assign): Ex => (s.op === "-=" ? neg(s.expr) : s.expr);

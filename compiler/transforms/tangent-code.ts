@@ -10,6 +10,7 @@ import {
   forEachNode, forEachSym, sameEx, type Ex, type Sym,
 } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
+import { tangentName } from "../emit/names.ts";
 import { RULES } from "../rules/rules.ts";
 
 /** A failure to differentiate the gradient code a second time, which hvp.ts reports at the function. */
@@ -85,7 +86,7 @@ export class CodeTangents {
   dot(sym: Sym): Sym {
     let d = this.dots.get(sym);
     if (!d) {
-      d = { id: this.nextId++, hint: `${sym.hint}_dot`, user: false, tangentOf: sym };
+      d = { id: this.nextId++, hint: tangentName(sym.hint), user: false, tangentOf: sym };
       this.dots.set(sym, d);
     }
     return d;

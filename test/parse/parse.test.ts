@@ -32,9 +32,9 @@ describe("loops that leave an iteration early", () => {
 
   it("test a flag for `break` in the condition, named apart from the user's `done`", async () => {
     const output = await grad("  let s = x;\n  let done = 0;\n  for (let i = 0; i < xs.length; i++) {\n    if (s > 1) break;\n    s = s + xs[i] * xs[i];\n    done += 1;\n  }\n  return s * done;");
-    expect(output).toContain("let done2 = false;");
-    expect(output).toContain("while (!done2 && i < xs.length) {");
-    expect(output).toMatch(/if \(s > 1\) \{\n\s+done2 = true;/);
+    expect(output).toContain("let done_1 = false;");
+    expect(output).toContain("while (!done_1 && i < xs.length) {");
+    expect(output).toMatch(/if \(s > 1\) \{\n\s+done_1 = true;/);
   });
 
   it("run a `do` loop's test at the end of the body, into `again`", async () => {

@@ -253,7 +253,7 @@ export function f(x: number, xs: number[]): number {
       (hint) => ({ id: 3, hint, user: false }),
     );
     expect(code.map((s) => s.k === "decl" ? `const ${s.sym.hint} = ${(s.init as { sym: { hint: string } }).sym.hint}` : s.k === "assign" ? `${s.sym.hint} = ${(s.expr as { sym: { hint: string } }).sym.hint}` : s.k))
-      .toEqual(["const a_next = b", "b = a", "a = a_next"]);
+      .toEqual(["const aNext = b", "b = a", "a = aNext"]);
   });
 });
 
