@@ -66,6 +66,7 @@ const EXAMPLES: Example[] = [
   { params: `a: ${T}, shape: number[]`, body: "broadcastTo(a, shape, 1)", args: (s) => [randn([3], s), [3, 4]], wrt: "a" },
   { params: `u: ${T}, x: ${T}`, body: "mask(u, x)", args: (s) => [randn([2, 3], s), offZero(randn([2, 3], s + 1))], wrt: "u" },
   { params: `a: ${T}`, body: "item(sum(a))", args: (s) => [randn([2, 3], s)] },
+  { params: `s: number, shape: number[]`, body: "full(shape, s)", args: (s) => [rand([1], s).data[0]! - 0.5, [2, 3]], wrt: "s" },
 ];
 
 const IMPORTS = Object.keys(RULES).filter((k) => k.startsWith("tensor.")).map((k) => k.slice(7));
