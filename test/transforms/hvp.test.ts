@@ -9,10 +9,10 @@ import { resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
-import { hvpcheck, isTensor, rand, randn } from "../../runtime/index.ts";
+import { hvpcheck, isTensor, rand, randn, tensor, type Tensor } from "../../runtime/index.ts";
 import { fixtureInputs } from "../helpers/fixtures.ts";
 import { TENSOR_INPUTS, TENSOR_POINTS } from "../helpers/fixture-inputs.ts";
-import { loadBeside, readFixture } from "../helpers/load.ts";
+import { compileAndLoad, loadBeside, readFixture } from "../helpers/load.ts";
 
 const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 
@@ -177,6 +177,24 @@ describe("the Hessian built column by column from f_hvp", () => {
     const { f_grad, f_hvp } = loadBeside(output!, "model.ts", new Map());
     const result = hvpcheck(f_grad!, f_hvp!, [0.7, 0.4, [0.1, -0.3, 0.5]], { w: 1 }, { names: ["w", "x", "xs"] });
     expect(result.ok, result.report).toBe(true);
+  });
+
+  it("of a function of Tensors, its operations imported under other names (`matmul as mm`): symmetric, each entry the difference of f_grad", async () => {
+    const source = `import { add, item, matmul as mm, mean, mul, tanh as th, type Tensor } from "../runtime/tensor.ts";\n/**\n * @differentiable @hvp\n * @wrt W b\n */\nexport function f(W: Tensor, b: Tensor, x: Tensor): number {\n  const h = th(add(mm(x, W), b));\n  return item(mean(mul(h, h)));\n}\n`;
+    const { grad, output } = await compileAndLoad(source, "model.ts");
+    expect(output).toContain("const mm_1_dot = mm(x, W_dot);");
+    expect(output).toContain("const dW_dot = mm(transpose(x), dmm_1_dot);");
+    const [W, b, x] = [randn([2, 2], 3), randn([2], 4), randn([3, 2], 5)];
+    const unit = (j: number) => ({ W: tensor(Array.from({ length: 4 }, (_, k) => (k === j ? 1 : 0)), [2, 2]), b: tensor(Array.from({ length: 2 }, (_, k) => (k === j - 4 ? 1 : 0)), [2]) });
+    const columns = Array.from({ length: 6 }, (_, j) => {
+      const { hvp } = grad.f_hvp!(W, b, x, unit(j)) as { hvp: { W: Tensor; b: Tensor } };
+      return [...hvp.W.data, ...hvp.b.data];
+    });
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(Math.abs(columns[i]![j]! - columns[j]![i]!)).toBeLessThanOrEqual(1e-12);
+    for (let p = 0; p < 3; p++) {
+      const result = hvpcheck(grad.f_grad!, grad.f_hvp!, [W, b, x] as never, { W: randn([2, 2], 10 + p), b: randn([2], 20 + p) } as never, { names: ["W", "b", "x"], atol: 1e-6, rtol: 1e-5 });
+      expect(result.ok, result.report).toBe(true);
+    }
   });
 
   it("takes a missing key as a zero direction", async () => {
