@@ -20,6 +20,7 @@ import { access, valueOf } from "./records.ts";
 import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
 import { expressionStatement, readBeforeAssigned, valueAssignment } from "./statements.ts";
 import { describeUnsupported } from "./unsupported.ts";
+import { elementAssignmentValue, elementIncrementValue } from "./writes.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
@@ -131,7 +132,9 @@ function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
   const operand = (node as Expression & { getOperand(): Expression }).getOperand();
   const token = (node as Expression & { getOperatorToken(): SyntaxKind }).getOperatorToken();
   if (token !== SyntaxKind.PlusPlusToken && token !== SyntaxKind.MinusMinusToken) throw errorAt(node, describeUnsupported(node));
-  if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` on an array element are supported as a statement (`a[i]++;`), not inside an expression");
+  const place = asserted(operand);
+  if (Node.isElementAccessExpression(place)) return elementIncrementValue(cx, place, token === SyntaxKind.PlusPlusToken, prefix, node);
+  if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` apply to a variable or an array element (`i++`, `a[i]++`)");
   // the value before the step, kept apart from the variable the step then changes: a version
   // of its own, so a loop still steps the variable in place as the user wrote it (`const i_2 = i;
   // i -= 1;`). Correctness does not hang on this copy (transforms/context.ts `retargets` declines
@@ -144,7 +147,9 @@ function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
 /** `x = e`, `x += e` as a value (`while ((n -= 1) > 0)`, `a = b = 0`): the variable's new value. */
 function assignmentValue(cx: Lowerer, node: Expression & { getLeft(): Expression; getRight(): Expression; getOperatorToken(): Node }): Typed {
   const left = node.getLeft();
-  if (!Node.isIdentifier(left)) throw errorAt(node, "an assignment to an array element is supported as a statement (`a[i] = v;`), not inside an expression");
+  const place = asserted(left);
+  if (Node.isElementAccessExpression(place)) return elementAssignmentValue(cx, place, node.getOperatorToken().getText(), node.getRight(), node);
+  if (!Node.isIdentifier(left)) throw errorAt(node, "an assignment gives a value to a variable or an array element (`x = v`, `a[i] = v`)");
   valueAssignment(cx, left, node.getOperatorToken().getText(), node.getRight(), node);
   return identifier(cx, left);
 }
