@@ -11,6 +11,7 @@
  * on, returned, stored), is reassigned, or calls itself is a located error.
  */
 import { Node, SyntaxKind, type ArrowFunction, type CallExpression, type Expression, type FunctionDeclaration, type FunctionExpression, type PropertyAccessExpression, type Statement } from "ts-morph";
+import { CompileError } from "../diagnostics.ts";
 import { constAtom } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
 import type { Target, Typed } from "./frame.ts";
@@ -84,7 +85,7 @@ export function nestedFunction(stmt: Statement): boolean {
   return true;
 }
 
-/** Every use of the nested function `name` in `scope` is a call of it: no use as a value (which would let it escape), no assignment. */
+/** No assignment gives the nested function `name` another value (a use as a value is `escapes`' error, where it is). */
 function checkOnlyCalled(name: string, own: Node, scope: Node): void {
   for (const id of scope.getDescendantsOfKind(SyntaxKind.Identifier)) {
     if (id.getText() !== name || id === own || (Node.isFunctionDeclaration(own) && id === own.getNameNode())) continue;
@@ -96,9 +97,14 @@ function checkOnlyCalled(name: string, own: Node, scope: Node): void {
     if (assignedBy(parent) === id) {
       throw errorAt(parent, `\`${name}\` is a nested function: assigning it another function is not supported (tsgrad inlines each call of one function); declare the other one with a name of its own`);
     }
-    const callback = Node.isCallExpression(parent) ? ` (as a callback, write \`(v) => ${name}(v)\`)` : "";
-    throw errorAt(id, `the nested function \`${name}\` is used here as a value: a nested function is only called where it is in scope (\`${name}(...)\`), because tsgrad inlines each call; passing it on, returning it or storing it (a closure that escapes) is not supported${callback}`);
   }
+}
+
+/** A nested function's name read as a value (`return sq`, `g(sq)`, `const h = sq`): the closure would escape. Null when `id` names no nested function. */
+export function escapes(id: Node): CompileError | null {
+  const name = id.getText();
+  if (!closureAt(id, name)) return null;
+  return errorAt(id, `the nested function \`${name}\` is used here as a value: a nested function is only called where it is in scope (\`${name}(...)\`), because tsgrad inlines each call; passing it on, returning it or storing it (a closure that escapes) is not supported`);
 }
 
 /** The nested functions being inlined: a call of one of them from inside itself is recursion. */
@@ -199,7 +205,7 @@ function freeNames(fn: FunctionLike): Set<string> {
 }
 
 /** The variables outside `fn` that it assigns or writes into (itself, or through what it calls). */
-export function closureWrites(cx: Lowerer, fn: FunctionLike): Set<string> {
+export function closureWrites(cx: Lowerer, fn: FunctionLike, open: Set<Node> = new Set([fn])): Set<string> {
   const own = new Set(fn.getParameters().map((p) => p.getName()));
   const out = new Set<string>();
   const body = fn.getBody();
@@ -214,7 +220,7 @@ export function closureWrites(cx: Lowerer, fn: FunctionLike): Set<string> {
       if (Node.isElementAccessExpression(t)) t = asserted(t.getExpression());
       if (Node.isIdentifier(t)) note(t, t.getText());
     }
-    if (Node.isCallExpression(n)) for (const name of writtenArguments(cx, n)) note(n, name);
+    if (Node.isCallExpression(n)) for (const name of writtenArguments(cx, n, open)) note(n, name);
   });
   return out;
 }

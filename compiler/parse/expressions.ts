@@ -21,6 +21,7 @@ import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
 import { expressionStatement, readBeforeAssigned, valueAssignment } from "./statements.ts";
 import { describeUnsupported } from "./unsupported.ts";
 import { elementAssignmentValue, elementIncrementValue } from "./writes.ts";
+import { escapes } from "./closures.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
@@ -202,6 +203,8 @@ function identifier(cx: Lowerer, node: Node): Typed {
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
   const constant = moduleConstant(cx, node, name);
   if (constant) return constant;
+  const closure = escapes(node);
+  if (closure) throw closure;
   const declared = cx.frame.file.getVariableDeclaration(name);
   if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
   throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);
