@@ -120,6 +120,9 @@ type Jump = "break" | "continue" | "return";
 /** What a loop body assigns: a variable, or (when there is a local array) the element at the loop's index. */
 type RawLoopAssign = RawAssign | RawWrite;
 /** In a loop body: `if (c) { before; jump } else { otherwise }`; `e` is the value a `return` gives. */
+/** `const vK = (bT[at] op e)` or `const vK = bT[at]++` (and `++bT[at]`, `--`): an element write used as a value. */
+type WriteForm = "=" | "+=" | "-=" | "post++" | "pre++" | "post--" | "pre--";
+type RawWriteValue = { readonly k: "wvalue"; readonly target: number; readonly at: number; readonly form: WriteForm; readonly e: Node };
 type RawJump = {
   readonly k: "jump"; readonly jump: Jump; readonly c: Cond; readonly before: readonly RawLoopAssign[]; readonly otherwise: readonly RawLoopAssign[]; readonly e: Node;
 };
@@ -141,7 +144,8 @@ type RawStmt =
    * `let v = 0; for (let iK = 0; iK < xs.length; iK++) { v += e; }`: a sum over the array (what loop fusion fuses);
    * or, `method` (not nested), `let v = xs.reduce((acc, _, iK) => acc + e, 0)`
    */
-  | { readonly k: "reduce"; readonly e: Node; readonly nested: boolean; readonly method: boolean };
+  | { readonly k: "reduce"; readonly e: Node; readonly nested: boolean; readonly method: boolean }
+  | RawWriteValue;
 
 interface RawHelper {
   readonly nParams: number;
@@ -173,7 +177,9 @@ type Ex =
   | { readonly k: "fn"; readonly f: Unary; readonly a: Ex }
   | { readonly k: "ext"; readonly f: "max" | "min"; readonly a: Ex; readonly b: Ex }
   | { readonly k: "tern"; readonly c: { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" }; readonly t: Ex; readonly e: Ex }
-  | { readonly k: "call"; readonly name: string; readonly args: readonly Ex[] };
+  | { readonly k: "call"; readonly name: string; readonly args: readonly Ex[] }
+  /** An element write as a value, only as a declaration's whole value (its order against other reads is then plain). */
+  | { readonly k: "wvalue"; readonly array: string; readonly at: string; readonly form: WriteForm; readonly e: Ex };
 
 type CondEx = { cmp: Cmp; l: Ex; r: Ex; negate: boolean; flag: "none" | "&&" | "||" };
 type Assign = { readonly k: "assign"; readonly name: string; readonly op: AssignOp; readonly e: Ex };
@@ -247,7 +253,7 @@ function resolve(raw: RawProgram, name: string): Program {
     const helper = { name: `${name}_h${k}`, params: helperParams, body, ret };
     helpers.push({ ...helper, text: renderHelper(helper) });
   });
-  const { body, ret } = resolveBody(raw.stmts, raw.ret.e, numberParams, names.locals, hasFlag, helpers, raw.ret.k);
+  const { body, ret } = resolveBody(raw.stmts, raw.ret.e, numberParams, names.locals, hasFlag, helpers, raw.ret.k, hasArray);
   // about half the programs that differentiate xs take `@into`
   const program = { name, helpers, params, wrt, wrtTag: mask !== null, into: raw.into && wrt.includes("xs"), body, ret };
   return { ...program, text: [...helpers.map((h) => h.text), renderFunction(program)].join("\n") };
@@ -265,6 +271,7 @@ function resolveBody(
   hasFlag: boolean,
   callable: readonly Helper[],
   retKind: RawProgram["ret"]["k"] = "expr",
+  hasArray = false,
 ): { body: Stmt[]; ret: Ex } {
   const scope = [...numberParams];
   const assignable = [...numberParams];
@@ -285,11 +292,14 @@ function resolveBody(
   const cond = (c: Cond): CondEx => ({ ...c, l: ex(c.l), r: ex(c.r), flag: hasFlag ? c.flag : "none" });
   const assign = (a: RawAssign): Assign => ({ k: "assign", name: assignable[a.target % assignable.length]!, op: a.op, e: ex(a.e) });
   const buffers: string[] = [];
-  const write = (w: RawWrite, at: string): Write => ({ k: "write", array: buffers[w.target % buffers.length]!, at, op: w.op, e: ex(w.e) });
-  // in a loop body, a write is at the loop's own index; with no local array to write, it
+  // the arrays a write may change: the local ones and, in a program that has it, the parameter
+  // `xs` itself (which the function changes, and its gradient copies: parse/writes.ts)
+  const writable = () => (hasArray ? [...buffers, "xs"] : buffers);
+  const write = (w: RawWrite, at: string): Write => ({ k: "write", array: writable()[w.target % writable().length]!, at, op: w.op, e: ex(w.e) });
+  // in a loop body, a write is at the loop's own index; with no array to write, it
   // assigns a variable instead (its ops, `=`, `+=`, `-=`, are assignments too)
   const loopAssign = (a: RawLoopAssign, index: string): Assign | Write =>
-    a.k === "assign" ? assign(a) : buffers.length > 0 ? write(a, index) : assign({ ...a, k: "assign" });
+    a.k === "assign" ? assign(a) : writable().length > 0 ? write(a, index) : assign({ ...a, k: "assign" });
   let loops = 0;
   const loop = (raw: RawLoop): Loop => {
     // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
@@ -332,7 +342,16 @@ function resolveBody(
       buffers.push(name);
       scope.push(`${name}[0]`, `${name}[1]`, `${name}[2]`);
     } else if (s.k === "write") {
-      if (buffers.length > 0) body.push(write(s, String(s.at % 3)));
+      if (writable().length > 0) body.push(write(s, String(s.at % 3)));
+    } else if (s.k === "wvalue") {
+      // `const vK = (b0[1] += e)`: the write's value names a new variable (a plain `e` without an array)
+      const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
+      const v = locals[k] ?? `v${k}`;
+      const e = ex(s.e);
+      const arrays = writable();
+      body.push({ k: "const", name: v, e: arrays.length > 0 ? { k: "wvalue", array: arrays[s.target % arrays.length]!, at: String(s.at % 3), form: s.form, e } : e });
+      scope.push(v);
+      last = v;
     } else if (s.k === "reduce") {
       // the sum is declared first but only read after its loop
       const k = body.filter((b) => b.k === "const" || b.k === "let" || b.k === "sum").length;
@@ -378,6 +397,16 @@ function render(e: Ex): string {
     case "ext": return `Math.${e.f}(${r(e.a)}, ${r(e.b)})`;
     case "tern": return `(${renderCond(e.c)} ? ${r(e.t)} : ${r(e.e)})`;
     case "call": return `${e.name}(${e.args.map(r).join(", ")})`;
+    case "wvalue": {
+      const place = `${e.array}[${e.at}]`;
+      switch (e.form) {
+        case "post++": return `${place}++`;
+        case "post--": return `${place}--`;
+        case "pre++": return `++${place}`;
+        case "pre--": return `--${place}`;
+        default: return `(${place} ${e.form} ${r(e.e)})`;
+      }
+    }
     case "fn": {
       const a = r(e.a);
       switch (e.f) {
@@ -621,6 +650,17 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
           return el ? el.array[el.at]! : (env.get(e.name) as number);
         }
         case "num": return e.v;
+        case "wvalue": {
+          const { array, at } = element(`${e.array}[${e.at}]`)!;
+          const old = array[at]!;
+          if (e.form === "post++" || e.form === "pre++" || e.form === "post--" || e.form === "pre--") {
+            array[at] = seen(e.form.endsWith("++") ? old + 1 : old - 1);
+            return e.form.startsWith("post") ? old : array[at]!;
+          }
+          const v = ev(e.e);
+          array[at] = seen(e.form === "=" ? v : e.form === "+=" ? array[at]! + v : array[at]! - v);
+          return e.form === "=" ? v : array[at]!;
+        }
         case "bin": {
           const a = ev(e.a), b = ev(e.b);
           return seen(e.op === "+" ? a + b : e.op === "-" ? a - b : a * b);
@@ -762,7 +802,8 @@ function evaluate(p: Program, args: readonly Arg[]): Evaluation {
     run(stmts);
     return seen(returned ?? ev(ret));
   }
-  const value = invoke(p.body, p.ret, new Map(p.params.map((q, i) => [q.name, args[i]!])));
+  // the program may write into `xs`: it runs on a copy, as the caller's array must not matter to the next run
+  const value = invoke(p.body, p.ret, new Map(p.params.map((q, i) => [q.name, Array.isArray(args[i]) ? (args[i] as number[]).slice() : args[i]!])));
   return { value, distances, magnitude, path };
 }
 
@@ -896,6 +937,13 @@ const stmt: fc.Arbitrary<RawStmt> = fc.oneof(
   { weight: 2, arbitrary: loop },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("buffer" as const), make: fc.constantFrom<BufferMake>("array", "typed", "copy", "map"), e: node }) },
   { weight: 1, arbitrary: elementWrite(["=", "+=", "-=", "*="]) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant("wvalue" as const), target: fc.nat({ max: 3 }), at: fc.nat({ max: 2 }),
+      form: fc.constantFrom<WriteForm>("=", "+=", "-=", "post++", "pre++", "post--", "pre--"), e: node,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("reduce" as const), e: node, nested: fc.boolean(), method: fc.boolean() }) },
   {
     weight: 1,
@@ -912,7 +960,7 @@ const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 
 /** A helper's statements: those of a program, but no loops or local arrays (a helper has no array). */
-const helperStmt: fc.Arbitrary<RawStmt> = stmt.filter((st) => st.k !== "loop" && st.k !== "buffer" && st.k !== "write" && st.k !== "reduce");
+const helperStmt: fc.Arbitrary<RawStmt> = stmt.filter((st) => st.k !== "loop" && st.k !== "buffer" && st.k !== "write" && st.k !== "reduce" && st.k !== "wvalue");
 
 const rawHelper: fc.Arbitrary<RawHelper> = fc.record({
   nParams: fc.integer({ min: 1, max: 2 }),
@@ -997,7 +1045,7 @@ function typeErrors(modules: readonly { source: string; output: string }[]): str
 }
 
 /** What a program's loops and arrays hold, for the statistics of a run. */
-const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop", "array method"] as const;
+const FEATURES = ["loop", "do", "for...of", "break", "continue", "return in a loop", "nested loop", "local array", "write in a loop", "array method", "write into xs", "write as a value"] as const;
 type Feature = (typeof FEATURES)[number];
 
 function features(p: Program): Set<Feature> {
@@ -1015,7 +1063,11 @@ function features(p: Program): Set<Feature> {
       }
     }
   };
+  const intoXs = (s: Stmt | JumpStmt): boolean =>
+    s.k === "write" ? s.array === "xs" : s.k === "loop" ? s.body.some(intoXs) : s.k === "jump" ? [...s.before, ...s.otherwise].some(intoXs) : (s.k === "const" && s.e.k === "wvalue" && s.e.array === "xs");
   for (const s of p.body) {
+    if (intoXs(s)) found.add("write into xs");
+    if (s.k === "const" && s.e.k === "wvalue") found.add("write as a value");
     if (s.k === "loop") inLoop(s, 0);
     if (s.k === "buffer") found.add("local array");
     if (s.k === "sum" || (s.k === "buffer" && s.make === "map")) found.add("array method");
@@ -1069,7 +1121,9 @@ describe("random programs", () => {
             if (program.helpers.some((h) => program.text.split(`${h.name}(`).length > 2)) stats.withCalls++;
             if (program.helpers.some((h) => program.helpers.some((g) => g !== h && g.text.includes(`${h.name}(`)))) stats.nested++;
             if (CUSTOM_CALL.test(program.text)) stats.custom++;
-            const f = original[program.name]!;
+            // a program may write into `xs`, as JavaScript lets it: each call of it gets a copy
+            const own = original[program.name]!;
+            const f = (...a: unknown[]) => own(...a.map((v) => (Array.isArray(v) ? v.slice() : v)));
             const fGrad = grad[`${program.name}_grad`]!;
             const twoLoops = unfused.grad[`${program.name}_grad`]!;
             if (stages.get(`reverse ${program.name}`) !== stages.get(`fuse ${program.name}`)) stats.fused++;
@@ -1116,7 +1170,10 @@ describe("random programs", () => {
                   stats.hvp++;
                 }
               }
+              const before = JSON.stringify(args);
               const { value, grad: g } = fGrad(...args);
+              // f_grad works on a copy of an array it writes into: the caller's stays as it was
+              expect(JSON.stringify(args), `f_grad changed its arguments ${context()}`).toBe(before);
               const apart = twoLoops(...args);
               if (program.into) {
                 // an array from an earlier step, full of garbage, receives the same gradient
@@ -1185,7 +1242,7 @@ describe("random programs", () => {
     expect(stats.rows, `${stats.rows} of ${stats.programs} programs have a rows twin (number[][])`).toBeGreaterThan(0.05 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
-    for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method"] as const) {
+    for (const f of ["do", "break", "continue", "return in a loop", "nested loop", "write in a loop", "array method", "write into xs", "write as a value"] as const) {
       expect(counts.get(f)!, `${counts.get(f)} of ${stats.programs} programs have a ${f}`).toBeGreaterThan(0.03 * stats.programs);
     }
     // every generated module type-checks, as the fixtures do
