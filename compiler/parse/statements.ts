@@ -205,15 +205,18 @@ function outsideWrite(cx: Lowerer, node: Node, name: string): CompileError {
 
 /** The local array an element write or a push changes; parameters and outside state are not writable. */
 function writableArray(cx: Lowerer, array: Node, whole: Node): { name: string; binding: Binding } {
-  if (!Node.isIdentifier(array)) throw errorAt(array, "only a local array variable can be written into (`a[i] = v`)");
+  if (!Node.isIdentifier(array)) {
+    throw errorAt(array, `only a local array variable can be written into (\`a[i] = v\`), or an array parameter; \`${array.getText()}\` is a part of another value: write into a copy (\`const y = ${array.getText()}.slice()\`)`);
+  }
   const name = array.getText();
   const binding = cx.env.get(name);
   if (!binding) throw outsideWrite(cx, array, name);
   if (binding.type !== "array") throw errorAt(array, `\`${name}\` is a ${binding.type}, not an array: only arrays of numbers can be written by element`);
-  // an array a called function receives belongs to its caller: it has no root here
+  // an array parameter the function writes into is copied where it starts (writes.ts); an
+  // inlined helper's parameter is its caller's array; what has no root here is a part of another value
   const root = binding.root === undefined ? null : cx.values[binding.root]!;
   if (!root || root.param) {
-    throw errorAt(whole, `writing into the parameter \`${name}\` is not supported: it would change the caller's array. Write into a copy instead (\`const y = ${name}.slice()\`)`);
+    throw errorAt(whole, `writing into \`${name}\` is not supported here: the array it stands for is not a local array or an array parameter of the function being compiled (a record's field, a row, a constant) and tsgrad cannot follow writes through it. Copy it into a local array and write into that (\`const y = ${name}.slice()\`)`);
   }
   return { name, binding };
 }
