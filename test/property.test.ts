@@ -540,7 +540,8 @@ const moduleSource = (programs: readonly Program[]) => [IMPORTS, CUSTOM, ...prog
  * in the nested array, not an array value to pass on, copy, spread or write into).
  */
 function rowsTwin(p: Program): { name: string; text: string } | null {
-  if (p.into || !p.wrt.includes("xs")) return null;
+  // a row is a place in the nested array, not an array to write into
+  if (p.into || !p.wrt.includes("xs") || features(p).has("write into xs")) return null;
   const body = [...p.body.map(renderStmt), `return ${render(p.ret)};`].join("\n");
   // every use of xs: an element read (not written), its length, a for...of, a method with a callback
   const uses = body.match(/(\bof )?\bxs\b(\[[^\]]*\]\s*(?:[-+*]?=(?!=))?|\.\w+\(?)?/g) ?? [];

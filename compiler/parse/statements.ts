@@ -210,6 +210,9 @@ function writableArray(cx: Lowerer, array: Node, whole: Node): { name: string; b
   }
   const name = array.getText();
   const binding = cx.env.get(name);
+  if (!binding && cx.frame.aggregates.has(name)) {
+    throw errorAt(array, `\`${name}\` is a part of a record, a tuple or a nested array (a place in it), which tsgrad reads but cannot write through: write into a copy, \`const y = ${name}.slice()\``);
+  }
   if (!binding) throw outsideWrite(cx, array, name);
   if (binding.type !== "array") throw errorAt(array, `\`${name}\` is a ${binding.type}, not an array: only arrays of numbers can be written by element`);
   // an array parameter the function writes into is copied where it starts (writes.ts); an
