@@ -298,8 +298,9 @@ function resolveBody(
   const write = (w: RawWrite, at: string): Write => ({ k: "write", array: writable()[w.target % writable().length]!, at, op: w.op, e: ex(w.e) });
   // in a loop body, a write is at the loop's own index; with no array to write, it
   // assigns a variable instead (its ops, `=`, `+=`, `-=`, are assignments too)
+  // (a loop with no local array writes into `xs` one time in four: such loops cannot be checkpointed)
   const loopAssign = (a: RawLoopAssign, index: string): Assign | Write =>
-    a.k === "assign" ? assign(a) : writable().length > 0 ? write(a, index) : assign({ ...a, k: "assign" });
+    a.k === "assign" ? assign(a) : buffers.length > 0 || (hasArray && a.target === 3) ? write(a, index) : assign({ ...a, k: "assign" });
   let loops = 0;
   const loop = (raw: RawLoop): Loop => {
     // inside the body, the element `xs[iK]` and the index `iK` can be read like variables
