@@ -1249,5 +1249,5 @@ describe("random programs", () => {
     }
     // every generated module type-checks, as the fixtures do
     expect(typeErrors(modules)).toBeNull();
-  }, 300_000);
+  }, 600_000);
 });
