@@ -122,6 +122,17 @@ export async function formatModule(text: string, options: PrettierOptions | null
   return formatTypeScript(text, options);
 }
 
+/** The doc comment's word on the array parameters the function writes into: this companion works on copies. */
+function copiedNote(fn: CodeFunction): string[] {
+  if (!fn.copied || fn.copied.length === 0) return [];
+  const names = fn.copied.map((n) => `\`${n}\``).join(", ");
+  const they = fn.copied.length === 1 ? "it" : "them";
+  return [
+    ` * \`${fn.source}\` writes into ${names}; this function writes into a copy of ${they} instead (\`.slice()\` below),`,
+    ` * so the caller's array${fn.copied.length === 1 ? " is" : "s are"} left as ${fn.copied.length === 1 ? "it was" : "they were"}, and the derivatives are with respect to ${names} on entry.`,
+  ];
+}
+
 function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime: (fn: string) => string, intoHelperName: string): string {
   const name = assignNames(fn, moduleNames);
   const ex = (e: Ex) => printEx(e, name, runtime);
@@ -153,6 +164,7 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
     "/**",
     ...doc,
     ...(into ? into.arrays.map((a) => ` * If given, \`${into.name}.${a.name}\` is overwritten with the gradient of \`${a.name}\` and returned, instead of a new array.`) : []),
+    ...copiedNote(fn),
     " */",
     `export function ${fn.name}(${params.join(", ")}) {`,
     ...intoGuard(fn, name, intoHelperName),

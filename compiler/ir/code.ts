@@ -61,6 +61,8 @@ export interface CodeFunction {
   readonly name: string;
   /** The differentiated function's name. */
   readonly source: string;
+  /** The array parameters the function writes into: this one works on copies of them (ir.ts `FunctionIR.copied`). */
+  readonly copied?: readonly string[];
   /** `init`: a parameter's default value as the user wrote it (a literal). */
   readonly params: readonly { readonly sym: Sym; readonly type: string; readonly init?: string }[];
   /** The upstream-gradient parameter and its default (none for a Tensor result: it is required). */

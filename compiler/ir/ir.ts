@@ -184,6 +184,12 @@ export interface FunctionIR {
    * (transforms/checkpoint.ts).
    */
   readonly checkpoint?: { readonly every: number | null; readonly loc: SourceLoc };
+  /**
+   * The array parameters the function writes into (parse/writes.ts): the function changes
+   * its caller's arrays, its companions work on copies made where they start and leave them
+   * as they were; derivatives are with respect to the values on entry.
+   */
+  readonly copied?: readonly string[];
 }
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });

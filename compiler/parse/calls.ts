@@ -19,6 +19,8 @@ import { spreadExtreme } from "./arrays.ts";
 import { checkDeclaration, customCall, signature, TYPE_NAMES } from "./signatures.ts";
 import { gradientTag, RUNTIME_MODULE, runtimeKey } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
+import { closureAt, closureCall } from "./closures.ts";
+import { argumentBinding, checkWrittenArguments, writeBack, writtenArguments } from "./writes.ts";
 
 /** Inlining stops here: a call tree this big is a mistake, not a model. */
 const MAX_VALUES = 200_000;
@@ -46,6 +48,8 @@ export function call(cx: Lowerer, node: Node & { getExpression(): Expression; ge
   if (receiver && Node.isPropertyAccessExpression(callee) && (Node.isThisExpression(receiver) || memberOf(cx, receiver) !== null || (Node.isIdentifier(receiver) && cx.env.get(receiver.getText())?.type === "data"))) {
     throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: methods and \`this\` stay out of differentiable code, write a plain function taking the record (\`${callee.getName()}(${callee.getExpression().getText()})\`)`);
   }
+  const closure = Node.isIdentifier(callee) ? closureAt(callee, callee.getText()) : null;
+  if (closure) return closureCall(cx, node as CallExpression, closure, target)!;
   if (!Node.isIdentifier(callee)) {
     throw errorAt(callee, `calling \`${callee.getText()}\` is not supported: call a function by its name (Math functions, the runtime's helpers, and functions of your modules)`);
   }
@@ -54,7 +58,7 @@ export function call(cx: Lowerer, node: Node & { getExpression(): Expression; ge
     case "rule": return cx.op(resolved.key, lowered(), node, target, resolved.local);
     case "package": return packageCall(cx, resolved.binding, lowered(), node, target);
     case "function": {
-      if (!gradientTag(resolved.decl)) return inline(cx, resolved.decl, resolved.file, args, node, target);
+      if (!gradientTag(resolved.decl)) return inline(cx, resolved.decl, resolved.file, args, node, target)!;
       return customCall(cx, resolved.decl, resolved.file, callArguments(cx, resolved.decl, args, node).args, node, target);
     }
   }
@@ -68,10 +72,9 @@ function noBody(callee: Node, name: string): CompileError {
  * What a called name is: a primitive of the rule table (a runtime helper), a function
  * whose source tsgrad reads (this module, or a relative import), or a package's function.
  */
-function resolveCallee(cx: Lowerer, callee: Node): Callee {
+export function resolveCallee(cx: Lowerer, callee: Node, file: SourceFile = cx.frame.file): Callee {
   const name = callee.getText();
   if (name === "eval") throw errorAt(callee, "`eval` is not supported here");
-  const file = cx.frame.file;
   const binding = cx.modules.importsOf(file).get(name);
   if (binding) {
     const imported = binding.import;
@@ -102,7 +105,7 @@ function resolveCallee(cx: Lowerer, callee: Node): Callee {
  * the call's value. The caller's graph then holds the callee's operations, so the
  * gradient recomputes nothing; the code grows with the call tree.
  */
-function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNodes: readonly Node[], node: Node, target?: Target, returned?: { member?: Member }): Typed {
+function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNodes: readonly Node[], node: Node, target?: Target, returned?: { member?: Member }, statement = false): Typed | null {
   const name = decl.getName()!;
   const open: FunctionDeclaration[] = [];
   for (let f: Frame | null = cx.frame; f; f = f.caller) open.unshift(f.fn);
@@ -114,17 +117,18 @@ function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNod
     throw errorAt(node, `inlining \`${name}\` here makes \`${cx.fn.getName()}\` larger than ${MAX_VALUES} values (every call is inlined): give a function that is called many times a custom gradient (\`@gradient\`), which keeps it a call`);
   }
   checkDeclaration(decl);
+  checkWrittenArguments(cx, decl, argNodes);
   const before = cx.values.length;
   const argStart = cx.block.length;
   const { args, params, members } = callArguments(cx, decl, argNodes, node);
   const returnType = decl.getReturnTypeNode();
-  const declared = returnType && !returned ? cx.valueType(returnType, `the result of \`${name}\``) : null;
+  const declared = returnType && !returned && !(statement && returnType.getText() === "void") ? cx.valueType(returnType, `the result of \`${name}\``) : null;
 
   // a callee's loops and returns are its own: a `return` in its loop leaves the callee
   const caller = cx.frame;
   const first = cx.values.length;
   const start = cx.block.length;
-  const env = new Map(params.flatMap((p, i): [string, Binding][] => (members[i] && members[i]!.k !== "data" ? [] : [[p.name, { atom: args[i]!.atom, type: args[i]!.type, mutable: true }]])));
+  const env = new Map(params.flatMap((p, i): [string, Binding][] => (members[i] && members[i]!.k !== "data" ? [] : [[p.name, argumentBinding(cx, args[i]!, argNodes[i])]])));
   const frame = newFrame(decl, file, ++cx.scopes, caller, env, new Map(params.map((p) => [p.name, 1])));
   members.forEach((m, i) => { if (m) frame.aggregates.set(params[i]!.name, m); });
   frame.declaredResult = declared;
@@ -143,8 +147,30 @@ function inline(cx: Lowerer, decl: FunctionDeclaration, file: SourceFile, argNod
   } finally {
     cx.frame = caller;
   }
+  // an array it wrote into is its caller's (writes.ts)
+  writeBack(cx, frame.env, decl, argNodes);
+  if (!result && statement) return null;
   if (!result) throw errorAt(decl.getNameNode() ?? decl, `\`${name}\` must end with \`return <expression>\``);
   return adopt(cx, result, first, start, target);
+}
+
+/**
+ * A call as a statement, `scale(y, x, 2);`: of a helper or a nested function, for what it
+ * writes into the arrays it is given (or the variables a closure assigns); its value, if
+ * any, is discarded.
+ */
+export function callStatement(cx: Lowerer, node: CallExpression): void {
+  const callee = node.getExpression();
+  const closure = Node.isIdentifier(callee) ? closureAt(callee, callee.getText()) : null;
+  if (closure) {
+    closureCall(cx, node, closure, undefined, true);
+    return;
+  }
+  const resolved = Node.isIdentifier(callee) ? resolveCallee(cx, callee) : null;
+  if (resolved?.kind !== "function" || gradientTag(resolved.decl) || writtenArguments(cx, node).size === 0) {
+    throw errorAt(node, `the value of \`${node.getText()}\` would be discarded: a call is a statement when the function it calls writes into an array it is given; otherwise give its value a name, \`const r = ${node.getText()}\``);
+  }
+  inline(cx, resolved.decl, resolved.file, node.getArguments(), node, undefined, undefined, true);
 }
 
 /**

@@ -20,6 +20,8 @@ import { access, valueOf } from "./records.ts";
 import { moduleConstant, NUMBER_CONSTANTS } from "./constants.ts";
 import { expressionStatement, readBeforeAssigned, valueAssignment } from "./statements.ts";
 import { describeUnsupported } from "./unsupported.ts";
+import { elementAssignmentValue, elementIncrementValue } from "./writes.ts";
+import { escapes } from "./closures.ts";
 
 export function expr(cx: Lowerer, node: Expression, target?: Target): Typed {
   if (Node.isParenthesizedExpression(node)) return expr(cx, node.getExpression(), target);
@@ -131,7 +133,9 @@ function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
   const operand = (node as Expression & { getOperand(): Expression }).getOperand();
   const token = (node as Expression & { getOperatorToken(): SyntaxKind }).getOperatorToken();
   if (token !== SyntaxKind.PlusPlusToken && token !== SyntaxKind.MinusMinusToken) throw errorAt(node, describeUnsupported(node));
-  if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` on an array element are supported as a statement (`a[i]++;`), not inside an expression");
+  const place = asserted(operand);
+  if (Node.isElementAccessExpression(place)) return elementIncrementValue(cx, place, token === SyntaxKind.PlusPlusToken, prefix, node);
+  if (!Node.isIdentifier(operand)) throw errorAt(node, "`++` and `--` apply to a variable or an array element (`i++`, `a[i]++`)");
   // the value before the step, kept apart from the variable the step then changes: a version
   // of its own, so a loop still steps the variable in place as the user wrote it (`const i_2 = i;
   // i -= 1;`). Correctness does not hang on this copy (transforms/context.ts `retargets` declines
@@ -144,7 +148,9 @@ function incrementValue(cx: Lowerer, node: Expression, prefix: boolean): Typed {
 /** `x = e`, `x += e` as a value (`while ((n -= 1) > 0)`, `a = b = 0`): the variable's new value. */
 function assignmentValue(cx: Lowerer, node: Expression & { getLeft(): Expression; getRight(): Expression; getOperatorToken(): Node }): Typed {
   const left = node.getLeft();
-  if (!Node.isIdentifier(left)) throw errorAt(node, "an assignment to an array element is supported as a statement (`a[i] = v;`), not inside an expression");
+  const place = asserted(left);
+  if (Node.isElementAccessExpression(place)) return elementAssignmentValue(cx, place, node.getOperatorToken().getText(), node.getRight(), node);
+  if (!Node.isIdentifier(left)) throw errorAt(node, "an assignment gives a value to a variable or an array element (`x = v`, `a[i] = v`)");
   valueAssignment(cx, left, node.getOperatorToken().getText(), node.getRight(), node);
   return identifier(cx, left);
 }
@@ -197,6 +203,8 @@ function identifier(cx: Lowerer, node: Node): Typed {
   if (name === "NaN") return { atom: constAtom(NaN), type: "number" };
   const constant = moduleConstant(cx, node, name);
   if (constant) return constant;
+  const closure = escapes(node);
+  if (closure) throw closure;
   const declared = cx.frame.file.getVariableDeclaration(name);
   if (declared) throw errorAt(node, `\`${name}\` is a module-level variable: reading it is not supported yet, pass it as a parameter`);
   throw errorAt(node, `\`${name}\` is not a parameter or local variable of \`${cx.frame.fn.getName()}\``);

@@ -12,6 +12,7 @@ import { Lowerer } from "./lowerer.ts";
 import { checkDeclaration, customCall, signature } from "./signatures.ts";
 import { DIFFERENTIABLE_ARRAY, gradientTag } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
+import { copyWrittenParams } from "./writes.ts";
 import { Abandoned, CompileErrors, recordedErrors, report } from "./recover.ts";
 import { CompileError } from "../diagnostics.ts";
 
@@ -31,6 +32,8 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     throw errorAt(returnType!, "a `boolean` result has no gradient: a differentiable function returns a `number`, an array of numbers or a `Tensor`");
   }
   cx.frame.declaredResult = declaredResult;
+  // a parameter array the body writes into: the gradient works on a copy (writes.ts)
+  const copied = gradientTag(fn) ? [] : copyWrittenParams(cx, params);
 
   // a function with a custom gradient is its forward call and the user's backward
   const args = params.map((p) => ({ atom: valueAtom(p.value), type: p.type }));
@@ -57,6 +60,7 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     jvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "jvp")),
     hvp: fn.getJsDocs().some((d) => d.getTags().some((t) => t.getTagName() === "hvp")),
     checkpoint: checkpointTag(fn),
+    ...(copied.length > 0 ? { copied } : {}),
   };
 }
 

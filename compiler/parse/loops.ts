@@ -22,6 +22,7 @@ import { cursorOf, isPop, openCursors } from "./tapes.ts";
 import { ARRAY_METHODS } from "./methods.ts";
 import { afterEscapingLoop, continuedFromInside, escapeFlags, flagOf, targets } from "./labels.ts";
 import { unreachable, walk, type Level } from "./walk.ts";
+import { writtenArguments } from "./writes.ts";
 
 /**
  * Lowers a loop. Leaving an iteration early becomes variables the condition reads (see
@@ -221,6 +222,8 @@ export function assignedIn(cx: Lowerer, node: Node): Set<string> {
     if (Node.isBinaryExpression(n) && n.getOperatorToken().getText() in ASSIGNMENT_OPS) noteTarget(n.getLeft());
     if ((Node.isPrefixUnaryExpression(n) || Node.isPostfixUnaryExpression(n)) && Node.isIdentifier(n.getOperand())) noteTarget(n.getOperand());
     if (isArrayWrite(n)) noteTarget(n.getExpression());
+    // a helper or a closure called here may write into an array it is given, or a variable it closes over (writes.ts)
+    if (Node.isCallExpression(n)) for (const name of writtenArguments(cx, n)) if (cx.env.has(name) && !declaredInside(n, node, name)) assigned.add(name);
     const cursor = isPop(n) ? cursorOf(cx, (n.getExpression() as PropertyAccessExpression).getExpression().getText()) : undefined;
     if (cursor && cx.env.has(cursor)) assigned.add(cursor);
   });

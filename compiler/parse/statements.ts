@@ -21,8 +21,12 @@ import { ARRAY_METHODS, methodStatement } from "./methods.ts";
 import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, asserted, isLoopNode, isPush } from "./syntax.ts";
 import { checkNotPopped } from "./tapes.ts";
 import { describeUnsupported } from "./unsupported.ts";
+import { callStatement } from "./calls.ts";
+import { nestedFunction } from "./closures.ts";
 
 export function statement(cx: Lowerer, stmt: Statement): void {
+  // a nested function is lowered where it is called (closures.ts)
+  if (nestedFunction(stmt)) return;
   if (Node.isVariableStatement(stmt)) {
     const kind = stmt.getDeclarationKind();
     if (kind === "var") throw errorAt(stmt, "`var` is not supported: use `let` or `const`");
@@ -81,6 +85,7 @@ export function expressionStatement(cx: Lowerer, e: Expression): void {
   }
   if (Node.isPrefixUnaryExpression(e) || Node.isPostfixUnaryExpression(e)) return increment(cx, e);
   if (isPush(e)) return push(cx, e);
+  if (Node.isCallExpression(e) && Node.isIdentifier(e.getExpression())) return callStatement(cx, e);
   if (Node.isCallExpression(e) && Node.isPropertyAccessExpression(e.getExpression()) && ARRAY_METHODS.has((e.getExpression() as PropertyAccessExpression).getName())) {
     return methodStatement(cx, e);
   }
@@ -95,7 +100,10 @@ function increment(cx: Lowerer, e: Node & { getOperand(): Node; getOperatorToken
   }
   const operand = asserted(e.getOperand());
   const one = { atom: constAtom(1), type: "number" as ValueType };
-  if (Node.isElementAccessExpression(operand)) return elementWrite(cx, operand, operator === SyntaxKind.PlusPlusToken ? "+=" : "-=", () => one, e);
+  if (Node.isElementAccessExpression(operand)) {
+    elementWrite(cx, operand, operator === SyntaxKind.PlusPlusToken ? "+=" : "-=", () => one, e);
+    return;
+  }
   assignTo(cx, operand, e, (binding, target) =>
     cx.op(operator === SyntaxKind.PlusPlusToken ? "+" : "-", [{ atom: binding.atom, type: binding.type }, one], e, target));
 }
@@ -110,7 +118,10 @@ export function valueAssignment(cx: Lowerer, left: Expression, op: string, right
 function assignment(cx: Lowerer, written: Expression, op: string, right: Expression, whole: Expression): void {
   // `y[i]! += v`, as code checked with noUncheckedIndexedAccess writes it
   const left = asserted(written);
-  if (Node.isElementAccessExpression(left)) return elementWrite(cx, left, op, () => expr(cx, right), whole);
+  if (Node.isElementAccessExpression(left)) {
+    elementWrite(cx, left, op, () => expr(cx, right), whole);
+    return;
+  }
   const binop = ASSIGNMENT_OPS[op];
   assignTo(cx, left, whole, (binding, target) => {
     if (!binop) return assign(cx, target, right, whole);
@@ -141,7 +152,9 @@ function assignTo(cx: Lowerer, left: Node, whole: Node, compute: (binding: Bindi
  * `a[i] = v`, `a[i] += v`, `a[i] -= v` (other operators read the element first): a new
  * value of the array, written in place by the emitted code.
  */
-function elementWrite(cx: Lowerer, left: ElementAccessExpression, op: string, right: () => Typed, whole: Node): void {
+export function elementWrite(
+  cx: Lowerer, left: ElementAccessExpression, op: string, right: () => Typed, whole: Node, before?: (a: Typed, i: Typed) => void,
+): { array: Typed; index: Typed; value: Typed } {
   const array = left.getExpression();
   const at = left.getArgumentExpression();
   if (!at) throw errorAt(left, "an element write needs an index");
@@ -149,6 +162,7 @@ function elementWrite(cx: Lowerer, left: ElementAccessExpression, op: string, ri
   const target = cx.target(name);
   const a = { atom: binding.atom, type: binding.type };
   const i = expr(cx, at);
+  before?.(a, i);
   let key = op === "=" ? "store" : op === "+=" ? "storeAdd" : op === "-=" ? "storeSub" : null;
   let v = right();
   if (!key) {
@@ -158,6 +172,7 @@ function elementWrite(cx: Lowerer, left: ElementAccessExpression, op: string, ri
   }
   const r = cx.op(key, [a, i, v], whole, target);
   cx.env.set(name, { ...binding, atom: r.atom });
+  return { array: r, index: i, value: v };
 }
 
 /** `a.push(v)`: the value goes in at the array's old length, where the backward pass finds its gradient. */
@@ -190,15 +205,21 @@ function outsideWrite(cx: Lowerer, node: Node, name: string): CompileError {
 
 /** The local array an element write or a push changes; parameters and outside state are not writable. */
 function writableArray(cx: Lowerer, array: Node, whole: Node): { name: string; binding: Binding } {
-  if (!Node.isIdentifier(array)) throw errorAt(array, "only a local array variable can be written into (`a[i] = v`)");
+  if (!Node.isIdentifier(array)) {
+    throw errorAt(array, `only a local array variable can be written into (\`a[i] = v\`), or an array parameter; \`${array.getText()}\` is a part of another value: write into a copy (\`const y = ${array.getText()}.slice()\`)`);
+  }
   const name = array.getText();
   const binding = cx.env.get(name);
+  if (!binding && cx.frame.aggregates.has(name)) {
+    throw errorAt(array, `\`${name}\` is a part of a record, a tuple or a nested array (a place in it), which tsgrad reads but cannot write through: write into a copy, \`const y = ${name}.slice()\``);
+  }
   if (!binding) throw outsideWrite(cx, array, name);
   if (binding.type !== "array") throw errorAt(array, `\`${name}\` is a ${binding.type}, not an array: only arrays of numbers can be written by element`);
-  // an array a called function receives belongs to its caller: it has no root here
+  // an array parameter the function writes into is copied where it starts (writes.ts); an
+  // inlined helper's parameter is its caller's array; what has no root here is a part of another value
   const root = binding.root === undefined ? null : cx.values[binding.root]!;
   if (!root || root.param) {
-    throw errorAt(whole, `writing into the parameter \`${name}\` is not supported: it would change the caller's array. Write into a copy instead (\`const y = ${name}.slice()\`)`);
+    throw errorAt(whole, `writing into \`${name}\` is not supported here: the array it stands for is not a local array or an array parameter of the function being compiled (a record's field, a row, a constant) and tsgrad cannot follow writes through it. Copy it into a local array and write into that (\`const y = ${name}.slice()\`)`);
   }
   return { name, binding };
 }

@@ -63,8 +63,7 @@ export function blockDeclarations(block: Block): string[] {
  * Whether the identifier `id` names a variable declared inside `loop` (in a block of its
  * body, or by a loop nested in it), not one the loop shares with the code around it.
  */
-export function declaredInside(id: Node, loop: Node): boolean {
-  const name = id.getText();
+export function declaredInside(id: Node, loop: Node, name = id.getText()): boolean {
   for (let n = id.getParent(); n && n !== loop; n = n.getParent()) {
     if (Node.isBlock(n) && blockDeclarations(n).includes(name)) return true;
     if (Node.isForStatement(n) || Node.isForOfStatement(n)) {

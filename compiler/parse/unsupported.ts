@@ -20,7 +20,7 @@ const MESSAGES: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.EmptyStatement]: "an empty statement `;` is not supported: remove it",
   [SyntaxKind.ObjectLiteralExpression]: "an object literal is not supported yet: return a number",
   [SyntaxKind.ArrayLiteralExpression]: "an array literal is not supported yet",
-  [SyntaxKind.ArrowFunction]: "a closure (arrow function) is not supported here: write a function at the top of the module and call it (tsgrad inlines it), or a loop",
+  [SyntaxKind.ArrowFunction]: "an arrow function is supported as a nested function declared on its own and called (`const sq = (t: number) => t * t;`, then `sq(x)`) and as the callback of `.map`, `.reduce` and `.forEach`; here it is not: declare it with a name and call it, or write a function at the top of the module (tsgrad inlines both)",
   [SyntaxKind.FunctionExpression]: "a closure (function expression) is not supported here: write a function at the top of the module and call it (tsgrad inlines it)",
   [SyntaxKind.AwaitExpression]: "`await` is not supported here: a differentiable function is synchronous; await the inputs before calling it",
   [SyntaxKind.YieldExpression]: "`yield` is not supported here: return an array of the values instead",

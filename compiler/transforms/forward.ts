@@ -86,6 +86,7 @@ export function assembleTangent(t: Tangent & { readonly code: CodeStmt[] }): Cod
   return {
     name: t.name,
     source: fn.name,
+    ...(fn.copied ? { copied: fn.copied } : {}),
     mode: "jvp",
     params: edge.params,
     dout: { sym: tangents, init: null, type: optionalRecordType(wrt.map((p) => ({ path: [edge.key(p).name, ...edge.key(p).path], type: p.typeText }))) },

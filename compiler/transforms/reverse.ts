@@ -91,6 +91,7 @@ export function assembleGradient(g: Gradient & { readonly adjoints: Adjoints; re
   return {
     name: g.name,
     source: fn.name,
+    ...(fn.copied ? { copied: fn.copied } : {}),
     params: edge.params,
     dout: fn.resultType === "tensor" || fn.resultType === "array"
       ? { sym: dout, init: null, type: fn.resultText ?? (fn.resultType === "array" ? "ArrayLike<number>" : fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number") }

@@ -104,6 +104,12 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   logLoss: (s) => [uniform(4, s), uniform(4, s + 1, -2, 2), uniform(1, s + 2, 0, 1)[0]],
   penalized: (s) => [uniform(4, s), uniform(4, s + 1, -2, 2), uniform(1, s + 2, 0, 1)[0], uniform(1, s + 3, 0.1, 1)[0]],
   gradAlong: (s) => [uniform(4, s), uniform(4, s + 1, -2, 2), uniform(1, s + 2, 0, 1)[0], uniform(4, s + 3)],
+  // writes into parameters and through helpers, element writes as values, closures (fixtures/writes.ts)
+  doubleFirst: (s) => [Float64Array.from(uniform(1 + (s % 5), s, -2, 2))],
+  smoothInPlace: (s) => [uniform(2 + (s % 5), s, -2, 2), 0.2 + 0.6 * uniform(1, s + 1, 0, 1)[0]!],
+  scaledTwice: (s) => [uniform(2 + (s % 4), s, -2, 2), uniform(1, s + 1, -1.5, 1.5)[0]!],
+  elementValues: (s) => [uniform(3 + (s % 4), s, -2, 2)],
+  closureWrites: (s) => [uniform(1 + (s % 5), s, -2, 2), uniform(1, s + 1, -1.5, 1.5)[0]!],
   ...RECORD_INPUTS,
 };
 
