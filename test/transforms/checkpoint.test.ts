@@ -107,7 +107,7 @@ export function offsets(w: number, x: number[]): number {
   it("checkpoints a Tensor state (tensor_loops.ts's deepTanh): the same gradient", async () => {
     const source = readFileSync("fixtures/tensor_loops.ts", "utf8");
     const plainModule = await compileAndLoad(source, "fixtures/tensor_loops.ts");
-    const { grad, output } = await compileAndLoad(source.replace("@differentiable\n * @wrt W x", "@differentiable\n * @checkpoint 2\n * @wrt W x"), "fixtures/tensor_loops.ts");
+    const { grad, output } = await compileAndLoad(source.replace("@differentiable @hvp\n * @wrt W x", "@differentiable @hvp\n * @checkpoint 2\n * @wrt W x"), "fixtures/tensor_loops.ts");
     expect(output).toContain("new Array<Tensor>(segments)");
     const [W, x] = [randn([4, 4], 1), randn([3, 4], 2)];
     for (const layers of [0, 1, 2, 3, 5]) expect(grad.deepTanh_grad!(W, x, layers)).toEqual(plainModule.grad.deepTanh_grad!(W, x, layers));
