@@ -12,11 +12,13 @@ import { RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
 import { exportedFunction, isRelative, type ImportBinding } from "./modules.ts";
 import { expr } from "./expressions.ts";
-import { memberOf, recordLiteralOf } from "./records.ts";
+import { memberOf } from "./records.ts";
+import { recordLiteralOf } from "./built.ts";
 import { newFrame, type Binding, type Frame, type Member, type Target, type Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadExtreme } from "./arrays.ts";
 import { checkDeclaration, customCall, signature, TYPE_NAMES } from "./signatures.ts";
+import { shapeOf } from "./shapes.ts";
 import { gradientTag, RUNTIME_MODULE, SCALAR_MODULE, TENSOR_MODULE } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
 
@@ -166,14 +168,17 @@ export function recordCall(cx: Lowerer, node: CallExpression): Member | null {
   const callee = node.getExpression();
   if (!Node.isIdentifier(callee) || node.getArguments().some((a) => Node.isSpreadElement(a))) return null;
   const resolved = resolveCallee(cx, callee);
-  if (resolved.kind !== "function" || gradientTag(resolved.decl) || !returnsRecord(resolved.decl)) return null;
+  if (resolved.kind !== "function" || gradientTag(resolved.decl) || !returnsRecord(cx, resolved.decl)) return null;
   const returned: { member?: Member } = {};
-  inline(cx, resolved.decl, resolved.file, node.getArguments(), node, undefined, returned);
-  return returned.member!;
+  const value = inline(cx, resolved.decl, resolved.file, node.getArguments(), node, undefined, returned);
+  if (!returned.member) throw errorAt(node, `\`${callee.getText()}\` is declared to return a record but returns a ${value.type}`);
+  return returned.member;
 }
 
-/** Whether a function's body ends with `return { ... }`. */
-function returnsRecord(decl: FunctionDeclaration): boolean {
+/** Whether a function is declared to return a record (`: { y: number; z: number }`), or its body ends with `return { ... }`. */
+function returnsRecord(cx: Lowerer, decl: FunctionDeclaration): boolean {
+  const returnType = decl.getReturnTypeNode();
+  if (returnType) return shapeOf(cx, returnType, `the result of \`${decl.getName()}\``).k === "record";
   const last = decl.getBody()?.getChildSyntaxList()?.getChildren().at(-1);
   const e = last && Node.isReturnStatement(last) ? last.getExpression() : undefined;
   return e !== undefined && recordLiteralOf(e) !== null;
