@@ -13,7 +13,7 @@ import { errorAt } from "./locate.ts";
 import { exportedFunction, isRelative, type ImportBinding } from "./modules.ts";
 import { expr } from "./expressions.ts";
 import { memberOf } from "./records.ts";
-import { recordLiteralOf } from "./built.ts";
+import { builtOf, recordLiteralOf } from "./built.ts";
 import { newFrame, type Binding, type Frame, type Member, type Target, type Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadExtreme } from "./arrays.ts";
@@ -208,7 +208,7 @@ function callArguments(cx: Lowerer, decl: FunctionDeclaration, argNodes: readonl
     throw errorAt(node, `\`${name}\` takes ${count} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
   }
   // a record, tuple or constant data argument is passed as what it stands for (its leaves), not as a value
-  const members = params.map((p, i) => (p.shape.k === "record" || p.shape.k === "tuple" || p.shape.k === "list" ? (argNodes[i] ? memberOf(cx, argNodes[i]!) : null) : null));
+  const members = params.map((p, i) => (p.shape.k === "record" || p.shape.k === "tuple" ? (argNodes[i] ? builtOf(cx, argNodes[i]!) : null) : p.shape.k === "list" && argNodes[i] ? memberOf(cx, argNodes[i]!) : null));
   // a parameter left out takes its default value (a literal)
   const args = params.map((p, i): Typed => {
     const a = argNodes[i] ?? p.init!;

@@ -16,8 +16,7 @@ import type { Member, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { isNested, member, type Shape } from "./shapes.ts";
 import { DIFFERENTIABLE_ARRAY } from "./syntax.ts";
-import { recordCall } from "./calls.ts";
-import { recordLiteral, recordLiteralOf } from "./built.ts";
+import { builtOf } from "./built.ts";
 
 const pathKey = (path: readonly (string | number)[]) => path.join(".");
 
@@ -135,7 +134,10 @@ function keyOf(node: PropertyAccessExpression | ElementAccessExpression): string
  * start at one of those (the caller lowers it as usual).
  */
 export function access(cx: Lowerer, node: PropertyAccessExpression | ElementAccessExpression, target?: Target): Typed | null {
-  const base = memberOf(cx, node.getExpression());
+  // `affine(x).y`, `{ ...p, w }.w`: a record built right here
+  const inner = node.getExpression();
+  const built = Node.isCallExpression(inner) || Node.isNewExpression(inner) || Node.isObjectLiteralExpression(inner) || Node.isParenthesizedExpression(inner);
+  const base = built ? builtOf(cx, inner) : memberOf(cx, inner);
   if (!base) return null;
   if (base.k === "leaf") {
     const leaf = base.typed;
@@ -181,10 +183,8 @@ export function declareAggregate(cx: Lowerer, decl: VariableDeclaration, mutable
   const pattern = decl.getNameNode();
   const init = decl.getInitializer();
   // `const r = f_grad(x)`: a helper that returns a record
-  const call = init && Node.isCallExpression(init) ? recordCall(cx, init) : null;
-  // `const p = { w, b }`, `const q = { ...p, w: 2 }`: a record built here (built.ts)
-  const literal = init ? recordLiteralOf(init) : null;
-  const source = call ?? (literal ? recordLiteral(cx, literal) : init ? memberOf(cx, init) : null);
+  // `const p = { w, b }`, `const q = { ...p, w: 2 }`, `const r = affine(x)`: a record built here (built.ts)
+  const source = init ? builtOf(cx, init) : null;
   if (Node.isIdentifier(pattern)) {
     if (!source || source.k === "leaf") return false;
     if (source.k === "data" && source.shape.k === "leaf" && source.shape.type === "number") return false;

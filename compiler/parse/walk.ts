@@ -23,7 +23,7 @@ import { branch } from "./branches.ts";
 import { expr } from "./expressions.ts";
 import type { Binding, Env, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
-import { isBuilt, recordLiteral, recordLiteralOf } from "./built.ts";
+import { builtOf, isBuilt, recordLiteralOf } from "./built.ts";
 import { memberOf } from "./records.ts";
 import type { Member } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
@@ -224,10 +224,10 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
       unreachable(stmt, rest);
       const e = stmt.getExpression();
       if (!e) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
-      const literal = recordLiteralOf(e);
-      if (literal) return returnRecord(cx, stmt, () => recordLiteral(cx, literal));
-      const named = memberOf(cx, e);
-      if (isBuilt(named)) return returnRecord(cx, stmt, () => named);
+      // a record: built here (`{ y, z }`, `new Point(x, y)`, a helper's), or named (`p`)
+      if (recordLiteralOf(e)) return returnRecord(cx, stmt, () => builtOf(cx, e)!);
+      const record = Node.isNewExpression(e) || Node.isCallExpression(e) ? builtOf(cx, e) : memberOf(cx, e);
+      if (isBuilt(record)) return returnRecord(cx, stmt, () => record);
       const r = expr(cx, e, { name: null, version: 1, hint });
       // a helper that is inlined may return anything its caller can use (a boolean)
       if (cx.frame.scope === 0 && (r.type === "boolean" || r.type === "string")) throw errorAt(e, `the result must be a number, an array of numbers or a Tensor, not a ${r.type}`);
