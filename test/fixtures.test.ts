@@ -57,7 +57,8 @@ describe.each(fixtureInputs())("fixture %s", (input) => {
           const args = arrayCase(100 * p + fi + 1);
           // an array result: the check is of the vector-Jacobian product with a random dout
           const y = f(...args) as number | ArrayLike<number>;
-          const dout = typeof y === "number" ? 1 : uniform(y.length, 100 * p + fi + 7);
+          // shaped like the result: an array, or a record of numbers and arrays
+          const dout = typeof y === "number" ? 1 : (randomLike(y, y, 100 * p + fi + 7) as ArrayLike<number>);
           const result = gradcheck(f, generated[`${name}_grad`]!, args as number[], { names: params, dout });
           expect(result.ok, result.report).toBe(true);
         }
@@ -137,7 +138,7 @@ describe.each(fixtureInputs().filter((f) => !CUSTOM_GRADIENTS.test(f)))("fixture
       }
       cases.forEach(({ args, tol }, p) => {
         const y = f(...(args as number[])) as number | ArrayLike<number> | Tensor;
-        const dout = typeof y === "number" ? uniform(1, 7 * p + 3)[0]! : "shape" in y ? randn(y.shape, 7 * p + 3) : uniform(y.length, 7 * p + 3);
+        const dout = typeof y === "number" ? uniform(1, 7 * p + 3)[0]! : (randomLike(y, y, 7 * p + 3) as ArrayLike<number> | Tensor);
         const tangents = tangentsFor(args, params, fGrad(...args, dout).grad, 1 + 13 * p + fi);
         // a straight-through estimator's derivative is by design not its function's: only the dot-product test holds
         const fd = SURROGATES[name] ? null : f;
