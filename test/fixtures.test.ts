@@ -9,9 +9,9 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { compile } from "../compiler/index.ts";
 import { outputPath } from "../compiler/cli.ts";
-import { gradcheck, jvpcheck, rand, randn, type Tensor } from "../runtime/index.ts";
+import { gradcheck, jvpcheck, rand, type Tensor } from "../runtime/index.ts";
 import { fixtureInputs } from "./helpers/fixtures.ts";
-import { ANY, ARRAY_INPUTS, DOMAINS, POINTS, TENSOR_INPUTS, TENSOR_POINTS, uniform } from "./helpers/fixture-inputs.ts";
+import { ANY, ARRAY_INPUTS, DOMAINS, POINTS, randomLike, TENSOR_INPUTS, TENSOR_POINTS, uniform } from "./helpers/fixture-inputs.ts";
 import { loadBeside, loadFile, readFixture } from "./helpers/load.ts";
 
 /**
@@ -101,15 +101,6 @@ function tangentsFor(args: readonly unknown[], params: readonly string[], grad: 
     out[key] = randomLike(a, grad[key], s) as number;
   });
   return out;
-}
-
-/** Random numbers shaped like `g` (a gradient: a number, an array, a Tensor, a record or tuple of those), for the argument `a`. */
-function randomLike(a: unknown, g: unknown, s: number): unknown {
-  if (typeof g === "number") return uniform(1, s)[0]!;
-  if (g instanceof Float64Array) return Float64Array.from(uniform(g.length, s));
-  if (Array.isArray(g)) return g.every((v) => typeof v === "number") ? uniform(g.length, s) : g.map((v, k) => randomLike((a as unknown[])[k], v, s + 7 * k));
-  if (g && typeof g === "object" && "shape" in g) return randn((a as Tensor).shape, s);
-  return Object.fromEntries(Object.entries(g as object).map(([k, v], i) => [k, randomLike((a as Record<string, unknown>)[k], v, s + 7 * i)]));
 }
 
 const CUSTOM_GRADIENTS = /(^|\/)custom\.ts$/;
