@@ -9,7 +9,9 @@ import { isTensor, type Tensor } from "./tensor.ts";
 /** An argument, gradient or result: a number, an array, a Tensor, or a record or tuple of those (runtime/pytree.ts). */
 type Arg = number | boolean | string | number[] | Float64Array | Int32Array | Tensor | readonly unknown[] | { readonly [key: string]: unknown };
 type Grad = number | ArrayLike<number> | Tensor | { readonly [key: string]: unknown };
-type Result = number | number[] | Float64Array | Tensor | readonly unknown[];
+type Result = number | number[] | Float64Array | Tensor | readonly unknown[] | { readonly [key: string]: unknown };
+/** An upstream gradient: shaped like the result (a record result's is a record of its shape). */
+type Dout = number | Tensor | ArrayLike<number> | { readonly [key: string]: unknown };
 
 export interface GradcheckOptions {
   /** Relative step of the finite difference: h = eps · max(1, |x|). Default 1e-6. */
@@ -20,8 +22,8 @@ export interface GradcheckOptions {
   readonly rtol?: number;
   /** Parameter names in order; read from `f`'s source when omitted. */
   readonly names?: readonly string[];
-  /** Upstream gradient passed to the gradient function: a number (default 1), or a Tensor or array shaped like the result. */
-  readonly dout?: number | Tensor | ArrayLike<number>;
+  /** Upstream gradient passed to the gradient function: a number (default 1), or a Tensor, array or record shaped like the result. */
+  readonly dout?: Dout;
 }
 
 export interface GradcheckRow {
@@ -84,7 +86,7 @@ export function gradcheck(
   } else throw new Error("gradcheck: the gradient function's value and the function's result have different kinds");
   if (isTensor(expected) && !isTensor(dout)) throw new Error("gradcheck: a Tensor result needs a Tensor `dout`");
   if (typeof expected === "object" && !isTensor(expected) && (typeof dout !== "object" || isTensor(dout) || numbersOf(dout).length !== numbersOf(expected).length)) {
-    throw new Error(`gradcheck: an array result needs an array \`dout\` of the same length (${numbersOf(expected).length})`);
+    throw new Error(`gradcheck: an array or record result needs a \`dout\` shaped like it (${numbersOf(expected).length} numbers)`);
   }
 
   for (const [key, g] of Object.entries(grad)) {
@@ -115,7 +117,7 @@ export interface JvpcheckOptions extends Omit<GradcheckOptions, "dout"> {
    * ⟨t, fGrad(x, c).grad⟩ = ⟨f_jvp(x, t).tangent, c⟩, with `c` the given cotangent (shaped
    * like the result: a number, an array or a Tensor).
    */
-  readonly grad?: { readonly fGrad: (...args: any[]) => { value: Result; grad: Record<string, Grad> }; readonly dout: number | Tensor | ArrayLike<number> };
+  readonly grad?: { readonly fGrad: (...args: any[]) => { value: Result; grad: Record<string, Grad> }; readonly dout: Dout };
 }
 
 /** The numbers of a result, a tangent or a gradient (a number, an array, or a Tensor's data). */

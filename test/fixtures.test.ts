@@ -9,9 +9,9 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { compile } from "../compiler/index.ts";
 import { outputPath } from "../compiler/cli.ts";
-import { gradcheck, jvpcheck, rand, randn, type Tensor } from "../runtime/index.ts";
+import { gradcheck, jvpcheck, rand, type Tensor } from "../runtime/index.ts";
 import { fixtureInputs } from "./helpers/fixtures.ts";
-import { ANY, ARRAY_INPUTS, DOMAINS, POINTS, TENSOR_INPUTS, TENSOR_POINTS, uniform } from "./helpers/fixture-inputs.ts";
+import { ANY, ARRAY_INPUTS, DOMAINS, POINTS, randomLike, TENSOR_INPUTS, TENSOR_POINTS, uniform } from "./helpers/fixture-inputs.ts";
 import { loadBeside, loadFile, readFixture } from "./helpers/load.ts";
 
 /**
@@ -58,7 +58,8 @@ describe.each(fixtureInputs())("fixture %s", (input) => {
           const args = arrayCase(100 * p + fi + 1);
           // an array result: the check is of the vector-Jacobian product with a random dout
           const y = f(...args) as number | ArrayLike<number>;
-          const dout = typeof y === "number" ? 1 : uniform(y.length, 100 * p + fi + 7);
+          // shaped like the result: an array, or a record of numbers and arrays
+          const dout = typeof y === "number" ? 1 : (randomLike(y, y, 100 * p + fi + 7) as ArrayLike<number>);
           const before = JSON.stringify(args, arrays);
           const result = gradcheck(f, generated[`${name}_grad`]!, args as number[], { names: params, dout });
           expect(result.ok, result.report).toBe(true);
@@ -116,15 +117,6 @@ function tangentsFor(args: readonly unknown[], params: readonly string[], grad: 
   return out;
 }
 
-/** Random numbers shaped like `g` (a gradient: a number, an array, a Tensor, a record or tuple of those), for the argument `a`. */
-function randomLike(a: unknown, g: unknown, s: number): unknown {
-  if (typeof g === "number") return uniform(1, s)[0]!;
-  if (g instanceof Float64Array) return Float64Array.from(uniform(g.length, s));
-  if (Array.isArray(g)) return g.every((v) => typeof v === "number") ? uniform(g.length, s) : g.map((v, k) => randomLike((a as unknown[])[k], v, s + 7 * k));
-  if (g && typeof g === "object" && "shape" in g) return randn((a as Tensor).shape, s);
-  return Object.fromEntries(Object.entries(g as object).map(([k, v], i) => [k, randomLike((a as Record<string, unknown>)[k], v, s + 7 * i)]));
-}
-
 const CUSTOM_GRADIENTS = /(^|\/)custom\.ts$/;
 
 describe.each(fixtureInputs().filter((f) => !CUSTOM_GRADIENTS.test(f)))("fixture %s in forward mode (--jvp)", (input) => {
@@ -151,7 +143,7 @@ describe.each(fixtureInputs().filter((f) => !CUSTOM_GRADIENTS.test(f)))("fixture
       }
       cases.forEach(({ args, tol }, p) => {
         const y = f(...(args as number[])) as number | ArrayLike<number> | Tensor;
-        const dout = typeof y === "number" ? uniform(1, 7 * p + 3)[0]! : "shape" in y ? randn(y.shape, 7 * p + 3) : uniform(y.length, 7 * p + 3);
+        const dout = typeof y === "number" ? uniform(1, 7 * p + 3)[0]! : (randomLike(y, y, 7 * p + 3) as ArrayLike<number> | Tensor);
         const tangents = tangentsFor(args, params, fGrad(...args, dout).grad, 1 + 13 * p + fi);
         // a straight-through estimator's derivative is by design not its function's: only the dot-product test holds
         const fd = SURROGATES[name] ? null : f;

@@ -724,8 +724,14 @@ function rowsTwin(p: Program): { name: string; text: string } | null {
  * (`let { x, y } = params;`, then the same body): its gradient's `grad.params` must be the
  * program's gradients of those numbers, and the rest of its gradient the same. Programs
  * tagged `@into` (which takes no records) and programs with one such number have none.
+ *
+ * Every other twin of a program without an early `return` (`built`) destructures a record built from the parameter instead
+ * (`const copy = { ...params }; let { x, y } = copy;`) and returns a record,
+ * `{ out: <the program's result>, first: params.x }`: with `dout = { out: 1, first: 0.5 }`
+ * its gradient is the program's plus 0.5 in `params.x`, and its `f_jvp`'s tangent is
+ * `{ out: <the program's tangent>, first: <x's> }`.
  */
-function recordTwin(p: Program): { name: string; text: string; fields: string[]; args: (args: readonly unknown[]) => unknown[] } | null {
+function recordTwin(p: Program): { name: string; text: string; fields: string[]; built: boolean; args: (args: readonly unknown[]) => unknown[] } | null {
   const fields = p.params.filter((q) => q.type === "number" && p.wrt.includes(q.name));
   // two fields or more (a record of one is the same check, at twice the compile time)
   if (p.into || fields.length < 2) return null;
@@ -735,11 +741,20 @@ function recordTwin(p: Program): { name: string; text: string; fields: string[];
   const doc = wrt ? `/**\n * @differentiable\n * ${wrt}\n */` : "/** @differentiable */";
   const record = `params: { ${fields.map((q) => `${q.name}: number`).join("; ")} }`;
   const params = [record, ...rest.map((q) => `${q.name}: ${q.type}`)].join(", ");
-  const body = [`let { ${fields.map((q) => q.name).join(", ")} } = params;`, ...p.body.map(renderStmt), `return ${render(p.ret)};`].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
+  // (a record is returned once, at the end: not for a program that returns early)
+  const built = !p.body.map(renderStmt).join("\n").includes("return") && [...p.text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1_000_003, 0) % 2 === 1;
+  const first = fields[0]!.name;
+  const body = [
+    ...(built ? ["const copy = { ...params };", `let { ${fields.map((q) => q.name).join(", ")} } = copy;`] : [`let { ${fields.map((q) => q.name).join(", ")} } = params;`]),
+    ...p.body.map(renderStmt),
+    built ? `return { out: ${render(p.ret)}, first: params.${first} };` : `return ${render(p.ret)};`,
+  ].join("\n").split("\n").map((l) => `  ${l}`).join("\n");
+  const result = built ? "{ out: number; first: number }" : "number";
   return {
     name,
-    text: `${doc}\nexport function ${name}(${params}): number {\n${body}\n}\n`,
+    text: `${doc}\nexport function ${name}(${params}): ${result} {\n${body}\n}\n`,
     fields: fields.map((q) => q.name),
+    built,
     args: (args) => [
       Object.fromEntries(fields.map((q) => [q.name, args[p.params.indexOf(q)]])),
       ...rest.map((q) => args[p.params.indexOf(q)]),
@@ -1377,7 +1392,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, hvp: 0, checkpointed: 0, records: 0, rows: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, hvp: 0, checkpointed: 0, records: 0, built: 0, builtJvp: 0, rows: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -1470,16 +1485,35 @@ describe("random programs", () => {
               expect(value === f(...args), `value ${value} differs from the original's ${f(...args)} ${context()}`).toBe(true);
               const twin = recordTwin(program);
               if (twin) {
-                const r = grad[`${twin.name}_grad`]!(...twin.args(args));
+                const first = twin.fields[0]!;
+                const r = grad[`${twin.name}_grad`]!(...twin.args(args), ...(twin.built ? [{ out: 1, first: 0.5 }] : []));
                 const same = (a: unknown, b: unknown) => {
                   const [xs, ys] = [a, b].map((v) => (typeof v === "number" ? [v] : Array.from(v as ArrayLike<number>)));
                   return xs.length === ys.length && xs.every((x, i) => Math.abs(x - ys[i]!) <= 1e-12 * (1 + Math.abs(x)));
                 };
-                expect(r.value === value, `record twin: value ${r.value}, not ${value} ${context()}\n${twin.text}`).toBe(true);
+                const got = twin.built ? r.value.out : r.value;
+                expect(got === value, `record twin: value ${got}, not ${value} ${context()}\n${twin.text}`).toBe(true);
+                if (twin.built) expect(r.value.first, `record twin: value.first ${context()}\n${twin.text}`).toBe(args[program.params.findIndex((q) => q.name === first)]);
                 for (const k of program.wrt) {
                   const got = twin.fields.includes(k) ? r.grad.params[k] : r.grad[k];
-                  expect(same(got, g[k]), `record twin: d${k} = ${got}, not ${g[k]} ${context()}\n${twin.text}`).toBe(true);
+                  // the built twin's result `first` is params.<first> itself: its dout (0.5) adds to that gradient
+                  const want = twin.built && k === first ? (g[k] as number) + 0.5 : g[k];
+                  expect(same(got, want), `record twin: d${k} = ${got}, not ${want} ${context()}\n${twin.text}`).toBe(true);
                 }
+                if (twin.built && forward && plain.includes(program)) {
+                  // f_jvp of a record result: its tangent is a record of the same shape
+                  const random = mulberry32(stats.points + 1);
+                  const tangents = Object.fromEntries(program.wrt.map((name) => {
+                    const a = args[program.params.findIndex((q) => q.name === name)];
+                    return [name, Array.isArray(a) ? a.map(() => 2 * random() - 1) : 2 * random() - 1];
+                  }));
+                  const fields = Object.fromEntries(twin.fields.map((f) => [f, tangents[f]]));
+                  const own = forward.grad[`${program.name}_jvp`]!(...args, tangents).tangent;
+                  const t = forward.grad[`${twin.name}_jvp`]!(...twin.args(args), { ...tangents, params: fields }).tangent;
+                  expect(same(t.out, own) && t.first === tangents[first], `record twin: tangent ${JSON.stringify(t)}, not { out: ${own}, first: ${tangents[first]} } ${context()}\n${twin.text}`).toBe(true);
+                  stats.builtJvp++;
+                }
+                if (twin.built) stats.built++;
               }
               const rows = rowsTwin(program);
               if (rows) {
@@ -1502,7 +1536,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, second order ${stats.hvp}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}, a rows twin ${percent(stats.rows)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, second order ${stats.hvp}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)} (a built one returning a record: ${stats.built} points, ${stats.builtJvp} in forward mode), a rows twin ${percent(stats.rows)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1517,6 +1551,8 @@ describe("random programs", () => {
     expect(stats.hvp, `${stats.hvp} of ${stats.checked} checked points at second order`).toBeGreaterThan(0.3 * stats.checked);
     expect(stats.checkpointed, `${stats.checkpointed} of ${stats.programs} programs have a checkpointed loop`).toBeGreaterThan(0.02 * stats.programs);
     expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.15 * stats.programs);
+    expect(stats.built, `${stats.built} points checked a built record twin (a record result)`).toBeGreaterThan(0.05 * stats.points);
+    expect(stats.builtJvp, `${stats.builtJvp} points checked a built record twin's f_jvp`).toBeGreaterThan(0);
     expect(stats.rows, `${stats.rows} of ${stats.programs} programs have a rows twin (number[][])`).toBeGreaterThan(0.05 * stats.programs);
     expect(stats.nested, `${stats.nested} of ${stats.programs} programs have a helper calling another`).toBeGreaterThan(0.02 * stats.programs);
     // and must leave loops early, nest them and write arrays in them often enough to say something about those
@@ -1529,5 +1565,5 @@ describe("random programs", () => {
     }
     // every generated module type-checks, as the fixtures do
     expect(typeErrors(modules)).toBeNull();
-  }, 600_000);
+  }, 900_000); // minutes on a loaded machine: ~500 programs compiled five ways
 });

@@ -5,7 +5,7 @@
  * its start, so both sweeps repeat until nothing changes.
  */
 import { CompileError } from "../diagnostics.ts";
-import { type Atom, type FunctionIR, type OpStmt, type Stmt } from "../ir/ir.ts";
+import { resultAtoms, type Atom, type FunctionIR, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 
 export interface Activity {
@@ -17,7 +17,7 @@ export interface Activity {
 export function analyseActivity(fn: FunctionIR): Activity {
   const varied = new Set<number>(fn.params.filter((p) => p.wrt).map((p) => p.value));
   const useful = new Set<number>();
-  if (fn.result.kind === "value") useful.add(fn.result.id);
+  for (const r of resultAtoms(fn)) if (r.kind === "value") useful.add(r.id);
   let changed = true;
   const mark = (set: Set<number>, id: number) => {
     if (!set.has(id)) {

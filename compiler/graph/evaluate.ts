@@ -109,6 +109,9 @@ class Evaluator {
     if (args.length !== fn.params.length) {
       throw new EvaluationError(`\`${fn.name}\` takes ${fn.params.length} argument(s) (${fn.params.map((p) => p.name).join(", ")}), given ${args.length}`);
     }
+    if (fn.resultLeaves) {
+      throw new EvaluationError(`\`${fn.name}\` returns a record (\`${fn.resultText}\`): the graph draws a function of one result; draw a function that returns one of its fields`);
+    }
     const params = fn.params.map((p, i) => this.define(p.value, args[i], -1));
     this.block(fn.body);
     const result = fn.result.kind === "value" ? this.env.get(fn.result.id)! : null;

@@ -52,6 +52,7 @@ export function run(e: Ex, scope: Scope): unknown {
     case "nonnull": return r(e.a);
     case "cond": return r(e.c) ? r(e.a) : r(e.b);
     case "list": return e.items.map(r);
+    case "object": return Object.fromEntries(e.fields.map(([k, x]) => [k, r(x)]));
     case "arrow": return (...args: unknown[]) => run(e.body, { ...scope, lookup: (sym) => { const k = e.params.indexOf(sym); return k >= 0 ? args[k] : scope.lookup(sym); } });
     case "prop": return (r(e.a) as Record<string, unknown>)[e.name];
     case "index": return (r(e.a) as ArrayLike<unknown>)[r(e.i) as number];

@@ -48,6 +48,8 @@ export type Ex =
   | { readonly k: "method"; readonly a: Ex; readonly name: string; readonly args: readonly Ex[]; readonly optional?: boolean }
   /** An array literal `[a, b]`; `[]` is an empty stack. */
   | { readonly k: "list"; readonly items: readonly Ex[] }
+  /** An object literal `{ y, z: dz }`: a record result's value, or its tangent. */
+  | { readonly k: "object"; readonly fields: readonly (readonly [string, Ex])[] }
   /** `a!`: a stack's `pop()` in a loop that pushed as often. */
   | { readonly k: "nonnull"; readonly a: Ex }
   | { readonly k: "cond"; readonly c: Ex; readonly a: Ex; readonly b: Ex }
@@ -76,6 +78,7 @@ export const zeros = (n: Ex, typeText: string): Ex =>
   /Float64Array/.test(typeText) ? newOf("Float64Array", n) : method(newOf("Array<number>", n), "fill", num(0));
 export const nonnull = (a: Ex): Ex => ({ k: "nonnull", a });
 export const list = (...items: Ex[]): Ex => ({ k: "list", items });
+export const object = (fields: readonly (readonly [string, Ex])[]): Ex => ({ k: "object", fields });
 export const arrow = (params: readonly Sym[], body: Ex): Ex => ({ k: "arrow", params, body });
 
 export function add(a: Ex, b: Ex): Ex {
@@ -148,6 +151,7 @@ export function forEachNode(e: Ex, f: (x: Ex) => void): void {
     case "index": forEachNode(e.a, f); forEachNode(e.i, f); return;
     case "new": for (const x of e.args) forEachNode(x, f); return;
     case "list": for (const x of e.items) forEachNode(x, f); return;
+    case "object": for (const [, x] of e.fields) forEachNode(x, f); return;
     case "method": forEachNode(e.a, f); for (const x of e.args) forEachNode(x, f); return;
     case "call": for (const x of e.args) forEachNode(x, f); return;
     case "cond": forEachNode(e.c, f); forEachNode(e.a, f); forEachNode(e.b, f); return;
@@ -167,6 +171,7 @@ export function substitute(e: Ex, f: (s: Sym) => Ex | undefined): Ex {
     case "index": return { ...e, a: substitute(e.a, f), i: substitute(e.i, f) };
     case "new": return { ...e, args: e.args.map((x) => substitute(x, f)) };
     case "list": return { ...e, items: e.items.map((x) => substitute(x, f)) };
+    case "object": return { ...e, fields: e.fields.map(([k, x]) => [k, substitute(x, f)] as const) };
     case "method": return { ...e, a: substitute(e.a, f), args: e.args.map((x) => substitute(x, f)) };
     case "call": return { ...e, args: e.args.map((x) => substitute(x, f)) };
     case "cond": return cond(substitute(e.c, f), substitute(e.a, f), substitute(e.b, f));
@@ -192,6 +197,7 @@ export function sameEx(a: Ex, b: Ex): boolean {
     case "new": return b.k === "new" && a.ctor === b.ctor && all(a.args, b.args);
     case "method": return b.k === "method" && a.name === b.name && a.optional === b.optional && sameEx(a.a, b.a) && all(a.args, b.args);
     case "list": return b.k === "list" && all(a.items, b.items);
+    case "object": return b.k === "object" && a.fields.length === b.fields.length && a.fields.every(([k, x], i) => k === b.fields[i]![0] && sameEx(x, b.fields[i]![1]));
     case "cond": return b.k === "cond" && sameEx(a.c, b.c) && sameEx(a.a, b.a) && sameEx(a.b, b.b);
     case "arrow": return b.k === "arrow" && a.params.length === b.params.length && a.params.every((x, i) => x === b.params[i]) && sameEx(a.body, b.body);
   }
@@ -207,6 +213,7 @@ export function replaceEx(e: Ex, from: Ex, to: Ex): Ex {
     case "index": return { ...e, a: r(e.a), i: r(e.i) };
     case "new": return { ...e, args: e.args.map(r) };
     case "list": return { ...e, items: e.items.map(r) };
+    case "object": return { ...e, fields: e.fields.map(([k, x]) => [k, r(x)] as const) };
     case "method": return { ...e, a: r(e.a), args: e.args.map(r) };
     case "call": return { ...e, args: e.args.map(r) };
     case "cond": return { ...e, c: r(e.c), a: r(e.a), b: r(e.b) };
@@ -274,6 +281,7 @@ export function printEx(e: Ex, name: (s: Sym) => string, runtime: (fn: string) =
       case "index": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : ""}[${p(e.i)}]${e.optional || e.known ? "" : "!"}`;
       case "nonnull": return `${wrap(e.a, PRIMARY)}!`;
       case "list": return `[${e.items.map(p).join(", ")}]`;
+      case "object": return `{ ${e.fields.map(([k, x]) => (x.k === "ref" && name(x.sym) === k ? k : `${k}: ${p(x)}`)).join(", ")} }`;
       case "new": return `new ${e.ctor}(${e.args.map(p).join(", ")})`;
       case "method": return `${wrap(e.a, PRIMARY)}${e.optional ? "?." : "."}${e.name}(${e.args.map(p).join(", ")})`;
       case "cond": return `${wrap(e.c, 4)} ? ${wrap(e.a, 3)} : ${wrap(e.b, 3)}`;

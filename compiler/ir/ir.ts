@@ -163,8 +163,13 @@ export interface FunctionIR {
   readonly body: Stmt[];
   readonly result: Atom;
   readonly resultType: ValueType;
-  /** A tuple result's type as written (`[number, number]`), which `dout` then has. */
+  /** A tuple or record result's type as written (`[number, number]`, `{ y: number; z: number[] }`), which `dout` then has. */
   readonly resultText?: string;
+  /**
+   * A record (or tuple) result the function builds of several values (`return { y, z }`):
+   * each leaf by its path. `result` is then the first leaf's atom; use `resultAtoms`.
+   */
+  readonly resultLeaves?: readonly ResultLeaf[];
   /** The runtime module tensor operations come from, for the helpers the backward pass calls. */
   readonly runtimeModule: string | null;
   readonly returnLoc: SourceLoc;
@@ -191,6 +196,17 @@ export interface FunctionIR {
    */
   readonly copied?: readonly string[];
 }
+
+/** One leaf of a record result: `["z"]`, its value, its type and how the type is written (`number[]`). */
+export interface ResultLeaf {
+  readonly path: readonly (string | number)[];
+  readonly atom: Atom;
+  readonly type: ValueType;
+  readonly typeText: string;
+}
+
+/** The atoms a function returns: its result, or each leaf of a record result. */
+export const resultAtoms = (fn: FunctionIR): readonly Atom[] => fn.resultLeaves?.map((l) => l.atom) ?? [fn.result];
 
 export const valueAtom = (id: number): Atom => ({ kind: "value", id });
 export const constAtom = (value: number | boolean | string, text?: string): Atom => ({ kind: "const", value, text });

@@ -48,6 +48,6 @@ export function printIR(fn: FunctionIR, notes: Annotations = {}): string {
     }
   };
   block(fn.body, "  ");
-  lines.push(`  return ${atom(fn.result)}`);
+  lines.push(`  return ${fn.resultLeaves ? `{ ${fn.resultLeaves.map((l) => `${l.path.join(".")}: ${atom(l.atom)}`).join(", ")} }` : atom(fn.result)}`);
   return lines.map((l) => l.trimEnd()).join("\n");
 }

@@ -12,11 +12,13 @@ import { RULES, RUNTIME_FUNCTIONS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
 import { exportedFunction, isRelative, type ImportBinding } from "./modules.ts";
 import { expr } from "./expressions.ts";
-import { memberOf, recordLiteralOf } from "./records.ts";
+import { memberOf } from "./records.ts";
+import { builtOf, recordLiteralOf } from "./built.ts";
 import { newFrame, type Binding, type Frame, type Member, type Target, type Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { spreadExtreme } from "./arrays.ts";
 import { checkDeclaration, customCall, signature, TYPE_NAMES } from "./signatures.ts";
+import { shapeOf } from "./shapes.ts";
 import { gradientTag, RUNTIME_MODULE, runtimeKey } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
 import { closureAt, closureCall } from "./closures.ts";
@@ -182,14 +184,17 @@ export function recordCall(cx: Lowerer, node: CallExpression): Member | null {
   const callee = node.getExpression();
   if (!Node.isIdentifier(callee) || node.getArguments().some((a) => Node.isSpreadElement(a))) return null;
   const resolved = resolveCallee(cx, callee);
-  if (resolved.kind !== "function" || gradientTag(resolved.decl) || !returnsRecord(resolved.decl)) return null;
+  if (resolved.kind !== "function" || gradientTag(resolved.decl) || !returnsRecord(cx, resolved.decl)) return null;
   const returned: { member?: Member } = {};
-  inline(cx, resolved.decl, resolved.file, node.getArguments(), node, undefined, returned);
-  return returned.member!;
+  const value = inline(cx, resolved.decl, resolved.file, node.getArguments(), node, undefined, returned);
+  if (!returned.member) throw errorAt(node, `\`${callee.getText()}\` is declared to return a record but returns a ${value.type}`);
+  return returned.member;
 }
 
-/** Whether a function's body ends with `return { ... }`. */
-function returnsRecord(decl: FunctionDeclaration): boolean {
+/** Whether a function is declared to return a record (`: { y: number; z: number }`), or its body ends with `return { ... }`. */
+function returnsRecord(cx: Lowerer, decl: FunctionDeclaration): boolean {
+  const returnType = decl.getReturnTypeNode();
+  if (returnType) return shapeOf(cx, returnType, `the result of \`${decl.getName()}\``).k === "record";
   const last = decl.getBody()?.getChildSyntaxList()?.getChildren().at(-1);
   const e = last && Node.isReturnStatement(last) ? last.getExpression() : undefined;
   return e !== undefined && recordLiteralOf(e) !== null;
@@ -219,7 +224,7 @@ function callArguments(cx: Lowerer, decl: FunctionDeclaration, argNodes: readonl
     throw errorAt(node, `\`${name}\` takes ${count} argument${params.length === 1 ? "" : "s"}${list}, got ${argNodes.length}`);
   }
   // a record, tuple or constant data argument is passed as what it stands for (its leaves), not as a value
-  const members = params.map((p, i) => (p.shape.k === "record" || p.shape.k === "tuple" || p.shape.k === "list" ? (argNodes[i] ? memberOf(cx, argNodes[i]!) : null) : null));
+  const members = params.map((p, i) => (p.shape.k === "record" || p.shape.k === "tuple" ? (argNodes[i] ? builtOf(cx, argNodes[i]!) : null) : p.shape.k === "list" && argNodes[i] ? memberOf(cx, argNodes[i]!) : null));
   // a parameter left out takes its default value (a literal)
   const args = params.map((p, i): Typed => {
     const a = argNodes[i] ?? p.init!;

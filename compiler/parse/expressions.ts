@@ -219,10 +219,13 @@ function readOnlyAlias(cx: Lowerer, e: Expression): boolean {
   const decl = e.getParent();
   if (!Node.isVariableDeclaration(decl) || decl.getInitializer() !== e) return false;
   if (decl.getVariableStatement()?.getDeclarationKind() !== "const" || !Node.isIdentifier(decl.getNameNode())) return false;
-  const names = new Set([e.getText(), decl.getName()]);
-  const after = decl.getEnd();
+  return !writtenAfter(cx, new Set([e.getText(), decl.getName()]), decl.getEnd());
+}
+
+/** Whether anything after source position `after` writes an array by one of `names` (an element write, a method other than `.slice`, a call it is passed to). */
+export function writtenAfter(cx: Lowerer, names: ReadonlySet<string>, after: number): boolean {
   const named = (n: Node | undefined) => n !== undefined && names.has(n.getText());
-  return !cx.frame.fn.getDescendants().some((n) => {
+  return cx.frame.fn.getDescendants().some((n) => {
     if (n.getStart() < after) return false;
     const assigned = assignedBy(n);
     if (assigned && Node.isElementAccessExpression(assigned) && named(asserted(assigned.getExpression()))) return true;

@@ -6,6 +6,8 @@
 import { Node, type FunctionDeclaration } from "ts-morph";
 import { valueAtom, type FunctionIR, type Import, type Input, type Param } from "../ir/ir.ts";
 import { flattenParam } from "./records.ts";
+import { resultLeaves } from "./built.ts";
+import { shapeOf } from "./shapes.ts";
 import { errorAt, locOf } from "./locate.ts";
 import type { Modules } from "./modules.ts";
 import { Lowerer } from "./lowerer.ts";
@@ -27,7 +29,11 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
   const { params, grouped } = lowerParams(cx);
   const into = intoTag(fn, params);
   const returnType = fn.getReturnTypeNode();
-  const declaredResult = returnType ? cx.valueType(returnType, "the result") : null;
+  // a record result (`{ y: number; z: number[] }`) is its leaves (built.ts)
+  const declaredShape = returnType ? shapeOf(cx, returnType, "the result") : null;
+  const recordResult = declaredShape?.k === "record";
+  const declaredResult = returnType && !recordResult ? cx.valueType(returnType, "the result") : null;
+  cx.frame.returned = {};
   if (declaredResult === "boolean") {
     throw errorAt(returnType!, "a `boolean` result has no gradient: a differentiable function returns a `number`, an array of numbers or a `Tensor`");
   }
@@ -41,6 +47,9 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     ? { ...customCall(cx, fn, modules.main, args, nameNode, { name: null, version: 1, hint: "value" }), loc: locOf(nameNode) }
     : everyError(cx, () => walk(cx, bodyNode.getStatements(), functionLevel(cx, declaredResult, "value")));
   if (!result) throw errorAt(nameNode, `\`${name}\` must end with \`return <expression>\``);
+  const returned = cx.frame.returned.member;
+  if (recordResult && !returned) throw errorAt(returnType!, `\`${name}\` is declared to return a record but returns a ${result.type}`);
+  const record = returned ? resultLeaves(cx, returned, declaredShape, fn.getReturnTypeNode() ?? nameNode) : null;
 
   return {
     name,
@@ -48,10 +57,12 @@ export function lowerFunction(modules: Modules, fn: FunctionDeclaration, moduleI
     ...(grouped ? { inputs: grouped } : {}),
     // a tuple result: `dout` is a tuple too
     ...(declaredResult === "array" && returnType && !/^(number\[\]|Float64Array)$/.test(returnType.getText()) ? { resultText: tupleText(returnType) } : {}),
+    // a record result: `dout` is a record of its shape
+    ...(record ? { resultText: record.text, resultLeaves: record.leaves } : {}),
     values: cx.values,
     body: cx.block,
-    result: result.atom,
-    resultType: result.type,
+    result: record ? record.leaves[0]!.atom : result.atom,
+    resultType: record ? "data" : result.type,
     runtimeModule: cx.runtimeModule,
     returnLoc: result.loc,
     loc: locOf(nameNode),

@@ -8,7 +8,7 @@
  * (`W: number[][]`) is read element by element too, `W[i][j]` an `index` with two indices,
  * which carries a gradient when `W` is differentiated.
  */
-import { Node, type ArrayBindingPattern, type ObjectLiteralExpression, type ElementAccessExpression, type Expression, type FunctionDeclaration, type PropertyAccessExpression, type VariableDeclaration } from "ts-morph";
+import { Node, type ArrayBindingPattern, type ElementAccessExpression, type Expression, type FunctionDeclaration, type PropertyAccessExpression, type VariableDeclaration } from "ts-morph";
 import { constAtom, valueAtom, type Param } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
 import { expr } from "./expressions.ts";
@@ -16,7 +16,7 @@ import type { Member, Target, Typed } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { isNested, member, type Shape } from "./shapes.ts";
 import { DIFFERENTIABLE_ARRAY } from "./syntax.ts";
-import { recordCall } from "./calls.ts";
+import { builtOf } from "./built.ts";
 
 const pathKey = (path: readonly (string | number)[]) => path.join(".");
 
@@ -134,7 +134,10 @@ function keyOf(node: PropertyAccessExpression | ElementAccessExpression): string
  * start at one of those (the caller lowers it as usual).
  */
 export function access(cx: Lowerer, node: PropertyAccessExpression | ElementAccessExpression, target?: Target): Typed | null {
-  const base = memberOf(cx, node.getExpression());
+  // `affine(x).y`, `{ ...p, w }.w`: a record built right here
+  const inner = node.getExpression();
+  const built = Node.isCallExpression(inner) || Node.isNewExpression(inner) || Node.isObjectLiteralExpression(inner) || Node.isParenthesizedExpression(inner);
+  const base = built ? builtOf(cx, inner) : memberOf(cx, inner);
   if (!base) return null;
   if (base.k === "leaf") {
     const leaf = base.typed;
@@ -180,8 +183,8 @@ export function declareAggregate(cx: Lowerer, decl: VariableDeclaration, mutable
   const pattern = decl.getNameNode();
   const init = decl.getInitializer();
   // `const r = f_grad(x)`: a helper that returns a record
-  const call = init && Node.isCallExpression(init) ? recordCall(cx, init) : null;
-  const source = call ?? (init ? memberOf(cx, init) : null);
+  // `const p = { w, b }`, `const q = { ...p, w: 2 }`, `const r = affine(x)`: a record built here (built.ts)
+  const source = init ? builtOf(cx, init) : null;
   if (Node.isIdentifier(pattern)) {
     if (!source || source.k === "leaf") return false;
     if (source.k === "data" && source.shape.k === "leaf" && source.shape.type === "number") return false;
@@ -289,39 +292,3 @@ export function bindElement(cx: Lowerer, m: DataArray, node: Node, element: stri
     cx.frame.aggregates.set(element, place);
   }
 }
-
-/** The object literal an expression is (through parentheses, `as` and `!`), or null. */
-export function recordLiteralOf(e: Node): ObjectLiteralExpression | null {
-  if (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isSatisfiesExpression(e)) return recordLiteralOf(e.getExpression());
-  return Node.isObjectLiteralExpression(e) ? e : null;
-}
-
-/**
- * `{ value, grad: { x: dx } }`, returned by an inlined helper: the record of what each field
- * names (a value, a record or tuple, or another literal), read by field at the call site.
- */
-export function recordLiteral(cx: Lowerer, node: ObjectLiteralExpression): Member {
-  const fields = new Map<string, Member>();
-  for (const prop of node.getProperties()) {
-    const named = Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : Node.isPropertyAssignment(prop) ? prop.getNameNode() : null;
-    if (!named || !(Node.isIdentifier(named) || Node.isStringLiteral(named))) throw errorAt(prop, "a record is written with its fields by name here (`{ value, grad: { x: dx } }`)");
-    const key = Node.isStringLiteral(named) ? named.getLiteralValue() : named.getText();
-    if (fields.has(key)) throw errorAt(prop, `the field \`${key}\` is given twice`);
-    fields.set(key, fieldValue(cx, Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : (prop as Extract<typeof prop, { getInitializerOrThrow(): Expression }>).getInitializerOrThrow()));
-  }
-  const shapes = [...fields].map(([k, m]): [string, Shape] => [k, m.k === "leaf" ? leafShape(m.typed) : m.shape]);
-  return { k: "record", shape: { k: "record", text: `{ ${shapes.map(([k, s]) => `${k}: ${s.text}`).join("; ")} }`, fields: shapes }, fields };
-}
-
-function fieldValue(cx: Lowerer, e: Node): Member {
-  const literal = recordLiteralOf(e);
-  if (literal) return recordLiteral(cx, literal);
-  const m = memberOf(cx, e);
-  if (m) return m;
-  const typed = expr(cx, e as Expression);
-  const root = Node.isIdentifier(e) ? cx.env.get(e.getText())?.root : undefined;
-  return { k: "leaf", typed, root };
-}
-
-const LEAF_TEXT: Readonly<Record<string, string>> = { number: "number", boolean: "boolean", array: "number[]", tensor: "Tensor", string: "string" };
-const leafShape = (t: Typed): Shape => ({ k: "leaf", type: t.type, text: LEAF_TEXT[t.type] ?? "unknown" });

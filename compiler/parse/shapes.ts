@@ -7,7 +7,7 @@
  * A record or tuple parameter is flattened into one IR parameter per leaf (function.ts);
  * the generated code takes and returns the shape as written (transforms/boundary.ts).
  */
-import { Node, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind, type ClassDeclaration, type ParameterDeclaration, type PropertyDeclaration, type SourceFile } from "ts-morph";
 import type { ValueType } from "../ir/ir.ts";
 import { errorAt } from "./locate.ts";
 import { isStringLiterals, type Lowerer } from "./lowerer.ts";
@@ -49,7 +49,8 @@ export function shapeOf(cx: Lowerer, typeNode: Node, what: string, seen: Readonl
     const declared = localType(typeNode.getSourceFile(), name);
     if (declared && !seen.has(name) && typeNode.getTypeArguments().length === 0) {
       const inner = new Set([...seen, name]);
-      const shape = Node.isInterfaceDeclaration(declared)
+      const shape = Node.isClassDeclaration(declared) ? classRecord(cx, declared, what, inner)
+        : Node.isInterfaceDeclaration(declared)
         ? (declared.getExtends().length === 0 && declared.getTypeParameters().length === 0 ? recordOf(cx, declared.getMembers(), what, inner) : null)
         : declared.getTypeParameters().length === 0 ? shapeOf(cx, declared.getTypeNodeOrThrow(), what, inner) : null;
       return shape ?? { k: "opaque", text };
@@ -67,9 +68,35 @@ function wrapElem(t: string): string {
   return /^[\w$]+(\[\])*$|^\{.*\}$|^\[.*\]$/.test(t) ? t : `(${t})`;
 }
 
-/** A `type` alias or an `interface` of the module. */
+/** A `type` alias, an `interface` or a class of the module. */
 function localType(file: SourceFile, name: string) {
-  return file.getTypeAlias(name) ?? file.getInterface(name);
+  return file.getTypeAlias(name) ?? file.getInterface(name) ?? file.getClass(name);
+}
+
+/**
+ * A class read as the record of its public instance fields (`x: number;`, or constructor
+ * parameter properties, `constructor(readonly x: number)`): its methods stay out of
+ * differentiable code (calls.ts says what to write instead), an instance is passed where
+ * the generated code takes the record. Null (an opaque constant) for a class with private
+ * or optional fields, a base class or type parameters.
+ */
+export function classRecord(cx: Lowerer, decl: ClassDeclaration, what: string, seen: ReadonlySet<string> = new Set()): Shape | null {
+  if (decl.getExtends() || decl.getTypeParameters().length > 0) return null;
+  const fields: [string, Shape][] = [];
+  const field = (node: PropertyDeclaration | ParameterDeclaration): boolean => {
+    const nameNode = node.getNameNode();
+    const typeNode = node.getTypeNode();
+    if (!Node.isIdentifier(nameNode) || !typeNode || node.hasQuestionToken() || node.hasModifier(SyntaxKind.PrivateKeyword) || node.hasModifier(SyntaxKind.ProtectedKeyword)) return false;
+    fields.push([nameNode.getText(), shapeOf(cx, typeNode, `field \`${nameNode.getText()}\` of ${what}`, seen)]);
+    return true;
+  };
+  for (const ctor of decl.getConstructors()) for (const p of ctor.getParameters()) if (p.isParameterProperty() && !field(p)) return null;
+  for (const p of decl.getInstanceProperties()) {
+    if (Node.isParameterDeclaration(p)) continue;
+    if (!Node.isPropertyDeclaration(p) || !field(p)) return null;
+  }
+  if (fields.length === 0) return null;
+  return { k: "record", text: `{ ${fields.map(([n, s]) => `${n}: ${shapeText(s)}`).join("; ")} }`, fields };
 }
 
 /** The fields of a type literal or an interface, or null when it has anything but plain, required properties. */

@@ -16,6 +16,7 @@ import { assign, expr } from "./expressions.ts";
 import type { Binding, Target, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
 import { declareAggregate } from "./records.ts";
+import { recordWrite } from "./built.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { ARRAY_METHODS, methodStatement } from "./methods.ts";
 import { ASSIGNMENT_OPS, DIFFERENTIABLE_ARRAY, asserted, isLoopNode, isPush } from "./syntax.ts";
@@ -131,6 +132,8 @@ function assignment(cx: Lowerer, written: Expression, op: string, right: Express
 
 /** Writes a new value of the local variable `left`, computed by `compute` from its current binding. */
 function assignTo(cx: Lowerer, left: Node, whole: Node, compute: (binding: Binding, target: Target) => Typed, right: Node = whole, reads = true): void {
+  const toRecord = recordWrite(cx, left);
+  if (toRecord) throw toRecord;
   if (!Node.isIdentifier(left)) throw errorAt(left, "assigning to anything but a local variable or an element of a local array is not supported");
   const name = left.getText();
   const binding = cx.env.get(name);

@@ -18,7 +18,7 @@ const MESSAGES: Partial<Record<SyntaxKind, string>> = {
   [SyntaxKind.BreakStatement]: "`break` outside a loop is not supported",
   [SyntaxKind.ContinueStatement]: "`continue` outside a loop is not supported",
   [SyntaxKind.EmptyStatement]: "an empty statement `;` is not supported: remove it",
-  [SyntaxKind.ObjectLiteralExpression]: "an object literal is not supported yet: return a number",
+  [SyntaxKind.ObjectLiteralExpression]: "an object literal is a record here only where it is named, returned, passed to a helper or read (`const p = { w, b }`, `return { y, z }`, `f({ w, b })`, `{ ...p, w }.w`)",
   [SyntaxKind.ArrayLiteralExpression]: "an array literal is not supported yet",
   [SyntaxKind.ArrowFunction]: "an arrow function is supported as a nested function declared on its own and called (`const sq = (t: number) => t * t;`, then `sq(x)`) and as the callback of `.map`, `.reduce` and `.forEach`; here it is not: declare it with a name and call it, or write a function at the top of the module (tsgrad inlines both)",
   [SyntaxKind.FunctionExpression]: "a closure (function expression) is not supported here: write a function at the top of the module and call it (tsgrad inlines it)",

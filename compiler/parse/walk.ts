@@ -15,7 +15,7 @@
  * body's (loops.ts: `break` leaves, `continue` runs the update). A `switch` is one more
  * level: its `break` leaves the switch, its `continue` and `return` are its loop's.
  */
-import { Node, type IfStatement, type LabeledStatement, type ObjectLiteralExpression, type Statement } from "ts-morph";
+import { Node, type IfStatement, type LabeledStatement, type Statement } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
 import { constAtom, valueAtom, type Atom, type SourceLoc, type Stmt, type ValueType } from "../ir/ir.ts";
 import { errorAt, headerLoc, locOf } from "./locate.ts";
@@ -23,7 +23,9 @@ import { branch } from "./branches.ts";
 import { expr } from "./expressions.ts";
 import type { Binding, Env, Typed } from "./frame.ts";
 import { loop } from "./loops.ts";
-import { recordLiteral, recordLiteralOf } from "./records.ts";
+import { builtOf, isBuilt, recordLiteralOf } from "./built.ts";
+import { memberOf } from "./records.ts";
+import type { Member } from "./frame.ts";
 import type { Lowerer } from "./lowerer.ts";
 import { armItems, closeScope, closeScopes, isScopeEnd, isSwitchEnd, openScope, statementsIn, type Item } from "./scopes.ts";
 import { statement } from "./statements.ts";
@@ -221,8 +223,10 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
       unreachable(stmt, rest);
       const e = stmt.getExpression();
       if (!e) throw errorAt(stmt, "`return` needs a value: a differentiable function returns a `number`");
-      const literal = cx.frame.scope === 0 ? null : recordLiteralOf(e);
-      if (literal) return returnRecord(cx, stmt, literal);
+      // a record: built here (`{ y, z }`, `new Point(x, y)`, a helper's), or named (`p`)
+      if (recordLiteralOf(e)) return returnRecord(cx, stmt, () => builtOf(cx, e)!);
+      const record = Node.isNewExpression(e) || Node.isCallExpression(e) ? builtOf(cx, e) : memberOf(cx, e);
+      if (isBuilt(record)) return returnRecord(cx, stmt, () => record);
       const r = expr(cx, e, { name: null, version: 1, hint });
       // a helper that is inlined may return anything its caller can use (a boolean)
       if (cx.frame.scope === 0 && (r.type === "boolean" || r.type === "string")) throw errorAt(e, `the result must be a number, an array of numbers or a Tensor, not a ${r.type}`);
@@ -254,13 +258,14 @@ export function functionLevel(cx: Lowerer, declared: ValueType | null, hint: str
 }
 
 /**
- * `return { value, grad: { x: dx } }` in an inlined helper whose caller names the record
- * (`const r = f(...)`): the record of the values it names, for the caller to read by field.
+ * `return { value, grad: { x: dx } }`, `return p` (a record built here or passed in): in an
+ * inlined helper whose caller names the record (`const r = f(...)`), the record its caller
+ * reads by field; in the compiled function, its result (built.ts `resultLeaves`).
  */
-function returnRecord(cx: Lowerer, stmt: Node, literal: ObjectLiteralExpression): Result {
+function returnRecord(cx: Lowerer, stmt: Node, member: () => Member): Result {
   const name = cx.frame.fn.getName();
-  if (!cx.frame.returned) throw errorAt(literal, `\`${name}\` returns a record: name its result (\`const r = ${name}(...)\`) and read its fields (\`r.value\`)`);
-  cx.frame.returned.member = recordLiteral(cx, literal);
+  if (!cx.frame.returned) throw errorAt(stmt, `\`${name}\` returns a record: name its result (\`const r = ${name}(...)\`) and read its fields (\`r.value\`)`);
+  cx.frame.returned.member = member();
   return { atom: constAtom(0), type: "data", loc: locOf(stmt) };
 }
 

@@ -13,6 +13,7 @@ import type { TransformContext } from "./context.ts";
 import { mutates } from "../analyses/uses.ts";
 import { resolveAdjoints } from "./resolve.ts";
 import { gradsName } from "../emit/names.ts";
+import { pathEx } from "./boundary.ts";
 
 export interface Contribution {
   readonly k: "contrib";
@@ -82,21 +83,27 @@ export class Reverser {
     // an array's gradient is one buffer, not carried round a loop
     for (const loop of cx.loops) for (const c of loop.carried) if (cx.activity.isActive(c.phi) && !cx.isArray(c.phi)) this.carriedPhis.add(c.phi);
     this.arrayAdjoints = new Map([...cx.activeArrays].map((id) => [cx.adjointSym(id), id]));
-    if (result.kind === "value" && cx.activity.isActive(result.id) && !this.carriedPhis.has(result.id) && !cx.isArray(result.id)) {
+    if (!cx.fn.resultLeaves && result.kind === "value" && cx.activity.isActive(result.id) && !this.carriedPhis.has(result.id) && !cx.isArray(result.id)) {
       this.alias.set(result.id, ref(dout));
       this.contributed.add(result.id);
     }
   }
 
   run() {
-    const { result } = this.cx.fn;
+    const { result, resultLeaves } = this.cx.fn;
     const raw: Raw[] = [];
-    if (result.kind === "value" && this.carriedPhis.has(result.id)) {
+    // a record result: each leaf's gradient starts from its field of dout (`dout.y`), an array's as a copy
+    for (const leaf of resultLeaves ?? []) {
+      if (leaf.atom.kind !== "value" || !this.cx.isActive(leaf.atom.id)) continue;
+      const given = pathEx(ref(this.dout), leaf.path);
+      this.contribute(raw, leaf.atom.id, this.cx.isArray(leaf.atom.id) ? newOf("Float64Array", given) : given, this.cx.fn.returnLoc, 0);
+    }
+    if (!resultLeaves && result.kind === "value" && this.carriedPhis.has(result.id)) {
       this.contribute(raw, result.id, ref(this.dout), this.cx.fn.returnLoc, 0);
     }
     // an array result's gradient starts as a copy of dout, a Float64Array like every array's
     // gradient: the backward pass writes into it
-    if (result.kind === "value" && this.cx.isArray(result.id) && this.cx.isActive(result.id)) {
+    if (!resultLeaves && result.kind === "value" && this.cx.isArray(result.id) && this.cx.isActive(result.id)) {
       this.contribute(raw, result.id, newOf("Float64Array", ref(this.dout)), this.cx.fn.returnLoc, 0);
     }
     raw.push(...this.block(this.cx.fn.body, 0));

@@ -5,9 +5,9 @@
  * (or, in forward mode, its tangents) has each record's shape: `grad.params.w`, as JAX's
  * pytrees. Without records or tuples every parameter is its own leaf and nothing changes.
  */
-import { prop, ref, tupleIndex, type Ex, type Sym } from "../ir/expr.ts";
+import { list, object, prop, ref, tupleIndex, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
-import type { FunctionIR, Param } from "../ir/ir.ts";
+import type { Atom, FunctionIR, Param } from "../ir/ir.ts";
 import { forEachSym } from "../ir/expr.ts";
 import { forEachExpr } from "../ir/code.ts";
 import { forEachAssign } from "../analyses/uses.ts";
@@ -54,6 +54,31 @@ export function pathEx(root: Ex, path: readonly (string | number)[], optional = 
     const step = typeof key === "number" ? tupleIndex(e, key) : prop(e, key);
     return optional && i > 0 ? { ...step, optional: true } as Ex : step;
   }, root);
+}
+
+/**
+ * What the generated function returns as `value` (or, given `leaf` of forward mode, as
+ * `tangent`): the result, or a record result rebuilt from its leaves (`{ y, z: zs }`).
+ */
+export function resultEx(fn: FunctionIR, leaf: (atom: Atom) => Ex): Ex {
+  if (!fn.resultLeaves) return leaf(fn.result);
+  interface Tree { ex?: Ex; readonly fields: Map<string | number, Tree> }
+  const top: Tree = { fields: new Map() };
+  for (const l of fn.resultLeaves) {
+    let t = top;
+    for (const k of l.path) {
+      let next = t.fields.get(k);
+      if (!next) t.fields.set(k, (next = { fields: new Map() }));
+      t = next;
+    }
+    t.ex = leaf(l.atom);
+  }
+  const build = (t: Tree): Ex => {
+    if (t.ex) return t.ex;
+    const entries = [...t.fields];
+    return entries.every(([k]) => typeof k === "number") ? list(...entries.map(([, c]) => build(c))) : object(entries.map(([k, c]) => [String(k), build(c)] as const));
+  };
+  return build(top);
 }
 
 /** The type of a record of `entries` (paths to leaf types), every key optional: `{ params?: { w?: number[] } }`. */

@@ -4,7 +4,7 @@
  * expression that reads it, so the user's lines come out as the user wrote them; a branch
  * whose arms all fold is written `c ? a : b`.
  */
-import type { IfStmt, OpStmt, Stmt, Atom } from "../ir/ir.ts";
+import { resultAtoms, type IfStmt, type OpStmt, type Stmt, type Atom } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { TransformContext } from "./context.ts";
 import type { Liveness } from "./live.ts";
@@ -18,11 +18,11 @@ export interface Folding {
 
 export function folding(cx: TransformContext, needed: ReadonlySet<number>, { live, liveLoops, uses }: Liveness): Folding {
   const { fn } = cx;
-  const resultId = fn.result.kind === "value" ? fn.result.id : -1;
+  const results = new Set(resultAtoms(fn).flatMap((r) => (r.kind === "value" ? [r.id] : [])));
   const folds = (id: number): boolean => {
     const u = uses.get(id);
     const def = cx.defs.get(id);
-    if (!def || def.kind === "loop" || needed.has(id) || id === resultId || cx.isRematerialised(id) || cx.carriedBy.has(id) || cx.isArray(id)) return false;
+    if (!def || def.kind === "loop" || needed.has(id) || results.has(id) || cx.isRematerialised(id) || cx.carriedBy.has(id) || cx.isArray(id)) return false;
     if (!u || u.count !== 1 || u.block !== cx.blockOf.get(id)) return false;
     if (def.kind === "op" && cx.readsChanging(def) && !readsBeforeWrite(def, u.by)) return false;
     // a user's variable stays a statement, except a new value of it that an arm of an

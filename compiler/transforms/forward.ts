@@ -19,7 +19,7 @@
  */
 import { forEachSym, method, num, prop, ref, rt, substitute, zeros, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
-import { boundary, optionalRecordType, pathEx } from "./boundary.ts";
+import { boundary, optionalRecordType, pathEx, resultEx } from "./boundary.ts";
 import { isNestedArray, reservedNames, type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
 import { ruleOf } from "../rules/rules.ts";
@@ -80,8 +80,9 @@ export function assembleTangent(t: Tangent & { readonly code: CodeStmt[] }): Cod
     const zero = beside.zeroOf(p.value);
     inputs.push({ k: "decl", mutable: true, sym: beside.tangentSym(sym), init: given ? { k: "bin", op: "??", a: given, b: zero } : zero, role: "backward" });
   }
-  const result = cx.atomEx(fn.result);
-  const tangent = (fn.result.kind === "value" ? beside.dotOf(fn.result) : null) ?? (fn.result.kind === "value" ? beside.zeroOf(fn.result.id) : num(0));
+  const result = resultEx(fn, (a) => cx.atomEx(a));
+  const tangent = resultEx(fn, (a) => (a.kind === "value" ? beside.dotOf(a) ?? beside.zeroOf(a.id) : num(0)));
+  const ret: CodeStmt = { k: "return", value: result, grad: [], tangent };
   cx.emittingPrimal = false;
   return {
     name: t.name,
@@ -92,7 +93,7 @@ export function assembleTangent(t: Tangent & { readonly code: CodeStmt[] }): Cod
     dout: { sym: tangents, init: null, type: optionalRecordType(wrt.map((p) => ({ path: [edge.key(p).name, ...edge.key(p).path], type: p.typeText }))) },
     into: null,
     runtimeModule: fn.runtimeModule,
-    body: [...edge.prologue([...inputs, ...code]), ...inputs, ...code, { k: "return", value: result, grad: [], tangent }],
+    body: [...edge.prologue([...inputs, ...code, ret]), ...inputs, ...code, ret],
     imports: fn.imports,
     reserved: reservedNames(fn),
   };

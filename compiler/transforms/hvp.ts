@@ -241,6 +241,7 @@ function replaceInEx(e: Ex, f: (s: Sym) => Ex | undefined, fold: boolean): Ex {
       case "index": return { ...x, a: go(x.a), i: go(x.i) };
       case "new": return { ...x, args: x.args.map(go) };
       case "list": return { ...x, items: x.items.map(go) };
+      case "object": return { ...x, fields: x.fields.map(([k, y]) => [k, go(y)] as const) };
       case "method": return { ...x, a: go(x.a), args: x.args.map(go) };
       case "call": return { ...x, args: x.args.map(go) };
       case "cond": return { ...x, c: go(x.c), a: go(x.a), b: go(x.b) };

@@ -4,7 +4,7 @@
  * round loops — and how often live code reads each value, and from which block, which
  * decides what folds into the expression reading it (./folding.ts).
  */
-import type { Atom, LoopStmt, Stmt } from "../ir/ir.ts";
+import { resultAtoms, type Atom, type LoopStmt, type Stmt } from "../ir/ir.ts";
 import type { TransformContext } from "./context.ts";
 import type { LoopPlan } from "./tape.ts";
 
@@ -25,7 +25,7 @@ export interface Liveness {
 export function liveness(cx: TransformContext, needed: ReadonlySet<number>, plans: ReadonlyMap<LoopStmt, LoopPlan>): Liveness {
   const { fn } = cx;
   const live = new Set<number>(needed);
-  if (fn.result.kind === "value") live.add(fn.result.id);
+  for (const r of resultAtoms(fn)) if (r.kind === "value") live.add(r.id);
   const liveLoops = new Set<LoopStmt>();
 
   // liveness, last statement first; a loop feeds back into itself, so repeat until stable

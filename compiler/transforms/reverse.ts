@@ -17,7 +17,7 @@ import { reservedNames, type FunctionIR, type LoopStmt } from "../ir/ir.ts";
 import type { Activity } from "../analyses/activity.ts";
 import { TransformContext } from "./context.ts";
 import { primal } from "./primal.ts";
-import { boundary } from "./boundary.ts";
+import { boundary, resultEx } from "./boundary.ts";
 import { Reverser } from "./adjoints.ts";
 import { backwardLoop, planTapes, type TapePlan } from "./tape.ts";
 
@@ -85,7 +85,7 @@ export function assembleGradient(g: Gradient & { readonly adjoints: Adjoints; re
   const code: CodeStmt[] = [
     ...g.primal,
     ...(backward.length > 0 ? [{ k: "blank" } as const, ...finish(backward)] : []),
-    { k: "return", value: cx.atomEx(fn.result), grad },
+    { k: "return", value: resultEx(fn, (a) => cx.atomEx(a)), grad },
   ];
   const body = [...edge.prologue(code), ...code];
   return {
@@ -93,7 +93,7 @@ export function assembleGradient(g: Gradient & { readonly adjoints: Adjoints; re
     source: fn.name,
     ...(fn.copied ? { copied: fn.copied } : {}),
     params: edge.params,
-    dout: fn.resultType === "tensor" || fn.resultType === "array"
+    dout: fn.resultLeaves || fn.resultType === "tensor" || fn.resultType === "array"
       ? { sym: dout, init: null, type: fn.resultText ?? (fn.resultType === "array" ? "ArrayLike<number>" : fn.result.kind === "value" ? cx.typeText(fn.result.id) : "number") }
       : { sym: dout, init: num(1) },
     into: cx.into === null ? null : {

@@ -4,7 +4,7 @@
  * their nesting, which arrays' values are one array, which element reads see a later write,
  * and the counted loops' indices. ./context.ts builds on it with the symbols and spelling.
  */
-import { type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
+import { resultAtoms, type Atom, type FunctionIR, type IfStmt, type LoopStmt, type OpStmt, type Stmt, type ValueType } from "../ir/ir.ts";
 import { ruleOf } from "../rules/rules.ts";
 import type { Activity } from "../analyses/activity.ts";
 
@@ -85,7 +85,7 @@ export class ProgramIndex {
       return defined;
     };
     index(fn.body, 0, null);
-    read(fn.result);
+    for (const r of resultAtoms(fn)) read(r);
     for (const p of fn.params) this.blockOf.set(p.value, 0);
     for (const [id, def] of this.defs) {
       if (def.kind === "op" && ruleOf(def).write) {

@@ -49,6 +49,7 @@ export function refold(e: Ex): Ex {
     case "index": return { ...e, a: refold(e.a), i: refold(e.i) };
     case "new": return { ...e, args: e.args.map(refold) };
     case "list": return { ...e, items: e.items.map(refold) };
+    case "object": return { ...e, fields: e.fields.map(([k, y]) => [k, refold(y)] as const) };
     case "method": return { ...e, a: refold(e.a), args: e.args.map(refold) };
     case "call": return { ...e, args: e.args.map(refold) };
     case "cond": return cond(refold(e.c), refold(e.a), refold(e.b));

@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { outputPath } from "../../compiler/cli.ts";
 import { compile, formatDiagnostic } from "../../compiler/index.ts";
-import { gradcheck, rand, randn, type Tensor } from "../../runtime/index.ts";
-import { ANY, ARRAY_INPUTS, DOMAINS, TENSOR_INPUTS, uniform } from "../helpers/fixture-inputs.ts";
+import { gradcheck, rand } from "../../runtime/index.ts";
+import { ANY, ARRAY_INPUTS, DOMAINS, randomLike, TENSOR_INPUTS } from "../helpers/fixture-inputs.ts";
 import { fixtureInputs } from "../helpers/fixtures.ts";
 import { loadBeside, loadFile, readFixture } from "../helpers/load.ts";
 import { gradFunctions, ownModule, type GradFunction } from "../helpers/own-output.ts";
@@ -25,8 +25,8 @@ function argsFor(fn: GradFunction, p: number): unknown[] {
   return fn.params.map((param, j) => (DOMAINS[fn.name]?.[param.name] ?? ANY)(u[j]!));
 }
 
-/** A `dout` shaped like `y`, for a result that is not a number. */
-const seedLike = (y: unknown, s: number) => ("shape" in (y as object) ? randn((y as Tensor).shape, s) : uniform((y as ArrayLike<number>).length, s));
+/** A `dout` shaped like `y`, for a result that is not a number (an array, a Tensor, a record). */
+const seedLike = (y: unknown, s: number) => randomLike(y, y, s);
 
 /**
  * The generated gradients that are not accepted yet, each with the start of its error (by

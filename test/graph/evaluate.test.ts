@@ -47,7 +47,9 @@ function slope(fn: FunctionIR, args: unknown[], ev: Evaluation, instance: number
 }
 
 describe.each(fixtureInputs())("the graph evaluator on %s", (input) => {
-  const parsed = parse(readFileSync(input, "utf8"), input, readFile);
+  // a function returning a record is not drawn yet (its own test below)
+  const all = parse(readFileSync(input, "utf8"), input, readFile);
+  const parsed = { ...all, functions: all.functions.filter((fn) => !fn.resultLeaves) };
   const modules = new Map();
   const original = loadFile(input, modules);
   const generated = loadFile(outputPath(input), modules);
@@ -105,5 +107,12 @@ describe("the graph evaluator", () => {
   it("asks for dout when the result is an array", () => {
     const fn = parse(readFileSync("fixtures/arrays.ts", "utf8"), "fixtures/arrays.ts").functions.find((f) => f.name === "softmax")!;
     expect(() => evaluate(fn, [[1, 2]])).toThrow(/give its upstream gradient/);
+  });
+});
+
+describe("the graph evaluator on a record result", () => {
+  it("says it draws a function of one result (fixtures/records_built.ts fitReport)", () => {
+    const fn = parse(readFileSync("fixtures/records_built.ts", "utf8"), "fixtures/records_built.ts", readFile).functions.find((f) => f.name === "fitReport")!;
+    expect(() => evaluate(fn, parsePoint("params_w=[1],params_b=0.5,xs=[1,2],ys=[0,1]", fn), {})).toThrow("`fitReport` returns a record (`{ loss: number; residuals: number[] }`): the graph draws a function of one result");
   });
 });

@@ -53,6 +53,7 @@ const OTHERS: Record<string, Point> = {
   product: { at: "W=[[1,2],[3,4]],X=[[0.5,-1],[2,0]]", dout: "[[1,0],[0,1]]" },
   rectify: { at: "x=[1,-2,0.5]", dout: "[1,1,1]" },
   lineLoss: { at: 'a=0.5,b=-0.2,pts=[{"x":1,"y":0.4},{"x":-1,"y":0.9},{"x":2,"y":1.1}]' },
+  lineFit: { at: 'line_slope=0.5,line_at=-0.2,pts=[{"x":1,"y":0.4},{"x":-1,"y":0.9},{"x":2,"y":1.1}]' },
   energy: { at: 'pos=[0.1,0.2,1.1,-0.3,0.4,0.9],bodies=[{"x":0,"y":0,"m":1},{"x":1,"y":0,"m":0.5},{"x":0.5,"y":1,"m":2}],eps=0.1' },
   logisticLoss: { at: "params_w=[0.5,-0.3],params_b=0.1,X=[[1,2],[-1,0.5],[0.3,-2]],y=[1,0,1]" },
   finalEnergy: { at: "x=1,v=0,k=2,c=0.1,dt=0.1,steps=3" },

@@ -113,3 +113,11 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   ...RECORD_INPUTS,
 };
 
+/** Random numbers shaped like `g` (a gradient: a number, an array, a Tensor, a record or tuple of those), for the argument `a`. */
+export function randomLike(a: unknown, g: unknown, s: number): unknown {
+  if (typeof g === "number") return uniform(1, s)[0]!;
+  if (g instanceof Float64Array) return Float64Array.from(uniform(g.length, s));
+  if (Array.isArray(g)) return g.every((v) => typeof v === "number") ? uniform(g.length, s) : g.map((v, k) => randomLike((a as unknown[])[k], v, s + 7 * k));
+  if (g && typeof g === "object" && "shape" in g) return randn((a as Tensor).shape, s);
+  return Object.fromEntries(Object.entries(g as object).map(([k, v], i) => [k, randomLike((a as Record<string, unknown>)[k], v, s + 7 * i)]));
+}
