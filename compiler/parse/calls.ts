@@ -183,6 +183,8 @@ export function callStatement(cx: Lowerer, node: CallExpression): void {
 export function recordCall(cx: Lowerer, node: CallExpression): Member | null {
   const callee = node.getExpression();
   if (!Node.isIdentifier(callee) || node.getArguments().some((a) => Node.isSpreadElement(a))) return null;
+  // a nested function is inlined where it is called (closures.ts), never a record's source
+  if (closureAt(callee, callee.getText())) return null;
   const resolved = resolveCallee(cx, callee);
   if (resolved.kind !== "function" || gradientTag(resolved.decl) || !returnsRecord(cx, resolved.decl)) return null;
   const returned: { member?: Member } = {};
