@@ -15,10 +15,11 @@
  * statement, unless the primal overwrites something the tangent reads (`h = Math.tanh(h)`),
  * then before it.
  */
-import { forEachSym, index, num, prop, ref, zeros, type Ex, type Sym } from "../ir/expr.ts";
+import { forEachSym, index, num, prop, ref, rt, zeros, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
 import type { FunctionIR } from "../ir/ir.ts";
 import { CompileError } from "../diagnostics.ts";
+import { runtimeKey } from "../parse/syntax.ts";
 import { CodeTangents, SecondOrderError, hasEffect, reads, refold } from "./tangent-code.ts";
 
 const OUT: Sym = { id: -1, hint: "out", user: false };
@@ -31,11 +32,7 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
   const fail = (message: string): never => {
     throw new CompileError({ line: fn.loc.line, col: fn.loc.col, length: Math.max(1, fn.loc.text.length), ...(fn.loc.file ? { file: fn.loc.file } : {}), message });
   };
-  const tensor = fn.params.find((p) => p.wrt && p.type === "tensor");
-  if (tensor || fn.resultType === "tensor") {
-    fail(`\`${fn.name}_hvp\` (\`@hvp\`) is not supported yet for a function of Tensors${tensor ? ` (\`${tensor.name}\`)` : ""}: leave \`@hvp\` off \`${fn.name}\`, or write it over \`number\`, \`number[]\` or \`Float64Array\``);
-  }
-  if (fn.resultType !== "number") fail(`\`@hvp\` needs a \`number\` result: the Hessian-vector product is of a scalar function, and \`${fn.name}\` returns a ${fn.resultText ?? fn.resultType}`);
+  if (fn.resultType !== "number") fail(`\`@hvp\` needs a \`number\` result: the Hessian-vector product is of a scalar function, and \`${fn.name}\` returns a ${fn.resultText ?? (fn.resultType === "tensor" ? "Tensor" : fn.resultType)}: give \`@hvp\` to a function that reduces it to a number (a loss, \`item(sum(...))\`), or leave \`@hvp\` off \`${fn.name}\``);
   const nested = fn.params.find((p) => p.wrt && /\]\s*\[\]|\[\]\s*\[\]|\[\]\[\]/.test(p.typeText));
   if (nested) fail(`\`@hvp\` does not take nested arrays yet (\`${nested.name}: ${nested.typeText}\`): store the numbers flat (\`number[]\`, read as \`W[i * cols + j]\`) to get \`${fn.name}_hvp\``);
   if (fn.params.some((p) => p.leafOf)) fail(`\`@hvp\` does not take record or tuple parameters yet: pass their numbers and arrays to \`${fn.name}\` as parameters of their own`);
@@ -50,7 +47,12 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
   const visitIds = (e: Ex) => forEachSym(e, (s) => { maxId = Math.max(maxId, s.id); });
   for (const p of grad.params) maxId = Math.max(maxId, p.sym.id);
   forEachStmtExpr(body, visitIds);
-  const t = new CodeTangents(wrt.map((p) => p.sym), grad.params.filter((p) => isArrayType(p.type)).map((p) => p.sym), body, maxId + 1000);
+  const kinds = {
+    arrays: grad.params.filter((p) => isArrayType(p.type)).map((p) => p.sym),
+    tensors: grad.params.filter((p) => p.type === "Tensor").map((p) => p.sym),
+    callees: new Map(grad.imports.flatMap((i) => { const key = runtimeKey(i); return key ? [[i.local, key] as const] : []; })),
+  };
+  const t = new CodeTangents(wrt.map((p) => p.sym), kinds, body, maxId + 1000);
   const v = t.fresh("v");
 
   let code: CodeStmt[];
@@ -66,7 +68,7 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     init: wrt.includes(p) ? { k: "bin", op: "??", a: prop(ref(v), p.sym.hint), b: zeroOf(p.sym, p.type) } : zeroOf(p.sym, p.type),
   }));
   const done = body.find((s): s is Extract<CodeStmt, { k: "return" }> => s.k === "return")!;
-  const hvp = ret.grad.map(([name, g], i): readonly [string, Ex] => [name, t.of(g) ?? zeroOf(wrt[i]!.sym, isArrayType(wrt[i]!.type) ? "Float64Array" : "number")]);
+  const hvp = ret.grad.map(([name, g], i): readonly [string, Ex] => [name, t.of(g) ?? zeroOf(wrt[i]!.sym, isArrayType(wrt[i]!.type) ? "Float64Array" : wrt[i]!.type)]);
   return {
     ...grad,
     name: `${fn.name}_hvp`,
@@ -77,8 +79,9 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
   };
 }
 
-/** A zero direction for the parameter `x` of type `type`: 0, or an array of zeros as long as `x`. */
+/** A zero direction for the parameter `x` of type `type`: 0, `zerosLike(x)`, or an array of zeros as long as `x`. */
 function zeroOf(sym: Sym, type: string): Ex {
+  if (type === "Tensor") return rt("zerosLike", ref(sym));
   if (!/\[\]|Array/.test(type)) return num(0);
   return zeros(prop(ref(sym), "length"), type);
 }
@@ -102,7 +105,7 @@ function tangentBlock(t: CodeTangents, stmts: readonly CodeStmt[]): CodeStmt[] {
         if (d0 === null && s.op !== "=") { out.push(s); break; }
         const write = (d: Ex): CodeStmt => ({ ...s, sym: t.dot(s.sym), expr: d });
         if (d0 === null) {
-          out.push(s, write(s.index ? num(0) : t.zeroLike(s.expr, s.sym)));
+          out.push(s, write(s.index ? t.zeroLike(s.expr) : t.zeroLike(s.expr, s.sym)));
           break;
         }
         // after the statement, reading its result; before it where it overwrites what the tangent reads
@@ -133,13 +136,22 @@ function tangentBlock(t: CodeTangents, stmts: readonly CodeStmt[]): CodeStmt[] {
 /**
  * Drops the tangents nothing reads (`value_dot`: the value's tangent is not returned), and
  * then those only they read, until every tangent left reaches `hvp`. A statement with an
- * effect (a tape's `pop()`) stays, keeping its tape in step.
+ * effect (a tape's `pop()`) stays, keeping its tape in step, unless nothing reads what the
+ * tangent tape's pops give (a Tensor saved for its `.shape` alone): then the tangent tape
+ * goes, its pushes and pops with it.
  */
 function withoutDeadTangents(body: CodeStmt[]): CodeStmt[] {
   for (;;) {
     // every read, for the assignments; a declaration's reads are those after it in its block
     const read = new Set<Sym>();
     readsOf(body, read);
+    // the tangent tapes something reads: a pop whose result nothing reads does not count
+    const liveTapes = new Set<Sym>();
+    readsOf(withoutUnreadPops(body), liveTapes);
+    const deadTape = (s: CodeStmt): boolean => {
+      const tape = s.k === "decl" && s.init ? poppedTape(s.init) : s.k === "expr" && s.expr.k === "method" && s.expr.name === "push" && s.expr.a.k === "ref" ? s.expr.a.sym : null;
+      return tape !== null && tape.tangentOf !== undefined && !liveTapes.has(tape);
+    };
     let removed = false;
     const prune = (stmts: readonly CodeStmt[]): CodeStmt[] => {
       const after = new Set<Sym>();
@@ -149,7 +161,7 @@ function withoutDeadTangents(body: CodeStmt[]): CodeStmt[] {
         const target = s.k === "decl" || s.k === "assign" ? s.sym
           : s.k === "expr" && s.expr.k === "method" && s.expr.name === "push" && s.expr.a.k === "ref" ? s.expr.a.sym : null;
         const e = s.k === "decl" ? s.init : s.k === "assign" ? s.expr : s.k === "expr" && s.expr.k === "method" ? { k: "list" as const, items: s.expr.args } : null;
-        if (target?.tangentOf && !(e && hasEffect(e)) && !(s.k === "decl" ? after : read).has(target)) {
+        if (target?.tangentOf && (!(e && hasEffect(e)) || deadTape(s)) && !(s.k === "decl" ? after : read).has(target)) {
           removed = true;
           continue;
         }
@@ -163,6 +175,27 @@ function withoutDeadTangents(body: CodeStmt[]): CodeStmt[] {
     body = prune(body);
     if (!removed) return body;
   }
+}
+
+/** The tape `e` pops from (`hs_dot.pop()!`), or null. */
+function poppedTape(e: Ex): Sym | null {
+  const inner = e.k === "nonnull" ? e.a : e;
+  return inner.k === "method" && (inner.name === "pop" || inner.name === "shift") && inner.a.k === "ref" ? inner.a.sym : null;
+}
+
+/** `stmts` without the declarations of tangents popped from a tangent tape that nothing after them in their block reads. */
+function withoutUnreadPops(stmts: readonly CodeStmt[]): CodeStmt[] {
+  const after = new Set<Sym>();
+  const kept: CodeStmt[] = [];
+  for (let k = stmts.length - 1; k >= 0; k--) {
+    let s = stmts[k]!;
+    if (s.k === "decl" && s.sym.tangentOf && s.init && poppedTape(s.init)?.tangentOf && !after.has(s.sym)) continue;
+    if (s.k === "loop") s = { ...s, body: withoutUnreadPops(s.body) };
+    else if (s.k === "if") s = { ...s, then: withoutUnreadPops(s.then), else: withoutUnreadPops(s.else) };
+    readsOf([s], after);
+    kept.push(s);
+  }
+  return kept.reverse();
 }
 
 /** Adds the variables `stmts` read to `read`; a variable read only by its own updates (`s_dot = s_dot + e_dot`) is not. */
