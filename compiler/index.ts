@@ -7,13 +7,17 @@
  *   then, for each mode in MODES that applies to the function, its stages:
  *     reverse (f_grad)   checkpoint, adjoints, tape, primal, reverse, fuse, combine
  *     forward (f_jvp)    tangents, loops, tangent-primal, forward
+ *     hvp (f_hvp)        hvp: the tangent of reverse's finished f_grad (derived from reverse)
  *   emit       code IR of every function --> one formatted TypeScript module (emit/)
  *
  * A mode is an entry of MODES: its name, the suffix of the function it writes, when it
- * applies (a tag, an option), how a function starts down it, and its stages. To add one
- * (`f_hvp`, say): write its stage functions in compiler/transforms/<mode>.ts, each taking
- * what the stage before it gives (a mode may reuse tape.ts's planning and primal.ts's
- * forward half, as forward mode does, with a `Beside` of its own), list them here with
+ * applies (a tag, an option), how a function starts down it, and its stages. Most start
+ * from the IR and its activity (`mode`); a derived mode (`derived`, as `hvp`) starts from
+ * the function an earlier mode finished (`from`), is listed after it, and may leave a
+ * function without one (`leftWithout`: `--hvp` skips what `@hvp` would report). To add one:
+ * write its stage functions in compiler/transforms/<mode>.ts, each taking what the stage
+ * before it gives (a mode may reuse tape.ts's planning and primal.ts's forward half, as
+ * forward mode does, with a `Beside` of its own), list them here with
  * `stages<Start, CompileOptions>().then(name, fn, dump)...`, ending in a stage that gives a
  * CodeFunction, and add its entry to MODES. Stage names are unique across the list
  * (they name the dumps and the progress line: STAGES).
@@ -39,7 +43,7 @@ import { combineSums } from "./transforms/combine.ts";
 import { carrySums } from "./transforms/carry.ts";
 import { symbolsAfter } from "./emit/names.ts";
 import { assembleTangent, startTangents, tangentLoops, tangentPrimal, tangentReads } from "./transforms/forward.ts";
-import { hvpFor } from "./transforms/hvp.ts";
+import { hvpMode } from "./transforms/hvp.ts";
 
 export interface CompileOptions {
   /** Receives a dump of each stage's output (the `--dump-ir` switch). */
@@ -125,30 +129,66 @@ const FORWARD = stages<ReturnType<typeof startTangents>, CompileOptions>()
   .then("tangent-primal", tangentPrimal, (t) => printCode(t.fn, t.name, t.tangents, t.code))
   .then("forward", assembleTangent, printFunction);
 
+/** Second order, `f_hvp` (transforms/hvp.ts): the tangent of the finished `f_grad`, after fuse and combine. */
+const HVP = stages<{ readonly fn: FunctionIR; readonly grad: CodeFunction }, CompileOptions>()
+  .then("hvp", ({ fn, grad }) => hvpMode(fn, grad), printFunction);
+
 /** A way of differentiating a function: one generated function each. */
 interface Mode {
   readonly name: string;
   /** What the generated function's name adds to the function's: `f_grad`. */
   readonly suffix: string;
   readonly applies: (fn: FunctionIR, options: CompileOptions) => boolean;
+  /** The earlier mode whose finished function this one starts from (`hvp`: `reverse`), or null: it starts from the IR. */
+  readonly from: string | null;
   readonly stages: readonly string[];
-  readonly compile: (fn: FunctionIR, activity: Activity, hooks: StageHooks<CompileOptions>) => CodeFunction;
+  /** The generated function, or null where the mode leaves the function without one; `done` has the earlier modes' functions, by mode. */
+  readonly compile: (fn: FunctionIR, activity: Activity, hooks: StageHooks<CompileOptions>, done: ReadonlyMap<string, CodeFunction>) => CodeFunction | null;
 }
 
-function mode<Start>(m: Omit<Mode, "compile" | "stages"> & {
+type ModeBase = Pick<Mode, "name" | "suffix" | "applies">;
+
+/** A mode that starts from the IR and its activity. */
+function mode<Start>(m: ModeBase & {
   readonly start: (fn: FunctionIR, activity: Activity, name: string) => Start;
   readonly list: Stages<Start, CodeFunction, CompileOptions>;
 }): Mode {
   return {
-    name: m.name, suffix: m.suffix, applies: m.applies, stages: m.list.names,
+    name: m.name, suffix: m.suffix, applies: m.applies, from: null, stages: m.list.names,
     compile: (fn, activity, hooks) => m.list.run(m.start(fn, activity, `${fn.name}${m.suffix}`), hooks),
   };
 }
 
-/** The modes, in the order their functions are written. */
+/**
+ * A mode that starts from the function an earlier mode wrote (`from`), listed after it.
+ * Where `leftWithout` says so (the mode was asked for by an option, not by the function's
+ * tag), a function it cannot differentiate (a located error) is left without one.
+ */
+function derived<Start>(m: ModeBase & {
+  readonly from: string;
+  readonly start: (fn: FunctionIR, code: CodeFunction) => Start;
+  readonly list: Stages<Start, CodeFunction, CompileOptions>;
+  readonly leftWithout: (fn: FunctionIR, options: CompileOptions) => boolean;
+}): Mode {
+  return {
+    name: m.name, suffix: m.suffix, applies: m.applies, from: m.from, stages: m.list.names,
+    compile: (fn, _activity, hooks, done) => {
+      try {
+        return m.list.run(m.start(fn, done.get(m.from)!), hooks);
+      } catch (e) {
+        if (e instanceof CompileError && m.leftWithout(fn, hooks.options)) return null;
+        throw e;
+      }
+    },
+  };
+}
+
+/** The modes, in the order their functions are written; a derived mode after the one it starts from. */
 export const MODES: readonly Mode[] = [
   mode({ name: "reverse", suffix: "_grad", applies: () => true, start: startGradient, list: REVERSE }),
   mode({ name: "forward", suffix: "_jvp", applies: (fn, o) => fn.jvp || o.jvp === true, start: startTangents, list: FORWARD }),
+  // `--hvp` asks for every function that can have one; `@hvp` for this one, and an error says why it cannot
+  derived({ name: "hvp", suffix: "_hvp", from: "reverse", applies: (fn, o) => fn.hvp || o.hvp === true, start: (fn, grad) => ({ fn, grad }), list: HVP, leftWithout: (fn) => !fn.hvp }),
 ];
 
 /** Every stage's name, in order (the dumps', the progress line's). */
@@ -185,12 +225,13 @@ async function compileModule(text: string, path: string, options: CompileOptions
       checkCallsWithoutGradient(fn, activity);
       if (options.dump) dump("activity", fn.name, printIR(fn, { describe: (id) => (activity.isActive(id) ? "active" : "") }));
       const stageDump = options.dump && ((stage: string, text: string) => dump(stage, fn.name, text));
+      const done = new Map<string, CodeFunction>();
       for (const m of MODES) {
-        if (m.applies(fn, options)) compiled.push(m.compile(fn, activity, { options, progress, ...(stageDump ? { dump: stageDump } : {}) }));
+        if (!m.applies(fn, options) || (m.from !== null && !done.has(m.from))) continue;
+        const code = m.compile(fn, activity, { options, progress, ...(stageDump ? { dump: stageDump } : {}) }, done);
+        if (code) done.set(m.name, code);
       }
-      // second order is the tangent of the finished gradient (transforms/hvp.ts)
-      const hvp = hvpFor(fn, [...compiled].reverse().find((c) => c.name === `${fn.name}_grad`)!, options.hvp ?? false);
-      if (hvp) compiled.push(hvp);
+      compiled.push(...done.values());
     } catch (e) {
       if (e instanceof CompileError) diagnostics.push(located(e.diagnostic));
       else diagnostics.push(located(internalError(fn.loc, fn.name, e)));

@@ -13,6 +13,7 @@ import { gradcheck, jvpcheck, rand, type Tensor } from "../runtime/index.ts";
 import { fixtureInputs } from "./helpers/fixtures.ts";
 import { ANY, ARRAY_INPUTS, DOMAINS, POINTS, randomLike, TENSOR_INPUTS, TENSOR_POINTS, uniform } from "./helpers/fixture-inputs.ts";
 import { loadBeside, loadFile, readFixture } from "./helpers/load.ts";
+import { typeErrorsBeside } from "./helpers/typecheck.ts";
 
 /**
  * Functions whose gradient is by design not the derivative of their value (a
@@ -153,6 +154,22 @@ describe.each(fixtureInputs().filter((f) => !CUSTOM_GRADIENTS.test(f)))("fixture
       });
     });
   });
+});
+
+describe("the forward-mode and second-order output of every fixture (--jvp --hvp)", () => {
+  it("type-checks under tsc --strict and noUncheckedIndexedAccess, with no unused locals", async () => {
+    const outputs = new Map<string, string>();
+    for (const input of fixtureInputs()) {
+      // custom.ts's custom gradients have no tangent, so no f_jvp: its f_grad and f_hvp are checked
+      const { output, diagnostics } = await compile(readFileSync(input, "utf8"), input, { readFile: readFixture, jvp: !CUSTOM_GRADIENTS.test(input), hvp: true });
+      expect(diagnostics).toEqual([]);
+      outputs.set(input.replace(/\.ts$/, ".jvp.ts"), output!);
+    }
+    expect(typeErrorsBeside(outputs)).toEqual([]);
+    const all = [...outputs.values()].join("");
+    expect(all.match(/export function \w+_jvp\(/g)!.length).toBeGreaterThan(100);
+    expect(all.match(/export function \w+_hvp\(/g)!.length).toBeGreaterThan(70);
+  }, 300_000);
 });
 
 describe("generated code", () => {

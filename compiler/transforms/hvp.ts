@@ -25,19 +25,9 @@ import { CodeTangents, SecondOrderError, hasEffect, reads, refold } from "./tang
 const OUT: Sym = { id: -1, hint: "out", user: false };
 
 /**
- * `f_hvp` where `@hvp` asks for it (an error says why it cannot be had), or for every
- * function under `--hvp` (`all`): then a function that cannot have one is left without.
+ * `f_hvp` from the finished `f_grad` of `fn` (compiler/index.ts's `hvp` mode, derived from
+ * reverse mode); a located error says why a function cannot have one.
  */
-export function hvpFor(fn: FunctionIR, grad: CodeFunction, all: boolean): CodeFunction | null {
-  if (!fn.hvp && !all) return null;
-  try {
-    return hvpMode(fn, grad);
-  } catch (e) {
-    if (fn.hvp || !(e instanceof CompileError)) throw e;
-    return null;
-  }
-}
-
 export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
   const fail = (message: string): never => {
     throw new CompileError({ line: fn.loc.line, col: fn.loc.col, length: Math.max(1, fn.loc.text.length), ...(fn.loc.file ? { file: fn.loc.file } : {}), message });

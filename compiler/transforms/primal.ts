@@ -128,7 +128,9 @@ export function primal(cx: TransformContext, needed: ReadonlySet<number>, plans:
         const outer = def?.kind === "loop" && declaredBefore(cx.valueSym(id));
         // a counted loop's index is declared in its own header
         const header = def?.kind === "loop" && plans.get(def)!.counted && cx.countedIndex(def) === id;
-        if (needed.has(id) && !outer && !header) hoisted.add(id);
+        // only what the arm defines as a statement: a folded or recomputed value has no variable to declare
+        const defined = live.has(id) && !folds(id) && !cx.isRematerialised(id);
+        if (needed.has(id) && defined && !outer && !header) hoisted.add(id);
       }
       for (const id of hoisted) {
         if (assigned.has(id) || cx.carriedBy.has(id) || hoistedSyms.has(cx.valueSym(id))) continue;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../compiler/cli.ts";
-import { GENERATED_MARKER } from "../../compiler/index.ts";
+import { GENERATED_MARKER, STAGES } from "../../compiler/index.ts";
 
 const GOOD = "/** @differentiable */\nexport function f(x: number, y: number): number {\n  return x * y;\n}\n";
 const BAD = "/** @differentiable */\nexport function f(x: number): number {\n  for (;;) { x = x / 2; }\n  return x;\n}\n";
@@ -140,6 +140,16 @@ describe("tsgrad CLI", () => {
     const r = await run("--dump-ir", "--stdout", file("model.ts", GOOD));
     for (const stage of ["parse", "activity", "reverse", "fuse", "combine", "emit"]) expect(r.stderr).toContain(`=== ${stage}: `);
     expect(r.stderr).toContain("function f(x: number wrt, y: number wrt)");
+    expect(r.stderr).not.toContain("=== hvp: ");
+  });
+
+  it("--dump-ir --hvp --jvp also prints the forward-mode stages and the hvp stage, which starts from the finished f_grad", async () => {
+    const r = await run("--dump-ir", "--hvp", "--jvp", "--stdout", file("model.ts", GOOD));
+    expect(r.code).toBe(0);
+    const order = [...r.stderr.matchAll(/^=== ([\w-]+): /gm)].map((m) => m[1]);
+    // every stage, in STAGES' order: one function down all three modes
+    expect(order).toEqual(STAGES);
+    expect(r.stderr.slice(r.stderr.indexOf("=== hvp: "))).toMatch(/^=== hvp: f ===\n[^]*export function f_hvp\(/);
   });
 
   // each switch that turns an optimisation off doubles what it counts in a loop `s += term`: one loop or statement becomes two

@@ -57,6 +57,7 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   lastScaled: (s) => [uniform(1, s)[0], uniform(7, s + 1, -2, 2)],
   oscillator: (s) => [uniform(10, s, 0.5, 2), uniform(10, s + 1, -1, 1), 0.1 + 0.3 * uniform(1, s + 2, 0, 1)[0]!, 0.1],
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
+  damped: (s) => [uniform(1, s)[0], Float64Array.from(uniform(7, s + 1, -2, 2))],
   scaledLse: (s) => [uniform(1, s, -2, 2)[0], uniform(5, s + 1, -2, 2), uniform(5, s + 2, 0.2, 2)],
   softmaxCE: (s) => [uniform(5, s, -3, 3), s % 5],
   growth: (s) => [0.05 + 0.2 * uniform(1, s, 0, 1)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, 3 + (s % 20)],
@@ -99,6 +100,7 @@ export const ARRAY_INPUTS: Record<string, (seed: number) => unknown[]> = {
   softClipped: (s) => [uniform(1, s, -2, 2)[0]!, 0.5 + uniform(1, s + 1, 0, 1)[0]!, s % 2 === 0 ? "soft" : "hard"],
   hornerPolynomial: (s) => [uniform(1, s, -1.5, 1.5)[0]!, uniform(5, s + 1, -2, 2)],
   activation: (s) => [uniform(1, s, -2, 2)[0]!, (["relu", "tanh", "sigmoid"] as const)[s % 3]],
+  breakOuter: (s) => [uniform(1, s, -1, 1)[0]!, uniform(5, s + 1, -1, 1.5)],
   labelledLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(8, s + 1, -1, 1.5)],
   // second order (fixtures/loss.ts, fixtures/gradient_penalty.ts): a label in [0, 1], the penalty's weight positive
   logLoss: (s) => [uniform(4, s), uniform(4, s + 1, -2, 2), uniform(1, s + 2, 0, 1)[0]],

@@ -132,3 +132,55 @@ function tensorSpecifier(grad: ts.SourceFile): string {
   }
   return "../runtime/tensor.ts";
 }
+
+/**
+ * The module of ⟨∇f(x), v⟩ through the generated `f_grad` (test/transforms/hvp-agree.test.ts):
+ *
+ *     export function f_along(x: number, xs: number[], v_x: number, v_xs: number[]): number {
+ *       const r = f_grad(x, xs);
+ *       let s = 0;
+ *       s += r.grad.x * v_x;
+ *       for (let i = 0; i < r.grad.xs.length; i++) s += r.grad.xs[i]! * v_xs[i]!;
+ *       return s;
+ *     }
+ *
+ * differentiated with respect to the parameters `f_grad` differentiates (`grad`'s keys, each a
+ * number or an array), so that its gradient is H·v, reverse over reverse. The directions are
+ * parameters after `f`'s own, named `v_` + the parameter (`directions`).
+ */
+export function alongModule(gradPath: string, fn: GradFunction, grad: Record<string, unknown>): { path: string; text: string; name: string; directions: string[] } {
+  const taken = new Set(fn.params.map((p) => p.name));
+  const fresh = (base: string) => {
+    let n = base;
+    while (taken.has(n)) n = `${n}_`;
+    taken.add(n);
+    return n;
+  };
+  const keys = Object.keys(grad);
+  const directions = keys.map((k) => fresh(`v_${k}`));
+  const r = fresh("r");
+  const s = fresh("s");
+  const i = fresh("i");
+  const terms = keys.map((k, j) => (typeof grad[k] === "number"
+    ? `  ${s} += ${r}.grad.${k} * ${directions[j]};`
+    : `  for (let ${i} = 0; ${i} < ${r}.grad.${k}.length; ${i}++) ${s} += ${r}.grad.${k}[${i}]! * ${directions[j]}[${i}]!;`));
+  const params = [...fn.params.map((p) => `${p.name}: ${p.type}`), ...keys.map((k, j) => `${directions[j]}: ${typeof grad[k] === "number" ? "number" : "number[]"}`)];
+  const name = `${fn.name}_along`;
+  const text = [
+    `import { ${fn.name}_grad } from "./${basename(gradPath)}";`,
+    "",
+    `/**`,
+    ` * ⟨∇${fn.name}, v⟩ through its generated \`${fn.name}_grad\`: its gradient is H·v.`,
+    ` * @differentiable`,
+    ` * @wrt ${keys.join(" ")}`,
+    ` */`,
+    `export function ${name}(${params.join(", ")}): number {`,
+    `  const ${r} = ${fn.name}_grad(${fn.params.map((p) => p.name).join(", ")});`,
+    `  let ${s} = 0;`,
+    ...terms,
+    `  return ${s};`,
+    "}",
+    "",
+  ].join("\n");
+  return { path: join(dirname(gradPath), `along_${basename(gradPath).replace(/\.grad\.ts$/, ".ts")}`), text, name, directions };
+}
