@@ -7,7 +7,7 @@
  */
 import {
   add, cond, div, index, list, mul, neg, newOf, num, pow, prop, sub,
-  forEachNode, forEachSym, sameEx, type Ex, type Sym,
+  forEachNode, forEachSym, isZeroRows, sameEx, type Ex, type Sym,
 } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import { RULES } from "../rules/rules.ts";
@@ -119,7 +119,8 @@ export class CodeTangents {
       case "cond": return this.isActive(e.a) || this.isActive(e.b);
       case "list": return e.items.some((x) => this.isActive(x));
       case "new": return e.args.some((x) => this.isActive(x));
-      case "method": return this.isActive(e.a) || e.args.some((x) => this.isActive(x));
+      // fresh zero rows (`W.map((row) => new Float64Array(row.length))`) depend on the shape only
+      case "method": return !isZeroRows(e) && (this.isActive(e.a) || e.args.some((x) => this.isActive(x)));
       case "call": return RULES[e.fn]?.kind !== "zero" && RULES[e.fn]?.kind !== "logic" && e.args.some((x) => this.isActive(x));
       default: return false;
     }
@@ -207,8 +208,9 @@ export class CodeTangents {
   }
 }
 
-/** `new Float64Array(n)`, `new Array<number>(n).fill(0)`, `[]`: a new array (of zeros, or filled by the writes that follow). */
+/** `new Float64Array(n)`, `new Array<number>(n).fill(0)`, `[]`, zero rows: a new array (of zeros, or filled by the writes that follow). */
 function isNewArray(e: Ex): boolean {
+  if (isZeroRows(e)) return true;
   if (e.k === "list") return e.items.every((x) => x.k === "num");
   if (e.k === "new") return /Array/.test(e.ctor) && e.args.length <= 1;
   return e.k === "method" && e.name === "fill" && e.a.k === "new" && isNewArray(e.a);

@@ -11,12 +11,17 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { hvpcheck, rand } from "../../runtime/index.ts";
 import { fixtureInputs } from "../helpers/fixtures.ts";
+import { ARRAY_INPUTS } from "../helpers/fixture-inputs.ts";
 import { loadBeside, readFixture } from "../helpers/load.ts";
 
 const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 
-/** Arguments for the functions with array parameters or narrow domains, by name. */
+/**
+ * Arguments for the functions with array, record, tuple or nested-array parameters or narrow
+ * domains, by name: these, else the fixtures' own (test/helpers/fixture-inputs.ts).
+ */
 const INPUTS: Record<string, (seed: number) => unknown[]> = {
+  ...ARRAY_INPUTS,
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
   damped: (s) => [uniform(1, s)[0], Float64Array.from(uniform(7, s + 1, -2, 2))],
   polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
@@ -32,9 +37,16 @@ const INPUTS: Record<string, (seed: number) => unknown[]> = {
   switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
 };
 
-/** A direction shaped like the gradient (a number, or an array as long as it). */
-function directionFor(grad: Record<string, unknown>, seed: number): Record<string, number | number[]> {
-  return Object.fromEntries(Object.entries(grad).map(([k, g], j) => [k, typeof g === "number" ? uniform(1, seed + j)[0]! : uniform((g as ArrayLike<number>).length, seed + j)]));
+/** A direction shaped like the gradient: a number, an array as long, a record or tuple of those, rows (as `v` takes them). */
+function directionFor(grad: Record<string, unknown>, seed: number): Record<string, unknown> {
+  let k = seed;
+  const like = (g: unknown): unknown => {
+    if (typeof g === "number") return uniform(1, k++)[0]!;
+    if (ArrayBuffer.isView(g) || (Array.isArray(g) && g.every((x) => typeof x === "number"))) return uniform((g as ArrayLike<number>).length, k++);
+    if (Array.isArray(g)) return g.map(like);
+    return Object.fromEntries(Object.entries(g as object).map(([key, x]) => [key, like(x)]));
+  };
+  return like(grad) as Record<string, unknown>;
 }
 
 async function compiled(input: string) {
@@ -68,7 +80,7 @@ describe("f_hvp against central differences of f_grad along v (--hvp on every fi
       checked.add(name);
       cases.forEach((args, p) => {
         const v = directionFor(fGrad(...args).grad, 7 * p + 3);
-        const result = hvpcheck(fGrad, fHvp, args as number[], v, { names: paramNames(source, name), atol: 1e-5, rtol: 1e-4 });
+        const result = hvpcheck(fGrad, fHvp, args as number[], v as Record<string, number>, { names: paramNames(source, name), atol: 1e-5, rtol: 1e-4 });
         expect(result.ok, result.report).toBe(true);
       });
     }
