@@ -1042,7 +1042,7 @@ function fusedInside(text: string): boolean {
 
 describe("random programs", () => {
   it("compile to gradients that match finite differences and values that match the original", async () => {
-    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, hvp: 0, checkpointed: 0, records: 0, rows: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
+    const stats = { programs: 0, withCalls: 0, nested: 0, custom: 0, fused: 0, nestedFused: 0, combined: 0, into: 0, jvp: 0, hvp: 0, hvpRecords: 0, hvpRows: 0, checkpointed: 0, records: 0, rows: 0, points: 0, checked: 0, skipped: new Map<string, number>() };
     const counts = new Map<Feature, number>(FEATURES.map((f) => [f, 0]));
     const modules: { source: string; output: string }[] = [];
     await fc.assert(
@@ -1114,6 +1114,40 @@ describe("random programs", () => {
                   const hv = hvpcheck(forward.grad[`${program.name}_grad`]!, fHvp, args as number[], tangents, { ...TOLERANCES, names: program.params.map((q) => q.name) });
                   expect(hv.ok, `f_hvp mismatch along ${JSON.stringify(tangents)} ${context()}\n--- second order ---\n${forward.output}\n${hv.report}`).toBe(true);
                   stats.hvp++;
+                  // the twins' f_hvp: v and hvp shaped like their gradients, the numbers the program's own
+                  const mine = fHvp(...args, tangents).hvp;
+                  const near = (a: unknown, b: unknown) => {
+                    const [xs, ys] = [a, b].map((x) => (typeof x === "number" ? [x] : Array.from((x ?? []) as ArrayLike<number>)));
+                    return a !== undefined && xs.length === ys.length && xs.every((x, i) => Math.abs(x - ys[i]!) <= 1e-12 * (1 + Math.abs(x)));
+                  };
+                  const rec = recordTwin(program);
+                  if (rec) {
+                    const others = program.params.filter((q) => !rec.fields.includes(q.name)).map((q) => q.name);
+                    const v = { params: Object.fromEntries(rec.fields.map((k) => [k, tangents[k]])), ...Object.fromEntries(others.filter((k) => k in tangents).map((k) => [k, tangents[k]])) };
+                    const recHvp = forward.grad[`${rec.name}_hvp`];
+                    expect(recHvp, `record twin: no f_hvp ${context()}\n${rec.text}`).toBeDefined();
+                    const twinCheck = hvpcheck(forward.grad[`${rec.name}_grad`]!, recHvp!, rec.args(args) as number[], v as never, { ...TOLERANCES, names: ["params", ...others] });
+                    expect(twinCheck.ok, `record twin: f_hvp mismatch ${context()}\n${rec.text}\n${twinCheck.report}`).toBe(true);
+                    const r = recHvp!(...rec.args(args), v).hvp;
+                    for (const k of program.wrt) {
+                      const got = rec.fields.includes(k) ? r.params[k] : r[k];
+                      expect(near(got, mine[k]), `record twin: hvp.${k} = ${got}, not ${mine[k]} ${context()}\n${rec.text}`).toBe(true);
+                    }
+                    stats.hvpRecords++;
+                  }
+                  const rows = rowsTwin(program);
+                  if (rows) {
+                    const rowsHvp = forward.grad[`${rows.name}_hvp`];
+                    expect(rowsHvp, `rows twin: no f_hvp ${context()}\n${rows.text}`).toBeDefined();
+                    const asRows = (xs: readonly unknown[]) => xs.map((a, i) => (program.params[i]!.name === "xs" ? [a] : a));
+                    const v = Object.fromEntries(Object.entries(tangents).map(([k, t]) => (k === "xs" ? ["rows", [t]] : [k, t])));
+                    const r = rowsHvp!(...asRows(args), v).hvp;
+                    for (const k of program.wrt) {
+                      const got = k === "xs" ? (r.rows.length === 1 && r.rows[0] instanceof Float64Array ? r.rows[0] : undefined) : r[k];
+                      expect(near(got, mine[k]), `rows twin: hvp.${k} = ${got}, not ${mine[k]} ${context()}\n${rows.text}`).toBe(true);
+                    }
+                    stats.hvpRows++;
+                  }
                 }
               }
               const { value, grad: g } = fGrad(...args);
@@ -1167,7 +1201,7 @@ describe("random programs", () => {
     const percent = (n: number) => `${((100 * n) / stats.programs).toFixed(0)}%`;
     console.log(
       `${stats.programs} programs, ${stats.checked} of ${stats.points} points checked (skipped: ${JSON.stringify([...stats.skipped])}); ` +
-        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, second order ${stats.hvp}, call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}, a rows twin ${percent(stats.rows)}`,
+        `of the programs: ${[...counts].map(([f, n]) => `${f} ${percent(n)}`).join(", ")}, in forward mode too ${stats.jvp} points, second order ${stats.hvp} (of their record twins ${stats.hvpRecords}, rows twins ${stats.hvpRows}), call a helper ${percent(stats.withCalls)}, nested calls ${percent(stats.nested)}, a custom gradient ${percent(stats.custom)}, a fused loop ${percent(stats.fused)} (inside another ${percent(stats.nestedFused)}), combined sums ${percent(stats.combined)}, @into ${percent(stats.into)}, a checkpointed loop ${percent(stats.checkpointed)}, a record twin ${percent(stats.records)}, a rows twin ${percent(stats.rows)}`,
     );
     // the generator must keep most points usable, or the property checks little
     expect(stats.checked, `checked ${stats.checked} of ${stats.points} points (skipped: ${JSON.stringify([...stats.skipped])})`).toBeGreaterThan(0.7 * stats.points);
@@ -1180,6 +1214,8 @@ describe("random programs", () => {
     expect(stats.into, `${stats.into} of ${stats.programs} programs are tagged @into`).toBeGreaterThan(0.1 * stats.programs);
     expect(stats.jvp, `${stats.jvp} of ${stats.checked} checked points in forward mode`).toBeGreaterThan(0.5 * stats.checked);
     expect(stats.hvp, `${stats.hvp} of ${stats.checked} checked points at second order`).toBeGreaterThan(0.3 * stats.checked);
+    expect(stats.hvpRecords, `${stats.hvpRecords} of ${stats.hvp} points at second order have a record twin's f_hvp checked`).toBeGreaterThan(0.1 * stats.hvp);
+    expect(stats.hvpRows, `${stats.hvpRows} of ${stats.hvp} points at second order have a rows twin's f_hvp checked`).toBeGreaterThan(0.03 * stats.hvp);
     expect(stats.checkpointed, `${stats.checkpointed} of ${stats.programs} programs have a checkpointed loop`).toBeGreaterThan(0.02 * stats.programs);
     expect(stats.records, `${stats.records} of ${stats.programs} programs have a record twin`).toBeGreaterThan(0.15 * stats.programs);
     expect(stats.rows, `${stats.rows} of ${stats.programs} programs have a rows twin (number[][])`).toBeGreaterThan(0.05 * stats.programs);

@@ -17,7 +17,7 @@
  */
 import { forEachSym, index, num, prop, ref, sameEx, zeroRows, zeros, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
-import { isNestedArray, type FunctionIR } from "../ir/ir.ts";
+import { isNestedArray, type FunctionIR, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { keyOf, optionalRecordType, pathEx } from "./boundary.ts";
 import { CompileError } from "../diagnostics.ts";
 import { CodeTangents, SecondOrderError, hasEffect, reads, refold } from "./tangent-code.ts";
@@ -65,6 +65,7 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     code = tangentBlock(t, body.filter((s) => s.k !== "return"));
   } catch (e) {
     if (!(e instanceof SecondOrderError)) throw e;
+    if (e.call) customCallError(fn, e.call);
     return fail(`\`${fn.name}_hvp\` (\`@hvp\`) cannot differentiate ${e.message} in \`${fn.name}_grad\` a second time yet${e.why ? ` (${e.why})` : ""}: leave \`@hvp\` off \`${fn.name}\``);
   }
   // the direction's entry for each differentiated input (`v.params?.w`); a parameter that is not
@@ -83,6 +84,31 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     into: null,
     body: [...prologue, ...withoutDeadTangents([...seeds, ...code, { ...done, hvp }])],
   };
+}
+
+/**
+ * Where `f_grad` calls a function with a custom gradient (`sq`, or its backward `sqBackward`)
+ * along the direction: an error at that call in the source, saying what to write instead.
+ * The Hessian needs the derivative of the hand-written backward itself, which tsgrad does
+ * not write (docs/second-order.md, "Custom gradients"). Nothing is thrown for another call.
+ */
+function customCallError(fn: FunctionIR, name: string): void {
+  const find = (stmts: readonly Stmt[]): OpStmt | undefined => {
+    for (const s of stmts) {
+      const found = s.kind === "if" ? find(s.then) ?? find(s.else) : s.kind === "loop" ? find(s.test) ?? find(s.body) : s.kind === "op" && s.custom?.backward && (s.custom.forward === name || s.custom.backward === name) ? s : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const s = find(fn.body);
+  if (!s?.custom?.backward) return;
+  const { forward, backward } = s.custom;
+  throw new CompileError({
+    line: s.loc.line, col: s.loc.col, length: Math.max(1, s.loc.text.length), ...(s.loc.file ? { file: s.loc.file } : {}),
+    message: `\`${fn.name}_hvp\` (\`@hvp\`) cannot differentiate this call of \`${forward}\` twice: \`${forward}\` has a custom gradient (\`@gradient ${backward}\`), ` +
+      `and the Hessian needs the derivative of \`${backward}\` itself, which tsgrad does not write (a \`@tangent\` gives \`${forward}\`'s first derivative only): ` +
+      `drop \`@gradient ${backward}\` from \`${forward}\` so that tsgrad differentiates its body twice, or leave \`@hvp\` off \`${fn.name}\``,
+  });
 }
 
 /**

@@ -14,7 +14,8 @@ import { RULES } from "../rules/rules.ts";
 
 /** A failure to differentiate the gradient code a second time, which hvp.ts reports at the function. */
 export class SecondOrderError extends Error {
-  constructor(what: string, readonly why = "") {
+  /** `call`: the function called, where a call has no rule (a custom gradient's function or backward, a package's). */
+  constructor(what: string, readonly why = "", readonly call?: string) {
     super(what);
   }
 }
@@ -151,7 +152,7 @@ export class CodeTangents {
         const key = e.k === "bin" ? e.op : e.fn;
         const args = e.k === "bin" ? [e.a, e.b] : e.args;
         const rule = RULES[key];
-        if (!rule?.jvp || key.startsWith("tensor.")) throw new SecondOrderError(e.k === "bin" ? `the operator \`${key}\`` : `a call of \`${key}\``, e.k === "call" ? "a custom `@gradient` or a package function, whose second derivative tsgrad does not know" : "");
+        if (!rule?.jvp || key.startsWith("tensor.")) throw new SecondOrderError(e.k === "bin" ? `the operator \`${key}\`` : `a call of \`${key}\``, e.k === "call" ? "a custom `@gradient` or a package function, whose second derivative tsgrad does not know" : "", e.k === "call" ? key : undefined);
         for (const a of args) if (hasEffect(a)) throw new SecondOrderError(`a \`pop()\` inside \`${key}\``);
         const dots = args.map((a) => this.of(a));
         return rule.jvp({ args, out: out ?? e, dots, types: args.map(() => "number") }, key);

@@ -236,6 +236,9 @@ describe("f_hvp of records, tuples and rows takes v and gives hvp shaped like gr
   });
 });
 
+/** A function calling one with a custom gradient: `sq(x) + x`. */
+const CUSTOM = `/** @differentiable @gradient sqBackward */\nexport function sq(x: number): number {\n  return x * x;\n}\nexport function sqBackward(x: number, out: number, dout: number): number {\n  return 2 * x * dout;\n}\n/** @differentiable @hvp */\nexport function f(x: number): number {\n  return sq(x) + x;\n}\n`;
+
 describe("where @hvp is not supported, a located error says what to do", () => {
   const errorOf = async (source: string) => {
     const { diagnostics } = await compile(source, "model.ts");
@@ -251,10 +254,22 @@ describe("where @hvp is not supported, a located error says what to do", () => {
     const d = await errorOf(`/** @differentiable @hvp */\nexport function f(x: number[]): number[] {\n  return [x[0] * x[1]];\n}\n`);
     expect(d.message).toMatch(/`@hvp` needs a `number` result/);
   });
-  it("a call with a custom gradient", async () => {
-    const d = await errorOf(`/** @differentiable @gradient sqBackward */\nexport function sq(x: number): number {\n  return x * x;\n}\nexport function sqBackward(x: number, out: number, dout: number): number {\n  return 2 * x * dout;\n}\n/** @differentiable @hvp */\nexport function f(x: number): number {\n  return sq(x) + x;\n}\n`);
-    expect(d.line).toBe(9);
-    expect(d.message).toMatch(/`f_hvp` \(`@hvp`\) cannot differentiate a call of `sq` in `f_grad` a second time yet \(a custom `@gradient` or a package function/);
+  it("a call with a custom gradient: at the call, saying what to write instead, and what it says works", async () => {
+    const d = await errorOf(CUSTOM);
+    expect([d.line, d.col]).toEqual([10, 10]);
+    expect(d.message).toMatch(/^`f_hvp` \(`@hvp`\) cannot differentiate this call of `sq` twice: `sq` has a custom gradient \(`@gradient sqBackward`\), and the Hessian needs the derivative of `sqBackward` itself.*: drop `@gradient sqBackward` from `sq` so that tsgrad differentiates its body twice, or leave `@hvp` off `f`$/);
+    const { output, diagnostics } = await compile(CUSTOM.replace(" @gradient sqBackward", ""), "model.ts");
+    expect(diagnostics).toEqual([]);
+    const { f_grad, f_hvp } = loadBeside(output!, "model.ts", new Map());
+    expect(f_hvp!(0.7, { x: 1 }).hvp.x).toBe(2);
+    const result = hvpcheck(f_grad!, f_hvp!, [0.7], { x: -0.4 }, { names: ["x"] });
+    expect(result.ok, result.report).toBe(true);
+  });
+  it("a call with a custom gradient and a @tangent too, inside a loop: at the call", async () => {
+    const source = `/**\n * @differentiable\n * @gradient sqBackward\n * @tangent sqTangent\n */\nexport function sq(x: number): number {\n  return x * x;\n}\nexport function sqBackward(x: number, out: number, dout: number): number {\n  return 2 * x * dout;\n}\nexport function sqTangent(x: number, out: number, x_dot: number): number {\n  return 2 * x * x_dot;\n}\n/** @differentiable @hvp */\nexport function g(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) s += 3 * sq(xs[i]);\n  return s;\n}\n`;
+    const d = await errorOf(source);
+    expect([d.line, d.col]).toEqual([18, 48]);
+    expect(d.message).toMatch(/cannot differentiate this call of `sq` twice.*a `@tangent` gives `sq`'s first derivative only.*leave `@hvp` off `g`$/);
   });
   it("but --hvp on every function leaves those without", async () => {
     const { output, diagnostics } = await compile(`/** @differentiable */\nexport function f(x: number[]): number[] {\n  return [x[0] * x[1]];\n}\n/** @differentiable */\nexport function g(x: number): number {\n  return x ** 3;\n}\n`, "model.ts", { hvp: true });
