@@ -6,6 +6,8 @@
  * gradient code (after fuse, combine and carry) and writes beside each statement its
  * tangent statement (./tangent-code.ts), inside the same loops and branches, seeded with
  * the parameters' tangents `v` and `dout`'s tangent 0 (`dout` is 1: the result is a number).
+ * A record's, tuple's or nested array's direction and `hvp` keep its shape, as `grad` does
+ * (./boundary.ts): the leaves `f_grad`'s first lines name get their tangents from `v` by path.
  *
  * Names: `x_dot` is the tangent of `x` (the direction, `v.x`, for a parameter), and the
  * tangent of an adjoint `dx` is `dx_dot`, the entry of H·v for `x`; a tape `hs` has the

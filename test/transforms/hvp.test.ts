@@ -221,6 +221,21 @@ describe("f_hvp of records, tuples and rows takes v and gives hvp shaped like gr
     const result = hvpcheck(oscillate_grad!, oscillate_hvp!, [[0.5, -0.3], 0.8], { state: [1, -2], k: 0.5 } as never, { names: ["state", "k"] });
     expect(result.ok, result.report).toBe(true);
   });
+  it("hvpcheck catches a wrong number in a record's hvp, and an hvp not shaped like grad", async () => {
+    const { linearLoss_grad, linearLoss_hvp } = await compiled("fixtures/records.ts");
+    const args = [{ w: [0.3, -0.2, 0.5], b: 0.1 }, [1, 2, -1], 0.4];
+    const v = { params: { w: [0.5, 1, -1], b: 0.3 } };
+    expect(hvpcheck(linearLoss_grad!, linearLoss_hvp!, args, v as never, { names: ["params", "x", "y"] }).ok).toBe(true);
+    const off = (...a: unknown[]) => {
+      const r = linearLoss_hvp!(...a);
+      return { ...r, hvp: { ...r.hvp, params: { ...r.hvp.params, b: r.hvp.params.b * 1.001 } } };
+    };
+    const bad = hvpcheck(linearLoss_grad!, off, args, v as never, { names: ["params", "x", "y"] });
+    expect(bad.ok).toBe(false);
+    expect(bad.report).toMatch(/✗\s+hvp\.params\.b/);
+    const flat = (...a: unknown[]) => ({ ...linearLoss_hvp!(...a), hvp: { ...linearLoss_hvp!(...a).hvp, params: [1, 2, 3, 4] } });
+    expect(() => hvpcheck(linearLoss_grad!, flat, args, v as never, { names: ["params", "x", "y"] })).toThrow(/hvp\.params is not shaped like grad\.params/);
+  });
   it("rows: v.W as number[][], hvp.W rows of Float64Array as grad.W, symmetric in W", async () => {
     const { matvecError_hvp } = await compiled("fixtures/nested.ts");
     const W = [[0.5, -1, 0.25], [2, 0.3, -0.7]];
