@@ -1226,6 +1226,6 @@ describe("random programs", () => {
     }
     // every generated module type-checks, as the fixtures do
     expect(typeErrors(modules)).toBeNull();
-    // 7.5 minutes on 2 cores shared with other runs (the twins' f_hvp compiled and checked too)
+    // 7.5 to 9 minutes measured on 2 cores shared with other runs (the twins' f_hvp compiled and checked too)
   }, 900_000);
 });
