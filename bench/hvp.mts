@@ -5,9 +5,16 @@
  * and for a full Hessian of a small function n + 1 gradients (forward differences, column
  * by column) against n products. Each case first checks that f_hvp agrees with the
  * difference. Target (issue 16): hvp/gradient ≤ 4 on each case.
+ *
+ * Part of `npm run bench` (bench/run.mts); `npx tsx bench/hvp.mts` runs this section alone.
  */
+import { pathToFileURL } from "node:url";
 import { staged_grad, staged_hvp } from "../fixtures/staged.grad.ts";
 import { recurrence_grad, recurrence_hvp, rosenbrock_grad, rosenbrock_hvp } from "../fixtures/loops.grad.ts";
+import { twoLayer_grad, twoLayer_hvp } from "../fixtures/two_layer.grad.ts";
+import { add, randn, scale, sub, type Tensor } from "../runtime/tensor.ts";
+import { makeTwoLayerProblem } from "./twolayer.ts";
+import { REPEATS, median, time } from "./timing.mts";
 
 type Vec = number[] | Float64Array;
 
@@ -138,6 +145,35 @@ function recurrenceCase(): HvpCase {
   };
 }
 
+/** The notes' two-layer net of Tensors (fixtures/two_layer.ts) at the size of bench case (b): N = 256, D = 100, H = 256, C = 10. */
+function twoLayerCase(): HvpCase {
+  const { W1, b1, W2, b2, X, y } = makeTwoLayerProblem();
+  // a direction the size of the weights (0.01·randn): a larger step h·v moves some hidden units across relu's kink,
+  // and the central difference is then of the kink, not of the Hessian
+  const v = { W1: scale(randn(W1.shape, 11), 0.01), b1: scale(randn(b1.shape, 12), 0.01), W2: scale(randn(W2.shape, 13), 0.01), b2: scale(randn(b2.shape, 14), 0.01) };
+  const at = (t: number) => [add(W1, scale(v.W1, t)), add(b1, scale(v.b1, t)), add(W2, scale(v.W2, t)), add(b2, scale(v.b2, t))] as const;
+  const flat = (g: Record<"W1" | "b1" | "W2" | "b2", Tensor>) => Float64Array.from([...g.W1.data, ...g.b1.data, ...g.W2.data, ...g.b2.data]);
+  const difference = () => {
+    const [p, m] = [twoLayer_grad(...at(H), X, y).grad, twoLayer_grad(...at(-H), X, y).grad];
+    const d = (a: Tensor, b: Tensor) => scale(sub(a, b), 1 / (2 * H));
+    return { W1: d(p.W1, m.W1), b1: d(p.b1, m.b1), W2: d(p.W2, m.W2), b2: d(p.b2, m.b2) };
+  };
+  return {
+    name: "two-layer net of Tensors, N = 256, D = 100, H = 256, C = 10, v along every weight",
+    reps: 5,
+    gradient: () => {
+      const r = twoLayer_grad(W1, b1, W2, b2, X, y);
+      return r.value + r.grad.b2.data[0]!;
+    },
+    hvp: () => {
+      const r = twoLayer_hvp(W1, b1, W2, b2, X, y, v);
+      return r.value + r.grad.b2.data[0]! + r.hvp.b2.data[0]!;
+    },
+    difference: () => difference().b2.data[0]!,
+    compare: () => ({ exact: flat(twoLayer_hvp(W1, b1, W2, b2, X, y, v).hvp), approx: flat(difference()) }),
+  };
+}
+
 /** max |exact − approx| / max |exact|: the difference's error, relative to the product's size. */
 function disagreement({ exact, approx }: { exact: Vec; approx: Vec }): number {
   let [err, scale] = [0, 0];
@@ -176,7 +212,7 @@ export async function hvpSection(time: (f: () => number, reps?: number) => numbe
   console.log("\n(j) second order: f_hvp (one H·v, with the value and gradient) against f_grad and against finite differences of f_grad");
   const header = ["case", "gradient ms", "hvp ms", "differences ms", "hvp/gradient", "hvp/differences", "differences' error"];
   const rows = [header];
-  for (const c of [stagedCase(), rosenbrockCase(), recurrenceCase(), fullHessianCase()]) {
+  for (const c of [stagedCase(), rosenbrockCase(), recurrenceCase(), fullHessianCase(), twoLayerCase()]) {
     const error = disagreement(c.compare());
     if (!(error < 1e-4)) throw new Error(`${c.name}: f_hvp and the central difference of f_grad differ by ${error} (relative)`);
     const fs = [c.gradient, c.hvp, c.difference];
@@ -191,3 +227,5 @@ export async function hvpSection(time: (f: () => number, reps?: number) => numbe
   console.log("  differences: (∇f(x + h·v) − ∇f(x − h·v)) / 2h, h = 1e-5 (two gradients); the full Hessian's, forward differences (n + 1)");
   console.log("  the full Hessian's gradient column is n gradients (one per column); target: hvp/gradient <= 4 on each case");
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await hvpSection(time, median, REPEATS);

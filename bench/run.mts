@@ -21,22 +21,8 @@ import { intoCheckSection } from "./into-check.mts";
 import { checkpointSection } from "./checkpoint.mts";
 import { forwardSection } from "./forward.mts";
 import { hvpSection } from "./hvp.mts";
+import { REPEATS, median, time } from "./timing.mts";
 
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-function time(f: () => number, reps = 1): number {
-  const t0 = performance.now();
-  let checksum = 0;
-  for (let r = 0; r < reps; r++) checksum += f();
-  const t = (performance.now() - t0) / reps;
-  if (!Number.isFinite(checksum)) throw new Error("non-finite checksum");
-  return t;
-}
 
 const only = process.env.BENCH_ONLY;
 const cases = CASES.map((make) => make()).filter((c) => only === undefined || c.name.includes(only));

@@ -223,7 +223,7 @@ export function hvpcheck(
   for (const [key, g0] of Object.entries(at.grad)) {
     const scalar = typeof g0 === "number";
     forEachNumber(g0, (path, want) => {
-      const part = pathName(key, path, false);
+      const part = pathName(key, path, isTensor(g0));
       const [g, hv, p, m] = [grad[key], hvp[key], plus[key], minus[key]].map((t) => valueAt(t, path));
       if (typeof hv !== "number") throw new Error(`hvpcheck: hvp.${key} is not shaped like grad.${key} (no number at hvp.${part})`);
       const name = scalar ? key : part;

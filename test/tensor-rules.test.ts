@@ -4,11 +4,14 @@
  * tiny module and checked against finite differences of ⟨dout, f⟩ with a random `dout`.
  * Positions that take a tensor or a number are exercised both ways, broadcasting included.
  * Each example is also compiled in forward mode: its `f_jvp` is checked against central
- * differences along random tangents and against `f_grad` by the dot-product test.
+ * differences along random tangents and against `f_grad` by the dot-product test. And at
+ * second order: the example squared and summed, `item(sum(mul(y, y)))`, gets an `f_hvp`
+ * (forward over reverse, the tangents of its `f_grad`'s tensor calls), checked against
+ * central differences of its `f_grad` along random directions.
  */
 import { describe, expect, it } from "vitest";
 import { RULES } from "../compiler/rules/rules.ts";
-import { gradcheck, jvpcheck } from "../runtime/gradcheck.ts";
+import { gradcheck, hvpcheck, jvpcheck } from "../runtime/gradcheck.ts";
 import { isTensor, rand, randn, tensor, type Tensor } from "../runtime/tensor.ts";
 import { compileAndLoad } from "./helpers/load.ts";
 
@@ -66,6 +69,7 @@ const EXAMPLES: Example[] = [
   { params: `a: ${T}, shape: number[]`, body: "broadcastTo(a, shape, 1)", args: (s) => [randn([3], s), [3, 4]], wrt: "a" },
   { params: `u: ${T}, x: ${T}`, body: "mask(u, x)", args: (s) => [randn([2, 3], s), offZero(randn([2, 3], s + 1))], wrt: "u" },
   { params: `a: ${T}`, body: "item(sum(a))", args: (s) => [randn([2, 3], s)] },
+  { params: `s: number, shape: number[]`, body: "full(shape, s)", args: (s) => [rand([1], s).data[0]! - 0.5, [2, 3]], wrt: "s" },
 ];
 
 const IMPORTS = Object.keys(RULES).filter((k) => k.startsWith("tensor.")).map((k) => k.slice(7));
@@ -80,6 +84,22 @@ ${tags}
  */
 export function f(${e.params}): ${returns} {
   return ${e.body};
+}
+`;
+}
+
+/** The example squared and summed, with `@hvp`: a number of which each rule's second derivative matters. */
+function squaredModule(e: Example): string {
+  const tags = ["@differentiable @hvp", ...(e.wrt ? [`@wrt ${e.wrt}`] : [])].map((t) => ` * ${t}`).join("\n");
+  const result = e.body.startsWith("item(") ? "out * out" : "item(sum(mul(out, out)))";
+  return `import { type Tensor, ${IMPORTS.join(", ")} } from "../runtime/tensor.ts";
+
+/**
+${tags}
+ */
+export function f(${e.params}): number {
+  const out = ${e.body};
+  return ${result};
 }
 `;
 }
@@ -121,6 +141,23 @@ describe("tensor rules", () => {
         tangents[name] = isTensor(a) ? randn(a.shape, seed + 7 * i + 50) : 0.6 - 0.3 * i;
       });
       const result = jvpcheck(original.f!, grad.f_jvp!, args as number[], tangents, { names, grad: { fGrad: grad.f_grad!, dout }, atol: 1e-6, rtol: 1e-5 });
+      expect(result.ok, `${result.report}\n--- generated ---\n${output}`).toBe(true);
+    }
+  });
+
+  for (const e of EXAMPLES) it(`${e.body} (${e.params}), squared and summed, has an f_hvp matching differences of its f_grad`, async () => {
+    const { grad, output } = await compileAndLoad(squaredModule(e), "model.ts");
+    const names = e.params.split(",").map((p) => p.split(":")[0]!.trim());
+    for (const seed of [1, 2, 3]) {
+      const args = e.args(seed * 10);
+      const wrt = Object.keys(grad.f_grad!(...args).grad);
+      const v: Record<string, number | Tensor> = {};
+      names.forEach((name, i) => {
+        if (!wrt.includes(name)) return;
+        const a = args[i];
+        v[name] = isTensor(a) ? randn(a.shape, seed + 7 * i + 70) : 0.5 - 0.4 * i;
+      });
+      const result = hvpcheck(grad.f_grad!, grad.f_hvp!, args as number[], v, { names, atol: 1e-6, rtol: 1e-5 });
       expect(result.ok, `${result.report}\n--- generated ---\n${output}`).toBe(true);
     }
   });

@@ -6,9 +6,9 @@
  */
 import { Node, type Block, type CallExpression, type Expression, type FunctionDeclaration, type SourceFile } from "ts-morph";
 import { CompileError } from "../diagnostics.ts";
-import type { CustomCall, Import } from "../ir/ir.ts";
+import type { CustomCall } from "../ir/ir.ts";
 import { findOp, isCarried } from "../ir/search.ts";
-import { RULES, RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS } from "../rules/rules.ts";
+import { RULES, RUNTIME_FUNCTIONS } from "../rules/rules.ts";
 import { errorAt } from "./locate.ts";
 import { exportedFunction, isRelative, type ImportBinding } from "./modules.ts";
 import { expr } from "./expressions.ts";
@@ -17,7 +17,7 @@ import { newFrame, type Binding, type Frame, type Member, type Target, type Type
 import type { Lowerer } from "./lowerer.ts";
 import { spreadExtreme } from "./arrays.ts";
 import { checkDeclaration, customCall, signature, TYPE_NAMES } from "./signatures.ts";
-import { gradientTag, RUNTIME_MODULE, SCALAR_MODULE, TENSOR_MODULE } from "./syntax.ts";
+import { gradientTag, RUNTIME_MODULE, runtimeKey } from "./syntax.ts";
 import { functionLevel, walk } from "./walk.ts";
 
 /** Inlining stops here: a call tree this big is a mistake, not a model. */
@@ -58,16 +58,6 @@ export function call(cx: Lowerer, node: Node & { getExpression(): Expression; ge
       return customCall(cx, resolved.decl, resolved.file, callArguments(cx, resolved.decl, args, node).args, node, target);
     }
   }
-}
-
-/** The rule-table key of a runtime import (`sigmoid`, `tensor.matmul`), or null when it is not one. */
-function runtimeKey(imported: Import): string | null {
-  if (!RUNTIME_MODULE.test(imported.module)) return null;
-  const name = imported.imported;
-  const tensorModule = TENSOR_MODULE.test(imported.module);
-  if (!tensorModule && RUNTIME_FUNCTIONS.has(name)) return name;
-  if (!SCALAR_MODULE.test(imported.module) && TENSOR_FUNCTIONS.has(name)) return `tensor.${name}`;
-  return null;
 }
 
 function noBody(callee: Node, name: string): CompileError {

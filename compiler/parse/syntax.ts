@@ -8,11 +8,22 @@ import {
   type Block, type BreakStatement, type CallExpression, type ContinueStatement, type DoStatement, type ForOfStatement, type ForStatement,
   type FunctionDeclaration, type IfStatement, type JSDocTag, type NumericLiteral, type ReturnStatement, type Statement, type WhileStatement,
 } from "ts-morph";
+import type { Import } from "../ir/ir.ts";
+import { RUNTIME_FUNCTIONS, TENSOR_FUNCTIONS } from "../rules/rules.ts";
 
 /** Module specifiers that name tsgrad's runtime: its index, scalar helpers, or tensor module. */
 export const RUNTIME_MODULE = /(^|\/)runtime(\/(index|scalar|tensor))?(\.[cm]?[jt]s)?$|^tsgrad(\/(runtime|tensor))?$/;
 export const TENSOR_MODULE = /(^|\/)runtime\/tensor(\.[cm]?[jt]s)?$|^tsgrad\/tensor$/;
 export const SCALAR_MODULE = /(^|\/)runtime\/scalar(\.[cm]?[jt]s)?$/;
+/** The rule-table key of a runtime import (`sigmoid`, `tensor.matmul`), or null when it is not one. */
+export function runtimeKey(imported: Import): string | null {
+  if (!RUNTIME_MODULE.test(imported.module)) return null;
+  const name = imported.imported;
+  const tensorModule = TENSOR_MODULE.test(imported.module);
+  if (!tensorModule && RUNTIME_FUNCTIONS.has(name)) return name;
+  if (!SCALAR_MODULE.test(imported.module) && TENSOR_FUNCTIONS.has(name)) return `tensor.${name}`;
+  return null;
+}
 /** Array types a function may take; `number[]` and `Float64Array` are differentiated by default. */
 export const ARRAY_TYPE = /^(readonly\s+number\[\]|number\[\]|Array<number>|ReadonlyArray<number>|ArrayLike<number>|Float64Array|Float32Array|Int32Array|Uint32Array|Int16Array|Uint16Array|Int8Array|Uint8Array)$/;
 export const DIFFERENTIABLE_ARRAY = /^(number\[\]|Float64Array)$/;

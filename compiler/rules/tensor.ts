@@ -20,10 +20,11 @@ const tneg = (d: Ex) => rt("neg", d);
 
 /**
  * A tangent that may have a smaller shape than the output (a broadcast bias, a number),
- * spread over the output's: the transpose of `unbroadcast`.
+ * spread over the output's: the transpose of `unbroadcast`. A tensor beside a number is
+ * already shaped like the output.
  */
-const spread = (d: Ex, out: Ex, type: ValueType): Ex =>
-  type === "tensor" ? rt("broadcastTo", d, shape(out)) : rt("full", shape(out), d);
+const spread = (d: Ex, out: Ex, type: ValueType, other: ValueType): Ex =>
+  type !== "tensor" ? rt("full", shape(out), d) : other === "tensor" ? rt("broadcastTo", d, shape(out)) : d;
 /** Tangents of an elementwise sum of terms, each already shaped like the output. */
 const tsum = (terms: readonly (Ex | null)[]) => sumOf(terms, (a, b) => rt("add", a, b));
 /** A linear op applied to the first input's tangent: `op(x_dot, ...the other inputs)`. */
@@ -61,12 +62,12 @@ export const TENSOR_RULES: Readonly<Record<string, Rule>> = {
     unbroadcast(dout, a!, types[0]!),
     unbroadcast(dout, b!, types[1]!),
   ], ({ out, dots: [ad, bd], types }) =>
-    ad && bd ? rt("add", ad, bd) : ad ? spread(ad, out, types[0]!) : bd && spread(bd, out, types[1]!), { kind: "linear" }),
+    ad && bd ? rt("add", ad, bd) : ad ? spread(ad, out, types[0]!, types[1]!) : bd && spread(bd, out, types[1]!, types[0]!), { kind: "linear" }),
   sub: tensorRule("minus", ["tensor|number", "tensor|number"], ({ args: [a, b], dout, types }) => [
     unbroadcast(dout, a!, types[0]!),
     types[1] === "tensor" ? tneg(unbroadcast(dout, b!, "tensor")) : neg(unbroadcast(dout, b!, "number")),
   ], ({ out, dots: [ad, bd], types }) =>
-    ad && bd ? rt("sub", ad, bd) : ad ? spread(ad, out, types[0]!) : bd && tneg(spread(bd, out, types[1]!)), { kind: "linear" }),
+    ad && bd ? rt("sub", ad, bd) : ad ? spread(ad, out, types[0]!, types[1]!) : bd && tneg(spread(bd, out, types[1]!, types[0]!)), { kind: "linear" }),
   mul: tensorRule("prod", ["tensor|number", "tensor|number"], ({ args: [a, b], dout, types }) => [
     unbroadcast(rt("mul", dout, b!), a!, types[0]!),
     unbroadcast(rt("mul", dout, a!), b!, types[1]!),
@@ -125,6 +126,9 @@ export const TENSOR_RULES: Readonly<Record<string, Rule>> = {
     axis ? rt("sum", dout, axis) : rt("sumTo", dout, shape(x!)), null, null,
   ], linearIn("broadcastTo"), { optional: 1, kind: "linear" }),
   mask: tensorRule("masked", ["tensor", "static"], ({ args: [, x], dout }) => [rt("mask", dout, x!), null], linearIn("mask"), { kind: "routing" }),
+  // a tensor of one number (the backward code's seed `full(out.shape, dout)`): its gradient is the sum
+  full: tensorRule("filled", ["static", "number", "static"], ({ dout }) => [null, rt("item", rt("sum", dout)), null],
+    ({ args: [shape, , ...dtype], dots: [, vd] }) => vd && rt("full", shape!, vd, ...dtype), { optional: 1, kind: "linear" }),
   item: tensorRule("val", ["tensor"], ({ args: [x], dout }) => [rt("full", shape(x!), dout)], linearIn("item"), { result: "number", kind: "linear" }),
   // constants: no gradient flows through them, their tangent is zero
   gt: tensorRule("above", ["tensor", "tensor|number"], undefined, undefined),

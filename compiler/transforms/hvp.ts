@@ -17,11 +17,12 @@
  * statement, unless the primal overwrites something the tangent reads (`h = Math.tanh(h)`),
  * then before it.
  */
-import { forEachSym, index, num, prop, ref, sameEx, zeroRows, zeros, type Ex, type Sym } from "../ir/expr.ts";
+import { forEachSym, index, num, prop, ref, rt, sameEx, zeroRows, zeros, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
 import { isNestedArray, type FunctionIR, type OpStmt, type Stmt } from "../ir/ir.ts";
 import { keyOf, optionalRecordType, pathEx } from "./boundary.ts";
 import { CompileError } from "../diagnostics.ts";
+import { runtimeKey } from "../parse/syntax.ts";
 import { CodeTangents, SecondOrderError, hasEffect, reads, refold } from "./tangent-code.ts";
 
 const OUT: Sym = { id: -1, hint: "out", user: false };
@@ -44,11 +45,7 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
   const fail = (message: string): never => {
     throw new CompileError({ line: fn.loc.line, col: fn.loc.col, length: Math.max(1, fn.loc.text.length), ...(fn.loc.file ? { file: fn.loc.file } : {}), message });
   };
-  const tensor = fn.params.find((p) => p.wrt && p.type === "tensor");
-  if (tensor || fn.resultType === "tensor") {
-    fail(`\`${fn.name}_hvp\` (\`@hvp\`) is not supported yet for a function of Tensors${tensor ? ` (\`${tensor.name}\`)` : ""}: leave \`@hvp\` off \`${fn.name}\`, or write it over \`number\`, \`number[]\` or \`Float64Array\``);
-  }
-  if (fn.resultType !== "number") fail(`\`@hvp\` needs a \`number\` result: the Hessian-vector product is of a scalar function, and \`${fn.name}\` returns a ${fn.resultText ?? fn.resultType}`);
+  if (fn.resultType !== "number") fail(`\`@hvp\` needs a \`number\` result: the Hessian-vector product is of a scalar function, and \`${fn.name}\` returns a ${fn.resultText ?? (fn.resultType === "tensor" ? "Tensor" : fn.resultType)}: give \`@hvp\` to a function that reduces it to a number (a loss, \`item(sum(...))\`), or leave \`@hvp\` off \`${fn.name}\``);
   const ret = grad.body.find((s): s is Extract<CodeStmt, { k: "return" }> => s.k === "return")!;
   const { prologue, inputs } = inputsOf(fn, grad, fail);
   const wrt = inputs.filter((p) => p.wrt);
@@ -59,7 +56,12 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
   const visitIds = (e: Ex) => forEachSym(e, (s) => { maxId = Math.max(maxId, s.id); });
   for (const p of grad.params) maxId = Math.max(maxId, p.sym.id);
   forEachStmtExpr(grad.body, visitIds);
-  const t = new CodeTangents(wrt.flatMap((p) => (p.sym ? [p.sym] : [])), inputs.flatMap((p) => (p.sym && isArrayType(p.type) ? [p.sym] : [])), body, maxId + 1000);
+  const kinds = {
+    arrays: inputs.flatMap((p) => (p.sym && isArrayType(p.type) ? [p.sym] : [])),
+    tensors: inputs.flatMap((p) => (p.sym && p.type === "Tensor" ? [p.sym] : [])),
+    callees: new Map(grad.imports.flatMap((i) => { const key = runtimeKey(i); return key ? [[i.local, key] as const] : []; })),
+  };
+  const t = new CodeTangents(wrt.flatMap((p) => (p.sym ? [p.sym] : [])), kinds, body, maxId + 1000);
   const v = t.fresh("v");
 
   let code: CodeStmt[];
@@ -145,10 +147,11 @@ function inputsOf(fn: FunctionIR, grad: CodeFunction, fail: (message: string) =>
 const isArrayType = (t: string) => /\[\]|Array/.test(t);
 
 /**
- * A zero direction for the input read as `x`, of type `type`: 0, an array of zeros as long
- * as `x`, or for a nested array a row of zeros per row (`hvp` takes `Float64Array` rows, as `grad`).
+ * A zero direction for the input read as `x`, of type `type`: 0, `zerosLike(x)`, an array of
+ * zeros as long as `x`, or for a nested array a row of zeros per row (`hvp` takes `Float64Array` rows, as `grad`).
  */
 function zeroOf(x: Ex, type: string, t: CodeTangents, typed = false): Ex {
+  if (type === "Tensor") return rt("zerosLike", x);
   if (isNestedArray(type)) return zeroRows(x, t.fresh("row"));
   if (!isArrayType(type)) return num(0);
   return zeros(prop(x, "length"), typed ? "Float64Array" : type);
@@ -173,7 +176,7 @@ function tangentBlock(t: CodeTangents, stmts: readonly CodeStmt[]): CodeStmt[] {
         if (d0 === null && s.op !== "=") { out.push(s); break; }
         const write = (d: Ex): CodeStmt => ({ ...s, sym: t.dot(s.sym), expr: d });
         if (d0 === null) {
-          out.push(s, write(s.index ? num(0) : t.zeroLike(s.expr, s.sym)));
+          out.push(s, write(s.index ? t.zeroLike(s.expr) : t.zeroLike(s.expr, s.sym)));
           break;
         }
         // after the statement, reading its result; before it where it overwrites what the tangent reads
@@ -204,13 +207,22 @@ function tangentBlock(t: CodeTangents, stmts: readonly CodeStmt[]): CodeStmt[] {
 /**
  * Drops the tangents nothing reads (`value_dot`: the value's tangent is not returned), and
  * then those only they read, until every tangent left reaches `hvp`. A statement with an
- * effect (a tape's `pop()`) stays, keeping its tape in step.
+ * effect (a tape's `pop()`) stays, keeping its tape in step, unless nothing reads what the
+ * tangent tape's pops give (a Tensor saved for its `.shape` alone): then the tangent tape
+ * goes, its pushes and pops with it.
  */
 function withoutDeadTangents(body: CodeStmt[]): CodeStmt[] {
   for (;;) {
     // every read, for the assignments; a declaration's reads are those after it in its block
     const read = new Set<Sym>();
     readsOf(body, read);
+    // the tangent tapes something reads: a pop whose result nothing reads does not count
+    const liveTapes = new Set<Sym>();
+    readsOf(withoutUnreadPops(body), liveTapes);
+    const deadTape = (s: CodeStmt): boolean => {
+      const tape = s.k === "decl" && s.init ? poppedTape(s.init) : s.k === "expr" && s.expr.k === "method" && s.expr.name === "push" && s.expr.a.k === "ref" ? s.expr.a.sym : null;
+      return tape !== null && tape.tangentOf !== undefined && !liveTapes.has(tape);
+    };
     let removed = false;
     const prune = (stmts: readonly CodeStmt[]): CodeStmt[] => {
       const after = new Set<Sym>();
@@ -220,7 +232,7 @@ function withoutDeadTangents(body: CodeStmt[]): CodeStmt[] {
         const target = s.k === "decl" || s.k === "assign" ? s.sym
           : s.k === "expr" && s.expr.k === "method" && s.expr.name === "push" && s.expr.a.k === "ref" ? s.expr.a.sym : null;
         const e = s.k === "decl" ? s.init : s.k === "assign" ? s.expr : s.k === "expr" && s.expr.k === "method" ? { k: "list" as const, items: s.expr.args } : null;
-        if (target?.tangentOf && !(e && hasEffect(e)) && !(s.k === "decl" ? after : read).has(target)) {
+        if (target?.tangentOf && (!(e && hasEffect(e)) || deadTape(s)) && !(s.k === "decl" ? after : read).has(target)) {
           removed = true;
           continue;
         }
@@ -234,6 +246,27 @@ function withoutDeadTangents(body: CodeStmt[]): CodeStmt[] {
     body = prune(body);
     if (!removed) return body;
   }
+}
+
+/** The tape `e` pops from (`hs_dot.pop()!`), or null. */
+function poppedTape(e: Ex): Sym | null {
+  const inner = e.k === "nonnull" ? e.a : e;
+  return inner.k === "method" && (inner.name === "pop" || inner.name === "shift") && inner.a.k === "ref" ? inner.a.sym : null;
+}
+
+/** `stmts` without the declarations of tangents popped from a tangent tape that nothing after them in their block reads. */
+function withoutUnreadPops(stmts: readonly CodeStmt[]): CodeStmt[] {
+  const after = new Set<Sym>();
+  const kept: CodeStmt[] = [];
+  for (let k = stmts.length - 1; k >= 0; k--) {
+    let s = stmts[k]!;
+    if (s.k === "decl" && s.sym.tangentOf && s.init && poppedTape(s.init)?.tangentOf && !after.has(s.sym)) continue;
+    if (s.k === "loop") s = { ...s, body: withoutUnreadPops(s.body) };
+    else if (s.k === "if") s = { ...s, then: withoutUnreadPops(s.then), else: withoutUnreadPops(s.else) };
+    readsOf([s], after);
+    kept.push(s);
+  }
+  return kept.reverse();
 }
 
 /** Adds the variables `stmts` read to `read`; a variable read only by its own updates (`s_dot = s_dot + e_dot`) is not. */

@@ -4,13 +4,17 @@
  * the code), and the tangent of each expression tree, from the rule table's `jvp` entries
  * wherever an operator or a call has one. An element read `a[i]` has the tangent
  * `a_dot[i]`, a stack's `pop()` pops the tangent stack, a fresh array is a zero tangent.
+ * Tensors too: a call of a tensor operation, the user's (`matmul(X, W1)`, by its import) or
+ * the backward code's runtime call (`sumTo(dplus, b1.shape)`), has its rule's `jvp`, given
+ * which inputs are Tensors and which numbers; a Tensor's zero tangent is `zerosLike(x)`.
  */
 import {
-  add, cond, div, index, list, mul, neg, newOf, num, pow, prop, sub,
+  add, cond, div, index, list, mul, neg, newOf, num, pow, prop, ref, rt, sub,
   forEachNode, forEachSym, isZeroRows, sameEx, type Ex, type Sym,
 } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
-import { RULES } from "../rules/rules.ts";
+import type { ValueType } from "../ir/ir.ts";
+import { RULES, type Rule } from "../rules/rules.ts";
 
 /** A failure to differentiate the gradient code a second time, which hvp.ts reports at the function. */
 export class SecondOrderError extends Error {
@@ -52,18 +56,34 @@ export function refold(e: Ex): Ex {
   }
 }
 
+/** What the code's variables are, beside their statements: the parameters' kinds and the tensor operations' local names. */
+export interface CodeKinds {
+  /** The parameters holding arrays. */
+  readonly arrays: readonly Sym[];
+  /** The parameters holding Tensors. */
+  readonly tensors: readonly Sym[];
+  /** The rule-table key of each runtime import by its local name (`mm` → `tensor.matmul`). */
+  readonly callees: ReadonlyMap<string, string>;
+}
+
 export class CodeTangents {
   /** Variables of the code that carry a tangent: they depend on the direction `v`. */
   readonly active = new Set<Sym>();
   /** Variables holding arrays (their zero tangent is an array). */
   readonly arrays = new Set<Sym>();
+  /** Variables holding Tensors, and arrays of Tensors (tapes). */
+  private readonly tensors = new Set<Sym>();
+  private readonly tensorArrays = new Set<Sym>();
+  private readonly callees: ReadonlyMap<string, string>;
   private readonly dots = new Map<Sym, Sym>();
   private nextId: number;
 
-  constructor(seeds: readonly Sym[], arrays: readonly Sym[], body: readonly CodeStmt[], firstId: number) {
+  constructor(seeds: readonly Sym[], kinds: CodeKinds, body: readonly CodeStmt[], firstId: number) {
     this.nextId = firstId;
+    this.callees = kinds.callees;
     for (const s of seeds) this.active.add(s);
-    for (const s of arrays) this.arrays.add(s);
+    for (const s of kinds.arrays) this.arrays.add(s);
+    for (const s of kinds.tensors) this.tensors.add(s);
     this.findArrays(body);
     // flow-insensitive: a variable any statement writes a value depending on `v` into has a tangent throughout
     for (let changed = true; changed;) {
@@ -96,9 +116,13 @@ export class CodeTangents {
     return { id: this.nextId++, hint, user: false };
   }
 
+  /** The arrays and the Tensors among the variables, in the order the statements declare them. */
   private findArrays(body: readonly CodeStmt[]): void {
     const visit = (stmts: readonly CodeStmt[]) => {
       for (const s of stmts) {
+        if (s.k === "decl" && (s.type === "Tensor[]" || (s.init?.k === "new" && s.init.ctor === "Array<Tensor>"))) this.tensorArrays.add(s.sym);
+        if (s.k === "decl" && (s.type === "Tensor" || (s.init && this.isTensor(s.init)))) this.tensors.add(s.sym);
+        else if (s.k === "assign" && !s.index && this.isTensor(s.expr)) this.tensors.add(s.sym);
         if (s.k === "decl" && ((s.type && /\[\]|Array/.test(s.type)) || (s.init && isNewArray(s.init)))) this.arrays.add(s.sym);
         else if (s.k === "assign" && s.index) this.arrays.add(s.sym);
         else if (s.k === "expr" && s.expr.k === "method" && s.expr.a.k === "ref" && s.expr.name === "push") this.arrays.add(s.expr.a.sym);
@@ -107,6 +131,34 @@ export class CodeTangents {
       }
     };
     visit(body);
+  }
+
+  /** Whether `e` is a Tensor: a tensor operation's result, a variable holding one, an element of a tape of them. */
+  isTensor(e: Ex): boolean {
+    switch (e.k) {
+      case "ref": return this.tensors.has(e.sym);
+      case "call": return this.ruleOf(e)[1]?.result === "tensor";
+      case "index": return e.a.k === "ref" && this.tensorArrays.has(e.a.sym);
+      case "method": return (e.name === "pop" || e.name === "shift") && e.a.k === "ref" && this.tensorArrays.has(e.a.sym);
+      case "nonnull": return this.isTensor(e.a);
+      case "cond": return this.isTensor(e.a) || this.isTensor(e.b);
+      default: return false;
+    }
+  }
+
+  /** The rule-table key and rule of an operator or a call: a runtime call by its name, a user's call of an import by what it imports. */
+  private ruleOf(e: Extract<Ex, { k: "bin" | "call" }>): [string, Rule | undefined] {
+    const key = e.k === "bin" ? e.op : e.runtime ? `tensor.${e.fn}` : this.callees.get(e.fn) ?? e.fn;
+    return [key, RULES[key]];
+  }
+
+  /** The inputs of an operation that take a derivative: all but a tensor rule's static ones (an axis, labels, a shape). */
+  private differentiated(rule: Rule | undefined, args: readonly Ex[]): boolean[] {
+    return args.map((_, i) => rule?.signature?.[i] !== "static");
+  }
+
+  private typesOf(args: readonly Ex[]): ValueType[] {
+    return args.map((a) => (this.isTensor(a) ? "tensor" : "number"));
   }
 
   /** Whether `e` depends on the direction (its tangent may be nonzero). */
@@ -122,7 +174,11 @@ export class CodeTangents {
       case "new": return e.args.some((x) => this.isActive(x));
       // fresh zero rows (`W.map((row) => new Float64Array(row.length))`) depend on the shape only
       case "method": return !isZeroRows(e) && (this.isActive(e.a) || e.args.some((x) => this.isActive(x)));
-      case "call": return RULES[e.fn]?.kind !== "zero" && RULES[e.fn]?.kind !== "logic" && e.args.some((x) => this.isActive(x));
+      case "call": {
+        const [, rule] = this.ruleOf(e);
+        const live = this.differentiated(rule, e.args);
+        return rule?.kind !== "zero" && rule?.kind !== "logic" && e.args.some((x, i) => live[i] && this.isActive(x));
+      }
       default: return false;
     }
   }
@@ -149,13 +205,16 @@ export class CodeTangents {
         return { k: "method", a: d, name: e.name, args: e.name === "push" ? e.args.map((x) => this.of(x) ?? this.zeroLike(x)) : e.args };
       }
       case "bin": case "call": {
-        const key = e.k === "bin" ? e.op : e.fn;
+        const [key, rule] = this.ruleOf(e);
         const args = e.k === "bin" ? [e.a, e.b] : e.args;
-        const rule = RULES[key];
-        if (!rule?.jvp || key.startsWith("tensor.")) throw new SecondOrderError(e.k === "bin" ? `the operator \`${key}\`` : `a call of \`${key}\``, e.k === "call" ? "a custom `@gradient` or a package function, whose second derivative tsgrad does not know" : "", e.k === "call" ? key : undefined);
+        if (!rule?.jvp) {
+          const why = e.k === "bin" ? "" : key.startsWith("tensor.") ? `the runtime's \`${key.slice(7)}\` has no tangent rule in compiler/rules/tensor.ts` : "a custom `@gradient` or a package function, whose second derivative tsgrad does not know";
+          throw new SecondOrderError(e.k === "bin" ? `the operator \`${key}\`` : `a call of \`${e.fn}\``, why, e.k === "call" ? e.fn : undefined);
+        }
         for (const a of args) if (hasEffect(a)) throw new SecondOrderError(`a \`pop()\` inside \`${key}\``);
-        const dots = args.map((a) => this.of(a));
-        return rule.jvp({ args, out: out ?? e, dots, types: args.map(() => "number") }, key);
+        const live = this.differentiated(rule, args);
+        const dots = args.map((a, i) => (live[i] ? this.of(a) : null));
+        return rule.jvp({ args, out: out ?? e, dots, types: this.typesOf(args) }, key);
       }
       default: return null;
     }
@@ -176,18 +235,19 @@ export class CodeTangents {
    */
   split(e: Ex, sym: Sym): { temps: [Sym, Ex][]; tangent: Ex } | null {
     if (e.k !== "bin" && e.k !== "call") return null;
-    const key = e.k === "bin" ? e.op : e.fn;
+    const [key, rule] = this.ruleOf(e);
     const args = e.k === "bin" ? [e.a, e.b] : e.args;
+    const live = this.differentiated(rule, args);
     const temps: [Sym, Ex][] = [];
-    const dots = args.map((a): Ex | null => {
-      const d = this.of(a);
+    const dots = args.map((a, i): Ex | null => {
+      const d = live[i] ? this.of(a) : null;
       if (d === null || d.k === "ref") return d;
-      const inner = a.k === "bin" ? a.op : a.k === "call" ? a.fn : "";
-      const temp = this.fresh(`${RULES[inner]?.hint ?? "arg"}_dot`);
+      const inner = a.k === "bin" || a.k === "call" ? this.ruleOf(a)[1]?.hint : undefined;
+      const temp = this.fresh(`${inner ?? "arg"}_dot`);
       temps.push([temp, d]);
       return { k: "ref", sym: temp };
     });
-    const tangent = RULES[key]!.jvp!({ args, out: { k: "ref", sym }, dots, types: args.map(() => "number") }, key);
+    const tangent = rule!.jvp!({ args, out: { k: "ref", sym }, dots, types: this.typesOf(args) }, key);
     if (tangent === null) return null;
     let stale = false;
     const fresh = new Set(temps.map(([s]) => s));
@@ -200,8 +260,9 @@ export class CodeTangents {
     return stale ? null : { temps, tangent };
   }
 
-  /** A zero tangent shaped like `e`: 0, or for an array a fresh array of zeros as long as it. */
+  /** A zero tangent shaped like `e` (stored in `sym`): 0, `zerosLike(e)` for a Tensor, or for an array a fresh array of zeros as long as it. */
   zeroLike(e: Ex, sym?: Sym): Ex {
+    if (sym ? this.tensors.has(sym) : this.isTensor(e)) return rt("zerosLike", sym ? ref(sym) : e);
     const array = sym ? this.arrays.has(sym) : isNewArray(e) || (e.k === "ref" && this.arrays.has(e.sym));
     if (!array) return num(0);
     if (this.isFresh(e)) return e.k === "list" ? list(...e.items.map(() => num(0))) : e;

@@ -34,9 +34,9 @@ const seedLike = (y: unknown, s: number) => ("shape" in (y as object) ? randn((y
  * compiles, so the list only shrinks.
  */
 const NOT_YET: Record<string, string> = {
-  // the tensor runtime's `full` (a gradient's start) has no rule of its own
-  svmLoss: "`full` is imported from tsgrad's runtime",
-  twoLayer: "`full` is imported from tsgrad's runtime",
+  // a Tensor's shape, read by the gradient's start (`full(avg.shape, dout)`), is not input code yet
+  svmLoss: "property access `avg.shape` is not supported",
+  twoLayer: "property access `avg.shape` is not supported",
   // a tape of Tensors (`hs[i] = h`, `hs: Tensor[]`): arrays hold numbers
   deepTanh: "needs a number as argument 3, got a tensor",
   residualStack: "`hs` has type `Tensor[]`",

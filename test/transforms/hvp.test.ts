@@ -9,10 +9,10 @@ import { resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
-import { hvpcheck, rand } from "../../runtime/index.ts";
+import { hvpcheck, isTensor, rand, randn, tensor, type Tensor } from "../../runtime/index.ts";
 import { fixtureInputs } from "../helpers/fixtures.ts";
-import { ARRAY_INPUTS } from "../helpers/fixture-inputs.ts";
-import { loadBeside, readFixture } from "../helpers/load.ts";
+import { ARRAY_INPUTS, TENSOR_INPUTS, TENSOR_POINTS } from "../helpers/fixture-inputs.ts";
+import { compileAndLoad, loadBeside, readFixture } from "../helpers/load.ts";
 
 const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 
@@ -37,11 +37,12 @@ const INPUTS: Record<string, (seed: number) => unknown[]> = {
   switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
 };
 
-/** A direction shaped like the gradient: a number, an array as long, a record or tuple of those, rows (as `v` takes them). */
+/** A direction shaped like the gradient: a number, an array as long, a Tensor of its shape, a record or tuple of those, rows (as `v` takes them). */
 function directionFor(grad: Record<string, unknown>, seed: number): Record<string, unknown> {
   let k = seed;
   const like = (g: unknown): unknown => {
     if (typeof g === "number") return uniform(1, k++)[0]!;
+    if (isTensor(g)) return randn(g.shape, k++);
     if (ArrayBuffer.isView(g) || (Array.isArray(g) && g.every((x) => typeof x === "number"))) return uniform((g as ArrayLike<number>).length, k++);
     if (Array.isArray(g)) return g.map(like);
     return Object.fromEntries(Object.entries(g as object).map(([key, x]) => [key, like(x)]));
@@ -56,7 +57,7 @@ async function compiled(input: string) {
   return loadBeside(output!, input, new Map());
 }
 
-/** The functions whose f_hvp was checked against differences (more than 80: loops, scalars, records, tuples, rows). */
+/** The functions whose f_hvp was checked against differences (more than 80: loops, scalars, Tensor functions, records, tuples, rows). */
 const checked = new Set<string>();
 
 describe("f_hvp against central differences of f_grad along v (--hvp on every fixture)", () => {
@@ -68,6 +69,8 @@ describe("f_hvp against central differences of f_grad along v (--hvp on every fi
     for (const name of ["linearLoss", "destructured", "nested", "twoTargets", "oscillate", "polarDistance", "matvecError", "twoLayerRows", "quadratic", "softmaxLoss", "weightedFit", "lineLoss"]) {
       expect(checked, name).toContain(name);
     }
+    // the Tensor functions among them (fixtures/two_layer.ts, tensor_loops.ts, svm.ts)
+    expect([...checked].filter((name) => TENSOR_INPUTS[name])).toEqual(expect.arrayContaining(["twoLayer", "deepTanh", "residualStack", "svmLoss"]));
   });
   it.each(inputs)("%s", async (input) => {
     const generated = await compiled(input);
@@ -79,6 +82,7 @@ describe("f_hvp against central differences of f_grad along v (--hvp on every fi
       const params = paramList(source, name);
       const cases: unknown[][] = [];
       if (INPUTS[name]) for (let p = 0; p < 6; p++) cases.push(INPUTS[name]!(100 * p + 1));
+      else if (TENSOR_INPUTS[name]) for (let p = 0; p < TENSOR_POINTS; p++) cases.push(TENSOR_INPUTS[name]!(100 * p + 1).args);
       else if (params.every((t) => t === "number")) for (let p = 0; p < 6; p++) cases.push(uniform(params.length, 17 * p + 5, 0.2, 0.7));
       else continue; // integer counts, flags, data: their own fixture test draws them
       checked.add(name);
@@ -189,6 +193,24 @@ describe("the Hessian built column by column from f_hvp", () => {
     expect(result.ok, result.report).toBe(true);
   });
 
+  it("of a function of Tensors, its operations imported under other names (`matmul as mm`): symmetric, each entry the difference of f_grad", async () => {
+    const source = `import { add, item, matmul as mm, mean, mul, tanh as th, type Tensor } from "../runtime/tensor.ts";\n/**\n * @differentiable @hvp\n * @wrt W b\n */\nexport function f(W: Tensor, b: Tensor, x: Tensor): number {\n  const h = th(add(mm(x, W), b));\n  return item(mean(mul(h, h)));\n}\n`;
+    const { grad, output } = await compileAndLoad(source, "model.ts");
+    expect(output).toContain("const mm_1_dot = mm(x, W_dot);");
+    expect(output).toContain("const dW_dot = mm(transpose(x), dmm_1_dot);");
+    const [W, b, x] = [randn([2, 2], 3), randn([2], 4), randn([3, 2], 5)];
+    const unit = (j: number) => ({ W: tensor(Array.from({ length: 4 }, (_, k) => (k === j ? 1 : 0)), [2, 2]), b: tensor(Array.from({ length: 2 }, (_, k) => (k === j - 4 ? 1 : 0)), [2]) });
+    const columns = Array.from({ length: 6 }, (_, j) => {
+      const { hvp } = grad.f_hvp!(W, b, x, unit(j)) as { hvp: { W: Tensor; b: Tensor } };
+      return [...hvp.W.data, ...hvp.b.data];
+    });
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(Math.abs(columns[i]![j]! - columns[j]![i]!)).toBeLessThanOrEqual(1e-12);
+    for (let p = 0; p < 3; p++) {
+      const result = hvpcheck(grad.f_grad!, grad.f_hvp!, [W, b, x] as never, { W: randn([2, 2], 10 + p), b: randn([2], 20 + p) } as never, { names: ["W", "b", "x"], atol: 1e-6, rtol: 1e-5 });
+      expect(result.ok, result.report).toBe(true);
+    }
+  });
+
   it("takes a missing key as a zero direction", async () => {
     const { staged_hvp, staged_grad } = await compiled("fixtures/staged.ts");
     const r = staged_hvp!(0.3, 0.8, {});
@@ -260,10 +282,10 @@ describe("where @hvp is not supported, a located error says what to do", () => {
     expect(diagnostics).toHaveLength(1);
     return diagnostics[0]!;
   };
-  it("a function of Tensors", async () => {
-    const d = await errorOf(`import { item, sum, tanh, type Tensor } from "tsgrad/tensor";\n/** @differentiable @hvp */\nexport function f(W: Tensor): number {\n  return item(sum(tanh(W)));\n}\n`);
+  it("a Tensor result", async () => {
+    const d = await errorOf(`import { tanh, type Tensor } from "tsgrad/tensor";\n/** @differentiable @hvp */\nexport function f(W: Tensor): Tensor {\n  return tanh(W);\n}\n`);
     expect([d.line, d.col]).toEqual([3, 17]);
-    expect(d.message).toMatch(/`f_hvp` \(`@hvp`\) is not supported yet for a function of Tensors \(`W`\).*leave `@hvp` off `f`/);
+    expect(d.message).toMatch(/`@hvp` needs a `number` result: .* `f` returns a Tensor: give `@hvp` to a function that reduces it to a number \(a loss, `item\(sum\(\.\.\.\)\)`\), or leave `@hvp` off `f`/);
   });
   it("an array result", async () => {
     const d = await errorOf(`/** @differentiable @hvp */\nexport function f(x: number[]): number[] {\n  return [x[0] * x[1]];\n}\n`);
