@@ -186,7 +186,9 @@ export function jvpcheck(
  * Checks a Hessian-vector product `fHvp(...args, v)` (tsgrad's `f_hvp`): its value and
  * gradient against `fGrad`, and each component of its `hvp` against the central difference
  * of the gradient along `v`, (∇f(x + h·v) − ∇f(x − h·v)) / 2h. `v` is keyed by parameter
- * name, as f_hvp takes it (a missing key: a zero direction); `names` are read from `fGrad`.
+ * name, as f_hvp takes it (a missing key: a zero direction), each entry shaped like its
+ * parameter (a record's a record, a tuple's a tuple, rows' rows); `hvp` must be shaped like
+ * `grad`, number for number. `names` are read from `fGrad`.
  */
 export function hvpcheck(
   fGrad: (...args: any[]) => { value: Result; grad: Record<string, Grad> },
@@ -219,15 +221,17 @@ export function hvpcheck(
   const at = fGrad(...args);
   const [plus, minus] = [moved(h), moved(-h)];
   check("value", flat(value)[0]!, flat(at.value)[0]!);
-  for (const key of Object.keys(at.grad)) {
-    const [g, g0, hv, p, m] = [flat(grad[key]), flat(at.grad[key]), flat(hvp[key]), flat(plus[key]), flat(minus[key])];
-    if (hv.length !== g0.length) throw new Error(`hvpcheck: hvp.${key} is not shaped like grad.${key}`);
-    const many = g0.length > 1 || typeof at.grad[key] !== "number";
-    for (let k = 0; k < g0.length; k++) {
-      const part = many ? `${key}[${k}]` : key;
-      check(`grad.${part}`, g[k]!, g0[k]!);
-      check(`hvp.${part}`, hv[k]!, (p[k]! - m[k]!) / (2 * h));
-    }
+  // every number of the gradient (a record's, a tuple's, a row's) at the same path in grad, hvp and the differences
+  for (const [key, g0] of Object.entries(at.grad)) {
+    const scalar = typeof g0 === "number";
+    forEachNumber(g0, (path, want) => {
+      const part = pathName(key, path, isTensor(g0));
+      const [g, hv, p, m] = [grad[key], hvp[key], plus[key], minus[key]].map((t) => valueAt(t, path));
+      if (typeof hv !== "number") throw new Error(`hvpcheck: hvp.${key} is not shaped like grad.${key} (no number at hvp.${part})`);
+      const name = scalar ? key : part;
+      check(`grad.${name}`, g as number, want);
+      check(`hvp.${name}`, hv, ((p as number) - (m as number)) / (2 * h));
+    });
   }
   const ok = rows.every((r) => r.ok);
   const maxAbsError = Math.max(0, ...rows.map((r) => r.absError));

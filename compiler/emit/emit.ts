@@ -260,7 +260,7 @@ function printFunction(fn: CodeFunction, moduleNames: readonly string[], runtime
         case "return": {
           const field = (key: string, e: Ex) => (e.k === "ref" && name(e.sym) === key ? key : `${key}: ${ex(e)}`);
           const grad = gradFields(s.grad, field, ex);
-          if (s.hvp) out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} }, hvp: { ${s.hvp.map(([k, h]) => `${k}: ${ex(h)}`).join(", ")} } };`);
+          if (s.hvp) out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} }, hvp: { ${gradFields(s.hvp, (k, h) => `${k}: ${ex(h)}`, ex)} } };`);
           else if (s.tangent) out.push(`${indent}return { ${field("value", s.value)}, ${field("tangent", s.tangent)} };`);
           else out.push(`${indent}return { ${field("value", s.value)}, grad: { ${grad} } };`);
           break;

@@ -52,8 +52,8 @@ export type CodeStmt =
    */
   | {
       readonly k: "return"; readonly value: Ex; readonly grad: readonly (readonly [string, Ex, (readonly (string | number)[])?])[]; readonly tangent?: Ex;
-      /** Second order (`f_hvp`): `hvp: { x: dx_dot }` beside `grad`, one entry per gradient entry. */
-      readonly hvp?: readonly (readonly [string, Ex])[];
+      /** Second order (`f_hvp`): `hvp: { x: dx_dot }` beside `grad`, one entry per gradient entry (with its path, as `grad`'s). */
+      readonly hvp?: readonly (readonly [string, Ex, (readonly (string | number)[])?])[];
     };
 
 export interface CodeFunction {

@@ -80,6 +80,12 @@ export const nonnull = (a: Ex): Ex => ({ k: "nonnull", a });
 export const list = (...items: Ex[]): Ex => ({ k: "list", items });
 export const object = (fields: readonly (readonly [string, Ex])[]): Ex => ({ k: "object", fields });
 export const arrow = (params: readonly Sym[], body: Ex): Ex => ({ k: "arrow", params, body });
+/** Zeros shaped like the nested array `x`, a row of zeros per row: `x.map((row) => new Float64Array(row.length))`. */
+export const zeroRows = (x: Ex, row: Sym): Ex => method(x, "map", arrow([row], newOf("Float64Array", prop(ref(row), "length"))));
+/** Whether `e` is `x.map((row) => new Float64Array(row.length))`: fresh zero rows, depending on `x`'s shape only. */
+export const isZeroRows = (e: Ex): boolean =>
+  e.k === "method" && e.name === "map" && e.args.length === 1 && e.args[0]!.k === "arrow" && e.args[0]!.params.length === 1
+  && sameEx(e.args[0]!.body, newOf("Float64Array", prop(ref(e.args[0]!.params[0]!), "length")));
 
 export function add(a: Ex, b: Ex): Ex {
   if (isNum(a) && isNum(b)) return num(literal(a)! + literal(b)!);

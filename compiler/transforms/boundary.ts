@@ -44,8 +44,13 @@ export function boundary(cx: TransformContext, fn: FunctionIR): Boundary {
         return [{ k: "decl", mutable: assigned.has(sym), sym, init: pathEx(ref(roots.get(p.leafOf!.input)!), p.leafOf!.path), role: "forward" }];
       });
     },
-    key: (p) => (p.leafOf ? { name: p.leafOf.input, path: p.leafOf.path } : { name: p.name, path: [] }),
+    key: keyOf,
   };
+}
+
+/** Where a parameter's entry goes in `grad` (and `tangents`, `v`, `hvp`): its input's name and the path inside it. */
+export function keyOf(p: Param): { readonly name: string; readonly path: readonly (string | number)[] } {
+  return p.leafOf ? { name: p.leafOf.input, path: p.leafOf.path } : { name: p.name, path: [] };
 }
 
 /** `root.w.b`, `root[0]`; `optional` reads each step after the first with `?.` (a tangent the caller may leave out). */

@@ -3,7 +3,7 @@
  * the symbol of each IR value and of its adjoint, and how a value is spelled in emitted
  * code (a variable, a literal, or an expression recomputed where it is read).
  */
-import { add, arrow, bool, forEachSym, method, newOf, num, prop, ref, rt, str, type Ex, type Sym } from "../ir/expr.ts";
+import { add, bool, forEachSym, newOf, num, prop, ref, rt, str, zeroRows, type Ex, type Sym } from "../ir/expr.ts";
 import { isNestedArray, type Atom, type LoopStmt, type OpStmt, type Param } from "../ir/ir.ts";
 import { costOf, ruleOf } from "../rules/rules.ts";
 import { ProgramIndex } from "./structure.ts";
@@ -158,8 +158,7 @@ export class TransformContext extends ProgramIndex {
 
   /** Zeros shaped like the nested array `x`, a row of zeros per row: `x.map((row) => new Float64Array(row.length))`. */
   zeroRows(x: Ex): Ex {
-    const row = this.fresh("row");
-    return method(x, "map", arrow([row], newOf("Float64Array", prop(ref(row), "length"))));
+    return zeroRows(x, this.fresh("row"));
   }
 
   /** `a + b` for two gradients of the value `id`: an operator for numbers, `add` for tensors. */

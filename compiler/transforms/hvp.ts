@@ -6,6 +6,8 @@
  * gradient code (after fuse, combine and carry) and writes beside each statement its
  * tangent statement (./tangent-code.ts), inside the same loops and branches, seeded with
  * the parameters' tangents `v` and `dout`'s tangent 0 (`dout` is 1: the result is a number).
+ * A record's, tuple's or nested array's direction and `hvp` keep its shape, as `grad` does
+ * (./boundary.ts): the leaves `f_grad`'s first lines name get their tangents from `v` by path.
  *
  * Names: `x_dot` is the tangent of `x` (the direction, `v.x`, for a parameter), and the
  * tangent of an adjoint `dx` is `dx_dot`, the entry of H·v for `x`; a tape `hs` has the
@@ -15,9 +17,10 @@
  * statement, unless the primal overwrites something the tangent reads (`h = Math.tanh(h)`),
  * then before it.
  */
-import { forEachSym, index, num, prop, ref, rt, zeros, type Ex, type Sym } from "../ir/expr.ts";
+import { forEachSym, index, num, prop, ref, rt, sameEx, zeroRows, zeros, type Ex, type Sym } from "../ir/expr.ts";
 import type { CodeFunction, CodeStmt } from "../ir/code.ts";
-import type { FunctionIR } from "../ir/ir.ts";
+import { isNestedArray, type FunctionIR, type OpStmt, type Stmt } from "../ir/ir.ts";
+import { keyOf, optionalRecordType, pathEx } from "./boundary.ts";
 import { CompileError } from "../diagnostics.ts";
 import { runtimeKey } from "../parse/syntax.ts";
 import { CodeTangents, SecondOrderError, hasEffect, reads, refold } from "./tangent-code.ts";
@@ -33,26 +36,22 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     throw new CompileError({ line: fn.loc.line, col: fn.loc.col, length: Math.max(1, fn.loc.text.length), ...(fn.loc.file ? { file: fn.loc.file } : {}), message });
   };
   if (fn.resultType !== "number") fail(`\`@hvp\` needs a \`number\` result: the Hessian-vector product is of a scalar function, and \`${fn.name}\` returns a ${fn.resultText ?? (fn.resultType === "tensor" ? "Tensor" : fn.resultType)}: give \`@hvp\` to a function that reduces it to a number (a loss, \`item(sum(...))\`), or leave \`@hvp\` off \`${fn.name}\``);
-  const nested = fn.params.find((p) => p.wrt && /\]\s*\[\]|\[\]\s*\[\]|\[\]\[\]/.test(p.typeText));
-  if (nested) fail(`\`@hvp\` does not take nested arrays yet (\`${nested.name}: ${nested.typeText}\`): store the numbers flat (\`number[]\`, read as \`W[i * cols + j]\`) to get \`${fn.name}_hvp\``);
-  if (fn.params.some((p) => p.leafOf)) fail(`\`@hvp\` does not take record or tuple parameters yet: pass their numbers and arrays to \`${fn.name}\` as parameters of their own`);
-
   const ret = grad.body.find((s): s is Extract<CodeStmt, { k: "return" }> => s.k === "return")!;
-  const wrt = ret.grad.map(([name]) => grad.params.find((p) => p.sym.hint === name) ?? fail(`\`@hvp\` cannot find the parameter \`${name}\` of \`${fn.name}\`: pass it as a parameter of its own`));
-  const isArrayType = (t: string) => /\[\]|Array/.test(t);
+  const { prologue, inputs } = inputsOf(fn, grad, fail);
+  const wrt = inputs.filter((p) => p.wrt);
 
   // `dout` is 1 and has no tangent; `into` is f_grad's alone
-  const body = withoutInto(grad.body, grad.into?.sym).map((s) => replaceSym(s, grad.dout.sym, num(1)));
+  const body = withoutInto(grad.body.slice(prologue.length), grad.into?.sym).map((s) => replaceSym(s, grad.dout.sym, num(1)));
   let maxId = 0;
   const visitIds = (e: Ex) => forEachSym(e, (s) => { maxId = Math.max(maxId, s.id); });
   for (const p of grad.params) maxId = Math.max(maxId, p.sym.id);
-  forEachStmtExpr(body, visitIds);
+  forEachStmtExpr(grad.body, visitIds);
   const kinds = {
-    arrays: grad.params.filter((p) => isArrayType(p.type)).map((p) => p.sym),
-    tensors: grad.params.filter((p) => p.type === "Tensor").map((p) => p.sym),
+    arrays: inputs.flatMap((p) => (p.sym && isArrayType(p.type) ? [p.sym] : [])),
+    tensors: inputs.flatMap((p) => (p.sym && p.type === "Tensor" ? [p.sym] : [])),
     callees: new Map(grad.imports.flatMap((i) => { const key = runtimeKey(i); return key ? [[i.local, key] as const] : []; })),
   };
-  const t = new CodeTangents(wrt.map((p) => p.sym), kinds, body, maxId + 1000);
+  const t = new CodeTangents(wrt.flatMap((p) => (p.sym ? [p.sym] : [])), kinds, body, maxId + 1000);
   const v = t.fresh("v");
 
   let code: CodeStmt[];
@@ -60,30 +59,92 @@ export function hvpMode(fn: FunctionIR, grad: CodeFunction): CodeFunction {
     code = tangentBlock(t, body.filter((s) => s.k !== "return"));
   } catch (e) {
     if (!(e instanceof SecondOrderError)) throw e;
+    if (e.call) customCallError(fn, e.call);
     return fail(`\`${fn.name}_hvp\` (\`@hvp\`) cannot differentiate ${e.message} in \`${fn.name}_grad\` a second time yet${e.why ? ` (${e.why})` : ""}: leave \`@hvp\` off \`${fn.name}\``);
   }
-  // a parameter that is not differentiated but is assigned a value depending on `v` starts with a zero tangent
-  const inputs: CodeStmt[] = grad.params.filter((p) => t.active.has(p.sym)).map((p) => ({
-    k: "decl", mutable: true, sym: t.dot(p.sym), role: "backward",
-    init: wrt.includes(p) ? { k: "bin", op: "??", a: prop(ref(v), p.sym.hint), b: zeroOf(p.sym, p.type) } : zeroOf(p.sym, p.type),
+  // the direction's entry for each differentiated input (`v.params?.w`); a parameter that is not
+  // differentiated but is assigned a value depending on `v` starts with a zero tangent
+  const seeds: CodeStmt[] = inputs.filter((p) => p.sym && t.active.has(p.sym)).map((p) => ({
+    k: "decl", mutable: true, sym: t.dot(p.sym!), role: "backward",
+    init: p.wrt ? { k: "bin", op: "??", a: pathEx(ref(v), [p.key.name, ...p.key.path], true), b: zeroOf(p.at, p.type, t) } : zeroOf(p.at, p.type, t),
   }));
   const done = body.find((s): s is Extract<CodeStmt, { k: "return" }> => s.k === "return")!;
-  const hvp = ret.grad.map(([name, g], i): readonly [string, Ex] => [name, t.of(g) ?? zeroOf(wrt[i]!.sym, isArrayType(wrt[i]!.type) ? "Float64Array" : wrt[i]!.type)]);
+  const hvp = ret.grad.map(([name, g, path], i) => [name, t.of(g) ?? zeroOf(wrt[i]!.at, wrt[i]!.type, t, true), path] as const);
   return {
     ...grad,
     name: `${fn.name}_hvp`,
     mode: "hvp",
-    dout: { sym: v, init: null, type: `{ ${wrt.map((p) => `${p.sym.hint}?: ${p.type}`).join("; ")} }` },
+    dout: { sym: v, init: null, type: optionalRecordType(wrt.map((p) => ({ path: [p.key.name, ...p.key.path], type: p.type }))) },
     into: null,
-    body: withoutDeadTangents([...inputs, ...code, { ...done, hvp }]),
+    body: [...prologue, ...withoutDeadTangents([...seeds, ...code, { ...done, hvp }])],
   };
 }
 
-/** A zero direction for the parameter `x` of type `type`: 0, `zerosLike(x)`, or an array of zeros as long as `x`. */
-function zeroOf(sym: Sym, type: string): Ex {
-  if (type === "Tensor") return rt("zerosLike", ref(sym));
-  if (!/\[\]|Array/.test(type)) return num(0);
-  return zeros(prop(ref(sym), "length"), type);
+/**
+ * Where `f_grad` calls a function with a custom gradient (`sq`, or its backward `sqBackward`)
+ * along the direction: an error at that call in the source, saying what to write instead.
+ * The Hessian needs the derivative of the hand-written backward itself, which tsgrad does
+ * not write (docs/second-order.md, "Custom gradients"). Nothing is thrown for another call.
+ */
+function customCallError(fn: FunctionIR, name: string): void {
+  const find = (stmts: readonly Stmt[]): OpStmt | undefined => {
+    for (const s of stmts) {
+      const found = s.kind === "if" ? find(s.then) ?? find(s.else) : s.kind === "loop" ? find(s.test) ?? find(s.body) : s.kind === "op" && s.custom?.backward && (s.custom.forward === name || s.custom.backward === name) ? s : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const s = find(fn.body);
+  if (!s?.custom?.backward) return;
+  const { forward, backward } = s.custom;
+  throw new CompileError({
+    line: s.loc.line, col: s.loc.col, length: Math.max(1, s.loc.text.length), ...(s.loc.file ? { file: s.loc.file } : {}),
+    message: `\`${fn.name}_hvp\` (\`@hvp\`) cannot differentiate this call of \`${forward}\` twice: \`${forward}\` has a custom gradient (\`@gradient ${backward}\`), ` +
+      `and the Hessian needs the derivative of \`${backward}\` itself, which tsgrad does not write (a \`@tangent\` gives \`${forward}\`'s first derivative only): ` +
+      `drop \`@gradient ${backward}\` from \`${forward}\` so that tsgrad differentiates its body twice, or leave \`@hvp\` off \`${fn.name}\``,
+  });
+}
+
+/**
+ * A parameter of `f` as `f_grad` reads it: a parameter of its own (`x`), or a record's or
+ * tuple's leaf, which the gradient's first lines name (`const params_w = params.w`; `sym`
+ * null where nothing reads it); `at` reads its value, `key` is where its entries of `v`,
+ * `grad` and `hvp` go.
+ */
+interface Input {
+  readonly sym: Sym | null;
+  readonly at: Ex;
+  readonly type: string;
+  readonly key: { readonly name: string; readonly path: readonly (string | number)[] };
+  readonly wrt: boolean;
+}
+
+/** The inputs of `f_grad`, and its first lines naming the leaves (transforms/boundary.ts's prologue). */
+function inputsOf(fn: FunctionIR, grad: CodeFunction, fail: (message: string) => never): { prologue: CodeStmt[]; inputs: Input[] } {
+  const inputs = fn.params.map((p): Input => {
+    const key = keyOf(p);
+    const root = grad.params.find((q) => q.sym.hint === key.name)?.sym ?? fail(`\`@hvp\` cannot find the parameter \`${key.name}\` of \`${fn.name}\`: pass it as a parameter of its own`);
+    const at = pathEx(ref(root), key.path);
+    const leaf = key.path.length === 0 ? null : grad.body.find((s): s is Extract<CodeStmt, { k: "decl" }> => s.k === "decl" && !!s.init && sameEx(s.init, at));
+    return { sym: key.path.length === 0 ? root : leaf?.sym ?? null, at: leaf ? ref(leaf.sym) : at, type: p.typeText, key, wrt: p.wrt };
+  });
+  const leaves = new Set(inputs.map((p) => p.sym));
+  let n = 0;
+  while (grad.body[n]?.k === "decl" && leaves.has((grad.body[n] as Extract<CodeStmt, { k: "decl" }>).sym)) n++;
+  return { prologue: grad.body.slice(0, n), inputs };
+}
+
+const isArrayType = (t: string) => /\[\]|Array/.test(t);
+
+/**
+ * A zero direction for the input read as `x`, of type `type`: 0, `zerosLike(x)`, an array of
+ * zeros as long as `x`, or for a nested array a row of zeros per row (`hvp` takes `Float64Array` rows, as `grad`).
+ */
+function zeroOf(x: Ex, type: string, t: CodeTangents, typed = false): Ex {
+  if (type === "Tensor") return rt("zerosLike", x);
+  if (isNestedArray(type)) return zeroRows(x, t.fresh("row"));
+  if (!isArrayType(type)) return num(0);
+  return zeros(prop(x, "length"), typed ? "Float64Array" : type);
 }
 
 function tangentBlock(t: CodeTangents, stmts: readonly CodeStmt[]): CodeStmt[] {

@@ -10,7 +10,7 @@
  */
 import {
   add, cond, div, index, list, mul, neg, newOf, num, pow, prop, ref, rt, sub,
-  forEachNode, forEachSym, sameEx, type Ex, type Sym,
+  forEachNode, forEachSym, isZeroRows, sameEx, type Ex, type Sym,
 } from "../ir/expr.ts";
 import type { CodeStmt } from "../ir/code.ts";
 import { tangentName } from "../emit/names.ts";
@@ -19,7 +19,8 @@ import { RULES, type Rule } from "../rules/rules.ts";
 
 /** A failure to differentiate the gradient code a second time, which hvp.ts reports at the function. */
 export class SecondOrderError extends Error {
-  constructor(what: string, readonly why = "") {
+  /** `call`: the function called, where a call has no rule (a custom gradient's function or backward, a package's). */
+  constructor(what: string, readonly why = "", readonly call?: string) {
     super(what);
   }
 }
@@ -173,7 +174,8 @@ export class CodeTangents {
       case "cond": return this.isActive(e.a) || this.isActive(e.b);
       case "list": return e.items.some((x) => this.isActive(x));
       case "new": return e.args.some((x) => this.isActive(x));
-      case "method": return this.isActive(e.a) || e.args.some((x) => this.isActive(x));
+      // fresh zero rows (`W.map((row) => new Float64Array(row.length))`) depend on the shape only
+      case "method": return !isZeroRows(e) && (this.isActive(e.a) || e.args.some((x) => this.isActive(x)));
       case "call": {
         const [, rule] = this.ruleOf(e);
         const live = this.differentiated(rule, e.args);
@@ -209,7 +211,7 @@ export class CodeTangents {
         const args = e.k === "bin" ? [e.a, e.b] : e.args;
         if (!rule?.jvp) {
           const why = e.k === "bin" ? "" : key.startsWith("tensor.") ? `the runtime's \`${key.slice(7)}\` has no tangent rule in compiler/rules/tensor.ts` : "a custom `@gradient` or a package function, whose second derivative tsgrad does not know";
-          throw new SecondOrderError(e.k === "bin" ? `the operator \`${key}\`` : `a call of \`${e.fn}\``, why);
+          throw new SecondOrderError(e.k === "bin" ? `the operator \`${key}\`` : `a call of \`${e.fn}\``, why, e.k === "call" ? e.fn : undefined);
         }
         for (const a of args) if (hasEffect(a)) throw new SecondOrderError(`a \`pop()\` inside \`${key}\``);
         const live = this.differentiated(rule, args);
@@ -270,8 +272,9 @@ export class CodeTangents {
   }
 }
 
-/** `new Float64Array(n)`, `new Array<number>(n).fill(0)`, `[]`: a new array (of zeros, or filled by the writes that follow). */
+/** `new Float64Array(n)`, `new Array<number>(n).fill(0)`, `[]`, zero rows: a new array (of zeros, or filled by the writes that follow). */
 function isNewArray(e: Ex): boolean {
+  if (isZeroRows(e)) return true;
   if (e.k === "list") return e.items.every((x) => x.k === "num");
   if (e.k === "new") return /Array/.test(e.ctor) && e.args.length <= 1;
   return e.k === "method" && e.name === "fill" && e.a.k === "new" && isNewArray(e.a);

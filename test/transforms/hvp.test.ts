@@ -11,13 +11,17 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
 import { hvpcheck, isTensor, rand, randn, tensor, type Tensor } from "../../runtime/index.ts";
 import { fixtureInputs } from "../helpers/fixtures.ts";
-import { TENSOR_INPUTS, TENSOR_POINTS } from "../helpers/fixture-inputs.ts";
+import { ARRAY_INPUTS, TENSOR_INPUTS, TENSOR_POINTS } from "../helpers/fixture-inputs.ts";
 import { compileAndLoad, loadBeside, readFixture } from "../helpers/load.ts";
 
 const uniform = (n: number, seed: number, lo = -1, hi = 1) => Array.from(rand([n], seed).data, (u) => lo + (hi - lo) * u);
 
-/** Arguments for the functions with array parameters or narrow domains, by name. */
+/**
+ * Arguments for the functions with array, record, tuple or nested-array parameters or narrow
+ * domains, by name: these, else the fixtures' own (test/helpers/fixture-inputs.ts).
+ */
 const INPUTS: Record<string, (seed: number) => unknown[]> = {
+  ...ARRAY_INPUTS,
   rosenbrock: (s) => [uniform(6, s, -1.5, 1.5)],
   damped: (s) => [uniform(1, s)[0], Float64Array.from(uniform(7, s + 1, -2, 2))],
   polyFit: (s) => { const u = uniform(3, s); return [u[0], u[1], u[2], uniform(6, s + 1, -2, 2), uniform(6, s + 2)]; },
@@ -33,11 +37,17 @@ const INPUTS: Record<string, (seed: number) => unknown[]> = {
   switchInLoop: (s) => [uniform(1, s, -2, 2)[0]!, uniform(9, s + 1, -2, 2)],
 };
 
-/** A direction shaped like the gradient (a number, an array as long as it, or a Tensor of its shape). */
+/** A direction shaped like the gradient: a number, an array as long, a Tensor of its shape, a record or tuple of those, rows (as `v` takes them). */
 function directionFor(grad: Record<string, unknown>, seed: number): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(grad).map(([k, g], j) => [
-    k, typeof g === "number" ? uniform(1, seed + j)[0]! : isTensor(g) ? randn(g.shape, seed + j) : uniform((g as ArrayLike<number>).length, seed + j),
-  ]));
+  let k = seed;
+  const like = (g: unknown): unknown => {
+    if (typeof g === "number") return uniform(1, k++)[0]!;
+    if (isTensor(g)) return randn(g.shape, k++);
+    if (ArrayBuffer.isView(g) || (Array.isArray(g) && g.every((x) => typeof x === "number"))) return uniform((g as ArrayLike<number>).length, k++);
+    if (Array.isArray(g)) return g.map(like);
+    return Object.fromEntries(Object.entries(g as object).map(([key, x]) => [key, like(x)]));
+  };
+  return like(grad) as Record<string, unknown>;
 }
 
 async function compiled(input: string) {
@@ -47,14 +57,18 @@ async function compiled(input: string) {
   return loadBeside(output!, input, new Map());
 }
 
-/** The functions whose f_hvp was checked against differences (more than 40, the fixtures' loops, scalars and Tensor functions). */
+/** The functions whose f_hvp was checked against differences (more than 80: loops, scalars, Tensor functions, records, tuples, rows). */
 const checked = new Set<string>();
 
 describe("f_hvp against central differences of f_grad along v (--hvp on every fixture)", () => {
   const inputs = fixtureInputs();
   afterAll(() => {
     if (process.env.HVP_COUNT) console.log(`checked ${checked.size}: ${[...checked].join(" ")}`);
-    expect(checked.size).toBeGreaterThanOrEqual(40);
+    expect(checked.size).toBeGreaterThanOrEqual(80);
+    // records (nested ones, arrays in them, a helper taking one), tuples, rows, data records
+    for (const name of ["linearLoss", "destructured", "nested", "twoTargets", "oscillate", "polarDistance", "matvecError", "twoLayerRows", "quadratic", "softmaxLoss", "weightedFit", "lineLoss"]) {
+      expect(checked, name).toContain(name);
+    }
     // the Tensor functions among them (fixtures/two_layer.ts, tensor_loops.ts, svm.ts)
     expect([...checked].filter((name) => TENSOR_INPUTS[name])).toEqual(expect.arrayContaining(["twoLayer", "deepTanh", "residualStack", "svmLoss"]));
   });
@@ -208,6 +222,60 @@ describe("the Hessian built column by column from f_hvp", () => {
   });
 });
 
+describe("f_hvp of records, tuples and rows takes v and gives hvp shaped like grad", () => {
+  it("a record: v.params?.w, hvp.params.w (arrays Float64Array as in grad), a missing field a zero direction", async () => {
+    const { linearLoss_grad, linearLoss_hvp } = await compiled("fixtures/records.ts");
+    const args = [{ w: [0.3, -0.2, 0.5], b: 0.1 }, [1, 2, -1], 0.4] as const;
+    const r = linearLoss_hvp!(...args, { params: { w: [1, 0, 0] } });
+    expect(r.grad).toEqual(linearLoss_grad!(...args).grad);
+    expect(Object.keys(r.hvp)).toEqual(["params", "x", "y"]);
+    expect(r.hvp.params.w).toBeInstanceOf(Float64Array);
+    // H = 2 aaᵀ for the residual's gradient a = (x, 1): the column of w[0] is 2 x[0] (x, 1, ...)
+    expect(Array.from(r.hvp.params.w as Float64Array)).toEqual([2, 4, -2]);
+    expect(r.hvp.params.b).toBe(2);
+    const none = linearLoss_hvp!(...args, {});
+    expect(Array.from(none.hvp.params.w as Float64Array)).toEqual([0, 0, 0]);
+  });
+  it("a tuple: v.state as [number, number], hvp.state a tuple", async () => {
+    const { oscillate_grad, oscillate_hvp } = await compiled("fixtures/tuples.ts");
+    const r = oscillate_hvp!([0.5, -0.3], 0.8, { state: [1, 0] });
+    expect(Array.isArray(r.hvp.state) && r.hvp.state.length).toBe(2);
+    const result = hvpcheck(oscillate_grad!, oscillate_hvp!, [[0.5, -0.3], 0.8], { state: [1, -2], k: 0.5 } as never, { names: ["state", "k"] });
+    expect(result.ok, result.report).toBe(true);
+  });
+  it("hvpcheck catches a wrong number in a record's hvp, and an hvp not shaped like grad", async () => {
+    const { linearLoss_grad, linearLoss_hvp } = await compiled("fixtures/records.ts");
+    const args = [{ w: [0.3, -0.2, 0.5], b: 0.1 }, [1, 2, -1], 0.4];
+    const v = { params: { w: [0.5, 1, -1], b: 0.3 } };
+    expect(hvpcheck(linearLoss_grad!, linearLoss_hvp!, args, v as never, { names: ["params", "x", "y"] }).ok).toBe(true);
+    const off = (...a: unknown[]) => {
+      const r = linearLoss_hvp!(...a);
+      return { ...r, hvp: { ...r.hvp, params: { ...r.hvp.params, b: r.hvp.params.b * 1.001 } } };
+    };
+    const bad = hvpcheck(linearLoss_grad!, off, args, v as never, { names: ["params", "x", "y"] });
+    expect(bad.ok).toBe(false);
+    expect(bad.report).toMatch(/✗\s+hvp\.params\.b/);
+    const flat = (...a: unknown[]) => ({ ...linearLoss_hvp!(...a), hvp: { ...linearLoss_hvp!(...a).hvp, params: [1, 2, 3, 4] } });
+    expect(() => hvpcheck(linearLoss_grad!, flat, args, v as never, { names: ["params", "x", "y"] })).toThrow(/hvp\.params is not shaped like grad\.params/);
+  });
+  it("rows: v.W as number[][], hvp.W rows of Float64Array as grad.W, symmetric in W", async () => {
+    const { matvecError_hvp } = await compiled("fixtures/nested.ts");
+    const W = [[0.5, -1, 0.25], [2, 0.3, -0.7]];
+    const x = [0.2, -0.4, 1.1];
+    const unit = (i: number, j: number) => W.map((row, a) => row.map((_, b) => (a === i && b === j ? 1 : 0)));
+    const col = (i: number, j: number) => matvecError_hvp!(W, x, [0, 0], { W: unit(i, j) }).hvp.W as Float64Array[];
+    expect(col(0, 0)[0]).toBeInstanceOf(Float64Array);
+    // ∂²/∂W[i][j]∂W[k][l] = δ_ik x_j x_l
+    for (const [i, j, k, l] of [[0, 0, 0, 2], [1, 1, 1, 0], [0, 1, 1, 1]] as const) {
+      expect(col(i, j)[k]![l]).toBeCloseTo(col(k, l)[i]![j]!, 14);
+      expect(col(i, j)[k]![l]).toBeCloseTo(i === k ? x[j]! * x[l]! : 0, 14);
+    }
+  });
+});
+
+/** A function calling one with a custom gradient: `sq(x) + x`. */
+const CUSTOM = `/** @differentiable @gradient sqBackward */\nexport function sq(x: number): number {\n  return x * x;\n}\nexport function sqBackward(x: number, out: number, dout: number): number {\n  return 2 * x * dout;\n}\n/** @differentiable @hvp */\nexport function f(x: number): number {\n  return sq(x) + x;\n}\n`;
+
 describe("where @hvp is not supported, a located error says what to do", () => {
   const errorOf = async (source: string) => {
     const { diagnostics } = await compile(source, "model.ts");
@@ -223,15 +291,22 @@ describe("where @hvp is not supported, a located error says what to do", () => {
     const d = await errorOf(`/** @differentiable @hvp */\nexport function f(x: number[]): number[] {\n  return [x[0] * x[1]];\n}\n`);
     expect(d.message).toMatch(/`@hvp` needs a `number` result/);
   });
-  it("a call with a custom gradient", async () => {
-    const d = await errorOf(`/** @differentiable @gradient sqBackward */\nexport function sq(x: number): number {\n  return x * x;\n}\nexport function sqBackward(x: number, out: number, dout: number): number {\n  return 2 * x * dout;\n}\n/** @differentiable @hvp */\nexport function f(x: number): number {\n  return sq(x) + x;\n}\n`);
-    expect(d.line).toBe(9);
-    expect(d.message).toMatch(/`f_hvp` \(`@hvp`\) cannot differentiate a call of `sq` in `f_grad` a second time yet \(a custom `@gradient` or a package function/);
+  it("a call with a custom gradient: at the call, saying what to write instead, and what it says works", async () => {
+    const d = await errorOf(CUSTOM);
+    expect([d.line, d.col]).toEqual([10, 10]);
+    expect(d.message).toMatch(/^`f_hvp` \(`@hvp`\) cannot differentiate this call of `sq` twice: `sq` has a custom gradient \(`@gradient sqBackward`\), and the Hessian needs the derivative of `sqBackward` itself.*: drop `@gradient sqBackward` from `sq` so that tsgrad differentiates its body twice, or leave `@hvp` off `f`$/);
+    const { output, diagnostics } = await compile(CUSTOM.replace(" @gradient sqBackward", ""), "model.ts");
+    expect(diagnostics).toEqual([]);
+    const { f_grad, f_hvp } = loadBeside(output!, "model.ts", new Map());
+    expect(f_hvp!(0.7, { x: 1 }).hvp.x).toBe(2);
+    const result = hvpcheck(f_grad!, f_hvp!, [0.7], { x: -0.4 }, { names: ["x"] });
+    expect(result.ok, result.report).toBe(true);
   });
-  it("a nested array parameter", async () => {
-    const d = await errorOf(`/** @differentiable @hvp */\nexport function f(W: number[][], x: number[]): number {\n  return W[0][0] * x[0] * x[1];\n}\n`);
-    expect([d.line, d.col]).toEqual([2, 17]);
-    expect(d.message).toMatch(/`@hvp` does not take nested arrays yet \(`W: number\[\]\[\]`\): store the numbers flat/);
+  it("a call with a custom gradient and a @tangent too, inside a loop: at the call", async () => {
+    const source = `/**\n * @differentiable\n * @gradient sqBackward\n * @tangent sqTangent\n */\nexport function sq(x: number): number {\n  return x * x;\n}\nexport function sqBackward(x: number, out: number, dout: number): number {\n  return 2 * x * dout;\n}\nexport function sqTangent(x: number, out: number, x_dot: number): number {\n  return 2 * x * x_dot;\n}\n/** @differentiable @hvp */\nexport function g(xs: number[]): number {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) s += 3 * sq(xs[i]);\n  return s;\n}\n`;
+    const d = await errorOf(source);
+    expect([d.line, d.col]).toEqual([18, 48]);
+    expect(d.message).toMatch(/cannot differentiate this call of `sq` twice.*a `@tangent` gives `sq`'s first derivative only.*leave `@hvp` off `g`$/);
   });
   it("but --hvp on every function leaves those without", async () => {
     const { output, diagnostics } = await compile(`/** @differentiable */\nexport function f(x: number[]): number[] {\n  return [x[0] * x[1]];\n}\n/** @differentiable */\nexport function g(x: number): number {\n  return x ** 3;\n}\n`, "model.ts", { hvp: true });
