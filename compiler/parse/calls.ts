@@ -189,7 +189,7 @@ export function recordCall(cx: Lowerer, node: CallExpression): Member | null {
   if (resolved.kind !== "function" || gradientTag(resolved.decl) || !returnsRecord(cx, resolved.decl)) return null;
   const returned: { member?: Member } = {};
   const value = inline(cx, resolved.decl, resolved.file, node.getArguments(), node, undefined, returned);
-  if (!returned.member) throw errorAt(node, `\`${callee.getText()}\` is declared to return a record but returns a ${value.type}`);
+  if (!returned.member) throw errorAt(node, `\`${callee.getText()}\` is declared to return a record but returns a ${value?.type ?? "nothing"}`);
   return returned.member;
 }
 
